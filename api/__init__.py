@@ -1,0 +1,1 @@
+"""The Resonance service: Litestar application, REST API v1, sync engine and analytics."""

@@ -1,0 +1,244 @@
+"""Social accounts of a client, and of its competitors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import jsonschema
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.accounts.models import SocialAccount
+from api.accounts.schemas import AccountIn, AccountOut, AccountPage, AccountPatch
+from api.auth import Principal, require
+from api.clients.controllers import get_client
+from api.errors import Conflict, InvalidInput, NotFound
+from api.idempotency import idempotent
+from api.pagination import fetch_page, page_size
+from plugins.registry import Registry
+from plugins.sdk import Connector
+from tenants.audit import Actor, record
+from tenants.credentials import CredentialVault
+from tenants.ids import utcnow
+
+
+def account_out(account: SocialAccount) -> AccountOut:
+    """The API shape of an account (without credentials)."""
+    return AccountOut(
+        id=account.id,
+        client_id=account.client_id,
+        network=account.network,
+        handle=account.handle,
+        kind=account.kind,
+        external_id=account.external_id,
+        display_name=account.display_name,
+        has_credentials=bool(account.credentials_encrypted),
+        settings=dict(account.sync_settings),
+        sync_enabled=account.sync_enabled,
+        status=account.status,
+        status_reason=account.status_reason,
+        last_synced_at=account.last_synced_at,
+        next_sync_at=account.next_sync_at,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+async def get_account(session: AsyncSession, principal: Principal, account_id: uuid.UUID) -> SocialAccount:
+    """The tenant's account, or a 404 (also for another tenant's account)."""
+    account = await session.get(SocialAccount, (principal.tenant_id, account_id))
+    if account is None:
+        raise NotFound(f"There is no account {account_id} in this agency.", field="account_id")
+    return account
+
+
+def connector_for(registry: Registry, network: str) -> type[Connector]:
+    """The connector class for `network`, or a 422 listing the available ones."""
+    connector = registry.connector(network)
+    if connector is None:
+        available = ", ".join(sorted(registry.connectors)) or "none"
+        raise InvalidInput(
+            f"network {network!r} has no installed connector; use one of: {available} (see GET /v1/connectors).",
+            field="network",
+        )
+    return connector
+
+
+def validate_credentials(connector: type[Connector], credentials: dict[str, Any]) -> None:
+    """Check credentials against the connector's JSON Schema; a 422 names the offending field."""
+    validator = jsonschema.Draft202012Validator(dict(connector.credentials_schema))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(credentials))
+    if error is None:
+        return
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        path = ".".join(filter(None, [path, missing[0] if missing else ""]))
+    field = f"credentials.{path}" if path else "credentials"
+    # The message names the rule, never the value: a credential may be a secret.
+    rule = error.validator if error.validator != "required" else "required"
+    raise InvalidInput(
+        f"{field} does not match the {connector.id} connector's credentials schema (rule: {rule}). "
+        f"See GET /v1/connectors/{connector.id} for the fields it expects.",
+        field=field,
+    )
+
+
+class AccountController(Controller):
+    tags = ["accounts"]
+
+    @post(
+        "/v1/clients/{client_id:uuid}/accounts", guards=[require("write")], status_code=201, summary="Track an account"
+    )
+    async def create_account(
+        self,
+        client_id: uuid.UUID,
+        data: AccountIn,
+        session: AsyncSession,
+        principal: Principal,
+        actor: Actor,
+        state: State,
+        request: Request[Any, Any, Any],
+    ) -> Response[AccountOut]:
+        """Add a client's (or a competitor's) account on a network; it is synced in the background."""
+
+        async def create() -> Response[AccountOut]:
+            await get_client(session, principal, client_id)
+            connector = connector_for(state.registry, data.network)
+            if data.kind == "competitor" and "public_data" not in connector.capabilities:
+                raise InvalidInput(
+                    f"the {connector.id} connector cannot read public data, so it cannot track a competitor; "
+                    "track the competitor on a network whose connector can.",
+                    field="kind",
+                )
+            validate_credentials(connector, data.credentials)
+            duplicate = (
+                await session.exec(
+                    select(SocialAccount).where(
+                        SocialAccount.client_id == client_id,
+                        SocialAccount.network == data.network,
+                        SocialAccount.handle == data.handle,
+                    )
+                )
+            ).first()
+            if duplicate is not None:
+                raise Conflict(
+                    f"This client already tracks {data.handle!r} on {data.network} (account {duplicate.id}).",
+                    field="handle",
+                )
+            vault: CredentialVault = state.vault
+            account = SocialAccount(
+                client_id=client_id,
+                network=data.network,
+                handle=data.handle,
+                kind=data.kind,
+                external_id=data.external_id,
+                display_name=data.display_name,
+                credentials_encrypted=vault.encrypt(data.credentials) if data.credentials else None,
+                sync_settings=data.settings,
+                sync_enabled=data.sync_enabled,
+            )
+            session.add(account)
+            await session.flush()
+            record(
+                session,
+                actor,
+                "account.created",
+                account,
+                changes={
+                    "network": data.network,
+                    "handle": data.handle,
+                    "kind": data.kind,
+                    "credentials": "set" if data.credentials else "none",
+                },
+            )
+            return Response(account_out(account), status_code=201)
+
+        response = await idempotent(request, session, create)
+        response.background = BackgroundTask(state.sync_worker.wake)  # after commit: sync it soon
+        return response
+
+    @get("/v1/clients/{client_id:uuid}/accounts", guards=[require("read")], summary="List a client's accounts")
+    async def list_accounts(
+        self,
+        client_id: uuid.UUID,
+        session: AsyncSession,
+        principal: Principal,
+        state: State,
+        network: str | None = Parameter(default=None, description="Only accounts on this network."),
+        kind: str | None = Parameter(default=None, description="owned or competitor."),
+        cursor: str | None = None,
+        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+    ) -> AccountPage:
+        """The client's accounts, oldest first."""
+        await get_client(session, principal, client_id)
+        statement = select(SocialAccount).where(SocialAccount.client_id == client_id)
+        if network:
+            statement = statement.where(SocialAccount.network == network)
+        if kind:
+            statement = statement.where(SocialAccount.kind == kind)
+        rows, next_cursor = await fetch_page(
+            session,
+            statement,
+            [SocialAccount.id],  # type: ignore[list-item]
+            limit=page_size(limit, state.settings.page_size_max),
+            cursor=cursor,
+        )
+        return AccountPage(data=[account_out(row) for row in rows], next_cursor=next_cursor)
+
+    @get("/v1/accounts/{account_id:uuid}", guards=[require("read")], summary="Get an account")
+    async def get_one(self, account_id: uuid.UUID, session: AsyncSession, principal: Principal) -> AccountOut:
+        """One account."""
+        return account_out(await get_account(session, principal, account_id))
+
+    @patch("/v1/accounts/{account_id:uuid}", guards=[require("write")], summary="Change an account")
+    async def update_account(
+        self,
+        account_id: uuid.UUID,
+        data: AccountPatch,
+        session: AsyncSession,
+        principal: Principal,
+        actor: Actor,
+        state: State,
+    ) -> AccountOut:
+        """Change the fields sent; new credentials replace the old ones and clear `needs_reauth`."""
+        account = await get_account(session, principal, account_id)
+        changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        audit: dict[str, Any] = {}
+        if "credentials" in changes:
+            credentials = changes.pop("credentials")
+            validate_credentials(connector_for(state.registry, account.network), credentials)
+            account.credentials_encrypted = state.vault.encrypt(credentials) if credentials else None
+            if account.status == "needs_reauth":
+                account.status, account.status_reason = "active", None
+            audit["credentials"] = "replaced"
+        if "settings" in changes:
+            account.sync_settings = changes.pop("settings")
+            audit["settings"] = account.sync_settings
+        if "status" in changes:
+            account.status = changes.pop("status")
+            account.status_reason = None
+            audit["status"] = account.status
+        for name, value in changes.items():
+            setattr(account, name, value)
+            audit[name] = value
+        account.updated_at = utcnow()
+        record(session, actor, "account.updated", account, changes=audit)
+        return account_out(account)
+
+    @delete("/v1/accounts/{account_id:uuid}", guards=[require("write")], summary="Stop tracking an account")
+    async def delete_account(
+        self, account_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
+    ) -> None:
+        """Delete the account with its metrics, posts, mentions and sync history."""
+        account = await get_account(session, principal, account_id)
+        record(
+            session, actor, "account.deleted", account, changes={"network": account.network, "handle": account.handle}
+        )
+        await session.delete(account)

@@ -1,0 +1,146 @@
+"""The application factory: one place that wires settings, database, plugins, sync and routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.exc import IntegrityError
+
+from api.accounts.controllers import AccountController
+from api.auth import ApiKeyMiddleware, KeyCache
+from api.clients.controllers import ClientController
+from api.connectors.controllers import ConnectorController
+from api.content.controllers import ContentController
+from api.dependencies import dependencies
+from api.errors import exception_handlers, problem
+from api.health import health, ready
+from api.metrics.controllers import MetricsController
+from api.observability import request_id_middleware
+from api.sync.controllers import SyncController
+from api.sync.engine import SyncEngine
+from api.sync.worker import SyncWorker
+from api.tenancy.controllers import ApiKeyController, TenantController, signup
+from plugins.registry import Registry, load_registry
+from tenants.credentials import CredentialVault
+from tenants.database import Database
+from tenants.settings import Settings, load_settings
+
+API_VERSION = "1.0.0"
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/docs"]
+
+
+def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        status=409,
+        code="conflict",
+        title="Conflict",
+        detail="This change conflicts with data written at the same time or already stored; "
+        "read the current state and try again.",
+    )
+
+
+def build_state(settings: Settings, registry: Registry | None = None) -> State:
+    """Everything a process shares between requests: database, plugins, credentials, sync."""
+    settings.validate()
+    database = Database(settings.database_url)
+    registry = registry or load_registry()
+    vault = CredentialVault(settings.secret_keys)
+    engine = SyncEngine(
+        database,
+        registry,
+        vault,
+        timeout_seconds=settings.sync_timeout_seconds,
+        interval=timedelta(minutes=settings.sync_interval_minutes),
+    )
+    worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency)
+    return State(
+        {
+            "settings": settings,
+            "database": database,
+            "registry": registry,
+            "vault": vault,
+            "key_cache": KeyCache(),
+            "sync_engine": engine,
+            "sync_worker": worker,
+        }
+    )
+
+
+def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> Litestar:
+    """A Resonance application; the in-process sync worker runs when the scheduler setting is on."""
+    settings = settings or load_settings()
+    state = build_state(settings, registry)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if settings.scheduler_enabled:
+            task = asyncio.create_task(app.state.sync_worker.run_forever(stop), name="sync-worker")
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            await app.state.database.dispose()
+
+    openapi = OpenAPIConfig(
+        title="Resonance API",
+        version=API_VERSION,
+        description=(
+            "What an agency's clients' presence on social networks is worth. Authenticate with "
+            "`Authorization: Bearer rsn_live_…` (POST /v1/signup gives a first key). Errors are "
+            "application/problem+json; lists are cursor-paginated."
+        ),
+        path="/docs",
+        render_plugins=[ScalarRenderPlugin(path="/")],
+        use_handler_docstrings=True,
+        components=Components(
+            security_schemes={
+                "ApiKey": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="rsn_live_…",
+                    description="An API key created at signup or with POST /v1/api-keys.",
+                ),
+            }
+        ),
+        security=[{"ApiKey": []}],
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            signup,
+            TenantController,
+            ApiKeyController,
+            ClientController,
+            AccountController,
+            SyncController,
+            ConnectorController,
+            MetricsController,
+            ContentController,
+        ],
+        state=state,
+        dependencies=dependencies,
+        middleware=[
+            request_id_middleware,
+            DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        exception_handlers={**exception_handlers, IntegrityError: _conflict},
+        openapi_config=openapi,
+        lifespan=[lifespan],
+        debug=False,
+    )

@@ -1,0 +1,153 @@
+"""API-key authentication: the tenant comes from the key, never from the path or the body."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from sqlalchemy import update
+
+from api.errors import Forbidden, Unauthorized
+from tenants import api_keys, system
+from tenants.audit import Actor
+from tenants.database import Database
+from tenants.ids import utcnow
+from tenants.models import ApiKey
+
+SCOPE_ORDER = {"read": 0, "write": 1, "admin": 2}
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""`last_used_at` is written at most this often per key, so reads do not turn into writes."""
+
+CACHE_SECONDS = 5.0
+"""How long a process trusts a key it has looked up; revocation reaches other processes within this."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the tenant, the key and what the key may do."""
+
+    tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    key_name: str
+    scopes: frozenset[str]
+
+    def allows(self, scope: str) -> bool:
+        """True when one of the key's scopes covers `scope` (admin > write > read)."""
+        needed = SCOPE_ORDER[scope]
+        return any(SCOPE_ORDER.get(have, -1) >= needed for have in self.scopes)
+
+    def actor(self, request_id: str | None = None) -> Actor:
+        """The audit actor for changes made with this key."""
+        return Actor(label=f"api_key:{self.key_name}", api_key_id=self.key_id, request_id=request_id)
+
+
+@dataclass
+class _Cached:
+    principal: Principal
+    expires: float
+    last_used_written: float
+
+
+class KeyCache:
+    """Per-process memo of recently seen keys, by hash."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Cached] = {}
+
+    def get(self, key_hash: str) -> _Cached | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry.expires < time.monotonic():
+            return None
+        return entry
+
+    def put(self, key_hash: str, principal: Principal) -> _Cached:
+        entry = _Cached(principal=principal, expires=time.monotonic() + CACHE_SECONDS, last_used_written=0.0)
+        self._entries[key_hash] = entry
+        return entry
+
+    def forget_key(self, key_id: uuid.UUID) -> None:
+        """Drop a key at once (on revocation in this process)."""
+        for key_hash, entry in list(self._entries.items()):
+            if entry.principal.key_id == key_id:
+                del self._entries[key_hash]
+
+
+def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The key sent as `Authorization: Bearer …` or `X-API-Key: …`."""
+    authorization = connection.headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    return connection.headers.get("x-api-key")
+
+
+async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> Principal:
+    """The principal of `secret`, or `Unauthorized` with a sentence saying what is wrong."""
+    if not api_keys.is_well_formed(secret):
+        raise Unauthorized(
+            "The API key is malformed (wrong prefix, length or checksum). "
+            "Copy the whole key, starting with rsn_live_, into the Authorization: Bearer header."
+        )
+    key_hash = api_keys.hash_key(secret)
+    cached = cache.get(key_hash)
+    if cached is None:
+        async with database.system_session() as session:
+            found = await system.find_api_key(session, key_hash)
+        if found is None:
+            raise Unauthorized("The API key is unknown or has been revoked. Create a new key and use it instead.")
+        tenant_id, key_id = found
+        async with database.tenant_session(tenant_id) as session:
+            key = await session.get(ApiKey, (tenant_id, key_id))
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized("The API key is unknown or has been revoked. Create a new key and use it instead.")
+        principal = Principal(tenant_id=tenant_id, key_id=key_id, key_name=key.name, scopes=frozenset(key.scopes))
+        cached = cache.put(key_hash, principal)
+    now = time.monotonic()
+    if now - cached.last_used_written >= LAST_USED_RESOLUTION.total_seconds():
+        cached.last_used_written = now
+        principal = cached.principal
+        async with database.tenant_session(principal.tenant_id) as session:
+            await session.execute(
+                update(ApiKey)
+                .where(ApiKey.tenant_id == principal.tenant_id, ApiKey.id == principal.key_id)  # type: ignore[arg-type]
+                .values(last_used_at=utcnow())
+            )
+    return cached.principal
+
+
+class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
+    """Authenticates every request outside the excluded paths (health, signup, docs)."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        secret = presented_key(connection)
+        if not secret:
+            raise Unauthorized(
+                "No API key was sent. Send it as 'Authorization: Bearer rsn_live_…' "
+                "(sign up with POST /v1/signup to get one)."
+            )
+        state = connection.app.state
+        principal = await authenticate_key(state.database, state.key_cache, secret)
+        return AuthenticationResult(user=principal, auth=principal.key_id)
+
+
+def require(scope: str) -> Any:
+    """A guard that lets the request through only when the key has `scope`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        principal = connection.user
+        if not isinstance(principal, Principal) or not principal.allows(scope):
+            raise Forbidden(
+                f"This API key does not have the '{scope}' scope needed here. "
+                f"Use a key created with scopes including '{scope}'."
+            )
+
+    guard.__name__ = f"require_{scope}"
+    return guard

@@ -1,0 +1,132 @@
+"""Clients: the companies an agency manages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.auth import Principal, require
+from api.clients.models import Client
+from api.clients.schemas import ClientIn, ClientOut, ClientPage, ClientPatch
+from api.errors import Conflict, InvalidInput, NotFound
+from api.idempotency import idempotent
+from api.pagination import fetch_page, page_size
+from tenants.audit import Actor, record
+from tenants.ids import utcnow
+
+
+def client_out(client: Client) -> ClientOut:
+    """The API shape of a client."""
+    return ClientOut(
+        id=client.id,
+        name=client.name,
+        industry=client.industry,
+        currency=client.currency,
+        timezone=client.timezone,
+        language=client.language,
+        created_at=client.created_at,
+        updated_at=client.updated_at,
+    )
+
+
+async def get_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID) -> Client:
+    """The tenant's client, or a 404 (also for another tenant's client)."""
+    client = await session.get(Client, (principal.tenant_id, client_id))
+    if client is None:
+        raise NotFound(f"There is no client {client_id} in this agency.", field="client_id")
+    return client
+
+
+def _check_timezone(timezone: str) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"timezone {timezone!r} is not an IANA time zone; use a name such as 'Europe/Paris' or 'UTC'.",
+            field="timezone",
+        ) from None
+
+
+async def _check_name_free(session: AsyncSession, name: str, except_id: uuid.UUID | None = None) -> None:
+    existing = (await session.exec(select(Client).where(Client.name == name))).first()
+    if existing is not None and existing.id != except_id:
+        raise Conflict(f"A client named {name!r} already exists in this agency; choose another name.", field="name")
+
+
+class ClientController(Controller):
+    path = "/v1/clients"
+    tags = ["clients"]
+
+    @post("/", guards=[require("write")], status_code=201, summary="Create a client")
+    async def create_client(
+        self, data: ClientIn, session: AsyncSession, actor: Actor, request: Request[Any, Any, Any]
+    ) -> Response[ClientOut]:
+        """Add a client company to the agency."""
+
+        async def create() -> Response[ClientOut]:
+            _check_timezone(data.timezone)
+            await _check_name_free(session, data.name)
+            client = Client(**msgspec.structs.asdict(data))
+            session.add(client)
+            await session.flush()
+            record(session, actor, "client.created", client, changes=msgspec.structs.asdict(data))
+            return Response(client_out(client), status_code=201)
+
+        return await idempotent(request, session, create)
+
+    @get("/", guards=[require("read")], summary="List clients")
+    async def list_clients(
+        self,
+        session: AsyncSession,
+        state: State,
+        cursor: str | None = None,
+        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+    ) -> ClientPage:
+        """The agency's clients, oldest first."""
+        rows, next_cursor = await fetch_page(
+            session,
+            select(Client),
+            [Client.id],  # type: ignore[list-item]
+            limit=page_size(limit, state.settings.page_size_max),
+            cursor=cursor,
+        )
+        return ClientPage(data=[client_out(row) for row in rows], next_cursor=next_cursor)
+
+    @get("/{client_id:uuid}", guards=[require("read")], summary="Get a client")
+    async def get_one(self, client_id: uuid.UUID, session: AsyncSession, principal: Principal) -> ClientOut:
+        """One client."""
+        return client_out(await get_client(session, principal, client_id))
+
+    @patch("/{client_id:uuid}", guards=[require("write")], summary="Change a client")
+    async def update_client(
+        self, client_id: uuid.UUID, data: ClientPatch, session: AsyncSession, principal: Principal, actor: Actor
+    ) -> ClientOut:
+        """Change the fields sent; the others keep their value."""
+        client = await get_client(session, principal, client_id)
+        changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        if "timezone" in changes:
+            _check_timezone(changes["timezone"])
+        if "name" in changes:
+            await _check_name_free(session, changes["name"], except_id=client.id)
+        for name, value in changes.items():
+            setattr(client, name, value)
+        client.updated_at = utcnow()
+        record(session, actor, "client.updated", client, changes=changes)
+        return client_out(client)
+
+    @delete("/{client_id:uuid}", guards=[require("write")], summary="Delete a client and all its data")
+    async def delete_client(
+        self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
+    ) -> None:
+        """Delete the client with its accounts, metrics, posts, mentions and sync history."""
+        client = await get_client(session, principal, client_id)
+        record(session, actor, "client.deleted", client, changes={"name": client.name})
+        await session.delete(client)

@@ -1,0 +1,56 @@
+"""Request and response shapes of clients."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+ClientName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Boulangerie Martin"])]
+Industry = Annotated[str, msgspec.Meta(min_length=1, max_length=100, examples=["food & beverage"])]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", examples=["EUR"], description="ISO 4217 code.")]
+Timezone = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=64, examples=["Europe/Paris"], description="IANA time zone; days are counted in it."
+    ),
+]
+Language = Literal["en", "fr"]
+
+
+class ClientIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A client company to manage."""
+
+    name: ClientName
+    industry: Industry | None = None
+    currency: Currency = "EUR"
+    timezone: Timezone = "UTC"
+    language: Language = "en"
+
+
+class ClientPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields to change; those left out keep their value."""
+
+    name: ClientName | msgspec.UnsetType = msgspec.UNSET
+    industry: Industry | msgspec.UnsetType | None = msgspec.UNSET
+    currency: Currency | msgspec.UnsetType = msgspec.UNSET
+    timezone: Timezone | msgspec.UnsetType = msgspec.UNSET
+    language: Language | msgspec.UnsetType = msgspec.UNSET
+
+
+class ClientOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    industry: str | None
+    currency: str
+    timezone: str
+    language: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientPage(msgspec.Struct):
+    data: list[ClientOut]
+    next_cursor: str | None

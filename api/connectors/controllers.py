@@ -1,0 +1,56 @@
+"""The installed connectors, and the plugins that failed to load."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.datastructures import State
+
+from api.auth import require
+from api.connectors.schemas import ConnectorList, ConnectorMetric, ConnectorOut, PluginProblemOut
+from api.errors import NotFound
+from plugins.registry import Registry
+from plugins.sdk import Connector
+
+
+def connector_out(registry: Registry, connector: type[Connector]) -> ConnectorOut:
+    """The API shape of a connector."""
+    return ConnectorOut(
+        id=connector.id,
+        name=connector.name,
+        version=connector.version,
+        plugin=registry.connector_plugins.get(connector.id, ""),
+        capabilities=sorted(connector.capabilities),
+        base_url=connector.default_base_url,
+        metrics=[
+            ConnectorMetric(native=m.native, canonical=m.canonical, unit=m.unit, description=m.description)
+            for m in connector.metrics
+        ],
+        credentials_schema=dict(connector.credentials_schema),
+    )
+
+
+class ConnectorController(Controller):
+    path = "/v1/connectors"
+    tags = ["connectors"]
+
+    @get("/", guards=[require("read")], summary="List connectors")
+    async def list_connectors(self, state: State) -> ConnectorList:
+        """Every installed connector, and every plugin that failed to load or register, with its error."""
+        registry: Registry = state.registry
+        return ConnectorList(
+            data=[connector_out(registry, registry.connectors[key]) for key in sorted(registry.connectors)],
+            problems=[
+                PluginProblemOut(plugin=p.plugin, connector_id=p.connector_id, error=p.error) for p in registry.problems
+            ],
+        )
+
+    @get("/{connector_id:str}", guards=[require("read")], summary="Get a connector")
+    async def get_connector(self, connector_id: str, state: State) -> ConnectorOut:
+        """One connector: metrics it provides, credentials it needs, what it can fetch."""
+        registry: Registry = state.registry
+        connector = registry.connector(connector_id)
+        if connector is None:
+            raise NotFound(
+                f"There is no installed connector {connector_id!r}; see GET /v1/connectors.", field="connector_id"
+            )
+        return connector_out(registry, connector)

@@ -1,0 +1,135 @@
+"""Reading an account's posts and a client's mentions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.accounts.controllers import get_account
+from api.auth import Principal, require
+from api.clients.controllers import get_client
+from api.content.models import StoredMention, StoredPost
+from api.content.schemas import MentionOut, MentionPage, PostOut, PostPage
+from api.errors import InvalidInput
+from api.pagination import fetch_page, page_size
+
+
+def _bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput(f"from ({date_from}) is after to ({date_to}).", field="from")
+    start = datetime.combine(date_from, time.min, UTC) if date_from else None
+    end = datetime.combine(date_to + timedelta(days=1), time.min, UTC) if date_to else None
+    return start, end
+
+
+def post_out(post: StoredPost) -> PostOut:
+    """The API shape of a post."""
+    return PostOut(
+        id=post.id,
+        account_id=post.account_id,
+        external_id=post.external_id,
+        published_at=post.published_at,
+        text=post.text,
+        url=post.url,
+        media_type=post.media_type,
+        metrics=dict(post.metrics),
+        tags=list(post.tags),
+        fetched_at=post.fetched_at,
+    )
+
+
+def mention_out(mention: StoredMention) -> MentionOut:
+    """The API shape of a mention."""
+    return MentionOut(
+        id=mention.id,
+        client_id=mention.client_id,
+        account_id=mention.account_id,
+        source=mention.source,
+        external_id=mention.external_id,
+        kind=mention.kind,
+        published_at=mention.published_at,
+        text=mention.text,
+        author=mention.author,
+        url=mention.url,
+        language=mention.language,
+        fetched_at=mention.fetched_at,
+    )
+
+
+class ContentController(Controller):
+    tags = ["content"]
+
+    @get("/v1/accounts/{account_id:uuid}/posts", guards=[require("read")], summary="List an account's posts")
+    async def list_posts(
+        self,
+        account_id: uuid.UUID,
+        session: AsyncSession,
+        principal: Principal,
+        state: State,
+        date_from: date | None = Parameter(default=None, query="from", description="Published on or after."),
+        date_to: date | None = Parameter(default=None, query="to", description="Published on or before."),
+        cursor: str | None = None,
+        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+    ) -> PostPage:
+        """The account's posts, newest first, with their latest metrics (native names)."""
+        await get_account(session, principal, account_id)
+        start, end = _bounds(date_from, date_to)
+        statement = select(StoredPost).where(StoredPost.account_id == account_id)
+        if start:
+            statement = statement.where(StoredPost.published_at >= start)
+        if end:
+            statement = statement.where(StoredPost.published_at < end)
+        rows, next_cursor = await fetch_page(
+            session,
+            statement,
+            [StoredPost.published_at, StoredPost.id],  # type: ignore[list-item]
+            limit=page_size(limit, state.settings.page_size_max),
+            cursor=cursor,
+            descending=True,
+        )
+        return PostPage(data=[post_out(row) for row in rows], next_cursor=next_cursor)
+
+    @get("/v1/clients/{client_id:uuid}/mentions", guards=[require("read")], summary="List a client's mentions")
+    async def list_mentions(
+        self,
+        client_id: uuid.UUID,
+        session: AsyncSession,
+        principal: Principal,
+        state: State,
+        account_id: uuid.UUID | None = Parameter(default=None, description="Only mentions of this account."),
+        network: str | None = Parameter(default=None, description="Only mentions from this network."),
+        language: str | None = Parameter(default=None, description="Only mentions in this language (fr, en…)."),
+        date_from: date | None = Parameter(default=None, query="from", description="Published on or after."),
+        date_to: date | None = Parameter(default=None, query="to", description="Published on or before."),
+        cursor: str | None = None,
+        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+    ) -> MentionPage:
+        """What people said about the client's accounts, newest first."""
+        await get_client(session, principal, client_id)
+        start, end = _bounds(date_from, date_to)
+        statement = select(StoredMention).where(StoredMention.client_id == client_id)
+        if account_id:
+            statement = statement.where(StoredMention.account_id == account_id)
+        if network:
+            statement = statement.where(StoredMention.source == network)
+        if language:
+            statement = statement.where(StoredMention.language == language)
+        if start:
+            statement = statement.where(StoredMention.published_at >= start)
+        if end:
+            statement = statement.where(StoredMention.published_at < end)
+        rows, next_cursor = await fetch_page(
+            session,
+            statement,
+            [StoredMention.published_at, StoredMention.id],  # type: ignore[list-item]
+            limit=page_size(limit, state.settings.page_size_max),
+            cursor=cursor,
+            descending=True,
+        )
+        return MentionPage(data=[mention_out(row) for row in rows], next_cursor=next_cursor)

@@ -1,0 +1,39 @@
+"""Request-scoped dependencies: the caller, its tenant session, and the audit actor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.auth import Principal
+from tenants.audit import Actor
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated caller."""
+    principal = request.user
+    assert isinstance(principal, Principal), "the authentication middleware runs before every tenant route"
+    return principal
+
+
+async def provide_session(principal: Principal, state: State) -> AsyncGenerator[AsyncSession, None]:
+    """A session confined to the caller's tenant, committed when the handler succeeds."""
+    async with state.database.tenant_session(principal.tenant_id) as session:
+        yield session
+
+
+async def provide_actor(principal: Principal, request: Request[Any, Any, Any]) -> Actor:
+    """Who the audit log names for changes made in this request."""
+    return principal.actor(request.scope.get("state", {}).get("request_id"))
+
+
+dependencies = {
+    "principal": Provide(provide_principal),
+    "session": Provide(provide_session),
+    "actor": Provide(provide_actor),
+}

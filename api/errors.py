@@ -1,0 +1,205 @@
+"""One error hierarchy, rendered as `application/problem+json` (RFC 9457); never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("resonance.api")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:resonance:problem:"
+
+
+class ApiError(Exception):
+    """An error the API reports to its caller; subclasses fix the status and the stable code."""
+
+    status_code = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class InvalidInput(ApiError):
+    status_code = 422
+    code = "validation_error"
+    title = "Invalid input"
+
+
+class IdempotencyKeyReused(ApiError):
+    status_code = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key reused with another request"
+
+
+class Unavailable(ApiError):
+    status_code = 503
+    code = "unavailable"
+    title = "Service unavailable"
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[dict[str, Any]]:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "code": code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if field is not None:
+        body["field"] = field
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra or {})
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        status=error.status_code,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        field=error.field,
+        headers=error.headers,
+        extra=error.extra,
+    )
+
+
+def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
+    issues = error.extra if isinstance(error.extra, list) else []
+    first = issues[0] if issues and isinstance(issues[0], dict) else {}
+    field = first.get("key")
+    message = first.get("message") or error.detail
+    source = first.get("source")
+    where = f" in the {source}" if source else ""
+    detail = f"{field}{where}: {message}" if field else str(message)
+    status = 422 if source == "body" or field else 400
+    return problem(
+        request,
+        status=status,
+        code="validation_error",
+        title="Invalid input",
+        detail=f"{detail}. Fix this value and send the request again.",
+        field=field,
+        extra={
+            "errors": [
+                {"field": i.get("key"), "message": i.get("message"), "source": i.get("source")}
+                for i in issues
+                if isinstance(i, dict)
+            ]
+        },
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
+    codes = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+        429: "rate_limited",
+    }
+    code = codes.get(error.status_code, "http_error")
+    detail = error.detail
+    if isinstance(error, NotFoundException):
+        detail = f"There is no resource at {request.url.path}. Check the path against /docs."
+    return problem(
+        request,
+        status=error.status_code,
+        code=code,
+        title=code.replace("_", " ").capitalize(),
+        detail=detail,
+        headers=error.headers,
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(
+        request,
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        code="internal_error",
+        title="Internal error",
+        detail="Something went wrong on our side. Retry later; if it persists, quote the request_id to support.",
+    )
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    ApiError: _api_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "ApiError",
+    "Conflict",
+    "Forbidden",
+    "IdempotencyKeyReused",
+    "InvalidInput",
+    "MediaType",
+    "NotFound",
+    "Unauthorized",
+    "Unavailable",
+    "exception_handlers",
+    "problem",
+]

@@ -1,0 +1,138 @@
+"""Reading metric series per account and metric, by day, week or month."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.accounts.controllers import get_account
+from api.accounts.models import SocialAccount
+from api.auth import Principal, require
+from api.clients.controllers import get_client
+from api.errors import InvalidInput
+from api.metrics.models import StoredMetricPoint
+from api.metrics.rollup import Granularity, rollup
+from api.metrics.schemas import CatalogMetric, CatalogOut, MetricSeries, MetricsOut, MetricValue
+from plugins.sdk import CATALOG_VERSION
+from tenants.ids import utcnow
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 1830
+
+
+def _window(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    end = date_to or utcnow().date()
+    start = date_from or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise InvalidInput(f"from ({start}) is after to ({end}).", field="from")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput(f"the range is longer than {MAX_DAYS} days; ask for a shorter one.", field="from")
+    return start, end
+
+
+class MetricsController(Controller):
+    path = "/v1/metrics"
+    tags = ["metrics"]
+
+    @get("/", guards=[require("read")], summary="Read metric series")
+    async def read_metrics(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        state: State,
+        account_id: uuid.UUID | None = Parameter(default=None, description="One account's series."),
+        client_id: uuid.UUID | None = Parameter(default=None, description="Every account of a client."),
+        metric: list[str] | None = Parameter(default=None, description="Canonical metric ids (repeatable)."),
+        date_from: date | None = Parameter(default=None, query="from", description="First day (default 30 days ago)."),
+        date_to: date | None = Parameter(default=None, query="to", description="Last day, included (default today)."),
+        granularity: Granularity = Parameter(default="day", description="day, week (ISO, Monday) or month."),
+    ) -> MetricsOut:
+        """Series per account and metric; weeks and months sum flows and keep the last value of stocks."""
+        if (account_id is None) == (client_id is None):
+            raise InvalidInput("send exactly one of account_id or client_id.", field="account_id")
+        start, end = _window(date_from, date_to)
+        catalog = state.registry.metrics
+        unknown = [name for name in metric or () if name not in catalog]
+        if unknown:
+            raise InvalidInput(
+                f"metric {unknown[0]!r} is not in the catalogue; see GET /v1/metrics/catalog for the ids.",
+                field="metric",
+            )
+        if account_id is not None:
+            accounts = [await get_account(session, principal, account_id)]
+        else:
+            assert client_id is not None
+            await get_client(session, principal, client_id)
+            accounts = list(
+                (
+                    await session.exec(
+                        select(SocialAccount).where(SocialAccount.client_id == client_id).order_by(SocialAccount.id)  # type: ignore[arg-type]
+                    )
+                ).all()
+            )
+        by_id = {account.id: account for account in accounts}
+        statement = (
+            select(
+                StoredMetricPoint.account_id,
+                StoredMetricPoint.metric,
+                StoredMetricPoint.day,
+                StoredMetricPoint.value,
+                StoredMetricPoint.native_metric,
+                StoredMetricPoint.quality,
+                StoredMetricPoint.fetched_at,
+            )
+            .where(
+                StoredMetricPoint.account_id.in_(list(by_id)),  # type: ignore[attr-defined]
+                StoredMetricPoint.day >= start,
+                StoredMetricPoint.day <= end,
+            )
+            .order_by(StoredMetricPoint.account_id, StoredMetricPoint.metric, StoredMetricPoint.day)
+        )
+        if metric:
+            statement = statement.where(StoredMetricPoint.metric.in_(metric))  # type: ignore[attr-defined]
+        grouped: dict[tuple[uuid.UUID, str], list[Any]] = defaultdict(list)
+        for row in (await session.execute(statement)).all():
+            grouped[(row[0], row[1])].append(row)
+        series = []
+        for (series_account, metric_id), rows in grouped.items():
+            definition = catalog.get(metric_id)
+            aggregation = definition.aggregation if definition else "sum"
+            account = by_id[series_account]
+            fetched: list[datetime] = [row[6] for row in rows]
+            series.append(
+                MetricSeries(
+                    account_id=series_account,
+                    network=account.network,
+                    handle=account.handle,
+                    metric=metric_id,
+                    unit=definition.unit if definition else "",
+                    aggregation=aggregation,
+                    native_metrics=sorted({row[4] for row in rows}),
+                    quality=sorted({row[5] for row in rows}),
+                    last_fetched_at=max(fetched) if fetched else None,
+                    points=[
+                        MetricValue(period=period, value=value)
+                        for period, value in rollup(((row[2], row[3]) for row in rows), granularity, aggregation)
+                    ],
+                )
+            )
+        return MetricsOut(granularity=granularity, date_from=start, date_to=end, series=series)
+
+    @get("/catalog", guards=[require("read")], summary="The canonical metric catalogue")
+    async def catalog(self, state: State) -> CatalogOut:
+        """Every canonical metric id with its unit, aggregation over time and meaning."""
+        return CatalogOut(
+            version=CATALOG_VERSION,
+            metrics=[
+                CatalogMetric(id=m.id, unit=m.unit, aggregation=m.aggregation, description=m.description)
+                for m in sorted(state.registry.metrics.values(), key=lambda m: m.id)
+            ],
+        )

@@ -1,0 +1,47 @@
+"""Response shapes of the metrics read and the catalogue."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import msgspec
+
+
+class MetricValue(msgspec.Struct):
+    period: date
+    value: float
+
+
+class MetricSeries(msgspec.Struct):
+    """One metric of one account; `aggregation` says how days combine (sum for flows, last for stocks)."""
+
+    account_id: uuid.UUID
+    network: str
+    handle: str
+    metric: str
+    unit: str
+    aggregation: str
+    native_metrics: list[str]
+    quality: list[str]
+    last_fetched_at: datetime | None
+    points: list[MetricValue]
+
+
+class MetricsOut(msgspec.Struct, rename={"date_from": "from", "date_to": "to"}):
+    granularity: str
+    date_from: date
+    date_to: date
+    series: list[MetricSeries]
+
+
+class CatalogMetric(msgspec.Struct):
+    id: str
+    unit: str
+    aggregation: str
+    description: str
+
+
+class CatalogOut(msgspec.Struct):
+    version: str
+    metrics: list[CatalogMetric]

@@ -1,0 +1,23 @@
+"""Every table, imported in one place so metadata (and Alembic) sees them all."""
+
+from api.accounts.models import SocialAccount
+from api.clients.models import Client
+from api.content.models import StoredMention, StoredPost
+from api.idempotency import IdempotencyRecord
+from api.metrics.models import StoredMetricPoint
+from api.sync.models import SyncRun
+from tenants.models import ApiKey, AuditEntry, Member, Tenant
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Client",
+    "IdempotencyRecord",
+    "Member",
+    "SocialAccount",
+    "StoredMention",
+    "StoredMetricPoint",
+    "StoredPost",
+    "SyncRun",
+    "Tenant",
+]

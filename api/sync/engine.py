@@ -1,0 +1,392 @@
+"""The sync engine: runs one connector for one account over a window and persists what it yields.
+
+Every record is validated; a bad one is rejected with an error naming the connector, the record
+and the field, and the run ends `partial`. Records are written in batches with idempotent upserts;
+a `Checkpoint` is stored in the same transaction as the records before it, so a run that crashes
+resumes from its last checkpoint and never loses or duplicates anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from api.accounts.models import SocialAccount
+from api.sync import store
+from api.sync.models import SyncRun
+from plugins.registry import Registry
+from plugins.sdk import (
+    QUALITIES,
+    AccountRef,
+    AuthenticationError,
+    Checkpoint,
+    Connector,
+    Mention,
+    MetricDeclaration,
+    MetricPoint,
+    Post,
+    RateLimitedError,
+    Window,
+)
+from tenants.credentials import CredentialVault
+from tenants.database import Database
+from tenants.ids import new_id, utcnow
+
+logger = logging.getLogger("resonance.sync")
+
+DEFAULT_BACKFILL_DAYS = 30
+MAX_REJECTIONS_KEPT = 50
+
+
+class RecordRejected(ValueError):
+    """A record the connector yielded is not valid; the message names the field."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+@dataclass
+class _Batch:
+    metrics: dict[tuple[str, date], dict[str, Any]] = field(default_factory=dict)
+    posts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mentions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.metrics) + len(self.posts) + len(self.mentions)
+
+
+@dataclass
+class _Counts:
+    metrics: int = 0
+    posts: int = 0
+    mentions: int = 0
+    rejected: int = 0
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+
+def default_window(state: Mapping[str, Any], settings: Mapping[str, Any], today: date) -> Window:
+    """From the last checkpoint (or the backfill horizon on a first sync) to today."""
+    last_day = state.get("last_day")
+    since: date | None = None
+    if isinstance(last_day, str):
+        try:
+            since = date.fromisoformat(last_day)
+        except ValueError:
+            since = None
+    if since is None or since > today:
+        backfill = settings.get("backfill_days", DEFAULT_BACKFILL_DAYS)
+        days = backfill if isinstance(backfill, int) and backfill > 0 else DEFAULT_BACKFILL_DAYS
+        since = today - timedelta(days=days - 1)
+    return Window(since=since, until=today)
+
+
+def _aware(value: datetime, field_name: str) -> datetime:
+    if value.tzinfo is None:
+        raise RecordRejected(field_name, "must be a timezone-aware datetime (add tzinfo, e.g. UTC)")
+    return value.astimezone(UTC)
+
+
+def _text(value: Any, field_name: str, *, required: bool, limit: int) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise RecordRejected(field_name, "must not be empty")
+        return None
+    if not isinstance(value, str):
+        raise RecordRejected(field_name, f"must be a string, got {type(value).__name__}")
+    if len(value) > limit:
+        raise RecordRejected(field_name, f"is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def _number(value: Any, field_name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RecordRejected(field_name, f"must be a finite number, got {value!r}")
+    return float(value)
+
+
+class RunContext:
+    """Everything one run needs, read once at its start."""
+
+    def __init__(
+        self, run: SyncRun, account: SocialAccount, connector: type[Connector], credentials: dict[str, Any]
+    ) -> None:
+        self.tenant_id = run.tenant_id
+        self.run_id = run.id
+        self.account_id = account.id
+        self.client_id = account.client_id
+        self.connector = connector
+        self.declared: dict[str, MetricDeclaration] = connector.declared()
+        explicit = run.window_since is not None and run.window_until is not None
+        if explicit:
+            assert run.window_since is not None and run.window_until is not None
+            self.window = Window(since=run.window_since, until=run.window_until)
+            self.state: dict[str, Any] = {}
+        else:
+            self.state = dict(account.sync_state)
+            self.window = default_window(self.state, account.sync_settings, utcnow().date())
+        self.account = AccountRef(
+            handle=account.handle,
+            external_id=account.external_id,
+            kind="competitor" if account.kind == "competitor" else "owned",
+            credentials=credentials,
+            settings=dict(account.sync_settings),
+        )
+
+
+class SyncEngine:
+    """Runs claimed sync runs to completion."""
+
+    def __init__(
+        self,
+        database: Database,
+        registry: Registry,
+        vault: CredentialVault,
+        *,
+        timeout_seconds: float = 600,
+        interval: timedelta = timedelta(hours=6),
+        batch_size: int = 5000,
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.vault = vault
+        self.timeout_seconds = timeout_seconds
+        self.interval = interval
+        self.batch_size = batch_size
+
+    async def execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
+        """Run the (already claimed) sync run and return its final status."""
+        started = time.monotonic()
+        context = await self._prepare(tenant_id, run_id)
+        if isinstance(context, str):
+            return context
+        counts = _Counts()
+        batch = _Batch()
+        error: BaseException | None = None
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                connector = context.connector()
+                index = 0
+                async for item in connector.fetch(context.account, context.window, context.state):
+                    index += 1
+                    if isinstance(item, Checkpoint):
+                        await self._flush(context, batch, counts, state=self._checkpoint_state(item))
+                        batch = _Batch()
+                        continue
+                    self._accept(context, item, index, batch, counts)
+                    if len(batch) >= self.batch_size:
+                        await self._flush(context, batch, counts, state=None)
+                        batch = _Batch()
+        except TimeoutError as timeout:
+            error = timeout
+        except Exception as raised:  # a connector's failure ends its own run only
+            error = raised
+        try:
+            await self._flush(context, batch, counts, state=None)
+        except Exception as flush_error:
+            error = error or flush_error
+        return await self._finish(context, counts, error, time.monotonic() - started)
+
+    def _checkpoint_state(self, checkpoint: Checkpoint) -> dict[str, Any]:
+        if not isinstance(checkpoint.state, dict):
+            raise TypeError("Checkpoint.state must be a dict")
+        return dict(checkpoint.state)
+
+    async def _prepare(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunContext | str:
+        async with self.database.tenant_session(tenant_id) as session:
+            run = await session.get(SyncRun, (tenant_id, run_id))
+            if run is None:
+                return "missing"
+            account = await session.get(SocialAccount, (tenant_id, run.account_id))
+            failure: str | None = None
+            connector = self.registry.connector(account.network) if account else None
+            credentials: dict[str, Any] = {}
+            if account is None:
+                failure = "the account was deleted before the sync ran"
+            elif connector is None:
+                failure = f"no installed connector provides network {account.network!r}"
+            else:
+                try:
+                    credentials = self.vault.decrypt(account.credentials_encrypted)
+                except ValueError as error:
+                    failure = str(error)
+            if failure is not None or account is None or connector is None:
+                run.status, run.error, run.finished_at = "failed", failure, utcnow()
+                return "failed"
+            context = RunContext(run, account, connector, credentials)
+            run.window_since, run.window_until = context.window.since, context.window.until
+            return context
+
+    def _reject(self, context: RunContext, counts: _Counts, index: int, kind: str, error: RecordRejected) -> None:
+        counts.rejected += 1
+        message = f"connector {context.connector.id}: record #{index} ({kind}): field {error.field_name} {error}"
+        if len(counts.rejections) < MAX_REJECTIONS_KEPT:
+            counts.rejections.append({"record": index, "type": kind, "field": error.field_name, "message": message})
+        logger.warning("sync %s rejected a record: %s", context.run_id, message)
+
+    def _accept(self, context: RunContext, item: object, index: int, batch: _Batch, counts: _Counts) -> None:
+        kind = type(item).__name__
+        try:
+            if isinstance(item, MetricPoint):
+                row = self._metric_row(context, item)
+                batch.metrics[(row["metric"], row["day"])] = row
+            elif isinstance(item, Post):
+                post = self._post_row(context, item)
+                batch.posts[post["external_id"]] = post
+            elif isinstance(item, Mention):
+                mention = self._mention_row(context, item)
+                batch.mentions[mention["external_id"]] = mention
+            else:
+                raise RecordRejected("type", f"{kind} is not a record type of plugins.sdk")
+        except RecordRejected as error:
+            self._reject(context, counts, index, kind, error)
+
+    def _metric_row(self, context: RunContext, point: MetricPoint) -> dict[str, Any]:
+        declaration = context.declared.get(point.native_metric)
+        if declaration is None:
+            raise RecordRejected(
+                "native_metric", f"{point.native_metric!r} is not one of the metrics the connector declares"
+            )
+        if not isinstance(point.day, date) or isinstance(point.day, datetime):
+            raise RecordRejected("day", f"must be a date, got {point.day!r}")
+        if not context.window.since <= point.day <= context.window.until:
+            raise RecordRejected(
+                "day", f"{point.day} is outside the window {context.window.since}..{context.window.until}"
+            )
+        if point.quality not in QUALITIES:
+            raise RecordRejected("quality", f"{point.quality!r} is not one of {', '.join(sorted(QUALITIES))}")
+        value = _number(point.value, "value")
+        if value < 0:
+            raise RecordRejected("value", f"must not be negative, got {value}")
+        return {
+            "tenant_id": context.tenant_id,
+            "account_id": context.account_id,
+            "metric": declaration.canonical,
+            "day": point.day,
+            "value": value,
+            "native_metric": point.native_metric,
+            "quality": point.quality,
+            "fetched_at": utcnow(),
+            "sync_run_id": context.run_id,
+        }
+
+    def _post_row(self, context: RunContext, post: Post) -> dict[str, Any]:
+        external_id = _text(post.external_id, "external_id", required=True, limit=200)
+        metrics = {str(name): _number(value, f"metrics.{name}") for name, value in dict(post.metrics).items()}
+        undeclared = sorted(name for name in metrics if name not in context.declared)
+        if undeclared:
+            raise RecordRejected(f"metrics.{undeclared[0]}", "is not one of the metrics the connector declares")
+        return {
+            "tenant_id": context.tenant_id,
+            "id": new_id(),
+            "account_id": context.account_id,
+            "external_id": external_id,
+            "published_at": _aware(post.published_at, "published_at"),
+            "text": _text(post.text, "text", required=False, limit=100_000) or "",
+            "url": _text(post.url, "url", required=False, limit=2000),
+            "media_type": _text(post.media_type, "media_type", required=False, limit=40),
+            "metrics": metrics,
+            "tags": [str(tag) for tag in post.tags],
+            "fetched_at": utcnow(),
+        }
+
+    def _mention_row(self, context: RunContext, mention: Mention) -> dict[str, Any]:
+        return {
+            "tenant_id": context.tenant_id,
+            "id": new_id(),
+            "client_id": context.client_id,
+            "account_id": context.account_id,
+            "source": context.connector.id,
+            "external_id": _text(mention.external_id, "external_id", required=True, limit=200),
+            "kind": mention.kind,
+            "published_at": _aware(mention.published_at, "published_at"),
+            "text": _text(mention.text, "text", required=True, limit=100_000),
+            "author": _text(mention.author, "author", required=False, limit=200),
+            "url": _text(mention.url, "url", required=False, limit=2000),
+            "language": _text(mention.language, "language", required=False, limit=8),
+            "post_external_id": _text(mention.post_external_id, "post_external_id", required=False, limit=200),
+            "fetched_at": utcnow(),
+        }
+
+    async def _flush(
+        self, context: RunContext, batch: _Batch, counts: _Counts, *, state: dict[str, Any] | None
+    ) -> None:
+        if not len(batch) and state is None:
+            return
+        async with self.database.tenant_session(context.tenant_id) as session:
+            await store.upsert_metric_points(session, list(batch.metrics.values()))
+            await store.upsert_posts(session, list(batch.posts.values()))
+            await store.upsert_mentions(session, list(batch.mentions.values()))
+            counts.metrics += len(batch.metrics)
+            counts.posts += len(batch.posts)
+            counts.mentions += len(batch.mentions)
+            if state is not None:
+                await session.execute(
+                    update(SocialAccount)
+                    .where(
+                        SocialAccount.tenant_id == context.tenant_id,  # type: ignore[arg-type]
+                        SocialAccount.id == context.account_id,
+                    )  # type: ignore[arg-type]
+                    .values(sync_state=state)
+                )
+            await session.execute(
+                update(SyncRun)
+                .where(SyncRun.tenant_id == context.tenant_id, SyncRun.id == context.run_id)  # type: ignore[arg-type]
+                .values(
+                    heartbeat_at=utcnow(),
+                    metrics_count=counts.metrics,
+                    posts_count=counts.posts,
+                    mentions_count=counts.mentions,
+                    rejected_count=counts.rejected,
+                )
+            )
+
+    def _describe_failure(self, context: RunContext, error: BaseException) -> str:
+        if isinstance(error, TimeoutError):
+            return (
+                f"connector {context.connector.id} did not finish within {self.timeout_seconds:g} s; "
+                "the run was stopped and will resume from its last checkpoint"
+            )
+        return f"connector {context.connector.id} raised {type(error).__name__}: {error}"
+
+    async def _finish(self, context: RunContext, counts: _Counts, error: BaseException | None, elapsed: float) -> str:
+        now = utcnow()
+        if error is not None:
+            status = "failed"
+        elif counts.rejected:
+            status = "partial"
+        else:
+            status = "succeeded"
+        message = self._describe_failure(context, error) if error is not None else None
+        if error is not None:
+            logger.warning("sync %s failed: %s", context.run_id, message)
+        elif counts.rejected:
+            message = f"{counts.rejected} record(s) rejected; see rejections"
+        async with self.database.tenant_session(context.tenant_id) as session:
+            run = await session.get(SyncRun, (context.tenant_id, context.run_id))
+            account = await session.get(SocialAccount, (context.tenant_id, context.account_id))
+            if run is not None:
+                run.status, run.finished_at, run.error = status, now, message
+                run.duration_ms = int(elapsed * 1000)
+                run.metrics_count, run.posts_count = counts.metrics, counts.posts
+                run.mentions_count, run.rejected_count = counts.mentions, counts.rejected
+                run.rejections = counts.rejections
+            if account is not None:
+                account.next_sync_at = now + self.interval
+                if isinstance(error, AuthenticationError):
+                    account.status = "needs_reauth"
+                    account.status_reason = f"{context.connector.id} refused the credentials: {error}"
+                elif isinstance(error, RateLimitedError) and error.retry_after:
+                    account.next_sync_at = now + timedelta(seconds=error.retry_after)
+                if error is None:
+                    account.last_synced_at = now
+        return status

@@ -1,0 +1,126 @@
+"""Signup, the caller's tenant, and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.auth import Principal, require
+from api.errors import NotFound
+from api.idempotency import idempotent
+from api.pagination import fetch_page, page_size
+from api.tenancy.schemas import (
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyOut,
+    ApiKeyPage,
+    SignupIn,
+    SignupOut,
+    TenantOut,
+)
+from tenants.audit import Actor, record
+from tenants.ids import utcnow
+from tenants.models import ApiKey, Tenant
+from tenants.signup import create_api_key, create_tenant
+
+
+def _key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        scopes=list(key.scopes),
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def _key_created(key: ApiKey, secret: str) -> ApiKeyCreated:
+    return ApiKeyCreated(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        scopes=list(key.scopes),
+        created_at=key.created_at,
+        secret=secret,
+    )
+
+
+@post("/v1/signup", tags=["tenant"], exclude_from_auth=True, status_code=201, summary="Sign up an agency")
+async def signup(data: SignupIn, state: State, request: Request[Any, Any, Any]) -> SignupOut:
+    """Create an agency (tenant) with its owner; the response holds its first admin API key, shown once."""
+    actor = Actor(label=f"signup:{data.email.lower()}", request_id=request.scope.get("state", {}).get("request_id"))
+    tenant, key, secret = await create_tenant(
+        state.database, agency_name=data.agency_name, email=data.email, actor=actor
+    )
+    return SignupOut(
+        tenant=TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at),
+        api_key=_key_created(key, secret),
+    )
+
+
+class TenantController(Controller):
+    tags = ["tenant"]
+
+    @get("/v1/tenant", guards=[require("read")], summary="The caller's agency")
+    async def get_tenant(self, session: AsyncSession, principal: Principal) -> TenantOut:
+        """The agency the API key belongs to."""
+        tenant = await session.get(Tenant, principal.tenant_id)
+        if tenant is None:
+            raise NotFound("This tenant no longer exists.")
+        return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at)
+
+
+class ApiKeyController(Controller):
+    path = "/v1/api-keys"
+    tags = ["api keys"]
+
+    @post("/", guards=[require("admin")], status_code=201, summary="Create an API key")
+    async def create_key(
+        self, data: ApiKeyIn, session: AsyncSession, actor: Actor, request: Request[Any, Any, Any]
+    ) -> Response[ApiKeyCreated]:
+        """Create a scoped key. The secret is in this response only; store it now."""
+
+        async def create() -> Response[ApiKeyCreated]:
+            key, secret = await create_api_key(session, actor, name=data.name, scopes=data.scopes)
+            return Response(_key_created(key, secret), status_code=201)
+
+        return await idempotent(request, session, create)
+
+    @get("/", guards=[require("admin")], summary="List API keys")
+    async def list_keys(
+        self,
+        session: AsyncSession,
+        state: State,
+        cursor: str | None = None,
+        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+    ) -> ApiKeyPage:
+        """The tenant's keys, revoked ones included, oldest first; secrets are never shown."""
+        rows, next_cursor = await fetch_page(
+            session,
+            select(ApiKey),
+            [ApiKey.id],  # type: ignore[list-item]
+            limit=page_size(limit, state.settings.page_size_max),
+            cursor=cursor,
+        )
+        return ApiKeyPage(data=[_key_out(row) for row in rows], next_cursor=next_cursor)
+
+    @delete("/{key_id:uuid}", guards=[require("admin")], summary="Revoke an API key")
+    async def revoke_key(
+        self, key_id: uuid.UUID, session: AsyncSession, actor: Actor, principal: Principal, state: State
+    ) -> None:
+        """Revoke a key at once; requests made with it are refused from now on."""
+        key = await session.get(ApiKey, (principal.tenant_id, key_id))
+        if key is None:
+            raise NotFound(f"There is no API key {key_id} in this agency.", field="key_id")
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            record(session, actor, "api_key.revoked", key)
+        state.key_cache.forget_key(key_id)

@@ -1,0 +1,71 @@
+"""Request and response shapes of signup, the tenant and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Acme Social"])]
+Email = Annotated[
+    str,
+    msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320, examples=["owner@agency.example"]),
+]
+ScopeName = Literal["read", "write", "admin"]
+
+
+class SignupIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new agency and the email of its owner."""
+
+    agency_name: Name
+    email: Email
+
+
+class TenantOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class ApiKeyOut(msgspec.Struct):
+    """An API key as listed: never its secret."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(msgspec.Struct):
+    """A new key: `secret` is shown this once and cannot be read again."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    secret: str
+
+
+class SignupOut(msgspec.Struct):
+    tenant: TenantOut
+    api_key: ApiKeyCreated
+
+
+class ApiKeyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A key to create; scopes default to read and write."""
+
+    name: Name
+    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["read", "write"]
+    )
+
+
+class ApiKeyPage(msgspec.Struct):
+    data: list[ApiKeyOut]
+    next_cursor: str | None

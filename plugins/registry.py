@@ -1,0 +1,143 @@
+"""Loads plugins from the `resonance.plugins` entry points and isolates the broken ones.
+
+pluggy's own `load_setuptools_entrypoints` stops at the first plugin that fails to import; here
+each plugin is loaded and each hook implementation called on its own, so one broken plugin is
+reported with its error and never stops the app or another plugin.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from plugins.sdk import _hookspecs
+from plugins.sdk._catalog import CanonicalMetric, built_in_metrics
+from plugins.sdk._connector import Connector
+
+logger = logging.getLogger("resonance.plugins")
+
+ALLOW_ENV = "RESONANCE_PLUGINS"
+"""Comma-separated entry-point names to load; unset loads every installed plugin."""
+
+TRACE_ENV = "RESONANCE_PLUGIN_TRACE"
+"""Set to 1 to log every hook call with its arguments and results."""
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    """A plugin, or one of its connectors, that could not be used, and why."""
+
+    plugin: str
+    error: str
+    connector_id: str | None = None
+
+
+@dataclass
+class Registry:
+    """The loaded plugins: their connectors by id, the metric catalogue, and what failed."""
+
+    manager: pluggy.PluginManager
+    connectors: dict[str, type[Connector]] = field(default_factory=dict)
+    connector_plugins: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, CanonicalMetric] = field(default_factory=built_in_metrics)
+    problems: list[PluginProblem] = field(default_factory=list)
+
+    def connector(self, connector_id: str) -> type[Connector] | None:
+        """The connector class registered under `connector_id`, if it loaded."""
+        return self.connectors.get(connector_id)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _allowed() -> set[str] | None:
+    raw = os.environ.get(ALLOW_ENV, "").strip()
+    if not raw:
+        return None
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _plugin_name(manager: pluggy.PluginManager, plugin: object) -> str:
+    return manager.get_name(plugin) or getattr(plugin, "__name__", repr(plugin))
+
+
+def _check_connector(candidate: Any) -> str | None:
+    """Why `candidate` is not a usable connector class, or None when it is."""
+    if not (isinstance(candidate, type) and issubclass(candidate, Connector)):
+        return f"{candidate!r} is not a subclass of plugins.sdk.Connector"
+    for attribute in ("id", "name", "version"):
+        if not isinstance(getattr(candidate, attribute, None), str) or not getattr(candidate, attribute):
+            return f"connector class {candidate.__name__} has no {attribute!r} string"
+    return None
+
+
+def _call_each(manager: pluggy.PluginManager, hook_name: str, registry: Registry) -> Iterable[tuple[str, Any]]:
+    """Call every implementation of a hook separately, so one that raises fails alone."""
+    caller = getattr(manager.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        name = _plugin_name(manager, impl.plugin)
+        try:
+            result = impl.function()
+        except Exception as error:  # a plugin's bug must not stop the others
+            logger.warning("plugin %s failed in %s: %s", name, hook_name, _describe(error))
+            registry.problems.append(PluginProblem(plugin=name, error=f"{hook_name}: {_describe(error)}"))
+            continue
+        yield name, result
+
+
+def _entry_points() -> list[EntryPoint]:
+    return sorted(entry_points(group=_hookspecs.ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def load_registry(extra_plugins: Iterable[ModuleType | object] = ()) -> Registry:
+    """Load every allowed plugin from the entry points (plus `extra_plugins`) and collect their hooks."""
+    manager = pluggy.PluginManager(_hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(_hookspecs)
+    registry = Registry(manager=manager)
+    allowed = _allowed()
+    for entry_point in _entry_points():
+        if allowed is not None and entry_point.name not in allowed:
+            continue
+        try:
+            plugin = entry_point.load()
+            manager.register(plugin, name=entry_point.name)
+        except Exception as error:  # an import error in one plugin is that plugin's problem only
+            logger.warning("plugin %s failed to load: %s", entry_point.name, _describe(error))
+            registry.problems.append(PluginProblem(plugin=entry_point.name, error=_describe(error)))
+    for plugin in extra_plugins:
+        manager.register(plugin)
+    if os.environ.get(TRACE_ENV) == "1":
+        manager.trace.root.setwriter(lambda message: logger.info("hook trace: %s", message.rstrip()))
+        manager.enable_tracing()
+
+    for _name, metrics in _call_each(manager, "resonance_metric_definitions", registry):
+        for metric in metrics or ():
+            if isinstance(metric, CanonicalMetric) and metric.id not in registry.metrics:
+                registry.metrics[metric.id] = metric
+
+    for name, connectors in _call_each(manager, "resonance_connectors", registry):
+        for candidate in connectors or ():
+            problem = _check_connector(candidate)
+            connector_id = getattr(candidate, "id", None)
+            if problem is None:
+                undeclared = [d.canonical for d in candidate.metrics if d.canonical not in registry.metrics]
+                if undeclared:
+                    problem = f"maps to unknown canonical metrics: {', '.join(sorted(undeclared))}"
+            if problem is None and connector_id in registry.connectors:
+                problem = (
+                    f"connector id {connector_id!r} is already provided by {registry.connector_plugins[connector_id]}"
+                )
+            if problem is not None:
+                registry.problems.append(PluginProblem(plugin=name, error=problem, connector_id=connector_id))
+                continue
+            registry.connectors[candidate.id] = candidate
+            registry.connector_plugins[candidate.id] = name
+    return registry

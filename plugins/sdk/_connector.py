@@ -1,0 +1,54 @@
+"""The connector interface every network plugin implements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, ClassVar, Literal
+
+import msgspec
+
+from plugins.sdk._records import AccountRef, Record, Window
+
+Capability = Literal["account_metrics", "posts", "mentions", "public_data"]
+"""What a connector can fetch; `public_data` means it can track accounts the agency does not own."""
+
+
+class MetricDeclaration(msgspec.Struct, frozen=True, kw_only=True):
+    """One native metric a connector yields and the canonical metric it feeds."""
+
+    native: str
+    canonical: str
+    unit: str
+    description: str = ""
+
+
+class Connector:
+    """Base class of a connector: declare the class attributes, implement `check` and `fetch`.
+
+    An instance is made per use with the API base URL to call, so tests and operators can point
+    it at a local server.
+    """
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[str]
+    metrics: ClassVar[tuple[MetricDeclaration, ...]] = ()
+    credentials_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    default_base_url: ClassVar[str | None] = None
+
+    def __init__(self, *, base_url: str | None = None) -> None:
+        self.base_url = base_url or self.default_base_url
+
+    async def check(self, credentials: Mapping[str, Any]) -> None:
+        """Raise `AuthenticationError` when the credentials are refused; return when they work."""
+        raise NotImplementedError(f"connector {self.id!r} does not implement check()")
+
+    def fetch(self, account: AccountRef, window: Window, state: Mapping[str, Any]) -> AsyncIterator[Record]:
+        """Yield the account's records for the window, resuming from `state` (empty on a first run)."""
+        raise NotImplementedError(f"connector {self.id!r} does not implement fetch()")
+
+    @classmethod
+    def declared(cls) -> dict[str, MetricDeclaration]:
+        """The declared native metrics, by native name."""
+        return {declaration.native: declaration for declaration in cls.metrics}

@@ -1,0 +1,55 @@
+"""The audit log: every change to a tenant's data, with who made it and from which key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tenants.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an API key, a CLI operator or the system itself."""
+
+    label: str
+    api_key_id: uuid.UUID | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor(label="system")
+
+
+def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    entity: Any,
+    *,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit entry for `action` on `entity` to the session's transaction."""
+    session.add(
+        AuditEntry(
+            api_key_id=actor.api_key_id,
+            actor=actor.label,
+            action=action,
+            entity_type=type(entity).__tablename__ if hasattr(type(entity), "__tablename__") else type(entity).__name__,
+            entity_id=str(getattr(entity, "id", "")),
+            changes=_jsonable(changes or {}),
+            request_id=actor.request_id,
+        )
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

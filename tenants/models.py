@@ -1,0 +1,90 @@
+"""Tables of tenancy: agencies (tenants), their members, API keys and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from tenants.ids import new_id, utcnow
+from tenants.scoping import TenantScoped
+from tenants.types import UTCDateTime
+
+Role = Literal["owner", "admin", "analyst", "client_viewer"]
+ROLES: tuple[str, ...] = ("owner", "admin", "analyst", "client_viewer")
+Scope = Literal["read", "write", "admin"]
+SCOPES: tuple[str, ...] = ("read", "write", "admin")
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_column_kwargs=kwargs, sa_type=UTCDateTime)
+
+
+class Tenant(SQLModel, table=True):
+    """An agency: the unit of isolation and of billing."""
+
+    __tablename__ = "tenants"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class Member(TenantScoped, table=True):
+    """A person of the agency, or a client's viewer limited to one client."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email", name="uq_members_tenant_email"),
+        ForeignKeyConstraint(
+            ["tenant_id", "client_id"],
+            ["clients.tenant_id", "clients.id"],
+            ondelete="CASCADE",
+            name="fk_members_client",
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    email: str = Field(max_length=320)
+    role: str = Field(max_length=20)
+    client_id: uuid.UUID | None = None
+    created_at: datetime = _timestamp()
+
+
+class ApiKey(TenantScoped, table=True):
+    """An API key: only its SHA-256 hash is stored; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "key_hash", name="uq_api_keys_tenant_hash"),
+        Index("ix_api_keys_key_hash", "key_hash"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=40)
+    key_hash: str = Field(max_length=64)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp()
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(TenantScoped, table=True):
+    """One change made to the tenant's data: who, what, when, from which key."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_at", "tenant_id", "at"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    at: datetime = _timestamp()
+    api_key_id: uuid.UUID | None = None
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40)
+    entity_type: str = Field(max_length=40)
+    entity_id: str = Field(max_length=64)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    request_id: str | None = Field(default=None, max_length=64)

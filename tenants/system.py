@@ -1,0 +1,66 @@
+"""The few reads that look across tenants, each a narrow door.
+
+On PostgreSQL they call the SECURITY DEFINER functions created by the migrations (the service's
+role cannot read another tenant's rows itself); on SQLite, where there is no second wall, the
+same query runs directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tenants.types import sqlite_timestamp
+
+_SQLITE_QUERIES = {
+    "resonance_find_api_key": ("SELECT tenant_id, id FROM api_keys WHERE key_hash = :a AND revoked_at IS NULL"),
+    "resonance_claimable_sync_runs": (
+        "SELECT tenant_id, id FROM sync_runs "
+        "WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < :a) ORDER BY requested_at LIMIT :b"
+    ),
+    "resonance_due_accounts": (
+        "SELECT tenant_id, id FROM accounts WHERE sync_enabled AND status = 'active' "
+        "AND (next_sync_at IS NULL OR next_sync_at <= :a) ORDER BY next_sync_at LIMIT :b"
+    ),
+}
+
+
+async def _pairs(session: AsyncSession, function: str, *args: object) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    params = dict(zip("ab", args, strict=False))
+    if session.bind.dialect.name == "postgresql":
+        placeholders = ", ".join(f":{name}" for name in params)
+        statement = text(f"SELECT tenant_id, id FROM {function}({placeholders})")  # noqa: S608 - fixed names
+    else:
+        statement = text(_SQLITE_QUERIES[function])
+        params = {name: (_sqlite_value(value)) for name, value in params.items()}
+    rows = (await session.execute(statement, params)).all()
+    return [(_as_uuid(row[0]), _as_uuid(row[1])) for row in rows]
+
+
+def _sqlite_value(value: object) -> object:
+    return sqlite_timestamp(value) if isinstance(value, datetime) else value
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+async def find_api_key(session: AsyncSession, key_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(tenant id, key id) of the active key with this hash."""
+    rows = await _pairs(session, "resonance_find_api_key", key_hash)
+    return rows[0] if rows else None
+
+
+async def claimable_sync_runs(
+    session: AsyncSession, stale_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(tenant id, run id) of queued runs, and of running ones whose worker stopped beating."""
+    return await _pairs(session, "resonance_claimable_sync_runs", stale_before, limit)
+
+
+async def due_accounts(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(tenant id, account id) of active accounts whose next scheduled sync is due."""
+    return await _pairs(session, "resonance_due_accounts", now, limit)
