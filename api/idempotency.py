@@ -9,14 +9,14 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from sqlalchemy import JSON, Column
+from sqlalchemy import Column
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import IdempotencyKeyReused, InvalidInput
 from tenants.ids import utcnow
 from tenants.scoping import TenantScoped
-from tenants.types import UTCDateTime
+from tenants.types import JsonDocument, UTCDateTime
 
 
 class IdempotencyRecord(TenantScoped, table=True):
@@ -29,7 +29,7 @@ class IdempotencyRecord(TenantScoped, table=True):
     path: str = Field(max_length=500)
     request_hash: str = Field(max_length=64)
     status_code: int
-    response_body: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    response_body: Any = Field(default=None, sa_column=Column(JsonDocument, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -59,7 +59,7 @@ async def idempotent(
     digest.update(b" " + request.url.path.encode() + b"\n")
     digest.update(await request.body())
     request_hash = digest.hexdigest()
-    previous = (await session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key))).first()
+    previous = (await session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.key == key))).first()
     if previous is not None:
         if previous.request_hash != request_hash:
             raise IdempotencyKeyReused(

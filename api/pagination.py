@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import InvalidInput
 

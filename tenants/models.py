@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import Column, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tenants.ids import new_id, utcnow
 from tenants.scoping import TenantScoped
-from tenants.types import UTCDateTime
+from tenants.types import JsonDocument, UTCDateTime
 
 Role = Literal["owner", "admin", "analyst", "client_viewer"]
 ROLES: tuple[str, ...] = ("owner", "admin", "analyst", "client_viewer")
@@ -67,7 +67,7 @@ class ApiKey(TenantScoped, table=True):
     name: str = Field(max_length=200)
     prefix: str = Field(max_length=40)
     key_hash: str = Field(max_length=64)
-    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))
     created_at: datetime = _timestamp()
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -86,5 +86,5 @@ class AuditEntry(TenantScoped, table=True):
     action: str = Field(max_length=40)
     entity_type: str = Field(max_length=40)
     entity_id: str = Field(max_length=64)
-    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))
     request_id: str | None = Field(default=None, max_length=64)

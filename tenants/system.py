@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants.types import sqlite_timestamp
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -33,3 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 def sqlite_timestamp(value: datetime) -> str:
     """`value` as SQLite stores a `UTCDateTime`, for raw SQL comparisons."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+JsonDocument = JSON().with_variant(postgresql.JSONB(), "postgresql")
+"""A JSON column: JSONB on PostgreSQL (comparable, indexable), JSON text on SQLite."""

@@ -11,8 +11,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.accounts.models import SocialAccount
 from api.accounts.schemas import AccountIn, AccountOut, AccountPage, AccountPatch
@@ -119,7 +119,7 @@ class AccountController(Controller):
                 )
             validate_credentials(connector, data.credentials)
             duplicate = (
-                await session.exec(
+                await session.scalars(
                     select(SocialAccount).where(
                         SocialAccount.client_id == client_id,
                         SocialAccount.network == data.network,

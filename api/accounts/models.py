@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
 from tenants.ids import new_id, utcnow
 from tenants.scoping import TenantScoped
-from tenants.types import UTCDateTime
+from tenants.types import JsonDocument, UTCDateTime
 
 ACCOUNT_KINDS = ("owned", "competitor")
 ACCOUNT_STATUSES = ("active", "paused", "needs_reauth", "error")
@@ -41,8 +41,8 @@ class SocialAccount(TenantScoped, table=True):
     kind: str = Field(default="owned", max_length=20)
     credentials_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sync_enabled: bool = True
-    sync_settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    sync_state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sync_settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))
+    sync_state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))
     status: str = Field(default="active", max_length=20)
     status_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

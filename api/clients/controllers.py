@@ -10,8 +10,8 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import Principal, require
 from api.clients.models import Client
@@ -56,7 +56,7 @@ def _check_timezone(timezone: str) -> None:
 
 
 async def _check_name_free(session: AsyncSession, name: str, except_id: uuid.UUID | None = None) -> None:
-    existing = (await session.exec(select(Client).where(Client.name == name))).first()
+    existing = (await session.scalars(select(Client).where(Client.name == name))).first()
     if existing is not None and existing.id != except_id:
         raise Conflict(f"A client named {name!r} already exists in this agency; choose another name.", field="name")
 

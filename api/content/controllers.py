@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.accounts.controllers import get_account
 from api.auth import Principal, require

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
 from tenants.ids import new_id, utcnow
 from tenants.scoping import TenantScoped
-from tenants.types import UTCDateTime
+from tenants.types import JsonDocument, UTCDateTime
 
 
 class StoredPost(TenantScoped, table=True):
@@ -36,8 +36,8 @@ class StoredPost(TenantScoped, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     url: str | None = Field(default=None, max_length=2000)
     media_type: str | None = Field(default=None, max_length=40)
-    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

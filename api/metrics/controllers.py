@@ -10,8 +10,8 @@ from typing import Any
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.accounts.controllers import get_account
 from api.accounts.models import SocialAccount
@@ -73,7 +73,7 @@ class MetricsController(Controller):
             await get_client(session, principal, client_id)
             accounts = list(
                 (
-                    await session.exec(
+                    await session.scalars(
                         select(SocialAccount).where(SocialAccount.client_id == client_id).order_by(SocialAccount.id)  # type: ignore[arg-type]
                     )
                 ).all()

@@ -47,6 +47,10 @@ DEFAULT_BACKFILL_DAYS = 30
 MAX_REJECTIONS_KEPT = 50
 
 
+class StorageError(RuntimeError):
+    """Writing a batch to the database failed: our failure, not the connector's."""
+
+
 class RecordRejected(ValueError):
     """A record the connector yielded is not valid; the message names the field."""
 
@@ -126,9 +130,7 @@ class RunContext:
         self.client_id = account.client_id
         self.connector = connector
         self.declared: dict[str, MetricDeclaration] = connector.declared()
-        explicit = run.window_since is not None and run.window_until is not None
-        if explicit:
-            assert run.window_since is not None and run.window_until is not None
+        if run.window_since is not None and run.window_until is not None:
             self.window = Window(since=run.window_since, until=run.window_until)
             self.state: dict[str, Any] = {}
         else:
@@ -322,6 +324,15 @@ class SyncEngine:
     ) -> None:
         if not len(batch) and state is None:
             return
+        try:
+            await self._write(context, batch, counts, state)
+        except Exception as error:
+            logger.exception("sync %s could not store a batch", context.run_id)
+            raise StorageError(
+                f"storing the records failed ({type(error).__name__}); the next run resumes from the last checkpoint"
+            ) from error
+
+    async def _write(self, context: RunContext, batch: _Batch, counts: _Counts, state: dict[str, Any] | None) -> None:
         async with self.database.tenant_session(context.tenant_id) as session:
             await store.upsert_metric_points(session, list(batch.metrics.values()))
             await store.upsert_posts(session, list(batch.posts.values()))
@@ -356,6 +367,8 @@ class SyncEngine:
                 f"connector {context.connector.id} did not finish within {self.timeout_seconds:g} s; "
                 "the run was stopped and will resume from its last checkpoint"
             )
+        if isinstance(error, StorageError):
+            return str(error)
         return f"connector {context.connector.id} raised {type(error).__name__}: {error}"
 
     async def _finish(self, context: RunContext, counts: _Counts, error: BaseException | None, elapsed: float) -> str:

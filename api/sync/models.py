@@ -6,12 +6,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Text
+from sqlalchemy import Column, ForeignKeyConstraint, Index, Text
 from sqlmodel import Field
 
 from tenants.ids import new_id, utcnow
 from tenants.scoping import TenantScoped
-from tenants.types import UTCDateTime
+from tenants.types import JsonDocument, UTCDateTime
 
 SYNC_STATUSES = ("queued", "running", "succeeded", "partial", "failed")
 FINISHED_STATUSES = frozenset({"succeeded", "partial", "failed"})
@@ -49,4 +49,4 @@ class SyncRun(TenantScoped, table=True):
     mentions_count: int = 0
     rejected_count: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    rejections: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rejections: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))

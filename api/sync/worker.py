@@ -133,9 +133,9 @@ class SyncWorker:
             started.append(task)
         return started
 
-    async def run_pending(self) -> int:
-        """Schedule due accounts (when scheduling), run every claimable sync, wait for them; returns how many."""
-        if self.schedule:
+    async def run_pending(self, schedule: bool | None = None) -> int:
+        """Queue due accounts (when scheduling), run every claimable sync, wait for them; returns how many."""
+        if self.schedule if schedule is None else schedule:
             await self.enqueue_due()
         total = 0
         while True:
