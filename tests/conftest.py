@@ -85,9 +85,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+def postgres_database(tmp_path_factory: pytest.TempPathFactory) -> TestDatabase:
     """One PostgreSQL database per test worker, migrated to head once."""
-    yield _postgres_database(tmp_path_factory.mktemp("pg"))
+    return _postgres_database(tmp_path_factory.mktemp("pg"))
 
 
 @pytest.fixture(params=BACKENDS)
