@@ -25,7 +25,7 @@ from api.dependencies import dependencies
 from api.errors import exception_handlers, problem
 from api.health import health, ready
 from api.metrics.controllers import MetricsController
-from api.observability import request_id_middleware
+from api.observability import echo_request_id, request_id_middleware
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
@@ -141,6 +141,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         ],
         exception_handlers={**exception_handlers, IntegrityError: _conflict},
         openapi_config=openapi,
+        before_send=[echo_request_id],
         lifespan=[lifespan],
+        logging_config=None,  # logging is ours: JSON lines set up by `resonance serve`
         debug=False,
     )

@@ -49,41 +49,37 @@ def configure_logging(level: str) -> None:
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (the caller's `X-Request-ID` if sane), echo it, and log the request."""
+    """Give every request an id (the caller's `X-Request-ID` if sane) and note when it started."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            if access_logger.isEnabledFor(logging.INFO):
-                access_logger.info(
-                    "%s %s %d",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    extra={
-                        "request_id": request_id,
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
+        if scope["type"] == "http":
+            incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
+            state = scope.setdefault("state", {})
+            state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+            state["started"] = time.perf_counter()
+        await app(scope, receive, send)
 
     return middleware
+
+
+async def echo_request_id(message: Message, scope: Scope) -> None:
+    """`before_send` hook: echo the request id and log the request, error responses included.
+
+    A hook rather than middleware because it also sees the responses Litestar builds for errors
+    raised in middleware (such as a refused API key), which bypass the middleware stack.
+    """
+    if message["type"] != "http.response.start":
+        return
+    state = scope.get("state", {})
+    request_id = state.get("request_id")
+    if request_id:
+        headers = list(message.get("headers", []))
+        headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
+        message["headers"] = headers
+    if access_logger.isEnabledFor(logging.INFO):
+        started = state.get("started", time.perf_counter())
+        access_logger.info(
+            "%s %s %d", scope.get("method"), scope.get("path"), message["status"],
+            extra={"request_id": request_id, "status": message["status"],
+                   "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+        )

@@ -19,12 +19,15 @@ import pluggy
 
 from plugins.sdk import _hookspecs
 from plugins.sdk._catalog import CanonicalMetric, built_in_metrics
-from plugins.sdk._connector import Connector
+from plugins.sdk._connector import Connector, MetricDeclaration
 
 logger = logging.getLogger("resonance.plugins")
 
 ALLOW_ENV = "RESONANCE_PLUGINS"
 """Comma-separated entry-point names to load; unset loads every installed plugin."""
+
+BUILT_IN_DISTRIBUTION = "resonance"
+"""The distribution whose entry points are the built-in connectors; they load first."""
 
 TRACE_ENV = "RESONANCE_PLUGIN_TRACE"
 """Set to 1 to log every hook call with its arguments and results."""
@@ -76,12 +79,17 @@ def _check_connector(candidate: Any) -> str | None:
     for attribute in ("id", "name", "version"):
         if not isinstance(getattr(candidate, attribute, None), str) or not getattr(candidate, attribute):
             return f"connector class {candidate.__name__} has no {attribute!r} string"
+    metrics = candidate.metrics
+    if not isinstance(metrics, tuple | list) or not all(isinstance(d, MetricDeclaration) for d in metrics):
+        return f"connector class {candidate.__name__}: metrics must be a tuple of plugins.sdk.MetricDeclaration"
     return None
 
 
-def _call_each(manager: pluggy.PluginManager, hook_name: str, registry: Registry) -> Iterable[tuple[str, Any]]:
-    """Call every implementation of a hook separately, so one that raises fails alone."""
+def _call_each(manager: pluggy.PluginManager, hook_name: str, registry: Registry) -> Iterable[tuple[str, list[Any]]]:
+    """Call every implementation of a hook separately, so one that raises (or returns junk) fails alone."""
     caller = getattr(manager.hook, hook_name)
+    # Implementations are called directly, bypassing pluggy's own tracing, so the trace is logged here.
+    tracing = os.environ.get(TRACE_ENV) == "1"
     for impl in reversed(caller.get_hookimpls()):
         name = _plugin_name(manager, impl.plugin)
         try:
@@ -90,11 +98,28 @@ def _call_each(manager: pluggy.PluginManager, hook_name: str, registry: Registry
             logger.warning("plugin %s failed in %s: %s", name, hook_name, _describe(error))
             registry.problems.append(PluginProblem(plugin=name, error=f"{hook_name}: {_describe(error)}"))
             continue
-        yield name, result
+        if tracing:
+            logger.info("hook trace: %s() from plugin %s returned %r", hook_name, name, result)
+        if result is None:
+            continue
+        if not isinstance(result, list | tuple):
+            error = f"{hook_name} returned {result!r}, not a list"
+            logger.warning("plugin %s: %s", name, error)
+            registry.problems.append(PluginProblem(plugin=name, error=error))
+            continue
+        yield name, list(result)
+
+
+def _is_built_in(entry_point: EntryPoint) -> bool:
+    dist = entry_point.dist
+    return dist is not None and dist.name is not None and dist.name.lower() == BUILT_IN_DISTRIBUTION
 
 
 def _entry_points() -> list[EntryPoint]:
-    return sorted(entry_points(group=_hookspecs.ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    # Built-in connectors first, so a third-party connector reusing a built-in id is the one refused,
+    # whatever its plugin's name sorts as; then by name, so the outcome never depends on install order.
+    found = entry_points(group=_hookspecs.ENTRY_POINT_GROUP)
+    return sorted(found, key=lambda ep: (not _is_built_in(ep), ep.name))
 
 
 def load_registry(extra_plugins: Iterable[ModuleType | object] = ()) -> Registry:
@@ -119,12 +144,12 @@ def load_registry(extra_plugins: Iterable[ModuleType | object] = ()) -> Registry
         manager.enable_tracing()
 
     for _name, metrics in _call_each(manager, "resonance_metric_definitions", registry):
-        for metric in metrics or ():
+        for metric in metrics:
             if isinstance(metric, CanonicalMetric) and metric.id not in registry.metrics:
                 registry.metrics[metric.id] = metric
 
     for name, connectors in _call_each(manager, "resonance_connectors", registry):
-        for candidate in connectors or ():
+        for candidate in connectors:
             problem = _check_connector(candidate)
             connector_id = getattr(candidate, "id", None)
             if problem is None:

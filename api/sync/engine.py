@@ -2,13 +2,15 @@
 
 Every record is validated; a bad one is rejected with an error naming the connector, the record
 and the field, and the run ends `partial`. Records are written in batches with idempotent upserts;
-a `Checkpoint` is stored in the same transaction as the records before it, so a run that crashes
-resumes from its last checkpoint and never loses or duplicates anything.
+a `Checkpoint` is stored in the same transaction as the records before it (at most every
+`checkpoint_seconds`), so a run that crashes resumes from its last stored checkpoint and never
+loses or duplicates anything.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -157,6 +159,7 @@ class SyncEngine:
         timeout_seconds: float = 600,
         interval: timedelta = timedelta(hours=6),
         batch_size: int = 5000,
+        checkpoint_seconds: float = 1.0,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -164,6 +167,8 @@ class SyncEngine:
         self.timeout_seconds = timeout_seconds
         self.interval = interval
         self.batch_size = batch_size
+        self.checkpoint_seconds = checkpoint_seconds
+        """At most this long between storing a checkpoint and the records before it."""
 
     async def execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
         """Run the (already claimed) sync run and return its final status."""
@@ -173,27 +178,35 @@ class SyncEngine:
             return context
         counts = _Counts()
         batch = _Batch()
+        # The newest checkpoint not yet stored. It is written with the next batch rather than at once:
+        # the records before it are in that batch or an earlier one, so resuming from it loses nothing,
+        # and a connector that checkpoints every day does not cost a transaction a day.
+        pending_state: dict[str, Any] | None = None
+        last_flush = time.monotonic()
         error: BaseException | None = None
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 connector = context.connector()
                 index = 0
-                async for item in connector.fetch(context.account, context.window, context.state):
-                    index += 1
-                    if isinstance(item, Checkpoint):
-                        await self._flush(context, batch, counts, state=self._checkpoint_state(item))
-                        batch = _Batch()
-                        continue
-                    self._accept(context, item, index, batch, counts)
-                    if len(batch) >= self.batch_size:
-                        await self._flush(context, batch, counts, state=None)
-                        batch = _Batch()
+                async with contextlib.aclosing(
+                    connector.fetch(context.account, context.window, context.state)
+                ) as records:
+                    async for item in records:
+                        index += 1
+                        if isinstance(item, Checkpoint):
+                            pending_state = self._checkpoint_state(item)
+                        else:
+                            self._accept(context, item, index, batch, counts)
+                        due = time.monotonic() - last_flush >= self.checkpoint_seconds
+                        if len(batch) >= self.batch_size or (pending_state is not None and due):
+                            await self._flush(context, batch, counts, state=pending_state)
+                            batch, pending_state, last_flush = _Batch(), None, time.monotonic()
         except TimeoutError as timeout:
             error = timeout
         except Exception as raised:  # a connector's failure ends its own run only
             error = raised
         try:
-            await self._flush(context, batch, counts, state=None)
+            await self._flush(context, batch, counts, state=pending_state)
         except Exception as flush_error:
             error = error or flush_error
         return await self._finish(context, counts, error, time.monotonic() - started)

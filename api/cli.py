@@ -1,0 +1,341 @@
+"""The `resonance` command: serve, migrate, worker, demo, connectors, tenants and API keys.
+
+Every failure the operator can fix is reported as one plain sentence on stderr with exit code 1;
+no traceback reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import api.models  # noqa: F401  - every table must be known before any session is used
+from plugins.registry import load_registry
+from plugins.sdk import AccountRef, ConnectorError, Window
+from tenants.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Resonance: what a company's presence on social networks is worth.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+connector_app = typer.Typer(help="Inspect and run connector plugins.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Manage agencies (tenants).", no_args_is_help=True)
+api_key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(connector_app, name="connector")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(api_key_app, name="api-key")
+
+err = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+
+class CliError(Exception):
+    """A problem the operator can fix; its message is printed as is."""
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+        settings.validate()
+    except SettingsError as error:
+        raise fail(str(error)) from None
+    return settings
+
+
+def _run(coroutine: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(coroutine())
+    except CliError as error:
+        raise fail(str(error)) from None
+    except OSError as error:
+        raise fail(f"could not reach the database or a file: {error.strerror or error}.") from None
+
+
+def _migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from tenants.migrate import upgrade
+
+    url = settings.migration_database_url or settings.database_url
+    path = settings.sqlite_path()
+    if path is not None and path.parent and not path.parent.exists():
+        raise fail(f"the directory {path.parent} for the SQLite database does not exist; create it first.")
+    try:
+        upgrade(url)
+    except OperationalError as error:
+        raise fail(f"could not migrate the database: {str(error.orig).strip().splitlines()[0]}. "
+                   "Check RESONANCE_DATABASE_URL (or RESONANCE_MIGRATION_DATABASE_URL).") from None
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (run once per deploy, before the new servers start)."""
+    settings = _settings()
+    _migrate(settings)
+    out.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes.", min=1)] = 1,
+) -> None:
+    """Serve the API (and, unless RESONANCE_SCHEDULER=false, sync accounts in the background)."""
+    settings = _settings()
+    if settings.sqlite_path() is not None:
+        _migrate(settings)  # embedded mode: the single process owns its database file
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from api.observability import configure_logging
+
+    configure_logging(settings.log_level)
+    out.print(f"Resonance listening on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=False, proxy_headers=True)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")]
+    = None,
+    once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
+) -> None:
+    """Run syncs without serving HTTP; start as many as you like, on as many machines as you like."""
+    settings = _settings()
+
+    async def main() -> None:
+        from api.app import build_state
+        from api.observability import configure_logging
+
+        configure_logging(settings.log_level)
+        state = build_state(settings)
+        sync_worker = state.sync_worker
+        if concurrency:
+            sync_worker.concurrency = concurrency
+            sync_worker._slots = asyncio.Semaphore(concurrency)
+        try:
+            if once:
+                ran = await sync_worker.run_pending()
+                out.print(f"ran {ran} sync(s)")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await sync_worker.run_forever(stop)
+        finally:
+            await state.database.dispose()
+
+    _run(main)
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="Days of history to backfill.", min=1, max=730)] = 180,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed and backfill, then exit.")] = False,
+) -> None:
+    """Migrate, seed a demo agency (three clients, demo connector), backfill history, then serve."""
+    settings = _settings()
+    _migrate(settings)
+    logging.getLogger("resonance").setLevel(logging.WARNING)
+
+    async def seed() -> tuple[str, list[str]]:
+        from api.app import build_state
+        from api.demo import backfill, seed_demo
+
+        state = build_state(settings)
+        try:
+            agency = await seed_demo(state.database)
+            with Progress(TextColumn("backfilling {task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err) as progress:
+                task = progress.add_task(f"{days} days", total=len(agency.account_ids))
+                statuses = await backfill(state.database, state.sync_engine, agency, days=days,
+                                          on_account_done=lambda: progress.advance(task))
+            return agency.api_key, statuses
+        finally:
+            await state.database.dispose()
+
+    key, statuses = _run(seed)
+    failed = [status for status in statuses if status != "succeeded"]
+    if failed:
+        raise fail(f"{len(failed)} of {len(statuses)} demo syncs did not succeed; see the log above.")
+    base = f"http://{host}:{port}"
+    out.print(f"\nDemo agency ready: 3 clients, {len(statuses)} accounts, {days} days of history.")
+    out.print(f"API key (shown once): [bold]{key}[/bold]\n")
+    out.print("Try:")
+    out.print(f'  export RESONANCE_KEY={key}')
+    out.print(f'  curl -s {base}/v1/clients -H "Authorization: Bearer $RESONANCE_KEY"')
+    out.print(f'  curl -s "{base}/v1/metrics?client_id=CLIENT_ID&metric=followers&granularity=week" '
+              '-H "Authorization: Bearer $RESONANCE_KEY"')
+    out.print(f"  open {base}/docs\n")
+    if not no_serve:
+        _serve(settings, host, port, 1)
+
+
+@connector_app.command("list")
+def connector_list() -> None:
+    """List installed connectors, and plugins that failed to load."""
+    registry = load_registry()
+    for connector_id in sorted(registry.connectors):
+        connector = registry.connectors[connector_id]
+        capabilities = ", ".join(sorted(connector.capabilities))
+        out.print(f"{connector_id}\t{connector.name} {connector.version}\t{len(connector.metrics)} metrics\t"
+                  f"{capabilities}\t(plugin {registry.connector_plugins[connector_id]})", highlight=False)
+    for problem in registry.problems:
+        err.print(f"[yellow]plugin {problem.plugin} failed:[/yellow] {problem.error}", highlight=False)
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option} must be a date like 2026-01-31, got {value!r}.") from None
+
+
+@connector_app.command("run")
+def connector_run(
+    connector_id: Annotated[str, typer.Argument(metavar="CONNECTOR", help="Connector id, e.g. demo.")],
+    account: Annotated[str, typer.Option(help="Account handle to fetch.")],
+    since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD).")],
+    until: Annotated[str, typer.Option(help="Last day, included (YYYY-MM-DD).")],
+    config: Annotated[Path | None, typer.Option(help="JSON file with credentials (and optional settings).")]
+    = None,
+    base_url: Annotated[str | None, typer.Option(help="Call this API base URL instead of the network's.")] = None,
+    kind: Annotated[str, typer.Option(help="owned or competitor.")] = "owned",
+) -> None:
+    """Run one connector once and print its normalized records as JSON lines (for plugin authors)."""
+    registry = load_registry()
+    connector_class = registry.connector(connector_id)
+    if connector_class is None:
+        known = ", ".join(sorted(registry.connectors)) or "none"
+        raise fail(f"no installed connector is called {connector_id!r}; installed: {known}.")
+    window = Window(since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
+    if window.since > window.until:
+        raise fail("--since is after --until.")
+    credentials: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+    if config is not None:
+        try:
+            loaded = json.loads(config.read_text())
+        except FileNotFoundError:
+            raise fail(f"the config file {config} does not exist.") from None
+        except json.JSONDecodeError as error:
+            raise fail(f"the config file {config} is not valid JSON (line {error.lineno}: {error.msg}).") from None
+        if not isinstance(loaded, dict):
+            raise fail(f"the config file {config} must hold a JSON object.")
+        credentials = loaded.get("credentials", {k: v for k, v in loaded.items() if k != "settings"})
+        settings = loaded.get("settings", {})
+    if kind not in {"owned", "competitor"}:
+        raise fail("--kind must be owned or competitor.")
+    reference = AccountRef(handle=account, kind=kind, credentials=credentials, settings=settings)  # type: ignore[arg-type]
+
+    async def main() -> int:
+        connector = connector_class(base_url=base_url)
+        count = 0
+        try:
+            async for record in connector.fetch(reference, window, {}):
+                payload = {"type": type(record).__name__, **msgspec.to_builtins(record)}
+                sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+                count += 1
+        except ConnectorError as error:
+            raise CliError(f"connector {connector_id} failed after {count} records: "
+                           f"{type(error).__name__}: {error}") from None
+        return count
+
+    count = _run(main)
+    err.print(f"{count} records", highlight=False)
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Option(help="The agency's name.")],
+    email: Annotated[str, typer.Option(help="The owner's email.")],
+) -> None:
+    """Create an agency and print its first admin API key (shown once)."""
+    settings = _settings()
+
+    async def main() -> tuple[str, str]:
+        from tenants.audit import Actor
+        from tenants.database import Database
+        from tenants.signup import create_tenant
+
+        database = Database(settings.database_url)
+        try:
+            tenant, _key, secret = await create_tenant(database, agency_name=name, email=email,
+                                                       actor=Actor(label="cli:tenant create"))
+        finally:
+            await database.dispose()
+        return str(tenant.id), secret
+
+    tenant_id, secret = _run(main)
+    out.print(f"tenant {tenant_id}\napi key (shown once): {secret}", highlight=False)
+
+
+@api_key_app.command("create")
+def api_key_create(
+    tenant_id: Annotated[str, typer.Option(help="The agency's id.")],
+    name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli key",
+    scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
+) -> None:
+    """Create an API key for an agency and print it (shown once)."""
+    import uuid
+
+    from tenants.models import SCOPES
+
+    settings = _settings()
+    scopes = scope or ["read", "write"]
+    unknown = [item for item in scopes if item not in SCOPES]
+    if unknown:
+        raise fail(f"scope {unknown[0]!r} is not one of read, write, admin.")
+    try:
+        tenant_uuid = uuid.UUID(tenant_id)
+    except ValueError:
+        raise fail(f"--tenant-id must be a tenant id (a UUID), got {tenant_id!r}.") from None
+
+    async def main() -> str:
+        from tenants.audit import Actor
+        from tenants.database import Database
+        from tenants.models import Tenant
+        from tenants.signup import create_api_key
+
+        database = Database(settings.database_url)
+        try:
+            async with database.tenant_session(tenant_uuid) as session:
+                if await session.get(Tenant, tenant_uuid) is None:
+                    raise CliError(f"there is no tenant {tenant_uuid}.")
+                _key, secret = await create_api_key(session, Actor(label="cli:api-key create"), name=name,
+                                                    scopes=scopes)
+        finally:
+            await database.dispose()
+        return secret
+
+    out.print(f"api key (shown once): {_run(main)}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the `resonance` console script."""
+    app()
