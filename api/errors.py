@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -121,12 +122,30 @@ def _api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[dic
     )
 
 
+_NAMED_IN_MESSAGE = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
+
+
+def _issue_source(issue: dict[str, Any]) -> str | None:
+    """Where the value was: `body`, `query`, `path`… (Litestar gives some as enum members)."""
+    source = issue.get("source")
+    return None if source is None else str(getattr(source, "value", source))
+
+
+def _issue_field(issue: dict[str, Any]) -> str | None:
+    """The offending field as the caller names it, not Litestar's internal `data` for the whole body."""
+    key = issue.get("key")
+    named = _NAMED_IN_MESSAGE.match(str(issue.get("message") or ""))
+    if named and _issue_source(issue) == "body":
+        return named.group(1) if key in (None, "data") else f"{key}.{named.group(1)}"
+    return key
+
+
 def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
     issues = error.extra if isinstance(error.extra, list) else []
     first = issues[0] if issues and isinstance(issues[0], dict) else {}
-    field = first.get("key")
+    field = _issue_field(first)
     message = first.get("message") or error.detail
-    source = first.get("source")
+    source = _issue_source(first)
     where = f" in the {source}" if source else ""
     detail = f"{field}{where}: {message}" if field else str(message)
     status = 422 if source == "body" or field else 400
@@ -139,7 +158,7 @@ def _validation_error(request: Request[Any, Any, Any], error: ValidationExceptio
         field=field,
         extra={
             "errors": [
-                {"field": i.get("key"), "message": i.get("message"), "source": i.get("source")}
+                {"field": _issue_field(i), "message": i.get("message"), "source": _issue_source(i)}
                 for i in issues
                 if isinstance(i, dict)
             ]

@@ -50,6 +50,13 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _invalid_cursor() -> InvalidInput:
+    return InvalidInput(
+        "cursor is not a cursor this API gave out. Use the next_cursor of the previous page, unchanged.",
+        field="cursor",
+    )
+
+
 def decode_cursor(cursor: str, width: int) -> list[Any]:
     """The sort key inside `cursor`, or a 422 naming the `cursor` parameter."""
     try:
@@ -59,10 +66,19 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
             raise ValueError("wrong width")
         return [_decode_value(value) for value in values]
     except (ValueError, TypeError):
-        raise InvalidInput(
-            "cursor is not a cursor this API gave out. Use the next_cursor of the previous page, unchanged.",
-            field="cursor",
-        ) from None
+        raise _invalid_cursor() from None
+
+
+def _check_cursor_types(values: list[Any], keys: list[InstrumentedAttribute[Any]]) -> None:
+    """A decodable cursor whose values do not fit the sort columns is refused too, not sent to the database."""
+    for value, key in zip(values, keys, strict=True):
+        column_type = getattr(key.type, "impl_instance", key.type)
+        try:
+            expected = column_type.python_type
+        except NotImplementedError:
+            continue
+        if not isinstance(value, expected) or (isinstance(value, datetime) and value.tzinfo is None):
+            raise _invalid_cursor()
 
 
 async def fetch_page(
@@ -77,6 +93,7 @@ async def fetch_page(
     """One page of `statement` ordered by `keys`, and the cursor of the next page (None at the end)."""
     if cursor:
         after = decode_cursor(cursor, len(keys))
+        _check_cursor_types(after, keys)
         clauses = []
         for index, key in enumerate(keys):
             equal = [keys[i] == after[i] for i in range(index)]

@@ -69,7 +69,7 @@ def _allowed() -> set[str] | None:
 
 
 def _plugin_name(manager: pluggy.PluginManager, plugin: object) -> str:
-    return manager.get_name(plugin) or getattr(plugin, "__name__", repr(plugin))
+    return manager.get_name(plugin) or str(getattr(plugin, "__name__", repr(plugin)))
 
 
 def _check_connector(candidate: Any) -> str | None:
@@ -90,7 +90,9 @@ def _call_each(manager: pluggy.PluginManager, hook_name: str, registry: Registry
     caller = getattr(manager.hook, hook_name)
     # Implementations are called directly, bypassing pluggy's own tracing, so the trace is logged here.
     tracing = os.environ.get(TRACE_ENV) == "1"
-    for impl in reversed(caller.get_hookimpls()):
+    # Registration order (built-ins, then third parties by name, then `extra_plugins`): the first to
+    # provide a connector id keeps it. pluggy's own call order is the reverse, last registered first.
+    for impl in caller.get_hookimpls():
         name = _plugin_name(manager, impl.plugin)
         try:
             result = impl.function()
@@ -103,9 +105,9 @@ def _call_each(manager: pluggy.PluginManager, hook_name: str, registry: Registry
         if result is None:
             continue
         if not isinstance(result, list | tuple):
-            error = f"{hook_name} returned {result!r}, not a list"
-            logger.warning("plugin %s: %s", name, error)
-            registry.problems.append(PluginProblem(plugin=name, error=error))
+            wrong_shape = f"{hook_name} returned {result!r}, not a list"
+            logger.warning("plugin %s: %s", name, wrong_shape)
+            registry.problems.append(PluginProblem(plugin=name, error=wrong_shape))
             continue
         yield name, list(result)
 
@@ -152,6 +154,7 @@ def load_registry(extra_plugins: Iterable[ModuleType | object] = ()) -> Registry
         for candidate in connectors:
             problem = _check_connector(candidate)
             connector_id = getattr(candidate, "id", None)
+            connector_id = connector_id if isinstance(connector_id, str) else None
             if problem is None:
                 undeclared = [d.canonical for d in candidate.metrics if d.canonical not in registry.metrics]
                 if undeclared:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -72,8 +73,8 @@ class ContentController(Controller):
         session: AsyncSession,
         principal: Principal,
         state: State,
-        date_from: date | None = Parameter(default=None, query="from", description="Published on or after."),
-        date_to: date | None = Parameter(default=None, query="to", description="Published on or before."),
+        date_from: Annotated[date | None, QueryParameter(name="from", description="Published on or after.")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="Published on or before.")] = None,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> PostPage:
@@ -105,8 +106,8 @@ class ContentController(Controller):
         account_id: uuid.UUID | None = Parameter(default=None, description="Only mentions of this account."),
         network: str | None = Parameter(default=None, description="Only mentions from this network."),
         language: str | None = Parameter(default=None, description="Only mentions in this language (fr, en…)."),
-        date_from: date | None = Parameter(default=None, query="from", description="Published on or after."),
-        date_to: date | None = Parameter(default=None, query="to", description="Published on or before."),
+        date_from: Annotated[date | None, QueryParameter(name="from", description="Published on or after.")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="Published on or before.")] = None,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> MentionPage:

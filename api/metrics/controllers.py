@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -51,8 +51,12 @@ class MetricsController(Controller):
         account_id: uuid.UUID | None = Parameter(default=None, description="One account's series."),
         client_id: uuid.UUID | None = Parameter(default=None, description="Every account of a client."),
         metric: list[str] | None = Parameter(default=None, description="Canonical metric ids (repeatable)."),
-        date_from: date | None = Parameter(default=None, query="from", description="First day (default 30 days ago)."),
-        date_to: date | None = Parameter(default=None, query="to", description="Last day, included (default today)."),
+        date_from: Annotated[
+            date | None, QueryParameter(name="from", description="First day (default: -30 d).")
+        ] = None,
+        date_to: Annotated[
+            date | None, QueryParameter(name="to", description="Last day, included (default: today).")
+        ] = None,
         granularity: Granularity = Parameter(default="day", description="day, week (ISO, Monday) or month."),
     ) -> MetricsOut:
         """Series per account and metric; weeks and months sum flows and keep the last value of stocks."""

@@ -42,25 +42,36 @@ def _forget_broken_modules() -> None:
         sys.modules.pop(module, None)
 
 
-@pytest.fixture
-def broken_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The broken sample plugins installed as the distribution `broken-demo`, found through entry points."""
-    site = tmp_path / "site-packages"
-    site.mkdir()
-    for module in BROKEN_MODULES:
+def install_distribution(site: Path, monkeypatch: pytest.MonkeyPatch, entries: dict[str, str]) -> None:
+    """Install `broken-demo` in `site` with these entry points (name: module of tests/plugins/broken)."""
+    site.mkdir(exist_ok=True)
+    for module in set(entries.values()):
         shutil.copy(BROKEN_DIR / f"{module}.py", site / f"{module}.py")
     dist_info = site / "broken_demo-0.1.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-demo\nVersion: 0.1\n")
-    lines = [f"{name} = {module}" for name, (module, _) in BROKEN_PLUGINS.items()]
+    lines = [f"{name} = {module}" for name, module in entries.items()]
     (dist_info / "entry_points.txt").write_text("[resonance.plugins]\n" + "\n".join(lines) + "\n")
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+
+
+@pytest.fixture(autouse=True)
+def clean_plugin_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No allow-list or trace from the outside, and no sample plugin imported by an earlier test."""
     monkeypatch.delenv("RESONANCE_PLUGINS", raising=False)
     monkeypatch.delenv("RESONANCE_PLUGIN_TRACE", raising=False)
     _forget_broken_modules()
-    monkeypatch.syspath_prepend(str(site))
-    importlib.invalidate_caches()
-    yield site
+    yield
     _forget_broken_modules()
+
+
+@pytest.fixture
+def broken_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every broken sample plugin installed as the distribution `broken-demo`, found through entry points."""
+    site = tmp_path / "site-packages"
+    install_distribution(site, monkeypatch, {name: module for name, (module, _) in BROKEN_PLUGINS.items()})
+    return site
 
 
 def _problem_of(registry: Registry, plugin: str) -> PluginProblem:
@@ -100,14 +111,19 @@ def test_each_problem_names_the_connector_it_concerns() -> None:
     assert _problem_of(registry, "broken_hook").error.startswith("resonance_connectors: ")
 
 
-@pytest.mark.usefixtures("broken_distribution")
-def test_a_plugin_cannot_take_over_a_built_in_connector_id_whatever_its_name() -> None:
-    """`broken_duplicate` sorts before `demo`; the built-in must still win and the impostor be reported."""
+@pytest.mark.parametrize("plugin_name", ["a_demo", "demo_plus", "zz_demo"])
+def test_a_plugin_cannot_take_over_a_built_in_connector_id_whatever_its_name(
+    plugin_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_distribution(tmp_path, monkeypatch, {plugin_name: "resonance_broken_duplicate"})
+
     registry = load_registry()
 
     assert registry.connector("demo") is DemoConnector
-    assert registry.connector("demo").name == "Demo network"
-    assert "resonance_broken_duplicate" in sys.modules  # it was loaded and refused, not skipped
+    assert registry.connector_plugins["demo"] == "demo"
+    assert registry.problems == [
+        PluginProblem(plugin=plugin_name, error="connector id 'demo' is already provided by demo", connector_id="demo")
+    ]
 
 
 @pytest.mark.usefixtures("broken_distribution")
@@ -138,19 +154,19 @@ def test_plugins_allow_list_accepts_several_names_with_spaces(monkeypatch: pytes
 def test_plugin_trace_logs_hook_calls_and_changes_nothing_else(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    untraced = load_registry()
+    untraced = load_registry(extra_plugins=[WatchTimePlugin()])
     _forget_broken_modules()
     monkeypatch.setenv("RESONANCE_PLUGIN_TRACE", "1")
 
     with caplog.at_level(logging.INFO, logger="resonance.plugins"):
-        traced = load_registry()
+        traced = load_registry(extra_plugins=[WatchTimePlugin()])
 
     assert traced.connectors == untraced.connectors
     assert traced.metrics == untraced.metrics
     assert traced.problems == untraced.problems
     trace = [record.getMessage() for record in caplog.records if "hook trace" in record.getMessage()]
     assert any("resonance_connectors" in line and "demo" in line for line in trace), trace
-    assert any("resonance_metric_definitions" in line for line in trace), trace
+    assert any("resonance_metric_definitions" in line and "watch_time" in line for line in trace), trace
 
 
 # --- a good third-party plugin ------------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""The `resonance` command line, as an operator and a plugin author use it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from api.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("RESONANCE_DATABASE_URL", url)
+    monkeypatch.delenv("RESONANCE_ENV", raising=False)
+    monkeypatch.delenv("RESONANCE_SECRET_KEY", raising=False)
+    return url
+
+
+def _count(url: str, table: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        value = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+    engine.dispose()
+    return int(value)
+
+
+def test_every_command_has_help() -> None:
+    for command in (["serve"], ["migrate"], ["worker"], ["demo"], ["connector", "list"], ["connector", "run"],
+                    ["tenant", "create"], ["api-key", "create"]):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output)
+        assert "Usage" in result.output
+
+
+def test_connector_list_shows_the_demo_connector() -> None:
+    result = runner.invoke(app, ["connector", "list"])
+    assert result.exit_code == 0
+    assert "demo" in result.output
+    assert "Demo network" in result.output
+
+
+def test_connector_run_prints_normalized_records_as_json_lines() -> None:
+    result = runner.invoke(app, ["connector", "run", "demo", "--account", "acme", "--since", "2026-03-02",
+                                 "--until", "2026-03-03"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    types = {line["type"] for line in lines}
+    assert {"MetricPoint", "Checkpoint", "Mention"} <= types
+    points = [line for line in lines if line["type"] == "MetricPoint"]
+    assert {point["day"] for point in points} == {"2026-03-02", "2026-03-03"}
+    assert all(point["native_metric"] and isinstance(point["value"], float) for point in points)
+
+
+def test_connector_run_reads_credentials_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "demo.json"
+    config.write_text(json.dumps({"credentials": {"api_token": "invalid"}}))
+    result = runner.invoke(app, ["connector", "run", "demo", "--config", str(config), "--account", "acme",
+                                 "--since", "2026-03-02", "--until", "2026-03-02"])
+    assert result.exit_code == 1
+    assert "AuthenticationError" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "sentence"),
+    [
+        (["connector", "run", "nope", "--account", "a", "--since", "2026-01-01", "--until", "2026-01-02"],
+         "no installed connector is called 'nope'"),
+        (["connector", "run", "demo", "--account", "a", "--since", "yesterday", "--until", "2026-01-02"],
+         "--since must be a date like 2026-01-31"),
+        (["connector", "run", "demo", "--account", "a", "--since", "2026-02-01", "--until", "2026-01-02"],
+         "--since is after --until"),
+        (["connector", "run", "demo", "--config", "/nonexistent/demo.json", "--account", "a",
+          "--since", "2026-01-01", "--until", "2026-01-02"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_plain_sentence(arguments: list[str], sentence: str) -> None:
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 1
+    assert sentence in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_invalid_json_config_names_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text("{\n  'single quotes': 1\n}")
+    result = runner.invoke(app, ["connector", "run", "demo", "--config", str(config), "--account", "a",
+                                 "--since", "2026-01-01", "--until", "2026-01-01"])
+    assert result.exit_code == 1
+    assert "is not valid JSON (line 2" in " ".join(result.output.split())
+
+
+def test_production_without_a_secret_key_refuses_to_start(sqlite_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESONANCE_ENV", "production")
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 1
+    assert "RESONANCE_SECRET_KEY is not set" in " ".join(result.output.split())
+
+
+def test_tenant_and_api_key_creation(sqlite_env: str) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    created = runner.invoke(app, ["tenant", "create", "--name", "Acme", "--email", "o@acme.example"])
+    assert created.exit_code == 0, created.output
+    tenant_id = created.output.split()[1]
+    assert "rsn_live_" in created.output
+    key = runner.invoke(app, ["api-key", "create", "--tenant-id", tenant_id, "--scope", "read"])
+    assert key.exit_code == 0, key.output
+    assert key.output.strip().split()[-1].startswith("rsn_live_")
+    assert _count(sqlite_env, "api_keys") == 2
+    unknown = runner.invoke(app, ["api-key", "create", "--tenant-id", "00000000-0000-0000-0000-000000000000"])
+    assert unknown.exit_code == 1
+    assert "there is no tenant" in unknown.output
+    bad_scope = runner.invoke(app, ["api-key", "create", "--tenant-id", tenant_id, "--scope", "root"])
+    assert bad_scope.exit_code == 1
+    assert "scope 'root' is not one of read, write, admin" in bad_scope.output
+
+
+def test_demo_seeds_three_clients_and_backfills_every_account(sqlite_env: str) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve", "--days", "5"])
+    assert result.exit_code == 0, result.output
+    assert "API key (shown once): rsn_live_" in result.output
+    assert _count(sqlite_env, "clients") == 3
+    assert _count(sqlite_env, "accounts") == 12
+    assert _count(sqlite_env, "sync_runs WHERE status = 'succeeded'") == 12
+    # Every account got five days of its metrics, competitors only their public ones.
+    engine = create_engine(sqlite_env)
+    with engine.connect() as connection:
+        days = connection.execute(text("SELECT count(DISTINCT day) FROM metric_points")).scalar_one()
+        per_kind = dict(connection.execute(text(
+            "SELECT a.kind, count(DISTINCT p.metric) FROM metric_points p JOIN accounts a "
+            "ON a.tenant_id = p.tenant_id AND a.id = p.account_id GROUP BY a.kind"
+        )).all())
+    engine.dispose()
+    assert days == 5
+    assert per_kind["owned"] == 13
+    assert per_kind["competitor"] < per_kind["owned"]
