@@ -26,6 +26,7 @@ from api.errors import exception_handlers, problem
 from api.health import health, ready
 from api.metrics.controllers import MetricsController
 from api.observability import echo_request_id, request_id_middleware
+from api.openapi import document_problems
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         ),
         security=[{"ApiKey": []}],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
@@ -146,3 +147,5 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         logging_config=None,  # logging is ours: JSON lines set up by `resonance serve`
         debug=False,
     )
+    document_problems(app)
+    return app

@@ -37,14 +37,22 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 
 
+def _unchanged(body: Any) -> Any:
+    return body
+
+
 async def idempotent(
     request: Request[Any, Any, Any],
     session: AsyncSession,
     create: Callable[[], Awaitable[Response[Any]]],
+    *,
+    redact: Callable[[Any], Any] | None = None,
 ) -> Response[Any]:
     """Run `create` once per `Idempotency-Key`: the same key and body replay its first response.
 
     The record is written in the creating transaction, so a crash leaves either both or neither.
+    `redact` turns the response body into what is stored for replays, so that a secret shown once
+    (a new API key) is never written to the database in clear.
     """
     key = request.headers.get(IDEMPOTENCY_HEADER.lower())
     if key is None:
@@ -80,7 +88,7 @@ async def idempotent(
             path=request.url.path,
             request_hash=request_hash,
             status_code=response.status_code,
-            response_body=msgspec.to_builtins(response.content),
+            response_body=(redact or _unchanged)(msgspec.to_builtins(response.content)),
         )
     )
     return response

@@ -21,6 +21,12 @@ class CredentialsError(ValueError):
     """Stored credentials cannot be decrypted with any configured key."""
 
 
+_UNREADABLE = (
+    "stored credentials cannot be decrypted with the configured RESONANCE_SECRET_KEY; "
+    "was the key changed without keeping the old one after it?"
+)
+
+
 def _fernet(secret_key: str) -> Fernet:
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"resonance-credentials-v1").derive(
         secret_key.encode("utf-8")
@@ -47,12 +53,12 @@ class CredentialVault:
         try:
             value = json.loads(self._fernet.decrypt(token.encode("ascii")))
         except InvalidToken:
-            raise CredentialsError(
-                "stored credentials cannot be decrypted with the configured RESONANCE_SECRET_KEY; "
-                "was the key changed without keeping the old one after it?"
-            ) from None
+            raise CredentialsError(_UNREADABLE) from None
         return value if isinstance(value, dict) else {}
 
     def rotate(self, token: str) -> str:
         """Re-encrypt `token` with the newest key."""
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken:
+            raise CredentialsError(_UNREADABLE) from None

@@ -37,6 +37,8 @@ def _worker() -> str:
 
 @dataclass
 class TestDatabase:
+    __test__ = False  # a fixture value, not a test class
+
     """A migrated database: `url` is what the service uses, `owner_url` what migrations use."""
 
     backend: str

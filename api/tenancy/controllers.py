@@ -53,6 +53,11 @@ def _key_created(key: ApiKey, secret: str) -> ApiKeyCreated:
     )
 
 
+def _without_secret(body: dict[str, Any]) -> dict[str, Any]:
+    """A created key as kept for Idempotency-Key replays: the secret is shown once and never stored."""
+    return {**body, "secret": None}
+
+
 @post("/v1/signup", tags=["tenant"], exclude_from_auth=True, status_code=201, summary="Sign up an agency")
 async def signup(data: SignupIn, state: State, request: Request[Any, Any, Any]) -> SignupOut:
     """Create an agency (tenant) with its owner; the response holds its first admin API key, shown once."""
@@ -86,13 +91,16 @@ class ApiKeyController(Controller):
     async def create_key(
         self, data: ApiKeyIn, session: AsyncSession, actor: Actor, request: Request[Any, Any, Any]
     ) -> Response[ApiKeyCreated]:
-        """Create a scoped key. The secret is in this response only; store it now."""
+        """Create a scoped key. The secret is in this response only; store it now.
+
+        A replay of this request (same `Idempotency-Key`) returns the same key with `secret` null.
+        """
 
         async def create() -> Response[ApiKeyCreated]:
             key, secret = await create_api_key(session, actor, name=data.name, scopes=data.scopes)
             return Response(_key_created(key, secret), status_code=201)
 
-        return await idempotent(request, session, create)
+        return await idempotent(request, session, create, redact=_without_secret)
 
     @get("/", guards=[require("admin")], summary="List API keys")
     async def list_keys(

@@ -42,14 +42,14 @@ class ApiKeyOut(msgspec.Struct):
 
 
 class ApiKeyCreated(msgspec.Struct):
-    """A new key: `secret` is shown this once and cannot be read again."""
+    """A new key: `secret` is shown this once and cannot be read again (null on an Idempotency-Key replay)."""
 
     id: uuid.UUID
     name: str
     prefix: str
     scopes: list[str]
     created_at: datetime
-    secret: str
+    secret: str | None
 
 
 class SignupOut(msgspec.Struct):

@@ -48,13 +48,15 @@ class SyncHarness:
     registry: Registry
     vault: CredentialVault
 
-    def engine(self, **options: Any) -> SyncEngine:
+    def engine(self, database: Database | None = None, **options: Any) -> SyncEngine:
         options.setdefault("timeout_seconds", 30)
-        return SyncEngine(self.database, self.registry, self.vault, **options)
+        return SyncEngine(database or self.database, self.registry, self.vault, **options)
 
     def worker(self, engine: SyncEngine | None = None, **options: Any) -> SyncWorker:
+        """A worker over the engine's database; it does not schedule unless told to."""
+        engine = engine or self.engine()
         options.setdefault("schedule", False)
-        return SyncWorker(self.database, engine or self.engine(), **options)
+        return SyncWorker(engine.database, engine, **options)
 
     async def owner(self, name: str | None = None) -> Owner:
         name = name or f"Agency {uuid.uuid4().hex[:6]}"

@@ -1,0 +1,155 @@
+"""Benchmark 1 — metrics read: Resonance's `GET /v1/metrics` against a bare Litestar endpoint.
+
+Both run under the same uvicorn configuration (`common.UVICORN_OPTIONS`: one worker, uvloop,
+httptools, no access log, log level warning). The request is authenticated (API key), reads ten
+metrics over 90 days of one account (900 points) from PostgreSQL through the non-owner app role, so
+row-level security is on. The bare app answers the same path with the very bytes Resonance sent.
+
+Figures: requests/second of each (closed loop, best of the rounds), their ratio, and p50/p99
+latency of Resonance at a fixed open-loop rate of 0.35 x the bare app's requests/second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.bench import common
+from tests.bench.bare_app import BODY_ENV
+from tests.bench.common import Outcome, say
+
+RATIO_TARGET = 0.35
+P99_TARGET_MS = 25.0
+CONNECTIONS = 16
+DATE_FROM, DATE_TO = "2026-04-01", "2026-06-29"  # 90 days, both included
+
+
+def loadgen(options: dict[str, Any]) -> dict[str, Any]:
+    """Run the Python load generator in its own process and return its JSON result."""
+    output = subprocess.run(
+        [common.PYTHON, "-m", "tests.bench.loadgen", json.dumps(options)],
+        cwd=common.ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(output.stdout))
+
+
+def throughput(url: str, headers: dict[str, str], seconds: float) -> dict[str, Any]:
+    """Closed-loop requests/second: `wrk` (one thread, 16 connections) when installed, else our client."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        result = loadgen(
+            {"mode": "closed", "url": url, "headers": headers, "connections": CONNECTIONS, "duration": seconds}
+        )
+        result["tool"] = "python loadgen"
+        return result
+    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    requests = re.search(r"(\d+) requests in", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors:.*", output)
+    if rps is None or requests is None:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    return {
+        "tool": "wrk",
+        "rps": float(rps.group(1)),
+        "requests": int(requests.group(1)),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": socket_errors.group(0) if socket_errors else "",
+    }
+
+
+def run(quick: bool) -> list[Outcome]:
+    rounds, seconds, latency_seconds = (1, 3.0, 5.0) if quick else (3, 10.0, 20.0)
+    say(f"== metrics read benchmark ({'quick' if quick else 'full'}; {common.machine_note()})")
+    database = common.create_database("resonance_bench_read")
+    try:
+        seeded = asyncio.run(common.seed_tenant(database.app_url, agency="Read Bench Agency"))
+        rows = common.insert_points(database, seeded.tenant_id, seeded.account_id, first_day="2025-07-01", days=730)
+        say(f"seeded 1 tenant, 1 client, 1 account and {rows:,} metric points (10 metrics x 730 days)")
+        common.vacuum_analyze(database)
+        path = common.metrics_path(seeded.account_id, date_from=DATE_FROM, date_to=DATE_TO)
+        headers = {"Authorization": f"Bearer {seeded.api_key}"}
+        with common.uvicorn_server("api.app:create_app", common.resonance_env(database), label="Resonance") as base:
+            response = httpx.get(base + path, headers=headers, timeout=30)
+            response.raise_for_status()
+            document = response.json()
+            points = sum(len(series["points"]) for series in document["series"])
+            if len(document["series"]) != len(common.METRICS) or points != 90 * len(common.METRICS):
+                raise RuntimeError(f"unexpected answer: {len(document['series'])} series, {points} points")
+            body = response.content
+            say(f"GET {path[:60]}... answers {len(document['series'])} series, {points} points, {len(body):,} bytes")
+            with tempfile.TemporaryDirectory() as folder:
+                body_file = Path(folder) / "body.json"
+                body_file.write_bytes(body)
+                env = {BODY_ENV: str(body_file)}
+                with common.uvicorn_server("tests.bench.bare_app:create_app", env, label="bare Litestar") as bare:
+                    check = httpx.get(bare + path, headers=headers, timeout=30)
+                    if check.content != body:
+                        raise RuntimeError("the bare app does not answer the same body")
+                    return _measure(base + path, bare + path, headers, rounds, seconds, latency_seconds)
+    finally:
+        common.drop_database(database)
+
+
+def _measure(
+    url: str, bare_url: str, headers: dict[str, str], rounds: int, seconds: float, latency_seconds: float
+) -> list[Outcome]:
+    say("warming both servers up (2 s each)")
+    throughput(bare_url, headers, 2)
+    throughput(url, headers, 2)
+    bare_runs, resonance_runs = [], []
+    for index in range(rounds):
+        say(f"round {index + 1}/{rounds}: bare Litestar, closed loop, {CONNECTIONS} connections, {seconds:g} s")
+        bare = throughput(bare_url, headers, seconds)
+        say(f"  bare: {bare['rps']:,.0f} req/s ({bare['tool']}, {bare['requests']:,} requests, errors {bare['errors']})")
+        say(f"round {index + 1}/{rounds}: Resonance, closed loop, {CONNECTIONS} connections, {seconds:g} s")
+        resonance = throughput(url, headers, seconds)
+        say(
+            f"  Resonance: {resonance['rps']:,.0f} req/s ({resonance['tool']}, {resonance['requests']:,} requests, "
+            f"errors {resonance['errors']})"
+        )
+        if bare["errors"] or resonance["errors"]:
+            raise RuntimeError("some answers were not 200: the figures would be meaningless")
+        bare_runs.append(bare["rps"])
+        resonance_runs.append(resonance["rps"])
+    bare_rps, resonance_rps = max(bare_runs), max(resonance_runs)
+    ratio = resonance_rps / bare_rps
+    say(f"best of {rounds}: bare {bare_rps:,.0f} req/s, Resonance {resonance_rps:,.0f} req/s, ratio {ratio:.3f}")
+    rate = round(RATIO_TARGET * bare_rps, 1)
+    say(f"Resonance at a fixed open-loop rate of {rate:,.0f} req/s (0.35 x bare) for {latency_seconds:g} s, 32 conns")
+    latency = loadgen(
+        {"mode": "open", "url": url, "headers": headers, "connections": 32, "rate": rate, "duration": latency_seconds}
+    )
+    say(
+        f"  achieved {latency['rps']:,.0f} req/s, p50 {latency['p50_ms']:.2f} ms, p90 {latency['p90_ms']:.2f} ms, "
+        f"p99 {latency['p99_ms']:.2f} ms, max {latency['max_ms']:.2f} ms, errors {latency['errors']}, "
+        f"{latency['waited_for_connection']} requests found every connection busy"
+    )
+    keeps_up = latency["rps"] >= 0.95 * rate and not latency["errors"]
+    return [
+        Outcome("read", "bare Litestar req/s", f"{bare_rps:,.0f}", "", None),
+        Outcome("read", "Resonance req/s", f"{resonance_rps:,.0f}", "", None),
+        Outcome("read", "Resonance / bare", f"{ratio:.3f}", f">= {RATIO_TARGET}", ratio >= RATIO_TARGET),
+        Outcome("read", f"p50 at {rate:,.0f} req/s", f"{latency['p50_ms']:.2f} ms", "", None),
+        Outcome(
+            "read",
+            f"p99 at {rate:,.0f} req/s",
+            f"{latency['p99_ms']:.2f} ms" + ("" if keeps_up else f" (only {latency['rps']:,.0f} req/s)"),
+            f"< {P99_TARGET_MS:g} ms",
+            keeps_up and latency["p99_ms"] < P99_TARGET_MS,
+        ),
+    ]
