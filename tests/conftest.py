@@ -37,9 +37,9 @@ def _worker() -> str:
 
 @dataclass
 class TestDatabase:
-    __test__ = False  # a fixture value, not a test class
-
     """A migrated database: `url` is what the service uses, `owner_url` what migrations use."""
+
+    __test__ = False  # a fixture value, not a test class
 
     backend: str
     url: str

@@ -165,7 +165,7 @@ def insert_points(
                    ((d * 37 + m.n * 101) %% 10007)::float8, 'bench_' || m.metric, 'exact', now(), NULL
             FROM unnest(%(metrics)s::text[]) WITH ORDINALITY AS m(metric, n), generate_series(0, %(last)s) AS d
             """,
-            {"tenant": tenant_id, "account": account_id, "first": first_day, "last": days - 1, "metrics": METRICS},
+            {"tenant": tenant_id, "account": account_id, "first": first_day, "last": days - 1, "metrics": list(METRICS)},
         )
         return cursor.rowcount
 
