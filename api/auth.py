@@ -12,6 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy import update
+from sqlmodel import col
 
 from api.errors import Forbidden, Unauthorized
 from tenants import api_keys, system
@@ -117,7 +118,7 @@ async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> 
         async with database.tenant_session(principal.tenant_id) as session:
             await session.execute(
                 update(ApiKey)
-                .where(ApiKey.tenant_id == principal.tenant_id, ApiKey.id == principal.key_id)  # type: ignore[arg-type]
+                .where(col(ApiKey.tenant_id) == principal.tenant_id, col(ApiKey.id) == principal.key_id)
                 .values(last_used_at=utcnow())
             )
     return cached.principal

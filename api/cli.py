@@ -11,7 +11,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -28,8 +28,12 @@ from tenants.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Resonance: what a company's presence on social networks is worth.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Resonance: what a company's presence on social networks is worth.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 connector_app = typer.Typer(help="Inspect and run connector plugins.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Manage agencies (tenants).", no_args_is_help=True)
 api_key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -59,7 +63,7 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(coroutine: Callable[[], Awaitable[T]]) -> T:
+def _run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(coroutine())
     except CliError as error:
@@ -80,8 +84,10 @@ def _migrate(settings: Settings) -> None:
     try:
         upgrade(url)
     except OperationalError as error:
-        raise fail(f"could not migrate the database: {str(error.orig).strip().splitlines()[0]}. "
-                   "Check RESONANCE_DATABASE_URL (or RESONANCE_MIGRATION_DATABASE_URL).") from None
+        raise fail(
+            f"could not migrate the database: {str(error.orig).strip().splitlines()[0]}. "
+            "Check RESONANCE_DATABASE_URL (or RESONANCE_MIGRATION_DATABASE_URL)."
+        ) from None
 
 
 @app.command()
@@ -112,14 +118,21 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     configure_logging(settings.log_level)
     out.print(f"Resonance listening on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False, proxy_headers=True)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
 
 
 @app.command()
 def worker(
-    concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")]
-    = None,
+    concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
     """Run syncs without serving HTTP; start as many as you like, on as many machines as you like."""
@@ -170,11 +183,17 @@ def demo(
         state = build_state(settings)
         try:
             agency = await seed_demo(state.database)
-            with Progress(TextColumn("backfilling {task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=err) as progress:
+            with Progress(
+                TextColumn("backfilling {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+            ) as progress:
                 task = progress.add_task(f"{days} days", total=len(agency.account_ids))
-                statuses = await backfill(state.database, state.sync_engine, agency, days=days,
-                                          on_account_done=lambda: progress.advance(task))
+                statuses = await backfill(
+                    state.database, state.sync_engine, agency, days=days, on_account_done=lambda: progress.advance(task)
+                )
             return agency.api_key, statuses
         finally:
             await state.database.dispose()
@@ -187,10 +206,12 @@ def demo(
     out.print(f"\nDemo agency ready: 3 clients, {len(statuses)} accounts, {days} days of history.")
     out.print(f"API key (shown once): [bold]{key}[/bold]\n")
     out.print("Try:")
-    out.print(f'  export RESONANCE_KEY={key}')
+    out.print(f"  export RESONANCE_KEY={key}")
     out.print(f'  curl -s {base}/v1/clients -H "Authorization: Bearer $RESONANCE_KEY"')
-    out.print(f'  curl -s "{base}/v1/metrics?client_id=CLIENT_ID&metric=followers&granularity=week" '
-              '-H "Authorization: Bearer $RESONANCE_KEY"')
+    out.print(
+        f'  curl -s "{base}/v1/metrics?client_id=CLIENT_ID&metric=followers&granularity=week" '
+        '-H "Authorization: Bearer $RESONANCE_KEY"'
+    )
     out.print(f"  open {base}/docs\n")
     if not no_serve:
         _serve(settings, host, port, 1)
@@ -203,8 +224,11 @@ def connector_list() -> None:
     for connector_id in sorted(registry.connectors):
         connector = registry.connectors[connector_id]
         capabilities = ", ".join(sorted(connector.capabilities))
-        out.print(f"{connector_id}\t{connector.name} {connector.version}\t{len(connector.metrics)} metrics\t"
-                  f"{capabilities}\t(plugin {registry.connector_plugins[connector_id]})", highlight=False)
+        out.print(
+            f"{connector_id}\t{connector.name} {connector.version}\t{len(connector.metrics)} metrics\t"
+            f"{capabilities}\t(plugin {registry.connector_plugins[connector_id]})",
+            highlight=False,
+        )
     for problem in registry.problems:
         err.print(f"[yellow]plugin {problem.plugin} failed:[/yellow] {problem.error}", highlight=False)
 
@@ -222,8 +246,7 @@ def connector_run(
     account: Annotated[str, typer.Option(help="Account handle to fetch.")],
     since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD).")],
     until: Annotated[str, typer.Option(help="Last day, included (YYYY-MM-DD).")],
-    config: Annotated[Path | None, typer.Option(help="JSON file with credentials (and optional settings).")]
-    = None,
+    config: Annotated[Path | None, typer.Option(help="JSON file with credentials (and optional settings).")] = None,
     base_url: Annotated[str | None, typer.Option(help="Call this API base URL instead of the network's.")] = None,
     kind: Annotated[str, typer.Option(help="owned or competitor.")] = "owned",
 ) -> None:
@@ -251,7 +274,12 @@ def connector_run(
         settings = loaded.get("settings", {})
     if kind not in {"owned", "competitor"}:
         raise fail("--kind must be owned or competitor.")
-    reference = AccountRef(handle=account, kind=kind, credentials=credentials, settings=settings)  # type: ignore[arg-type]
+    reference = AccountRef(
+        handle=account,
+        kind="competitor" if kind == "competitor" else "owned",
+        credentials=credentials,
+        settings=settings,
+    )
 
     async def main() -> int:
         connector = connector_class(base_url=base_url)
@@ -262,8 +290,9 @@ def connector_run(
                 sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
                 count += 1
         except ConnectorError as error:
-            raise CliError(f"connector {connector_id} failed after {count} records: "
-                           f"{type(error).__name__}: {error}") from None
+            raise CliError(
+                f"connector {connector_id} failed after {count} records: {type(error).__name__}: {error}"
+            ) from None
         return count
 
     count = _run(main)
@@ -285,8 +314,9 @@ def tenant_create(
 
         database = Database(settings.database_url)
         try:
-            tenant, _key, secret = await create_tenant(database, agency_name=name, email=email,
-                                                       actor=Actor(label="cli:tenant create"))
+            tenant, _key, secret = await create_tenant(
+                database, agency_name=name, email=email, actor=Actor(label="cli:tenant create")
+            )
         finally:
             await database.dispose()
         return str(tenant.id), secret
@@ -327,8 +357,9 @@ def api_key_create(
             async with database.tenant_session(tenant_uuid) as session:
                 if await session.get(Tenant, tenant_uuid) is None:
                     raise CliError(f"there is no tenant {tenant_uuid}.")
-                _key, secret = await create_api_key(session, Actor(label="cli:api-key create"), name=name,
-                                                    scopes=scopes)
+                _key, secret = await create_api_key(
+                    session, Actor(label="cli:api-key create"), name=name, scopes=scopes
+                )
         finally:
             await database.dispose()
         return secret

@@ -30,12 +30,30 @@ class DemoClient:
 
 
 DEMO_CLIENTS = (
-    DemoClient("Boulangerie Martin", "food & beverage", "Europe/Paris", "fr",
-               owned=("boulangerie_martin", "martin_recettes", "martin_pro"), competitors=("fournil_dupont",)),
-    DemoClient("Northwind Outdoor", "retail", "America/New_York", "en",
-               owned=("northwind", "northwind_trails", "northwind_deals"), competitors=("summit_gear",)),
-    DemoClient("Helix Robotics", "industrial technology", "Europe/Berlin", "en",
-               owned=("helix_robotics", "helix_careers", "helix_talent_stories"), competitors=("omnibot_jobs",)),
+    DemoClient(
+        "Boulangerie Martin",
+        "food & beverage",
+        "Europe/Paris",
+        "fr",
+        owned=("boulangerie_martin", "martin_recettes", "martin_pro"),
+        competitors=("fournil_dupont",),
+    ),
+    DemoClient(
+        "Northwind Outdoor",
+        "retail",
+        "America/New_York",
+        "en",
+        owned=("northwind", "northwind_trails", "northwind_deals"),
+        competitors=("summit_gear",),
+    ),
+    DemoClient(
+        "Helix Robotics",
+        "industrial technology",
+        "Europe/Berlin",
+        "en",
+        owned=("helix_robotics", "helix_careers", "helix_talent_stories"),
+        competitors=("omnibot_jobs",),
+    ),
 )
 """Helix Robotics is the employer-brand case: its careers and talent accounts carry recruiting content."""
 
@@ -57,16 +75,26 @@ async def seed_demo(database: Database, *, agency_name: str = "Demo Agency") -> 
     account_ids: list[uuid.UUID] = []
     async with database.tenant_session(tenant.id) as session:
         for spec in DEMO_CLIENTS:
-            client = Client(name=spec.name, industry=spec.industry, timezone=spec.timezone, language=spec.language,
-                            currency="EUR" if spec.language == "fr" else "USD")
+            client = Client(
+                name=spec.name,
+                industry=spec.industry,
+                timezone=spec.timezone,
+                language=spec.language,
+                currency="EUR" if spec.language == "fr" else "USD",
+            )
             session.add(client)
             await session.flush()
             client_ids.append(client.id)
             handles = [(handle, "owned") for handle in spec.owned]
             handles += [(handle, "competitor") for handle in spec.competitors]
             for handle, kind in handles:
-                account = SocialAccount(client_id=client.id, network="demo", handle=handle, kind=kind,
-                                        display_name=handle.replace("_", " ").title())
+                account = SocialAccount(
+                    client_id=client.id,
+                    network="demo",
+                    handle=handle,
+                    kind=kind,
+                    display_name=handle.replace("_", " ").title(),
+                )
                 session.add(account)
                 await session.flush()
                 account_ids.append(account.id)
@@ -86,8 +114,15 @@ async def backfill(
     statuses = []
     for account_id in agency.account_ids:
         async with database.tenant_session(agency.tenant_id) as session:
-            run = SyncRun(account_id=account_id, trigger="demo", status="running", started_at=utcnow(),
-                          heartbeat_at=utcnow(), window_since=today - timedelta(days=days - 1), window_until=today)
+            run = SyncRun(
+                account_id=account_id,
+                trigger="demo",
+                status="running",
+                started_at=utcnow(),
+                heartbeat_at=utcnow(),
+                window_since=today - timedelta(days=days - 1),
+                window_until=today,
+            )
             session.add(run)
             await session.flush()
             run_id = run.id

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from api.observability import _SAFE_REQUEST_ID
 
 logger = logging.getLogger("resonance.api")
 
@@ -102,9 +105,13 @@ def problem(
     }
     if field is not None:
         body["field"] = field
-    request_id = request.scope.get("state", {}).get("request_id")
-    if request_id:
-        body["request_id"] = request_id
+    state = request.scope.setdefault("state", {})
+    if not state.get("request_id"):
+        # Raised before the request-id middleware ran (unknown path, wrong method): give it one here,
+        # by the same rule, so the body, the echoed header and the access log still carry an id.
+        incoming = request.headers.get("x-request-id", "")
+        state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    body["request_id"] = state["request_id"]
     body.update(extra or {})
     return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -131,19 +138,33 @@ def _issue_source(issue: dict[str, Any]) -> str | None:
     return None if source is None else str(getattr(source, "value", source))
 
 
-def _issue_field(issue: dict[str, Any]) -> str | None:
-    """The offending field as the caller names it, not Litestar's internal `data` for the whole body."""
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the caller uses for a handler parameter (`from` for `date_from`), else `key` itself."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except Exception:  # no route (the error came before routing)
+        return key
+    definition = getattr(parameter, "kwarg_definition", None)
+    for attribute in ("name", "query", "header", "cookie"):
+        alias = getattr(definition, attribute, None)
+        if isinstance(alias, str) and alias:
+            return alias
+    return key
+
+
+def _issue_field(request: Request[Any, Any, Any], issue: dict[str, Any]) -> str | None:
+    """The offending field as the caller names it: not Litestar's `data` for the whole body, nor a Python name."""
     key = issue.get("key")
     named = _NAMED_IN_MESSAGE.match(str(issue.get("message") or ""))
     if named and _issue_source(issue) == "body":
         return named.group(1) if key in (None, "data") else f"{key}.{named.group(1)}"
-    return key
+    return _public_name(request, key) if isinstance(key, str) and _issue_source(issue) != "body" else key
 
 
 def _validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
     issues = error.extra if isinstance(error.extra, list) else []
     first = issues[0] if issues and isinstance(issues[0], dict) else {}
-    field = _issue_field(first)
+    field = _issue_field(request, first)
     message = first.get("message") or error.detail
     source = _issue_source(first)
     where = f" in the {source}" if source else ""
@@ -158,7 +179,7 @@ def _validation_error(request: Request[Any, Any, Any], error: ValidationExceptio
         field=field,
         extra={
             "errors": [
-                {"field": _issue_field(i), "message": i.get("message"), "source": _issue_source(i)}
+                {"field": _issue_field(request, i), "message": i.get("message"), "source": _issue_source(i)}
                 for i in issues
                 if isinstance(i, dict)
             ]

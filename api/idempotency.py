@@ -87,7 +87,7 @@ async def idempotent(
             method=request.method,
             path=request.url.path,
             request_hash=request_hash,
-            status_code=response.status_code,
+            status_code=response.status_code or 200,
             response_body=(redact or _unchanged)(msgspec.to_builtins(response.content)),
         )
     )

@@ -52,7 +52,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (the caller's `X-Request-ID` if sane) and note when it started."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if str(scope["type"]) == "http":
             incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
             state = scope.setdefault("state", {})
             state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -79,7 +79,13 @@ async def echo_request_id(message: Message, scope: Scope) -> None:
     if access_logger.isEnabledFor(logging.INFO):
         started = state.get("started", time.perf_counter())
         access_logger.info(
-            "%s %s %d", scope.get("method"), scope.get("path"), message["status"],
-            extra={"request_id": request_id, "status": message["status"],
-                   "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            "%s %s %d",
+            scope.get("method"),
+            scope.get("path"),
+            message["status"],
+            extra={
+                "request_id": request_id,
+                "status": message["status"],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
         )

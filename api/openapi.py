@@ -48,25 +48,29 @@ _STANDARD_ERRORS = {
 
 def _problem_response(code: str, description: str) -> OpenAPIResponse:
     example = {
-        "type": PROBLEM_TYPE_BASE + code, "code": code, "title": code.replace("_", " ").capitalize(),
+        "type": PROBLEM_TYPE_BASE + code,
+        "code": code,
+        "title": code.replace("_", " ").capitalize(),
         "status": {"unauthorized": 401, "forbidden": 403, "not_found": 404}.get(code, 422),
-        "detail": description, "instance": "/v1/...",
+        "detail": description,
+        "instance": "/v1/...",
     }
     return OpenAPIResponse(
         description=description,
-        content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
-            schema=Reference(ref="#/components/schemas/Problem"),
-            examples={code: Example(value=example)},
-        )},
+        content={
+            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                schema=Reference(ref="#/components/schemas/Problem"),
+                examples={code: Example(value=example)},
+            )
+        },
     )
 
 
 def document_problems(app: Litestar) -> None:
     """Rewrite the generated document so every error response is a Problem."""
     schema = app.openapi_schema
-    if schema.components is None:
-        schema.components = Components()
-    components: Any = schema.components
+    components: Any = schema.components or Components()
+    schema.components = components
     components.schemas = {**(components.schemas or {}), "Problem": PROBLEM_SCHEMA}
     for path, item in (schema.paths or {}).items():
         public = path in {"/health", "/ready", "/v1/signup"}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from api.errors import InvalidInput
 
@@ -69,7 +69,7 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
         raise _invalid_cursor() from None
 
 
-def _check_cursor_types(values: list[Any], keys: list[InstrumentedAttribute[Any]]) -> None:
+def _check_cursor_types(values: list[Any], keys: Sequence[Any]) -> None:
     """A decodable cursor whose values do not fit the sort columns is refused too, not sent to the database."""
     for value, key in zip(values, keys, strict=True):
         column_type = getattr(key.type, "impl_instance", key.type)
@@ -84,7 +84,7 @@ def _check_cursor_types(values: list[Any], keys: list[InstrumentedAttribute[Any]
 async def fetch_page(
     session: AsyncSession,
     statement: Select[Any],
-    keys: list[InstrumentedAttribute[Any]],
+    keys: Sequence[Any],
     *,
     limit: int,
     cursor: str | None,

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Column, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tenants.ids import new_id, utcnow
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_foreign_key
 from tenants.types import JsonDocument, UTCDateTime
 
 Role = Literal["owner", "admin", "analyst", "client_viewer"]
@@ -39,12 +39,7 @@ class Member(TenantScoped, table=True):
     __tablename__ = "members"
     __table_args__ = (
         UniqueConstraint("tenant_id", "email", name="uq_members_tenant_email"),
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"],
-            ["clients.tenant_id", "clients.id"],
-            ondelete="CASCADE",
-            name="fk_members_client",
-        ),
+        tenant_foreign_key("client_id", "clients", name="fk_members_client"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

@@ -30,7 +30,7 @@ _SQLITE_QUERIES = {
 
 async def _pairs(session: AsyncSession, function: str, *args: object) -> list[tuple[uuid.UUID, uuid.UUID]]:
     params = dict(zip("ab", args, strict=False))
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         placeholders = ", ".join(f":{name}" for name in params)
         statement = text(f"SELECT tenant_id, id FROM {function}({placeholders})")  # noqa: S608 - fixed names
     else:

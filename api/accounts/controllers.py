@@ -12,7 +12,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
 from api.accounts.schemas import AccountIn, AccountOut, AccountPage, AccountPatch
@@ -186,7 +186,7 @@ class AccountController(Controller):
         rows, next_cursor = await fetch_page(
             session,
             statement,
-            [SocialAccount.id],  # type: ignore[list-item]
+            [col(SocialAccount.id)],
             limit=page_size(limit, state.settings.page_size_max),
             cursor=cursor,
         )

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
 from tenants.ids import new_id, utcnow
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_foreign_key
 from tenants.types import JsonDocument, UTCDateTime
 
 ACCOUNT_KINDS = ("owned", "competitor")
@@ -22,12 +22,7 @@ class SocialAccount(TenantScoped, table=True):
 
     __tablename__ = "accounts"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"],
-            ["clients.tenant_id", "clients.id"],
-            ondelete="CASCADE",
-            name="fk_accounts_client",
-        ),
+        tenant_foreign_key("client_id", "clients", name="fk_accounts_client"),
         UniqueConstraint("tenant_id", "client_id", "network", "handle", name="uq_accounts_client_network_handle"),
         Index("ix_accounts_next_sync", "next_sync_at"),
     )

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.auth import Principal, require
 from api.clients.models import Client
@@ -94,7 +94,7 @@ class ClientController(Controller):
         rows, next_cursor = await fetch_page(
             session,
             select(Client),
-            [Client.id],  # type: ignore[list-item]
+            [col(Client.id)],
             limit=page_size(limit, state.settings.page_size_max),
             cursor=cursor,
         )

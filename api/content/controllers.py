@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.accounts.controllers import get_account
 from api.auth import Principal, require
@@ -89,7 +89,7 @@ class ContentController(Controller):
         rows, next_cursor = await fetch_page(
             session,
             statement,
-            [StoredPost.published_at, StoredPost.id],  # type: ignore[list-item]
+            [col(StoredPost.published_at), col(StoredPost.id)],
             limit=page_size(limit, state.settings.page_size_max),
             cursor=cursor,
             descending=True,
@@ -128,7 +128,7 @@ class ContentController(Controller):
         rows, next_cursor = await fetch_page(
             session,
             statement,
-            [StoredMention.published_at, StoredMention.id],  # type: ignore[list-item]
+            [col(StoredMention.published_at), col(StoredMention.id)],
             limit=page_size(limit, state.settings.page_size_max),
             cursor=cursor,
             descending=True,

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
 from tenants.ids import new_id, utcnow
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_foreign_key
 from tenants.types import JsonDocument, UTCDateTime
 
 
@@ -19,12 +19,7 @@ class StoredPost(TenantScoped, table=True):
 
     __tablename__ = "posts"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "account_id"],
-            ["accounts.tenant_id", "accounts.id"],
-            ondelete="CASCADE",
-            name="fk_posts_account",
-        ),
+        tenant_foreign_key("account_id", "accounts", name="fk_posts_account"),
         UniqueConstraint("tenant_id", "account_id", "external_id", name="uq_posts_account_external"),
         Index("ix_posts_account_published", "tenant_id", "account_id", "published_at"),
     )
@@ -46,18 +41,8 @@ class StoredMention(TenantScoped, table=True):
 
     __tablename__ = "mentions"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "client_id"],
-            ["clients.tenant_id", "clients.id"],
-            ondelete="CASCADE",
-            name="fk_mentions_client",
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "account_id"],
-            ["accounts.tenant_id", "accounts.id"],
-            ondelete="CASCADE",
-            name="fk_mentions_account",
-        ),
+        tenant_foreign_key("client_id", "clients", name="fk_mentions_client"),
+        tenant_foreign_key("account_id", "accounts", name="fk_mentions_account"),
         UniqueConstraint("tenant_id", "client_id", "source", "external_id", name="uq_mentions_source_external"),
         Index("ix_mentions_client_published", "tenant_id", "client_id", "published_at"),
     )

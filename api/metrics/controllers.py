@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import Parameter, QueryParameter
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.accounts.controllers import get_account
 from api.accounts.models import SocialAccount
@@ -78,27 +79,29 @@ class MetricsController(Controller):
             accounts = list(
                 (
                     await session.scalars(
-                        select(SocialAccount).where(SocialAccount.client_id == client_id).order_by(SocialAccount.id)  # type: ignore[arg-type]
+                        select(SocialAccount)
+                        .where(col(SocialAccount.client_id) == client_id)
+                        .order_by(col(SocialAccount.id))
                     )
                 ).all()
             )
         by_id = {account.id: account for account in accounts}
         statement = (
-            select(
-                StoredMetricPoint.account_id,
-                StoredMetricPoint.metric,
-                StoredMetricPoint.day,
-                StoredMetricPoint.value,
-                StoredMetricPoint.native_metric,
-                StoredMetricPoint.quality,
-                StoredMetricPoint.fetched_at,
+            sa_select(
+                col(StoredMetricPoint.account_id),
+                col(StoredMetricPoint.metric),
+                col(StoredMetricPoint.day),
+                col(StoredMetricPoint.value),
+                col(StoredMetricPoint.native_metric),
+                col(StoredMetricPoint.quality),
+                col(StoredMetricPoint.fetched_at),
             )
             .where(
-                StoredMetricPoint.account_id.in_(list(by_id)),  # type: ignore[attr-defined]
-                StoredMetricPoint.day >= start,
-                StoredMetricPoint.day <= end,
+                col(StoredMetricPoint.account_id).in_(list(by_id)),
+                col(StoredMetricPoint.day) >= start,
+                col(StoredMetricPoint.day) <= end,
             )
-            .order_by(StoredMetricPoint.account_id, StoredMetricPoint.metric, StoredMetricPoint.day)
+            .order_by(col(StoredMetricPoint.account_id), col(StoredMetricPoint.metric), col(StoredMetricPoint.day))
         )
         if metric:
             statement = statement.where(StoredMetricPoint.metric.in_(metric))  # type: ignore[attr-defined]

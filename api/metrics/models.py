@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKeyConstraint
 from sqlmodel import Field
 
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_foreign_key
 from tenants.types import UTCDateTime
 
 
@@ -16,14 +15,7 @@ class StoredMetricPoint(TenantScoped, table=True):
     """A day's value; the native metric and the fetch time say where it came from."""
 
     __tablename__ = "metric_points"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "account_id"],
-            ["accounts.tenant_id", "accounts.id"],
-            ondelete="CASCADE",
-            name="fk_metric_points_account",
-        ),
-    )
+    __table_args__ = (tenant_foreign_key("account_id", "accounts", name="fk_metric_points_account"),)
 
     account_id: uuid.UUID = Field(primary_key=True)
     metric: str = Field(primary_key=True, max_length=64)

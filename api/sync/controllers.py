@@ -11,7 +11,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.accounts.controllers import get_account
 from api.auth import Principal, require
@@ -116,7 +116,7 @@ class SyncController(Controller):
         rows, next_cursor = await fetch_page(
             session,
             select(SyncRun).where(SyncRun.account_id == account_id),
-            [SyncRun.id],  # type: ignore[list-item]
+            [col(SyncRun.id)],
             limit=page_size(limit, state.settings.page_size_max),
             cursor=cursor,
             descending=True,

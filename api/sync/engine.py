@@ -15,12 +15,13 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from api.accounts.models import SocialAccount
 from api.sync import store
@@ -37,6 +38,7 @@ from plugins.sdk import (
     MetricPoint,
     Post,
     RateLimitedError,
+    Record,
     Window,
 )
 from tenants.credentials import CredentialVault
@@ -47,6 +49,7 @@ logger = logging.getLogger("resonance.sync")
 
 DEFAULT_BACKFILL_DAYS = 30
 MAX_REJECTIONS_KEPT = 50
+MENTION_KINDS = ("mention", "comment", "reply")
 
 
 class StorageError(RuntimeError):
@@ -97,6 +100,8 @@ def default_window(state: Mapping[str, Any], settings: Mapping[str, Any], today:
 
 
 def _aware(value: datetime, field_name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise RecordRejected(field_name, f"must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None:
         raise RecordRejected(field_name, "must be a timezone-aware datetime (add tzinfo, e.g. UTC)")
     return value.astimezone(UTC)
@@ -132,6 +137,9 @@ class RunContext:
         self.client_id = account.client_id
         self.connector = connector
         self.declared: dict[str, MetricDeclaration] = connector.declared()
+        # Only a run over the default window moves the account's resume point: an explicit window's
+        # checkpoints say nothing about the days after the resume point (nor before the window).
+        self.resumable = run.window_since is None or run.window_until is None
         if run.window_since is not None and run.window_until is not None:
             self.window = Window(since=run.window_since, until=run.window_until)
             self.state: dict[str, Any] = {}
@@ -188,9 +196,10 @@ class SyncEngine:
             async with asyncio.timeout(self.timeout_seconds):
                 connector = context.connector()
                 index = 0
-                async with contextlib.aclosing(
-                    connector.fetch(context.account, context.window, context.state)
-                ) as records:
+                fetched = cast(
+                    AsyncGenerator[Record, None], connector.fetch(context.account, context.window, context.state)
+                )
+                async with contextlib.aclosing(fetched) as records:
                     async for item in records:
                         index += 1
                         if isinstance(item, Checkpoint):
@@ -315,6 +324,8 @@ class SyncEngine:
         }
 
     def _mention_row(self, context: RunContext, mention: Mention) -> dict[str, Any]:
+        if mention.kind not in MENTION_KINDS:
+            raise RecordRejected("kind", f"{mention.kind!r} is not one of {', '.join(MENTION_KINDS)}")
         return {
             "tenant_id": context.tenant_id,
             "id": new_id(),
@@ -353,18 +364,18 @@ class SyncEngine:
             counts.metrics += len(batch.metrics)
             counts.posts += len(batch.posts)
             counts.mentions += len(batch.mentions)
-            if state is not None:
+            if state is not None and context.resumable:
                 await session.execute(
                     update(SocialAccount)
                     .where(
-                        SocialAccount.tenant_id == context.tenant_id,  # type: ignore[arg-type]
-                        SocialAccount.id == context.account_id,
-                    )  # type: ignore[arg-type]
+                        col(SocialAccount.tenant_id) == context.tenant_id,
+                        col(SocialAccount.id) == context.account_id,
+                    )
                     .values(sync_state=state)
                 )
             await session.execute(
                 update(SyncRun)
-                .where(SyncRun.tenant_id == context.tenant_id, SyncRun.id == context.run_id)  # type: ignore[arg-type]
+                .where(col(SyncRun.tenant_id) == context.tenant_id, col(SyncRun.id) == context.run_id)
                 .values(
                     heartbeat_at=utcnow(),
                     metrics_count=counts.metrics,

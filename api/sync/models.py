@@ -6,11 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKeyConstraint, Index, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field
 
 from tenants.ids import new_id, utcnow
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_foreign_key
 from tenants.types import JsonDocument, UTCDateTime
 
 SYNC_STATUSES = ("queued", "running", "succeeded", "partial", "failed")
@@ -22,12 +22,7 @@ class SyncRun(TenantScoped, table=True):
 
     __tablename__ = "sync_runs"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "account_id"],
-            ["accounts.tenant_id", "accounts.id"],
-            ondelete="CASCADE",
-            name="fk_sync_runs_account",
-        ),
+        tenant_foreign_key("account_id", "accounts", name="fk_sync_runs_account"),
         Index("ix_sync_runs_account", "tenant_id", "account_id", "id"),
         Index("ix_sync_runs_status", "status", "requested_at"),
     )

@@ -27,7 +27,7 @@ _CHUNK = 2000
 def _upsert(
     session: AsyncSession, table: Table, conflict: Sequence[str], compared: Sequence[str], refreshed: Sequence[str]
 ) -> Any:
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table)
     excluded = statement.excluded

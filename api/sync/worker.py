@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import and_
+from sqlmodel import and_, col
 
 from api.accounts.models import SocialAccount
 from api.sync.engine import SyncEngine
@@ -29,6 +29,9 @@ logger = logging.getLogger("resonance.worker")
 
 STALE_AFTER = timedelta(minutes=5)
 """A running sync whose heartbeat is older than this is taken to be orphaned by a dead worker."""
+
+BEATS_PER_STALE = 5
+"""How many heartbeats a live worker writes for each of its runs within `STALE_AFTER`."""
 
 
 class SyncWorker:
@@ -69,12 +72,12 @@ class SyncWorker:
                 moved = await session.execute(
                     update(SocialAccount)
                     .where(
-                        SocialAccount.tenant_id == tenant_id,  # type: ignore[arg-type]
-                        SocialAccount.id == account_id,  # type: ignore[arg-type]
-                        or_(
-                            SocialAccount.next_sync_at.is_(None),  # type: ignore[union-attr]
-                            SocialAccount.next_sync_at <= now,
-                        ),  # type: ignore[operator]
+                        col(SocialAccount.tenant_id) == tenant_id,
+                        col(SocialAccount.id) == account_id,
+                        # Re-checked here: the account may have been paused since it was found due.
+                        col(SocialAccount.sync_enabled).is_(True),
+                        col(SocialAccount.status) == "active",
+                        or_(col(SocialAccount.next_sync_at).is_(None), col(SocialAccount.next_sync_at) <= now),
                     )
                     .values(next_sync_at=now + self.engine.interval)
                 )
@@ -89,36 +92,62 @@ class SyncWorker:
             result = await session.execute(
                 update(SyncRun)
                 .where(
-                    SyncRun.tenant_id == tenant_id,  # type: ignore[arg-type]
-                    SyncRun.id == run_id,  # type: ignore[arg-type]
+                    col(SyncRun.tenant_id) == tenant_id,
+                    col(SyncRun.id) == run_id,
                     or_(
-                        SyncRun.status == "queued",  # type: ignore[arg-type]
+                        col(SyncRun.status) == "queued",
                         and_(
-                            SyncRun.status == "running",  # type: ignore[arg-type]
-                            SyncRun.heartbeat_at < now - STALE_AFTER,
+                            col(SyncRun.status) == "running",
+                            col(SyncRun.heartbeat_at) < now - STALE_AFTER,
                         ),
-                    ),  # type: ignore[operator]
+                    ),
                 )
                 .values(status="running", worker=self.name, started_at=now, heartbeat_at=now)
             )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def _beat(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None:
+        """Keep the heartbeat of a claimed run fresh, however long its connector goes without yielding,
+        so that no other worker takes it for orphaned and runs it a second time."""
+        while True:
+            await asyncio.sleep(STALE_AFTER.total_seconds() / BEATS_PER_STALE)
+            try:
+                async with self.database.tenant_session(tenant_id) as session:
+                    await session.execute(
+                        update(SyncRun)
+                        .where(
+                            col(SyncRun.tenant_id) == tenant_id,
+                            col(SyncRun.id) == run_id,
+                            col(SyncRun.status) == "running",
+                            col(SyncRun.worker) == self.name,
+                        )
+                        .values(heartbeat_at=utcnow())
+                    )
+            except Exception:  # a missed beat is retried at the next one
+                logger.warning("sync %s: could not record the heartbeat", run_id, exc_info=True)
+
     async def _run(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
+        beat = asyncio.create_task(self._beat(tenant_id, run_id), name=f"sync-heartbeat-{run_id}")
         try:
             return await self.engine.execute(tenant_id, run_id)
         except Exception:  # the worker outlives any single run
             logger.exception("sync %s crashed the engine", run_id)
             return "failed"
         finally:
+            beat.cancel()
+            await asyncio.wait([beat])
             self._slots.release()
 
-    async def dispatch(self, limit: int = 100) -> list[asyncio.Task[str]]:
-        """Claim what is claimable now and start it; returns the started tasks."""
+    async def dispatch(self, limit: int = 100, stop: asyncio.Event | None = None) -> list[asyncio.Task[str]]:
+        """Claim what is claimable now and start it, until `stop` is set; returns the started tasks."""
         async with self.database.system_session() as session:
             candidates = await system.claimable_sync_runs(session, utcnow() - STALE_AFTER, limit)
         started: list[asyncio.Task[str]] = []
         for tenant_id, run_id in candidates:
             await self._slots.acquire()
+            if stop is not None and stop.is_set():  # waiting for a free slot may take as long as a sync
+                self._slots.release()
+                break
             try:
                 claimed = await self._claim(tenant_id, run_id)
             except Exception:
@@ -152,7 +181,7 @@ class SyncWorker:
             try:
                 if self.schedule:
                     await self.enqueue_due()
-                await self.dispatch()
+                await self.dispatch(stop=stop)
             except Exception:  # a database blip must not kill the worker
                 logger.exception("sync worker %s could not poll; retrying", self.name)
             self._wake.clear()

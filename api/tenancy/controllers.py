@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.auth import Principal, require
 from api.errors import NotFound
@@ -114,7 +114,7 @@ class ApiKeyController(Controller):
         rows, next_cursor = await fetch_page(
             session,
             select(ApiKey),
-            [ApiKey.id],  # type: ignore[list-item]
+            [col(ApiKey.id)],
             limit=page_size(limit, state.settings.page_size_max),
             cursor=cursor,
         )

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, Uuid, func, select
 
 from api.accounts.models import SocialAccount
 from api.content.models import StoredMention, StoredPost
@@ -36,8 +36,10 @@ def assert_problem(
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["type"] == f"urn:resonance:problem:{body['code']}"
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and len(body["detail"].split()) >= 3, body["detail"]
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    assert len(body["detail"].split()) >= 3, body["detail"]
     assert "Traceback" not in response.text
     if code is not None:
         assert body["code"] == code, body
@@ -144,7 +146,9 @@ def count_rows(database: TestDatabase, model: Any, **where: Any) -> int:
     statement = select(func.count()).select_from(target)
     for name, value in where.items():
         column = target.c[name]
-        statement = statement.where(column == (uuid.UUID(value) if isinstance(value, str) else value))
+        if isinstance(column.type, Uuid) and isinstance(value, str):
+            value = uuid.UUID(value)
+        statement = statement.where(column == value)
     with owner_connection(database) as connection:
         return int(connection.execute(statement).scalar_one())
 

@@ -32,9 +32,41 @@ BROKEN_PLUGINS = {
     "broken_not_connector": ("resonance_broken_not_connector", "is not a subclass of plugins.sdk.Connector"),
     "broken_unknown_metric": ("resonance_broken_unknown_metric", "unknown canonical metrics: vibes_felt"),
     "broken_duplicate": ("resonance_broken_duplicate", "connector id 'demo' is already provided by demo"),
-    "broken_not_a_list": ("resonance_broken_not_a_list", "resonance_connectors returned"),
+    "broken_not_a_list": (
+        "resonance_broken_not_a_list",
+        "returned <class 'resonance_broken_not_a_list.LonelyConnector'>, not a list",
+    ),
 }
 BROKEN_MODULES = [module for module, _ in BROKEN_PLUGINS.values()]
+
+
+WATCH_TIME = CanonicalMetric(
+    id="watch_time", unit="seconds", aggregation="sum", description="Seconds people spent watching videos."
+)
+
+
+class WatchTimeConnector(Connector):
+    id = "watchtime"
+    name = "Watch-time network"
+    version = "0.3.0"
+    metrics = (
+        MetricDeclaration(native="subscribers", canonical="followers", unit="accounts"),
+        MetricDeclaration(native="estimatedSecondsWatched", canonical="watch_time", unit="seconds"),
+    )
+
+
+class WatchTimePlugin:
+    """A well-behaved third-party plugin: a new canonical metric and a connector that uses it."""
+
+    @hookimpl
+    def resonance_metric_definitions(self) -> list[CanonicalMetric]:
+        # Redefining a built-in id must not replace the built-in definition.
+        impostor = CanonicalMetric(id="followers", unit="fans", aggregation="sum", description="Not ours.")
+        return [WATCH_TIME, impostor]
+
+    @hookimpl
+    def resonance_connectors(self) -> list[type[Connector]]:
+        return [WatchTimeConnector]
 
 
 def _forget_broken_modules() -> None:
@@ -170,34 +202,6 @@ def test_plugin_trace_logs_hook_calls_and_changes_nothing_else(
 
 
 # --- a good third-party plugin ------------------------------------------------------------------------------
-
-WATCH_TIME = CanonicalMetric(
-    id="watch_time", unit="seconds", aggregation="sum", description="Seconds people spent watching videos."
-)
-
-
-class WatchTimeConnector(Connector):
-    id = "watchtime"
-    name = "Watch-time network"
-    version = "0.3.0"
-    metrics = (
-        MetricDeclaration(native="subscribers", canonical="followers", unit="accounts"),
-        MetricDeclaration(native="estimatedSecondsWatched", canonical="watch_time", unit="seconds"),
-    )
-
-
-class WatchTimePlugin:
-    """A well-behaved third-party plugin: a new canonical metric and a connector that uses it."""
-
-    @hookimpl
-    def resonance_metric_definitions(self) -> list[CanonicalMetric]:
-        # Redefining a built-in id must not replace the built-in definition.
-        impostor = CanonicalMetric(id="followers", unit="fans", aggregation="sum", description="Not ours.")
-        return [WATCH_TIME, impostor]
-
-    @hookimpl
-    def resonance_connectors(self) -> list[type[Connector]]:
-        return [WatchTimeConnector]
 
 
 def test_extra_plugin_extends_the_metric_catalogue_and_can_use_its_metric(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -143,11 +143,23 @@ class InvalidRecordsConnector(_Base):
         yield MetricPoint(native_metric="views", day=second, value=views(second))
         yield Post(external_id="post-ok", published_at=noon(first), text="a valid post", metrics={"views": 10.0})
         yield Mention(external_id="mention-ok", published_at=noon(second), text="a valid mention", author="someone")
-        # 10
+        # 10: a timestamp given as a string (msgspec does not check types when a struct is built)
+        yield Post(external_id="post-string-date", published_at="2026-01-01T09:00:00Z", text="hi")  # type: ignore[arg-type]
+        # 11: a kind of mention the SDK does not have
+        yield Mention(external_id="mention-retweet", published_at=noon(first), text="rt", kind="retweet")  # type: ignore[arg-type]
+        # 12
         yield Checkpoint(state={"last_day": second.isoformat()})
 
 
-INVALID_RECORDS = {2: "native_metric", 3: "value", 4: "published_at", 5: "text", 6: "day"}
+INVALID_RECORDS = {
+    2: "native_metric",
+    3: "value",
+    4: "published_at",
+    5: "text",
+    6: "day",
+    10: "published_at",
+    11: "kind",
+}
 """Record number (1-based, as the engine counts them) → the field that is wrong."""
 
 

@@ -162,7 +162,9 @@ async def test_a_crashed_default_run_keeps_its_checkpointed_days_and_the_next_ru
     today = utcnow().date()
     since = today - timedelta(days=9)  # a ten-day default window
     owner, reference_owner = await harness.owner("Crashing agency"), await harness.owner("Clean agency")
-    account = await harness.account(owner, "demo", "resume-bistro", settings={"backfill_days": 10, "fail_after_days": 3})
+    account = await harness.account(
+        owner, "demo", "resume-bistro", settings={"backfill_days": 10, "fail_after_days": 3}
+    )
     reference = await harness.account(reference_owner, "demo", "resume-bistro", settings={"backfill_days": 10})
 
     crashed = await harness.sync(owner, account)
@@ -204,14 +206,25 @@ async def test_an_explicit_window_ignores_the_resume_point_and_fetches_every_day
     assert {key[1] for key in await harness.metric_points(owner, account)} == {day(n) for n in range(1, 8)}
 
 
+async def test_an_explicit_window_does_not_move_the_resume_point_of_default_runs(harness: SyncHarness) -> None:
+    owner = await harness.owner()
+    resume_point = {"last_day": day(20).isoformat()}
+    account = await harness.account(owner, "demo", "backfilled", sync_state=resume_point)
+    backfill = await harness.sync(owner, account, day(1), day(5))
+    assert backfill.status == "succeeded", backfill.error
+    # Otherwise the next default run would resume from Jan 5 (re-fetching days already stored) or, had the
+    # explicit window been later than the resume point, skip every day in between for good.
+    assert (await harness.get_account(owner, account)).sync_state == resume_point
+
+
 # --- failures stay in their own run ------------------------------------------------------------------
 
 
 async def test_a_connector_that_raises_fails_its_own_run_only(harness: SyncHarness) -> None:
     owner = await harness.owner()
-    crashing = await harness.account(owner, "flaky_crash", "crashes", settings={"crash_after": 2})
+    crashing = await harness.account(owner, "flaky_crash", "crashes", settings={"crash_after": 2, "backfill_days": 5})
     healthy = await harness.account(owner, "demo", "healthy")
-    crash_run = await harness.queue(owner, crashing, day(1), day(5))
+    crash_run = await harness.queue(owner, crashing)  # the default window: the last five days
     healthy_run = await harness.queue(owner, healthy, day(1), day(5))
 
     assert await harness.worker(concurrency=2).run_pending() == 2
@@ -220,13 +233,13 @@ async def test_a_connector_that_raises_fails_its_own_run_only(harness: SyncHarne
     assert crashed.status == "failed"
     assert crashed.error == "connector flaky_crash raised RuntimeError: the network went away after 2 day(s)"
     assert crashed.finished_at is not None
+    assert crashed.window_since is not None
     # Both checkpointed days and the day yielded after the last checkpoint were stored, nothing more.
+    first_days = [crashed.window_since + timedelta(days=n) for n in range(3)]
     stored = await harness.metric_points(owner, crashing)
-    assert {key: row.value for key, row in stored.items()} == {
-        ("impressions", day(n)): views(day(n)) for n in (1, 2, 3)
-    }
+    assert {key: row.value for key, row in stored.items()} == {("impressions", d): views(d) for d in first_days}
     assert crashed.metrics_count == 3
-    assert (await harness.get_account(owner, crashing)).sync_state == {"last_day": day(2).isoformat()}
+    assert (await harness.get_account(owner, crashing)).sync_state == {"last_day": first_days[1].isoformat()}
 
     succeeded = await harness.run(owner, healthy_run)
     assert succeeded.status == "succeeded", succeeded.error
@@ -245,7 +258,7 @@ async def test_a_hanging_connector_is_stopped_at_the_timeout_while_another_run_s
     worker = harness.worker(harness.engine(timeout_seconds=1), concurrency=2)
 
     started = time.monotonic()
-    assert await worker.run_pending() == 2
+    assert await asyncio.wait_for(worker.run_pending(), timeout=15) == 2
     elapsed = time.monotonic() - started
 
     assert elapsed < 10, f"the hanging run was not stopped at the timeout ({elapsed:.1f} s)"
@@ -338,9 +351,9 @@ def test_invalid_records_are_each_rejected_with_the_connector_record_and_field_a
     assert run["status"] == "partial", run
     assert run["rejected_count"] == len(INVALID_RECORDS)
     assert (run["metrics_count"], run["posts_count"], run["mentions_count"]) == (2, 1, 1)
-    # Nothing silently dropped: nine records were yielded (plus a checkpoint); four stored, five rejected.
-    assert run["metrics_count"] + run["posts_count"] + run["mentions_count"] + run["rejected_count"] == 9
-    assert run["error"] == "5 record(s) rejected; see rejections"
+    # Nothing silently dropped: eleven records were yielded (plus a checkpoint); four stored, seven rejected.
+    assert run["metrics_count"] + run["posts_count"] + run["mentions_count"] + run["rejected_count"] == 11
+    assert run["error"] == "7 record(s) rejected; see rejections"
     rejections = {rejection["record"]: rejection for rejection in run["rejections"]}
     assert {number: rejection["field"] for number, rejection in rejections.items()} == INVALID_RECORDS
     for number, field in INVALID_RECORDS.items():
@@ -355,10 +368,17 @@ def test_invalid_records_are_each_rejected_with_the_connector_record_and_field_a
     assert rejections[5]["type"] == "Mention"
     assert "must not be empty" in rejections[5]["message"]
     assert "2026-01-04 is outside the window 2026-01-01..2026-01-03" in rejections[6]["message"]
+    assert "must be a datetime" in rejections[10]["message"]
+    assert "'retweet'" in rejections[11]["message"]
 
     metrics = flaky_client.get(
         "/v1/metrics",
-        params={"account_id": account_id, "metric": ["impressions", "followers"], "from": "2026-01-01", "to": "2026-01-31"},
+        params={
+            "account_id": account_id,
+            "metric": ["impressions", "followers"],
+            "from": "2026-01-01",
+            "to": "2026-01-31",
+        },
         headers=agency.headers,
     )
     assert metrics.status_code == 200, metrics.text

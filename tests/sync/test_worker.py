@@ -6,6 +6,9 @@ import asyncio
 import uuid
 from datetime import date, timedelta
 
+import pytest
+
+from api.sync import worker as worker_module
 from api.sync.worker import STALE_AFTER
 from tenants.database import Database
 from tenants.ids import utcnow
@@ -153,6 +156,47 @@ async def test_run_forever_works_until_the_stop_event_then_lets_running_syncs_fi
     await asyncio.sleep(0.2)
     assert (await harness.run(owner, late)).status == "queued"
     assert flaky_connectors.STATS.executions == {"quick": 1, "slow": 1}
+
+
+async def test_run_forever_claims_no_new_run_once_the_stop_event_is_set(harness: SyncHarness) -> None:
+    owner = await harness.owner()
+    runs = []
+    for n in range(3):
+        account = await harness.account(owner, "flaky_counting", f"queued-{n}", settings={"delay": 0.3})
+        runs.append(await harness.queue(owner, account, SINCE, UNTIL))
+    worker = harness.worker(concurrency=1, poll_seconds=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    try:
+        await wait_for_status(harness, owner, runs[0], "running")
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+    finally:
+        stop.set()
+        if not task.done():
+            task.cancel()
+    assert [(await harness.run(owner, run_id)).status for run_id in runs] == ["succeeded", "queued", "queued"]
+    assert flaky_connectors.STATS.executions == {"queued-0": 1}
+
+
+async def test_a_slow_run_keeps_its_heartbeat_fresh_so_no_other_worker_reclaims_it(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "STALE_AFTER", timedelta(seconds=1))
+    owner = await harness.owner()
+    account = await harness.account(owner, "flaky_counting", "slow-api", settings={"delay": 2.5})
+    run_id = await harness.queue(owner, account, SINCE, UNTIL)
+    first, second = harness.worker(name="first"), harness.worker(name="second")
+
+    running = asyncio.create_task(first.run_pending())
+    await wait_for_status(harness, owner, run_id, "running")
+    await asyncio.sleep(1.7)  # longer than STALE_AFTER without a record from the connector
+    assert await second.run_pending() == 0
+    assert await asyncio.wait_for(running, timeout=10) == 1
+
+    run = await harness.run(owner, run_id)
+    assert (run.status, run.worker) == ("succeeded", "first")
+    assert flaky_connectors.STATS.executions == {"slow-api": 1}
 
 
 async def wait_for_status(harness: SyncHarness, owner: Owner, run_id: uuid.UUID, status: str) -> None:
