@@ -119,32 +119,32 @@ def test_unknown_network_is_422_listing_the_connectors(client: TestClient[Litest
     assert client.get(f"/v1/clients/{owner['id']}/accounts", headers=agency.headers).json()["data"] == []
 
 
-@pytest.mark.parametrize(
-    ("credentials", "field"),
-    [
-        ({"api_token": 987654321}, "credentials.api_token"),
-        ({"api_token": ""}, "credentials.api_token"),
-        ({"password": SECRET}, "credentials"),
-        ({"api_token": SECRET, "client_secret": SECRET}, "credentials"),
-    ],
-    ids=["wrong-type", "too-short", "unknown-field", "extra-field"],
-)
+BAD_CREDENTIALS: dict[str, tuple[dict[str, Any], str]] = {
+    "wrong type": ({"api_token": 987654321}, "credentials.api_token"),
+    "too short": ({"api_token": ""}, "credentials.api_token"),
+    "unknown field": ({"password": SECRET}, "credentials"),
+    "extra field": ({"api_token": SECRET, "client_secret": SECRET}, "credentials"),
+}
+
+
 def test_credentials_not_matching_the_schema_are_422_without_echoing_them(
-    client: TestClient[Litestar], agency: Agency, credentials: dict[str, Any], field: str
+    client: TestClient[Litestar], agency: Agency, subtests: pytest.Subtests
 ) -> None:
     owner = create_client(client, agency)
 
-    response = client.post(
-        f"/v1/clients/{owner['id']}/accounts",
-        json={"network": "demo", "handle": "martin", "credentials": credentials},
-        headers=agency.headers,
-    )
+    for case, (credentials, field) in BAD_CREDENTIALS.items():
+        with subtests.test(case):
+            response = client.post(
+                f"/v1/clients/{owner['id']}/accounts",
+                json={"network": "demo", "handle": "martin", "credentials": credentials},
+                headers=agency.headers,
+            )
+            problem = assert_problem(response, 422, code="validation_error", field=field)
+            assert "demo" in problem["detail"]
+            for value in credentials.values():
+                if value:
+                    assert str(value) not in response.text
 
-    problem = assert_problem(response, 422, code="validation_error", field=field)
-    assert "demo" in problem["detail"]
-    for value in credentials.values():
-        if value:
-            assert str(value) not in response.text
     assert client.get(f"/v1/clients/{owner['id']}/accounts", headers=agency.headers).json()["data"] == []
 
 
@@ -164,30 +164,32 @@ def test_invalid_credentials_in_a_patch_are_422_and_keep_the_old_ones(
     assert _stored_credentials(database, account["id"]) == stored
 
 
-@pytest.mark.parametrize(
-    ("fields", "field"),
-    [
-        ({"handle": ""}, "handle"),
-        ({"network": ""}, "network"),
-        ({"kind": "rival"}, "kind"),
-        ({"credentials": "hunter2"}, "credentials"),
-        ({"sync_enabled": "often"}, "sync_enabled"),
-        ({"owner": "me"}, "owner"),
-    ],
-)
+INVALID_ACCOUNTS: dict[str, tuple[dict[str, Any], str]] = {
+    "empty handle": ({"handle": ""}, "handle"),
+    "empty network": ({"network": ""}, "network"),
+    "unknown kind": ({"kind": "rival"}, "kind"),
+    "credentials not an object": ({"credentials": "hunter2"}, "credentials"),
+    "sync_enabled not a boolean": ({"sync_enabled": "often"}, "sync_enabled"),
+    "unknown field": ({"owner": "me"}, "owner"),
+}
+
+
 def test_invalid_account_is_422_naming_the_field(
-    client: TestClient[Litestar], agency: Agency, fields: dict[str, Any], field: str
+    client: TestClient[Litestar], agency: Agency, subtests: pytest.Subtests
 ) -> None:
     owner = create_client(client, agency)
 
-    response = client.post(
-        f"/v1/clients/{owner['id']}/accounts",
-        json={"network": "demo", "handle": "martin", **fields},
-        headers=agency.headers,
-    )
+    for case, (fields, field) in INVALID_ACCOUNTS.items():
+        with subtests.test(case):
+            response = client.post(
+                f"/v1/clients/{owner['id']}/accounts",
+                json={"network": "demo", "handle": "martin", **fields},
+                headers=agency.headers,
+            )
+            assert_problem(response, 422, code="validation_error", field=field)
+            assert "hunter2" not in response.text
 
-    assert_problem(response, 422, code="validation_error", field=field)
-    assert "hunter2" not in response.text
+    assert client.get(f"/v1/clients/{owner['id']}/accounts", headers=agency.headers).json()["data"] == []
 
 
 def test_missing_handle_is_422_naming_it(client: TestClient[Litestar], agency: Agency) -> None:
@@ -273,24 +275,24 @@ def test_paused_account_cannot_be_synced_until_resumed(client: TestClient[Litest
     assert client.post(f"/v1/accounts/{account['id']}/syncs", headers=agency.headers).status_code == 202
 
 
-@pytest.mark.parametrize(
-    ("fields", "field"),
-    [
-        ({"status": "needs_reauth"}, "status"),
-        ({"status": "error"}, "status"),
-        ({"handle": "renamed"}, "handle"),
-        ({"settings": []}, "settings"),
-    ],
-)
+INVALID_ACCOUNT_PATCHES: dict[str, tuple[dict[str, Any], str]] = {
+    "status set by the system": ({"status": "needs_reauth"}, "status"),
+    "status error": ({"status": "error"}, "status"),
+    "handle is fixed": ({"handle": "renamed"}, "handle"),
+    "settings not an object": ({"settings": []}, "settings"),
+}
+
+
 def test_invalid_account_patch_is_422_and_changes_nothing(
-    client: TestClient[Litestar], agency: Agency, fields: dict[str, Any], field: str
+    client: TestClient[Litestar], agency: Agency, subtests: pytest.Subtests
 ) -> None:
     _, account = make_client_and_account(client, agency)
 
-    response = client.patch(f"/v1/accounts/{account['id']}", json=fields, headers=agency.headers)
-
-    assert_problem(response, 422, code="validation_error", field=field)
-    assert client.get(f"/v1/accounts/{account['id']}", headers=agency.headers).json() == account
+    for case, (fields, field) in INVALID_ACCOUNT_PATCHES.items():
+        with subtests.test(case):
+            response = client.patch(f"/v1/accounts/{account['id']}", json=fields, headers=agency.headers)
+            assert_problem(response, 422, code="validation_error", field=field)
+            assert client.get(f"/v1/accounts/{account['id']}", headers=agency.headers).json() == account
 
 
 def test_patch_changes_only_the_fields_sent(client: TestClient[Litestar], agency: Agency) -> None:

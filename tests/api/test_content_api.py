@@ -179,42 +179,35 @@ def test_mention_filters_combine(client: TestClient[Litestar], agency: Agency, s
     assert [m["id"] for m in combined] == expected
 
 
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"from": "2026-02-01", "to": "2026-01-01"}, "from"),
-        ({"from": "last week"}, "from"),
-        ({"to": "2026-13-01"}, "to"),
-        ({"limit": 0}, "limit"),
-    ],
-)
-def test_invalid_post_query_is_422(
-    client: TestClient[Litestar], agency: Agency, params: dict[str, Any], field: str
+INVALID_POST_QUERIES: dict[str, tuple[dict[str, Any], str]] = {
+    "from after to": ({"from": "2026-02-01", "to": "2026-01-01"}, "from"),
+    "from not a date": ({"from": "last week"}, "from"),
+    "no such month": ({"to": "2026-13-01"}, "to"),
+    "zero limit": ({"limit": 0}, "limit"),
+}
+
+INVALID_MENTION_QUERIES: dict[str, tuple[dict[str, Any], str]] = {
+    "from after to": ({"from": "2026-02-01", "to": "2026-01-01"}, "from"),
+    "to not a date": ({"to": "soon"}, "to"),
+    "account id not a uuid": ({"account_id": "first"}, "account_id"),
+    "negative limit": ({"limit": -1}, "limit"),
+}
+
+
+def test_invalid_post_and_mention_queries_are_422_naming_the_parameter(
+    client: TestClient[Litestar], agency: Agency, subtests: pytest.Subtests
 ) -> None:
-    _, account = make_client_and_account(client, agency)
+    owner, account = make_client_and_account(client, agency)
+    lists = {
+        f"/v1/accounts/{account['id']}/posts": INVALID_POST_QUERIES,
+        f"/v1/clients/{owner['id']}/mentions": INVALID_MENTION_QUERIES,
+    }
 
-    response = client.get(f"/v1/accounts/{account['id']}/posts", params=params, headers=agency.headers)
-
-    assert_problem(response, 422, code="validation_error", field=field)
-
-
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"from": "2026-02-01", "to": "2026-01-01"}, "from"),
-        ({"to": "soon"}, "to"),
-        ({"account_id": "first"}, "account_id"),
-        ({"limit": -1}, "limit"),
-    ],
-)
-def test_invalid_mention_query_is_422(
-    client: TestClient[Litestar], agency: Agency, params: dict[str, Any], field: str
-) -> None:
-    owner, _ = make_client_and_account(client, agency)
-
-    response = client.get(f"/v1/clients/{owner['id']}/mentions", params=params, headers=agency.headers)
-
-    assert_problem(response, 422, code="validation_error", field=field)
+    for path, cases in lists.items():
+        for case, (params, field) in cases.items():
+            with subtests.test(case, path=path):
+                response = client.get(path, params=params, headers=agency.headers)
+                assert_problem(response, 422, code="validation_error", field=field)
 
 
 def test_posts_of_an_unknown_account_and_mentions_of_an_unknown_client_are_404(

@@ -174,9 +174,7 @@ def test_garbage_cursor_is_422_naming_the_cursor(
             assert_problem(response, 422, code="validation_error", field="cursor")
 
 
-def test_garbage_two_key_cursor_is_422(
-    small: TestClient[Litestar], tenant: Agency, subtests: pytest.Subtests
-) -> None:
+def test_garbage_two_key_cursor_is_422(small: TestClient[Litestar], tenant: Agency, subtests: pytest.Subtests) -> None:
     owner = create_client(small, tenant)
     account = create_account(small, tenant, owner["id"])
 

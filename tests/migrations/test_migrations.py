@@ -130,9 +130,7 @@ def test_the_migrated_schema_matches_the_models(empty_database: str) -> None:
 
 def test_the_tenant_owned_tables_are_exactly_the_tenant_scoped_models() -> None:
     scoped = {
-        mapper.class_.__table__.name
-        for mapper in default_registry.mappers
-        if issubclass(mapper.class_, TenantScoped)
+        mapper.class_.__table__.name for mapper in default_registry.mappers if issubclass(mapper.class_, TenantScoped)
     }
 
     assert {table.name for table in _tenant_owned_tables()} == scoped

@@ -160,42 +160,41 @@ def test_keys_are_listed_oldest_first_revoked_included(client: TestClient[Litest
     assert [k["revoked_at"] is not None for k in listed] == [False, True, False]
 
 
-@pytest.mark.parametrize(
-    ("body", "field_prefix"),
-    [
-        ({"name": ""}, "name"),
-        ({"name": "k", "scopes": []}, "scopes"),
-        ({"name": "k", "scopes": ["superuser"]}, "scopes"),
-        ({"scopes": ["read"]}, "name"),
-        ({"name": "k", "tenant_id": str(uuid.uuid4())}, "tenant_id"),
-    ],
-)
-def test_invalid_key_request_is_422_naming_the_field(
-    client: TestClient[Litestar], agency: Agency, body: dict[str, object], field_prefix: str
-) -> None:
-    response = client.post("/v1/api-keys", json=body, headers=agency.headers)
+INVALID_KEY_REQUESTS: dict[str, tuple[dict[str, object], str]] = {
+    "empty name": ({"name": ""}, "name"),
+    "no scopes": ({"name": "k", "scopes": []}, "scopes"),
+    "unknown scope": ({"name": "k", "scopes": ["superuser"]}, "scopes"),
+    "no name": ({"scopes": ["read"]}, "name"),
+    "tenant in the body": ({"name": "k", "tenant_id": str(uuid.uuid4())}, "tenant_id"),
+}
 
-    problem = assert_problem(response, 422, code="validation_error")
-    assert str(problem["field"]).startswith(field_prefix), problem
+BAD_CREDENTIALS: dict[str, dict[str, str]] = {
+    "missing": {},
+    "malformed": {"Authorization": "Bearer rsn_live_short"},
+    "bad checksum": {"Authorization": "Bearer rsn_live_" + "A" * 38},
+    "other scheme": {"Authorization": "Basic dXNlcjpwYXNz"},
+    "malformed X-API-Key": {"X-API-Key": "not-a-key"},
+}
+
+
+def test_invalid_key_request_is_422_naming_the_field(
+    client: TestClient[Litestar], agency: Agency, subtests: pytest.Subtests
+) -> None:
+    for case, (body, field_prefix) in INVALID_KEY_REQUESTS.items():
+        with subtests.test(case):
+            response = client.post("/v1/api-keys", json=body, headers=agency.headers)
+            problem = assert_problem(response, 422, code="validation_error")
+            assert str(problem["field"]).startswith(field_prefix), problem
+
     assert len(client.get("/v1/api-keys", headers=agency.headers).json()["data"]) == 1
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {},
-        {"Authorization": "Bearer rsn_live_short"},
-        {"Authorization": "Bearer rsn_live_" + "A" * 38},
-        {"Authorization": "Basic dXNlcjpwYXNz"},
-        {"X-API-Key": "not-a-key"},
-    ],
-    ids=["missing", "malformed", "bad-checksum", "other-scheme", "x-api-key-malformed"],
-)
-def test_missing_or_malformed_key_is_401_problem(client: TestClient[Litestar], headers: dict[str, str]) -> None:
-    response = client.get("/v1/api-keys", headers=headers)
-
-    problem = assert_problem(response, 401, code="unauthorized")
-    assert "rsn_live_" in problem["detail"]
+def test_missing_or_malformed_key_is_401_problem(client: TestClient[Litestar], subtests: pytest.Subtests) -> None:
+    for case, headers in BAD_CREDENTIALS.items():
+        with subtests.test(case):
+            response = client.get("/v1/api-keys", headers=headers)
+            problem = assert_problem(response, 401, code="unauthorized")
+            assert "rsn_live_" in problem["detail"]
 
 
 def test_well_formed_but_unknown_key_is_401(client: TestClient[Litestar], agency: Agency) -> None:
