@@ -31,8 +31,10 @@ APP_LOGIN_ROLE = "resonance_test_app"
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_ENV) else [])
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def _database_name() -> str:
+    """Unique per test run and worker, so two runs on one machine never share a database."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+    return f"resonance_test_{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @dataclass
@@ -45,16 +47,16 @@ class TestDatabase:
     url: str
     owner_url: str
     reset: Callable[[], None] = field(repr=False)
+    drop: Callable[[], None] = field(repr=False, default=lambda: None)
 
 
 def _postgres_database(tmp_root: Path) -> TestDatabase:
     admin_url = make_url(os.environ[POSTGRES_ENV])
-    name = f"resonance_test_{_worker()}"
+    name = _database_name()
     admin = create_engine(admin_url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     owner_url = admin_url.set(database=name).render_as_string(hide_password=False)
     upgrade(owner_url)
     owner = create_engine(make_url(owner_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
@@ -75,7 +77,13 @@ def _postgres_database(tmp_root: Path) -> TestDatabase:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
 
     app_url = make_url(owner_url).set(username=APP_LOGIN_ROLE, password=None).render_as_string(hide_password=False)
-    return TestDatabase(backend="postgres", url=app_url, owner_url=owner_url, reset=reset)
+    def drop() -> None:
+        owner.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return TestDatabase(backend="postgres", url=app_url, owner_url=owner_url, reset=reset, drop=drop)
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +95,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_database(tmp_path_factory: pytest.TempPathFactory) -> TestDatabase:
-    """One PostgreSQL database per test worker, migrated to head once."""
-    return _postgres_database(tmp_path_factory.mktemp("pg"))
+def postgres_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    """One PostgreSQL database per test worker, migrated to head once, dropped at the end."""
+    postgres = _postgres_database(tmp_path_factory.mktemp("pg"))
+    yield postgres
+    postgres.drop()
 
 
 @pytest.fixture(params=BACKENDS)
