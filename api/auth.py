@@ -52,7 +52,6 @@ class Principal:
 class _Cached:
     principal: Principal
     expires: float
-    last_used_written: float
 
 
 class KeyCache:
@@ -60,6 +59,15 @@ class KeyCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, _Cached] = {}
+        self._last_used_written: dict[uuid.UUID, float] = {}
+
+    def due_for_last_used(self, key_id: uuid.UUID) -> bool:
+        """True at most once per `LAST_USED_RESOLUTION` per key, whatever the cache does meanwhile."""
+        now = time.monotonic()
+        if now - self._last_used_written.get(key_id, -1e9) < LAST_USED_RESOLUTION.total_seconds():
+            return False
+        self._last_used_written[key_id] = now
+        return True
 
     def get(self, key_hash: str) -> _Cached | None:
         entry = self._entries.get(key_hash)
@@ -68,7 +76,7 @@ class KeyCache:
         return entry
 
     def put(self, key_hash: str, principal: Principal) -> _Cached:
-        entry = _Cached(principal=principal, expires=time.monotonic() + CACHE_SECONDS, last_used_written=0.0)
+        entry = _Cached(principal=principal, expires=time.monotonic() + CACHE_SECONDS)
         self._entries[key_hash] = entry
         return entry
 
@@ -84,9 +92,12 @@ def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     authorization = connection.headers.get("authorization")
     if authorization:
         scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-        return None
+        if scheme.lower() != "bearer":
+            raise Unauthorized(
+                f"The Authorization header uses the {scheme!r} scheme; "
+                "send the key as 'Authorization: Bearer rsn_live_…'."
+            )
+        return value.strip() or None
     return connection.headers.get("x-api-key")
 
 
@@ -111,9 +122,7 @@ async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> 
             raise Unauthorized("The API key is unknown or has been revoked. Create a new key and use it instead.")
         principal = Principal(tenant_id=tenant_id, key_id=key_id, key_name=key.name, scopes=frozenset(key.scopes))
         cached = cache.put(key_hash, principal)
-    now = time.monotonic()
-    if now - cached.last_used_written >= LAST_USED_RESOLUTION.total_seconds():
-        cached.last_used_written = now
+    if cache.due_for_last_used(cached.principal.key_id):
         principal = cached.principal
         async with database.tenant_session(principal.tenant_id) as session:
             await session.execute(

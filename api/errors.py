@@ -199,6 +199,9 @@ def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respon
     }
     code = codes.get(error.status_code, "http_error")
     detail = error.detail
+    if error.status_code == 400:
+        code = "malformed_request"
+        detail = f"{error.detail}. Send a well-formed JSON body with Content-Type: application/json."
     if isinstance(error, NotFoundException):
         detail = f"There is no resource at {request.url.path}. Check the path against /docs."
     return problem(

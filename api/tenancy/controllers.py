@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,7 +124,7 @@ class ApiKeyController(Controller):
     @delete("/{key_id:uuid}", guards=[require("admin")], summary="Revoke an API key")
     async def revoke_key(
         self, key_id: uuid.UUID, session: AsyncSession, actor: Actor, principal: Principal, state: State
-    ) -> None:
+    ) -> Response[None]:
         """Revoke a key at once; requests made with it are refused from now on."""
         key = await session.get(ApiKey, (principal.tenant_id, key_id))
         if key is None:
@@ -131,4 +132,7 @@ class ApiKeyController(Controller):
         if key.revoked_at is None:
             key.revoked_at = utcnow()
             record(session, actor, "api_key.revoked", key)
+        # Forgotten now and again once the revocation has committed, so a request racing this one
+        # cannot put the key back in this process's cache.
         state.key_cache.forget_key(key_id)
+        return Response(None, status_code=204, background=BackgroundTask(state.key_cache.forget_key, key_id))

@@ -149,6 +149,26 @@ def test_last_used_at_is_set_when_a_key_is_used(client: TestClient[Litestar], ag
     assert started - timedelta(seconds=5) <= used_at <= datetime.now(UTC) + timedelta(seconds=5)
 
 
+def test_last_used_at_is_written_at_most_once_a_minute_even_when_the_cache_expires(
+    client: TestClient[Litestar], agency: Agency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = create_key(client, agency, ["read"])
+    assert client.get("/v1/clients", headers=key.headers).status_code == 200
+    first = next(k for k in client.get("/v1/api-keys", headers=agency.headers).json()["data"] if k["id"] == key.id)
+    monkeypatch.setattr("api.auth.CACHE_SECONDS", 0.0)  # every request now looks the key up again
+    client.app.state.key_cache.forget_key(uuid.UUID(key.id))
+    assert client.get("/v1/clients", headers=key.headers).status_code == 200
+    second = next(k for k in client.get("/v1/api-keys", headers=agency.headers).json()["data"] if k["id"] == key.id)
+    assert second["last_used_at"] == first["last_used_at"]
+
+
+def test_a_non_bearer_authorization_scheme_is_named_in_the_401(client: TestClient[Litestar]) -> None:
+    response = client.get("/v1/clients", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    body = assert_problem(response, 401, code="unauthorized")
+    assert "'Basic' scheme" in body["detail"]
+    assert "Authorization: Bearer" in body["detail"]
+
+
 def test_keys_are_listed_oldest_first_revoked_included(client: TestClient[Litestar], agency: Agency) -> None:
     first = create_key(client, agency, ["read"], name="first")
     second = create_key(client, agency, ["read"], name="second")

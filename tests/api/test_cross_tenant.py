@@ -51,6 +51,7 @@ CLIENT_NAME = "Alpha Confidential Client"
 HANDLE = "alpha_private_handle"
 DISPLAY_NAME = "Alpha Display Name"
 KEY_NAME = "alpha-reporting-key"
+ACCOUNT_TOKEN = "alpha-token-0451"
 
 
 def _handlers(route: HTTPRoute) -> list[tuple[str, HTTPRouteHandler]]:
@@ -83,7 +84,7 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key."""
     owner = create_client(client, agency, CLIENT_NAME, industry="secret industry")
     account = create_account(
-        client, agency, owner["id"], HANDLE, display_name=DISPLAY_NAME, credentials={"api_token": "alpha-token"}
+        client, agency, owner["id"], HANDLE, display_name=DISPLAY_NAME, credentials={"api_token": ACCOUNT_TOKEN}
     )
     run = sync_account(client, agency, account["id"], date(2026, 1, 5), date(2026, 1, 11))
     key = create_key(client, agency, ["read"], name=KEY_NAME)
@@ -99,6 +100,7 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         HANDLE,
         DISPLAY_NAME,
         KEY_NAME,
+        ACCOUNT_TOKEN,
         key.prefix,
         *ids.values(),
         *(p["id"] for p in posts),

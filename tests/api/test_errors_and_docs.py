@@ -83,7 +83,8 @@ def test_malformed_json_is_a_400_problem(client: TestClient[Litestar], agency: A
         "/v1/clients", content=b'{"name": ', headers={**agency.headers, "Content-Type": "application/json"}
     )
 
-    assert_problem(response, 400)
+    body = assert_problem(response, 400, code="malformed_request")
+    assert "well-formed JSON body" in body["detail"]
 
 
 def test_validation_problem_lists_every_issue_and_names_where(client: TestClient[Litestar], agency: Agency) -> None:
