@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from api.observability import _SAFE_REQUEST_ID
+from api.observability import ensure_request_id
 
 logger = logging.getLogger("resonance.api")
 
@@ -105,13 +104,8 @@ def problem(
     }
     if field is not None:
         body["field"] = field
-    state = request.scope.setdefault("state", {})
-    if not state.get("request_id"):
-        # Raised before the request-id middleware ran (unknown path, wrong method): give it one here,
-        # by the same rule, so the body, the echoed header and the access log still carry an id.
-        incoming = request.headers.get("x-request-id", "")
-        state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    body["request_id"] = state["request_id"]
+    # An error raised before the middleware ran (unknown path, wrong method) gets its id here.
+    body["request_id"] = ensure_request_id(request.scope)
     body.update(extra or {})
     return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 

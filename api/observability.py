@@ -48,15 +48,22 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).disabled = True
 
 
+def ensure_request_id(scope: Any) -> str:
+    """The request's id, made now if it has none: the caller's `X-Request-ID` if sane, else a new one."""
+    state = scope.setdefault("state", {})
+    if not state.get("request_id"):
+        incoming = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER, b"").decode("latin-1")
+        state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return str(state["request_id"])
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (the caller's `X-Request-ID` if sane) and note when it started."""
+    """Give every request an id and note when it started."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if str(scope["type"]) == "http":
-            incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-            state = scope.setdefault("state", {})
-            state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-            state["started"] = time.perf_counter()
+            ensure_request_id(scope)
+            scope["state"]["started"] = time.perf_counter()
         await app(scope, receive, send)
 
     return middleware
