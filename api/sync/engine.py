@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 import uuid
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import update
@@ -28,17 +27,17 @@ from api.sync import store
 from api.sync.models import SyncRun
 from plugins.registry import Registry
 from plugins.sdk import (
-    QUALITIES,
     AccountRef,
     AuthenticationError,
     Checkpoint,
     Connector,
     Mention,
-    MetricDeclaration,
     MetricPoint,
     Post,
     RateLimitedError,
     Record,
+    RecordRejected,
+    RecordValidator,
     Window,
 )
 from tenants.credentials import CredentialVault
@@ -49,19 +48,10 @@ logger = logging.getLogger("resonance.sync")
 
 DEFAULT_BACKFILL_DAYS = 30
 MAX_REJECTIONS_KEPT = 50
-MENTION_KINDS = ("mention", "comment", "reply")
 
 
 class StorageError(RuntimeError):
     """Writing a batch to the database failed: our failure, not the connector's."""
-
-
-class RecordRejected(ValueError):
-    """A record the connector yielded is not valid; the message names the field."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field_name = field_name
 
 
 @dataclass
@@ -99,32 +89,6 @@ def default_window(state: Mapping[str, Any], settings: Mapping[str, Any], today:
     return Window(since=since, until=today)
 
 
-def _aware(value: datetime, field_name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise RecordRejected(field_name, f"must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None:
-        raise RecordRejected(field_name, "must be a timezone-aware datetime (add tzinfo, e.g. UTC)")
-    return value.astimezone(UTC)
-
-
-def _text(value: Any, field_name: str, *, required: bool, limit: int) -> str | None:
-    if value is None or value == "":
-        if required:
-            raise RecordRejected(field_name, "must not be empty")
-        return None
-    if not isinstance(value, str):
-        raise RecordRejected(field_name, f"must be a string, got {type(value).__name__}")
-    if len(value) > limit:
-        raise RecordRejected(field_name, f"is {len(value)} characters long; the limit is {limit}")
-    return value
-
-
-def _number(value: Any, field_name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise RecordRejected(field_name, f"must be a finite number, got {value!r}")
-    return float(value)
-
-
 class RunContext:
     """Everything one run needs, read once at its start."""
 
@@ -136,7 +100,6 @@ class RunContext:
         self.account_id = account.id
         self.client_id = account.client_id
         self.connector = connector
-        self.declared: dict[str, MetricDeclaration] = connector.declared()
         # Only a run over the default window moves the account's resume point: an explicit window's
         # checkpoints say nothing about the days after the resume point (nor before the window).
         self.resumable = run.window_since is None or run.window_until is None
@@ -153,6 +116,7 @@ class RunContext:
             credentials=credentials,
             settings=dict(account.sync_settings),
         )
+        self.validator = RecordValidator(connector, self.window)
 
 
 class SyncEngine:
@@ -275,22 +239,7 @@ class SyncEngine:
             self._reject(context, counts, index, kind, error)
 
     def _metric_row(self, context: RunContext, point: MetricPoint) -> dict[str, Any]:
-        declaration = context.declared.get(point.native_metric)
-        if declaration is None:
-            raise RecordRejected(
-                "native_metric", f"{point.native_metric!r} is not one of the metrics the connector declares"
-            )
-        if not isinstance(point.day, date) or isinstance(point.day, datetime):
-            raise RecordRejected("day", f"must be a date, got {point.day!r}")
-        if not context.window.since <= point.day <= context.window.until:
-            raise RecordRejected(
-                "day", f"{point.day} is outside the window {context.window.since}..{context.window.until}"
-            )
-        if point.quality not in QUALITIES:
-            raise RecordRejected("quality", f"{point.quality!r} is not one of {', '.join(sorted(QUALITIES))}")
-        value = _number(point.value, "value")
-        if value < 0:
-            raise RecordRejected("value", f"must not be negative, got {value}")
+        declaration, value = context.validator.metric(point)
         return {
             "tenant_id": context.tenant_id,
             "account_id": context.account_id,
@@ -304,42 +253,22 @@ class SyncEngine:
         }
 
     def _post_row(self, context: RunContext, post: Post) -> dict[str, Any]:
-        external_id = _text(post.external_id, "external_id", required=True, limit=200)
-        metrics = {str(name): _number(value, f"metrics.{name}") for name, value in dict(post.metrics).items()}
-        undeclared = sorted(name for name in metrics if name not in context.declared)
-        if undeclared:
-            raise RecordRejected(f"metrics.{undeclared[0]}", "is not one of the metrics the connector declares")
         return {
             "tenant_id": context.tenant_id,
             "id": new_id(),
             "account_id": context.account_id,
-            "external_id": external_id,
-            "published_at": _aware(post.published_at, "published_at"),
-            "text": _text(post.text, "text", required=False, limit=100_000) or "",
-            "url": _text(post.url, "url", required=False, limit=2000),
-            "media_type": _text(post.media_type, "media_type", required=False, limit=40),
-            "metrics": metrics,
-            "tags": [str(tag) for tag in post.tags],
+            **context.validator.post(post),
             "fetched_at": utcnow(),
         }
 
     def _mention_row(self, context: RunContext, mention: Mention) -> dict[str, Any]:
-        if mention.kind not in MENTION_KINDS:
-            raise RecordRejected("kind", f"{mention.kind!r} is not one of {', '.join(MENTION_KINDS)}")
         return {
             "tenant_id": context.tenant_id,
             "id": new_id(),
             "client_id": context.client_id,
             "account_id": context.account_id,
             "source": context.connector.id,
-            "external_id": _text(mention.external_id, "external_id", required=True, limit=200),
-            "kind": mention.kind,
-            "published_at": _aware(mention.published_at, "published_at"),
-            "text": _text(mention.text, "text", required=True, limit=100_000),
-            "author": _text(mention.author, "author", required=False, limit=200),
-            "url": _text(mention.url, "url", required=False, limit=2000),
-            "language": _text(mention.language, "language", required=False, limit=8),
-            "post_external_id": _text(mention.post_external_id, "post_external_id", required=False, limit=200),
+            **context.validator.mention(mention),
             "fetched_at": utcnow(),
         }
 

@@ -14,6 +14,16 @@ from plugins.sdk._errors import (
     TransientError,
 )
 from plugins.sdk._hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
+from plugins.sdk._http import (
+    BearerToken,
+    ConnectorHttp,
+    ForbiddenUrlError,
+    HttpPolicy,
+    cursor_param,
+    link_header,
+    next_link,
+    rate_limit_wait,
+)
 from plugins.sdk._records import (
     QUALITIES,
     AccountRef,
@@ -25,12 +35,14 @@ from plugins.sdk._records import (
     Record,
     Window,
 )
+from plugins.sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
 SDK_VERSION = "0.1.0"
 
 __all__ = [
     "CATALOG_VERSION",
     "ENTRY_POINT_GROUP",
+    "MENTION_KINDS",
     "PROJECT_NAME",
     "QUALITIES",
     "SDK_VERSION",
@@ -38,11 +50,15 @@ __all__ = [
     "Aggregation",
     "AuthenticationError",
     "BadResponseError",
+    "BearerToken",
     "CanonicalMetric",
     "Capability",
     "Checkpoint",
     "Connector",
     "ConnectorError",
+    "ConnectorHttp",
+    "ForbiddenUrlError",
+    "HttpPolicy",
     "Mention",
     "MetricDeclaration",
     "MetricPoint",
@@ -50,9 +66,15 @@ __all__ = [
     "Quality",
     "RateLimitedError",
     "Record",
+    "RecordRejected",
+    "RecordValidator",
     "TransientError",
     "Window",
     "built_in_metrics",
+    "cursor_param",
     "hookimpl",
     "hookspec",
+    "link_header",
+    "next_link",
+    "rate_limit_wait",
 ]

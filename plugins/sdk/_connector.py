@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar, Literal
 
+import httpx
 import msgspec
 
+from plugins.sdk._http import ConnectorHttp
 from plugins.sdk._records import AccountRef, Record, Window
 
 Capability = Literal["account_metrics", "posts", "mentions", "public_data"]
@@ -36,9 +38,28 @@ class Connector:
     credentials_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     default_base_url: ClassVar[str | None] = None
+    other_base_urls: ClassVar[tuple[str, ...]] = ()
+    """Other hosts the connector may call (e.g. an OAuth token endpoint, a second API host)."""
 
-    def __init__(self, *, base_url: str | None = None) -> None:
+    def __init__(self, *, base_url: str | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url or self.default_base_url
+        self.transport = transport
+        self.refreshed_credentials: dict[str, Any] | None = None
+        """Set by a connector that refreshed its tokens; the engine stores them (encrypted)."""
+
+    def http(self, **options: Any) -> ConnectorHttp:
+        """The SDK's HTTP client for this connector: its base URL (or the override) and declared hosts only.
+
+        With a base URL override (tests, self-hosted instances) the other hosts are reached under the
+        override too, so a local server can stand in for all of them.
+        """
+        if not self.base_url:
+            raise ValueError(f"connector {self.id!r} has no base URL; pass base_url=")
+        overridden = self.base_url != self.default_base_url
+        allowed = () if overridden else self.other_base_urls
+        return ConnectorHttp(
+            network=self.id, base_url=self.base_url, allowed_base_urls=allowed, transport=self.transport, **options
+        )
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """Raise `AuthenticationError` when the credentials are refused; return when they work."""

@@ -12,6 +12,7 @@ the server's core as little as possible) and has three modes:
   counted from the moment it was due, so a server that falls behind shows it (no coordinated
   omission). Otherwise latency counts from the moment it was sent, so the ~1 ms granularity of the
   event loop's timers does not count against the server;
+  Requests still unanswered `grace` seconds after the end are counted as `unfinished`;
 * `sequential`: one connection, `requests` requests one after the other (latency of a lone caller).
 
 It prints one JSON object: requests, errors (non-200 answers), duration, rate, latency percentiles (ms).
@@ -39,8 +40,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not subclasses
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -100,6 +100,8 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
     connections = await _connect(options["url"], options.get("headers", {}), options.get("connections", 1))
     latencies: list[float] = []
     errors = 0
+    unfinished = 0  # open mode: requests still unanswered (or never sent) when the grace period ended
+    waited = 0  # open mode: requests that found every connection busy
     clock = time.perf_counter
     started = clock()
 
@@ -124,11 +126,11 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*(loop_on(connection) for connection in connections))
     elif mode == "open":
         rate, duration = float(options["rate"]), float(options["duration"])
+        hard_stop = started + duration + float(options.get("grace", 10.0))
         idle: asyncio.Queue[_Connection] = asyncio.Queue()
         for connection in connections:
             idle.put_nowait(connection)
         tasks: set[asyncio.Task[None]] = set()
-        waited = 0
 
         async def one(connection: _Connection, since: float) -> None:
             nonlocal errors
@@ -145,8 +147,12 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
                 await asyncio.sleep(delay)
             if idle.empty():
                 waited += 1
-                connection = await idle.get()
-                since = due  # the server is behind: count the wait for a free connection
+                try:
+                    connection = await asyncio.wait_for(idle.get(), timeout=max(0.0, hard_stop - clock()))
+                except TimeoutError:
+                    unfinished += total - index  # the server is so far behind that these were never sent
+                    break
+                since = due  # the server is behind: the wait for a free connection counts
             else:
                 connection = idle.get_nowait()
                 since = max(due, clock())  # timer lateness is the client's, not the server's
@@ -154,7 +160,10 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if tasks:
-            await asyncio.gather(*tasks)
+            _done, pending = await asyncio.wait(set(tasks), timeout=max(0.1, hard_stop - clock()))
+            for task in pending:
+                task.cancel()
+            unfinished += len(pending)
     else:
         raise ValueError(f"unknown mode {mode!r}")
 
@@ -182,6 +191,7 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
     if mode == "open":
         result["target_rps"] = options["rate"]
         result["waited_for_connection"] = waited
+        result["unfinished"] = unfinished
     for connection in connections:
         if connection.transport is not None:
             connection.transport.close()
