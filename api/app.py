@@ -63,6 +63,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         vault,
         timeout_seconds=settings.sync_timeout_seconds,
         interval=timedelta(minutes=settings.sync_interval_minutes),
+        base_urls=settings.base_url_overrides(),
     )
     worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency)
     return State(

@@ -74,6 +74,9 @@ class Settings:
     page_size_max: int = field(default_factory=lambda: _env_int("RESONANCE_PAGE_SIZE_MAX", 200))
     """The largest page a list endpoint returns."""
 
+    connector_base_urls: str = field(default_factory=lambda: _env("RESONANCE_CONNECTOR_BASE_URLS", ""))
+    """`id=url` pairs, comma-separated: call these API base URLs instead of the networks' own."""
+
     log_level: str = field(default_factory=lambda: _env("RESONANCE_LOG_LEVEL", "INFO"))
     """Python logging level name."""
 
@@ -106,8 +109,22 @@ class Settings:
                 "RESONANCE_DATABASE_URL must start with sqlite:/// or postgresql://, "
                 f"got a URL starting with {self.database_url.split(':', 1)[0]!r}."
             )
+        self.base_url_overrides()
         if self.sync_concurrency < 1:
             raise SettingsError("RESONANCE_SYNC_CONCURRENCY must be at least 1.")
+
+    def base_url_overrides(self) -> dict[str, str]:
+        """`RESONANCE_CONNECTOR_BASE_URLS` as a dict, or `SettingsError` naming the bad pair."""
+        overrides: dict[str, str] = {}
+        for pair in filter(None, (item.strip() for item in self.connector_base_urls.split(","))):
+            connector_id, sep, url = pair.partition("=")
+            if not sep or not connector_id.strip() or not url.strip().startswith(("http://", "https://")):
+                raise SettingsError(
+                    f"RESONANCE_CONNECTOR_BASE_URLS has {pair!r}; write it as connector_id=https://host/path, "
+                    "comma-separated."
+                )
+            overrides[connector_id.strip()] = url.strip()
+        return overrides
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file, when the database is SQLite."""

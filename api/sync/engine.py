@@ -132,6 +132,7 @@ class SyncEngine:
         interval: timedelta = timedelta(hours=6),
         batch_size: int = 5000,
         checkpoint_seconds: float = 1.0,
+        base_urls: Mapping[str, str] | None = None,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -140,6 +141,8 @@ class SyncEngine:
         self.interval = interval
         self.batch_size = batch_size
         self.checkpoint_seconds = checkpoint_seconds
+        self.base_urls = dict(base_urls or {})
+        """Operator overrides of connectors' API base URLs, by connector id."""
         """At most this long between storing a checkpoint and the records before it."""
 
     async def execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
@@ -156,9 +159,9 @@ class SyncEngine:
         pending_state: dict[str, Any] | None = None
         last_flush = time.monotonic()
         error: BaseException | None = None
+        connector = context.connector(base_url=self.base_urls.get(context.connector.id))
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                connector = context.connector()
                 index = 0
                 fetched = cast(
                     AsyncGenerator[Record, None], connector.fetch(context.account, context.window, context.state)
@@ -182,7 +185,18 @@ class SyncEngine:
             await self._flush(context, batch, counts, state=pending_state)
         except Exception as flush_error:
             error = error or flush_error
+        if connector.refreshed_credentials is not None:
+            await self._store_credentials(context, connector.refreshed_credentials)
         return await self._finish(context, counts, error, time.monotonic() - started)
+
+    async def _store_credentials(self, context: RunContext, credentials: dict[str, Any]) -> None:
+        """Keep tokens a connector refreshed during the run, encrypted like any credentials."""
+        async with self.database.tenant_session(context.tenant_id) as session:
+            await session.execute(
+                update(SocialAccount)
+                .where(col(SocialAccount.tenant_id) == context.tenant_id, col(SocialAccount.id) == context.account_id)
+                .values(credentials_encrypted=self.vault.encrypt(credentials))
+            )
 
     def _checkpoint_state(self, checkpoint: Checkpoint) -> dict[str, Any]:
         if not isinstance(checkpoint.state, dict):

@@ -5,7 +5,7 @@ are private and may change at any time.
 """
 
 from plugins.sdk._catalog import CATALOG_VERSION, Aggregation, CanonicalMetric, built_in_metrics
-from plugins.sdk._connector import Capability, Connector, MetricDeclaration
+from plugins.sdk._connector import Capability, Connector, MetricDeclaration, OAuthConfig
 from plugins.sdk._errors import (
     AuthenticationError,
     BadResponseError,
@@ -62,6 +62,7 @@ __all__ = [
     "Mention",
     "MetricDeclaration",
     "MetricPoint",
+    "OAuthConfig",
     "Post",
     "Quality",
     "RateLimitedError",

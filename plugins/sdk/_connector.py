@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from datetime import date
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -16,12 +17,31 @@ Capability = Literal["account_metrics", "posts", "mentions", "public_data"]
 
 
 class MetricDeclaration(msgspec.Struct, frozen=True, kw_only=True):
-    """One native metric a connector yields and the canonical metric it feeds."""
+    """One native metric a connector yields and the canonical metric it feeds.
+
+    `valid_from`/`valid_until` say when the network offers it; `replaced_by` names the native metric
+    that took over when the network deprecated this one (e.g. Meta's `page_impressions_unique` →
+    `page_total_media_view_unique`), so a series can be followed across the change.
+    """
 
     native: str
     canonical: str
     unit: str
     description: str = ""
+    valid_from: date | None = None
+    valid_until: date | None = None
+    replaced_by: str | None = None
+
+
+class OAuthConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """How an agency connects an account through the network's OAuth 2.0 authorization-code flow."""
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...] = ()
+    pkce: bool = True
+    scope_separator: str = " "
+    extra_authorize_params: dict[str, str] = {}
 
 
 class Connector:
@@ -38,6 +58,8 @@ class Connector:
     credentials_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     default_base_url: ClassVar[str | None] = None
+    oauth: ClassVar[OAuthConfig | None] = None
+    """Set when accounts are connected through OAuth rather than with credentials typed in."""
     other_base_urls: ClassVar[tuple[str, ...]] = ()
     """Other hosts the connector may call (e.g. an OAuth token endpoint, a second API host)."""
 

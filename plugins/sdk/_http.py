@@ -44,6 +44,11 @@ class ForbiddenUrlError(ConnectorError):
     """A connector asked to call a URL outside the base URLs it declared."""
 
 
+async def sleep_for(seconds: float) -> None:
+    """How the client waits; looked up at call time so a test kit can make waits instant."""
+    await asyncio.sleep(seconds)
+
+
 @dataclass
 class BearerToken:
     """An OAuth access token, with an optional coroutine that gets a fresh one when it has expired.
@@ -189,7 +194,7 @@ class ConnectorHttp:
         policy: HttpPolicy | None = None,
         classify_error: ErrorClassifier | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.network = network
@@ -198,7 +203,7 @@ class ConnectorHttp:
         self.token = token
         self.policy = policy or HttpPolicy()
         self.classify_error = classify_error
-        self._sleep = sleep
+        self._sleep = sleep or (lambda seconds: sleep_for(seconds))
         self._clock = clock
         self._state = _State()
         self._client = httpx.AsyncClient(
