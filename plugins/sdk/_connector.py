@@ -69,6 +69,15 @@ class Connector:
         self.refreshed_credentials: dict[str, Any] | None = None
         """Set by a connector that refreshed its tokens; the engine stores them (encrypted)."""
 
+    @property
+    def overridden(self) -> bool:
+        """True when the base URL was replaced (tests, self-hosted instances)."""
+        return self.base_url != self.default_base_url
+
+    def base_for(self, declared: str) -> str:
+        """The base URL to use for one of the declared hosts: under an override, the override itself."""
+        return self.base_url or declared if self.overridden else declared
+
     def http(self, **options: Any) -> ConnectorHttp:
         """The SDK's HTTP client for this connector: its base URL (or the override) and declared hosts only.
 
@@ -77,8 +86,7 @@ class Connector:
         """
         if not self.base_url:
             raise ValueError(f"connector {self.id!r} has no base URL; pass base_url=")
-        overridden = self.base_url != self.default_base_url
-        allowed = () if overridden else self.other_base_urls
+        allowed = () if self.overridden else self.other_base_urls
         return ConnectorHttp(
             network=self.id, base_url=self.base_url, allowed_base_urls=allowed, transport=self.transport, **options
         )

@@ -286,8 +286,9 @@ class ConnectorHttp:
                 self.token.apply(request_headers)
             self._state.requests += 1
             try:
+                # params=None, not {}: an empty mapping would make httpx drop a next link's own query.
                 response = await self._client.request(
-                    method, absolute, params=params, json=json_body, data=data, headers=request_headers
+                    method, absolute, params=params or None, json=json_body, data=data, headers=request_headers
                 )
             except httpx.TimeoutException as error:
                 failure: ConnectorError = TransientError(f"{self.network} {method} {endpoint} timed out ({error!r})")

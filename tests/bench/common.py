@@ -128,6 +128,7 @@ class Seeded:
 
 async def seed_tenant(app_url: str, *, agency: str, network: str = "demo", handle: str = "@bench") -> Seeded:
     """A tenant, its owner key, a client and an account, created the way the service creates them."""
+    import api.models  # noqa: F401  - every table in the metadata, as in the service
     from api.accounts.models import SocialAccount
     from api.clients.models import Client
     from tenants.audit import Actor

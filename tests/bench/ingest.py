@@ -1,0 +1,262 @@
+"""Benchmark 2 — ingest: the sync engine persisting a million metric points, against a raw COPY.
+
+The engine side is `SyncEngine.execute` (validation, batching, upsert, checkpoints, run
+bookkeeping) running the bench-only connector of `tests.bench.connector` (40 declared metrics x
+25,000 days for one account = 1,000,000 points) into PostgreSQL through the app role, so row-level
+security is on. The yardstick is a raw binary `COPY` of the very same rows, built in memory
+beforehand (not timed), into the same emptied table, as the table owner (COPY into a table with
+row-level security is refused to the app role). Each side runs in its own process, so the engine's
+peak RSS (`ru_maxrss`) is its own.
+
+Also measured, for information: re-running the same sync over unchanged data (nothing may be
+rewritten), and the row-by-row upsert (the fast path switched off) on a tenth of the points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from tests.bench import common
+from tests.bench.common import Outcome, say
+
+PROFILE_ENV = "RESONANCE_BENCH_PROFILE"
+"""A folder: when set, each side runs under `py-spy record` (collapsed stacks, for speedscope or flamegraph)."""
+RATE_TARGET = 0.5
+RSS_TARGET_MB = 300.0
+SINCE = date(1960, 1, 1)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+async def _engine_side(options: dict[str, Any]) -> dict[str, Any]:
+    import api.models  # noqa: F401  - every table in the metadata, as in the service
+    from api.sync import store
+    from api.sync.engine import SyncEngine
+    from plugins.registry import load_registry
+    from tenants.credentials import CredentialVault
+    from tenants.database import Database
+    from tests.bench import connector
+
+    if not options["fast_path"]:
+        store.FAST_PATH_MIN_ROWS = sys.maxsize
+    database = Database(options["app_url"], pool_size=2)
+    registry = load_registry(extra_plugins=[connector])
+    engine = SyncEngine(
+        database, registry, CredentialVault([common.SECRET_KEY]), batch_size=options["batch_size"], timeout_seconds=3600
+    )
+    await database.ping()
+    baseline = _rss_mb()
+    started = time.perf_counter()
+    status = await engine.execute(uuid.UUID(options["tenant_id"]), uuid.UUID(options["run_id"]))
+    seconds = time.perf_counter() - started
+    await database.dispose()
+    return {"status": status, "seconds": seconds, "rss_peak_mb": _rss_mb(), "rss_before_mb": baseline}
+
+
+def _copy_side(options: dict[str, Any]) -> dict[str, Any]:
+    import psycopg
+
+    from tests.bench import connector
+
+    rows = connector.rows(
+        uuid.UUID(options["tenant_id"]),
+        uuid.UUID(options["account_id"]),
+        date.fromisoformat(options["since"]),
+        options["days"],
+        time_now(),
+        uuid.UUID(options["run_id"]),
+    )
+    columns = "tenant_id, account_id, metric, day, value, native_metric, quality, fetched_at, sync_run_id"
+    types = ["uuid", "uuid", "text", "date", "float8", "text", "text", "timestamptz", "uuid"]
+    with psycopg.connect(options["owner_url"]) as connection, connection.cursor() as cursor:
+        started = time.perf_counter()
+        with cursor.copy(f"COPY metric_points ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        connection.commit()
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": len(rows), "rss_peak_mb": _rss_mb()}
+
+
+def time_now() -> Any:
+    from tenants.ids import utcnow
+
+    return utcnow()
+
+
+def _side(kind: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Run one side in a fresh interpreter and return what it measured."""
+    command = [common.PYTHON, "-m", "tests.bench.ingest", kind, json.dumps(options)]
+    profile_dir = os.environ.get(PROFILE_ENV)
+    if profile_dir:
+        path = os.path.join(profile_dir, f"ingest-{kind}-{time.strftime('%H%M%S')}.txt")
+        say(f"  (profiling with py-spy into {path})")
+        command = ["py-spy", "record", "--idle", "--rate", "250", "--format", "raw", "-o", path, "--", *command]
+    output = subprocess.run(
+        command,
+        cwd=common.ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if output.returncode != 0:
+        raise RuntimeError(f"the {kind} side failed:\n{output.stderr[-4000:]}")
+    result = [line for line in output.stdout.splitlines() if line.startswith("{")]  # py-spy prints too
+    return dict(json.loads(result[-1]))
+
+
+async def _new_run(app_url: str, tenant_id: uuid.UUID, account_id: uuid.UUID, days: int) -> uuid.UUID:
+    from api.sync.models import SyncRun
+    from tenants.database import Database
+    from tenants.ids import utcnow
+
+    database = Database(app_url, pool_size=1)
+    try:
+        async with database.tenant_session(tenant_id) as session:
+            run = SyncRun(
+                account_id=account_id,
+                status="running",
+                trigger="api",
+                window_since=SINCE,
+                window_until=SINCE + timedelta(days=days - 1),
+                started_at=utcnow(),
+            )
+            session.add(run)
+            await session.flush()
+            return run.id
+    finally:
+        await database.dispose()
+
+
+def _table_facts(database: common.BenchDatabase, run_id: uuid.UUID | None = None) -> dict[str, Any]:
+    rows = database.execute(
+        "SELECT count(*), coalesce(sum(value), 0), count(DISTINCT metric), min(day), max(day), "
+        "count(*) FILTER (WHERE sync_run_id = %s) FROM metric_points",
+        (run_id,),
+    )
+    count, total, metrics, first, last, by_run = rows[0]
+    return {"rows": count, "sum": float(total), "metrics": metrics, "first": first, "last": last, "by_run": by_run}
+
+
+def run(quick: bool, batch_size: int | None = None) -> list[Outcome]:
+    from tests.bench import connector
+
+    days = 2_500 if quick else 25_000
+    points = days * connector.METRIC_COUNT
+    batch_size = batch_size or 5000
+    say(f"== ingest benchmark ({'quick' if quick else 'full'}; {common.machine_note()})")
+    database = common.create_database("resonance_bench_ingest")
+    try:
+        seeded = asyncio.run(
+            common.seed_tenant(database.app_url, agency="Ingest Bench Agency", network="bench", handle="@ingest")
+        )
+        say(f"{points:,} points to store: {connector.METRIC_COUNT} metrics x {days:,} days for one account")
+
+        say("raw COPY (binary, as the table owner) of the same rows into the empty table, in its own process")
+        copy_run = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, days))
+        database.execute("CHECKPOINT")
+        copied = _side(
+            "copy",
+            {
+                "owner_url": database.owner_url,
+                "tenant_id": str(seeded.tenant_id),
+                "account_id": str(seeded.account_id),
+                "since": SINCE.isoformat(),
+                "days": days,
+                "run_id": str(copy_run),
+            },
+        )
+        copy_facts = _table_facts(database)
+        copy_rate = copied["rows"] / copied["seconds"]
+        say(f"  COPY: {copied['rows']:,} rows in {copied['seconds']:.2f} s = {copy_rate:,.0f} rows/s")
+        database.execute("TRUNCATE metric_points")
+        database.execute("CHECKPOINT")
+
+        say(f"sync engine (SyncEngine.execute, batch_size={batch_size}) into the emptied table, in its own process")
+        engine_run = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, days))
+        options = {
+            "app_url": database.app_url,
+            "tenant_id": str(seeded.tenant_id),
+            "run_id": str(engine_run),
+            "batch_size": batch_size,
+            "fast_path": True,
+        }
+        engine = _side("engine", options)
+        facts = _table_facts(database, engine_run)
+        engine_rate = points / engine["seconds"]
+        say(
+            f"  engine: status {engine['status']}, {facts['rows']:,} rows in {engine['seconds']:.2f} s = "
+            f"{engine_rate:,.0f} rows/s; peak RSS {engine['rss_peak_mb']:.0f} MB "
+            f"({engine['rss_before_mb']:.0f} MB before the run)"
+        )
+        same = {k: facts[k] for k in ("rows", "sum", "metrics", "first", "last")} == {
+            k: copy_facts[k] for k in ("rows", "sum", "metrics", "first", "last")
+        }
+        if engine["status"] != "succeeded" or facts["rows"] != points or not same:
+            raise RuntimeError(f"the engine did not store what COPY stored: {engine} {facts} vs {copy_facts}")
+        ratio = engine_rate / copy_rate
+        say(f"  engine / COPY = {ratio:.3f}")
+        outcomes = [
+            Outcome("ingest", "raw COPY rows/s", f"{copy_rate:,.0f}", "", None),
+            Outcome("ingest", "engine rows/s", f"{engine_rate:,.0f}", "", None),
+            Outcome("ingest", "engine / COPY", f"{ratio:.3f}", f">= {RATE_TARGET}", ratio >= RATE_TARGET),
+            Outcome(
+                "ingest",
+                "engine peak RSS",
+                f"{engine['rss_peak_mb']:.0f} MB",
+                f"< {RSS_TARGET_MB:g} MB",
+                engine["rss_peak_mb"] < RSS_TARGET_MB,
+            ),
+        ]
+
+        say("re-sync of the same window, unchanged data (nothing may be rewritten)")
+        rerun = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, days))
+        again = _side("engine", {**options, "run_id": str(rerun)})
+        refacts = _table_facts(database, rerun)
+        say(
+            f"  re-sync: status {again['status']}, {points / again['seconds']:,.0f} rows/s, "
+            f"rows rewritten: {refacts['by_run']}"
+        )
+        if refacts["by_run"] or refacts["rows"] != points:
+            raise RuntimeError(f"the re-sync rewrote unchanged rows: {refacts}")
+        outcomes.append(Outcome("ingest", "re-sync unchanged rows/s", f"{points / again['seconds']:,.0f}", "", None))
+
+        small_days = days // 10
+        small = small_days * connector.METRIC_COUNT
+        say(f"for comparison: the row-by-row upsert (fast path off), {small:,} points into the emptied table")
+        database.execute("TRUNCATE metric_points")
+        slow_run = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, small_days))
+        slow = _side("engine", {**options, "run_id": str(slow_run), "fast_path": False})
+        say(f"  row-by-row: status {slow['status']}, {small / slow['seconds']:,.0f} rows/s")
+        outcomes.append(Outcome("ingest", "row-by-row upsert rows/s", f"{small / slow['seconds']:,.0f}", "", None))
+        return outcomes
+    finally:
+        common.drop_database(database)
+
+
+def main() -> None:
+    kind, options = sys.argv[1], json.loads(sys.argv[2])
+    os.environ.setdefault("RESONANCE_LOG_LEVEL", "WARNING")
+    if kind == "engine":
+        result = asyncio.run(_engine_side(options))
+    elif kind == "copy":
+        result = _copy_side(options)
+    else:
+        raise SystemExit(f"unknown side {kind!r}")
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
