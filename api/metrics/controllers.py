@@ -21,7 +21,8 @@ from api.clients.controllers import get_client
 from api.errors import InvalidInput
 from api.metrics.models import StoredMetricPoint
 from api.metrics.rollup import Granularity, rollup
-from api.metrics.schemas import CatalogMetric, CatalogOut, MetricSeries, MetricsOut, MetricValue
+from api.metrics.schemas import CatalogMetric, CatalogOut, MetricSeries, MetricsOut, MetricValue, NativeSource
+from plugins.registry import Registry
 from plugins.sdk import CATALOG_VERSION
 from tenants.ids import utcnow
 
@@ -135,11 +136,32 @@ class MetricsController(Controller):
 
     @get("/catalog", guards=[require("read")], summary="The canonical metric catalogue")
     async def catalog(self, state: State) -> CatalogOut:
-        """Every canonical metric id with its unit, aggregation over time and meaning."""
+        """Every canonical metric id with its unit, aggregation over time and meaning, and the native
+        metric of each installed connector that feeds it (with validity dates and replacements)."""
+        registry: Registry = state.registry
+        sources: dict[str, list[NativeSource]] = defaultdict(list)
+        for connector_id in sorted(registry.connectors):
+            for declaration in registry.connectors[connector_id].metrics:
+                sources[declaration.canonical].append(
+                    NativeSource(
+                        connector=connector_id,
+                        native=declaration.native,
+                        unit=declaration.unit,
+                        valid_from=declaration.valid_from,
+                        valid_until=declaration.valid_until,
+                        replaced_by=declaration.replaced_by,
+                    )
+                )
         return CatalogOut(
             version=CATALOG_VERSION,
             metrics=[
-                CatalogMetric(id=m.id, unit=m.unit, aggregation=m.aggregation, description=m.description)
-                for m in sorted(state.registry.metrics.values(), key=lambda m: m.id)
+                CatalogMetric(
+                    id=m.id,
+                    unit=m.unit,
+                    aggregation=m.aggregation,
+                    description=m.description,
+                    sources=sources.get(m.id, []),
+                )
+                for m in sorted(registry.metrics.values(), key=lambda m: m.id)
             ],
         )

@@ -35,11 +35,23 @@ class MetricsOut(msgspec.Struct, rename={"date_from": "from", "date_to": "to"}):
     series: list[MetricSeries]
 
 
+class NativeSource(msgspec.Struct):
+    """A network's own metric that feeds a canonical one, with when the network offers it."""
+
+    connector: str
+    native: str
+    unit: str
+    valid_from: date | None
+    valid_until: date | None
+    replaced_by: str | None
+
+
 class CatalogMetric(msgspec.Struct):
     id: str
     unit: str
     aggregation: str
     description: str
+    sources: list[NativeSource]
 
 
 class CatalogOut(msgspec.Struct):

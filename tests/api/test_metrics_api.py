@@ -288,3 +288,59 @@ def test_catalogue_lists_each_metric_with_its_aggregation(client: TestClient[Lit
         assert metric["unit"]
         assert metric["description"]
         assert metric["aggregation"] in {"sum", "last"}
+
+
+def test_catalogue_names_each_connectors_native_metrics_with_their_validity(
+    database: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date as day
+
+    from litestar.testing import TestClient as Client
+
+    from api.app import create_app
+    from plugins.registry import load_registry
+    from plugins.sdk import MetricDeclaration
+    from tests.conftest import make_settings, sign_up
+    from tests.plugins_fixtures import chirp_connector
+
+    monkeypatch.setattr(
+        chirp_connector.ChirpConnector,
+        "metrics",
+        (
+            MetricDeclaration(
+                native="fans",
+                canonical="followers",
+                unit="accounts",
+                valid_until=day(2025, 6, 30),
+                replaced_by="followers_total",
+            ),
+            MetricDeclaration(
+                native="followers_total", canonical="followers", unit="accounts", valid_from=day(2025, 7, 1)
+            ),
+        ),
+    )
+    app = create_app(make_settings(database), registry=load_registry(extra_plugins=[chirp_connector]))
+    with Client(app) as test_client:
+        agency = sign_up(test_client)
+        body = test_client.get("/v1/metrics/catalog", headers=agency.headers).json()
+    followers = next(metric for metric in body["metrics"] if metric["id"] == "followers")
+    chirp = [source for source in followers["sources"] if source["connector"] == "chirp"]
+    assert chirp == [
+        {
+            "connector": "chirp",
+            "native": "fans",
+            "unit": "accounts",
+            "valid_from": None,
+            "valid_until": "2025-06-30",
+            "replaced_by": "followers_total",
+        },
+        {
+            "connector": "chirp",
+            "native": "followers_total",
+            "unit": "accounts",
+            "valid_from": "2025-07-01",
+            "valid_until": None,
+            "replaced_by": None,
+        },
+    ]
+    assert any(source["connector"] == "demo" and source["native"] == "page_fans" for source in followers["sources"])
