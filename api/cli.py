@@ -37,9 +37,11 @@ app = typer.Typer(
 connector_app = typer.Typer(help="Inspect and run connector plugins.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Manage agencies (tenants).", no_args_is_help=True)
 api_key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+credentials_app = typer.Typer(help="Manage stored connector credentials.", no_args_is_help=True)
 app.add_typer(connector_app, name="connector")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(api_key_app, name="api-key")
+app.add_typer(credentials_app, name="credentials")
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -365,6 +367,39 @@ def api_key_create(
         return secret
 
     out.print(f"api key (shown once): {_run(main)}", highlight=False)
+
+
+@credentials_app.command("rotate")
+def credentials_rotate() -> None:
+    """Re-encrypt every account's credentials with the first key of RESONANCE_SECRET_KEY.
+
+    Rotate by putting the new key first (`new,old`), running this, then dropping the old key.
+    Runs as the tables' owner (RESONANCE_MIGRATION_DATABASE_URL, else RESONANCE_DATABASE_URL).
+    """
+    from api.accounts.rotation import rotate_credentials
+    from tenants.credentials import CredentialsError, CredentialVault
+    from tenants.database import sync_engine
+
+    settings = _settings()
+    engine = sync_engine(settings.migration_database_url or settings.database_url)
+    try:
+        with Progress(
+            TextColumn("re-encrypting credentials"),
+            TextColumn("{task.completed} accounts"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("rotate", total=None)
+            count = rotate_credentials(
+                engine,
+                CredentialVault(settings.secret_keys),
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+    except CredentialsError as error:
+        raise fail(str(error)) from None
+    finally:
+        engine.dispose()
+    out.print(f"re-encrypted the credentials of {count} account(s) with the newest key")
 
 
 def main() -> None:

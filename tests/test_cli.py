@@ -32,8 +32,16 @@ def _count(url: str, table: str) -> int:
 
 
 def test_every_command_has_help() -> None:
-    for command in (["serve"], ["migrate"], ["worker"], ["demo"], ["connector", "list"], ["connector", "run"],
-                    ["tenant", "create"], ["api-key", "create"]):
+    for command in (
+        ["serve"],
+        ["migrate"],
+        ["worker"],
+        ["demo"],
+        ["connector", "list"],
+        ["connector", "run"],
+        ["tenant", "create"],
+        ["api-key", "create"],
+    ):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
         assert "Usage" in result.output
@@ -47,8 +55,9 @@ def test_connector_list_shows_the_demo_connector() -> None:
 
 
 def test_connector_run_prints_normalized_records_as_json_lines() -> None:
-    result = runner.invoke(app, ["connector", "run", "demo", "--account", "acme", "--since", "2026-03-02",
-                                 "--until", "2026-03-03"])
+    result = runner.invoke(
+        app, ["connector", "run", "demo", "--account", "acme", "--since", "2026-03-02", "--until", "2026-03-03"]
+    )
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     types = {line["type"] for line in lines}
@@ -61,8 +70,22 @@ def test_connector_run_prints_normalized_records_as_json_lines() -> None:
 def test_connector_run_reads_credentials_from_the_config_file(tmp_path: Path) -> None:
     config = tmp_path / "demo.json"
     config.write_text(json.dumps({"credentials": {"api_token": "invalid"}}))
-    result = runner.invoke(app, ["connector", "run", "demo", "--config", str(config), "--account", "acme",
-                                 "--since", "2026-03-02", "--until", "2026-03-02"])
+    result = runner.invoke(
+        app,
+        [
+            "connector",
+            "run",
+            "demo",
+            "--config",
+            str(config),
+            "--account",
+            "acme",
+            "--since",
+            "2026-03-02",
+            "--until",
+            "2026-03-02",
+        ],
+    )
     assert result.exit_code == 1
     assert "AuthenticationError" in result.output
     assert "Traceback" not in result.output
@@ -71,14 +94,34 @@ def test_connector_run_reads_credentials_from_the_config_file(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("arguments", "sentence"),
     [
-        (["connector", "run", "nope", "--account", "a", "--since", "2026-01-01", "--until", "2026-01-02"],
-         "no installed connector is called 'nope'"),
-        (["connector", "run", "demo", "--account", "a", "--since", "yesterday", "--until", "2026-01-02"],
-         "--since must be a date like 2026-01-31"),
-        (["connector", "run", "demo", "--account", "a", "--since", "2026-02-01", "--until", "2026-01-02"],
-         "--since is after --until"),
-        (["connector", "run", "demo", "--config", "/nonexistent/demo.json", "--account", "a",
-          "--since", "2026-01-01", "--until", "2026-01-02"], "does not exist"),
+        (
+            ["connector", "run", "nope", "--account", "a", "--since", "2026-01-01", "--until", "2026-01-02"],
+            "no installed connector is called 'nope'",
+        ),
+        (
+            ["connector", "run", "demo", "--account", "a", "--since", "yesterday", "--until", "2026-01-02"],
+            "--since must be a date like 2026-01-31",
+        ),
+        (
+            ["connector", "run", "demo", "--account", "a", "--since", "2026-02-01", "--until", "2026-01-02"],
+            "--since is after --until",
+        ),
+        (
+            [
+                "connector",
+                "run",
+                "demo",
+                "--config",
+                "/nonexistent/demo.json",
+                "--account",
+                "a",
+                "--since",
+                "2026-01-01",
+                "--until",
+                "2026-01-02",
+            ],
+            "does not exist",
+        ),
     ],
 )
 def test_bad_input_is_one_plain_sentence(arguments: list[str], sentence: str) -> None:
@@ -91,8 +134,22 @@ def test_bad_input_is_one_plain_sentence(arguments: list[str], sentence: str) ->
 def test_invalid_json_config_names_the_line(tmp_path: Path) -> None:
     config = tmp_path / "bad.json"
     config.write_text("{\n  'single quotes': 1\n}")
-    result = runner.invoke(app, ["connector", "run", "demo", "--config", str(config), "--account", "a",
-                                 "--since", "2026-01-01", "--until", "2026-01-01"])
+    result = runner.invoke(
+        app,
+        [
+            "connector",
+            "run",
+            "demo",
+            "--config",
+            str(config),
+            "--account",
+            "a",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-01-01",
+        ],
+    )
     assert result.exit_code == 1
     assert "is not valid JSON (line 2" in " ".join(result.output.split())
 
@@ -133,11 +190,60 @@ def test_demo_seeds_three_clients_and_backfills_every_account(sqlite_env: str) -
     engine = create_engine(sqlite_env)
     with engine.connect() as connection:
         days = connection.execute(text("SELECT count(DISTINCT day) FROM metric_points")).scalar_one()
-        per_kind = dict(connection.execute(text(
-            "SELECT a.kind, count(DISTINCT p.metric) FROM metric_points p JOIN accounts a "
-            "ON a.tenant_id = p.tenant_id AND a.id = p.account_id GROUP BY a.kind"
-        )).all())
+        per_kind = dict(
+            connection.execute(
+                text(
+                    "SELECT a.kind, count(DISTINCT p.metric) FROM metric_points p JOIN accounts a "
+                    "ON a.tenant_id = p.tenant_id AND a.id = p.account_id GROUP BY a.kind"
+                )
+            ).all()
+        )
     engine.dispose()
     assert days == 5
     assert per_kind["owned"] == 13
     assert per_kind["competitor"] < per_kind["owned"]
+
+
+def test_credentials_rotate_reencrypts_every_account_with_the_newest_key(
+    sqlite_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tenants.credentials import CredentialsError, CredentialVault
+
+    monkeypatch.setenv("RESONANCE_SECRET_KEY", "old-key-" + "o" * 32)
+    assert runner.invoke(app, ["demo", "--no-serve", "--days", "1"]).exit_code == 0
+    engine = create_engine(sqlite_env)
+    old = CredentialVault(["old-key-" + "o" * 32])
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE accounts SET credentials_encrypted = :c"), {"c": old.encrypt({"api_token": "tok-123"})}
+        )
+    monkeypatch.setenv("RESONANCE_SECRET_KEY", "new-key-" + "n" * 32 + ",old-key-" + "o" * 32)
+    result = runner.invoke(app, ["credentials", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted the credentials of 12 account(s)" in result.output
+    new_only = CredentialVault(["new-key-" + "n" * 32])
+    with engine.connect() as connection:
+        tokens = [row[0] for row in connection.execute(text("SELECT credentials_encrypted FROM accounts"))]
+    engine.dispose()
+    assert len(tokens) == 12
+    assert all(new_only.decrypt(token) == {"api_token": "tok-123"} for token in tokens)
+    with pytest.raises(CredentialsError):
+        old.decrypt(tokens[0])
+
+
+def test_credentials_rotate_without_the_old_key_says_so(sqlite_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenants.credentials import CredentialVault
+
+    assert runner.invoke(app, ["demo", "--no-serve", "--days", "1"]).exit_code == 0
+    engine = create_engine(sqlite_env)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE accounts SET credentials_encrypted = :c"),
+            {"c": CredentialVault(["lost-key-" + "l" * 32]).encrypt({"api_token": "x"})},
+        )
+    engine.dispose()
+    monkeypatch.setenv("RESONANCE_SECRET_KEY", "new-key-" + "n" * 32)
+    result = runner.invoke(app, ["credentials", "rotate"])
+    assert result.exit_code == 1
+    assert "cannot be decrypted" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
