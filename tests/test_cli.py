@@ -41,6 +41,7 @@ def test_every_command_has_help() -> None:
         ["connector", "run"],
         ["tenant", "create"],
         ["api-key", "create"],
+        ["credentials", "rotate"],
     ):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)

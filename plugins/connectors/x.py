@@ -584,7 +584,7 @@ class XConnector(Connector):
                         "user_id": user_id,
                         "username": username,
                         "next_token": following,
-                        "days": sums,
+                        "days": _copy(sums),
                     }
                 )
 
@@ -627,7 +627,12 @@ class XConnector(Connector):
                 yield mention
             following = _next_token(body)
             if following:
-                yield Checkpoint(state={**base, "stage": "mentions", "next_token": following, "days": counts})
+                yield Checkpoint(state={**base, "stage": "mentions", "next_token": following, "days": _copy(counts)})
+
+
+def _copy(sums: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """A snapshot for a checkpoint: the running sums go on changing after it is yielded."""
+    return {day: dict(values) for day, values in sums.items()}
 
 
 def _restore_sums(value: Any) -> dict[str, dict[str, float]]:
