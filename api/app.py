@@ -25,6 +25,7 @@ from api.dependencies import dependencies
 from api.errors import exception_handlers, problem
 from api.health import health, ready
 from api.metrics.controllers import MetricsController
+from api.oauth.controllers import OAuthController, document_callback
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems
 from api.sync.controllers import SyncController
@@ -37,7 +38,7 @@ from tenants.database import Database
 from tenants.settings import Settings, load_settings
 
 API_VERSION = "1.0.0"
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/docs"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs"]
 
 
 def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Response[dict[str, Any]]:
@@ -64,6 +65,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         timeout_seconds=settings.sync_timeout_seconds,
         interval=timedelta(minutes=settings.sync_interval_minutes),
         base_urls=settings.base_url_overrides(),
+        settings=settings,
     )
     worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency)
     return State(
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             ConnectorController,
             MetricsController,
             ContentController,
+            OAuthController,
         ],
         state=state,
         dependencies=dependencies,
@@ -149,4 +152,5 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         debug=False,
     )
     document_problems(app)
+    document_callback(app)
     return app

@@ -5,6 +5,7 @@ from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.idempotency import IdempotencyRecord
 from api.metrics.models import StoredMetricPoint
+from api.oauth.models import OAuthState
 from api.sync.models import SyncRun
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 
@@ -14,6 +15,7 @@ __all__ = [
     "Client",
     "IdempotencyRecord",
     "Member",
+    "OAuthState",
     "SocialAccount",
     "StoredMention",
     "StoredMetricPoint",

@@ -140,7 +140,8 @@ def load_registry(extra_plugins: Iterable[ModuleType | object] = ()) -> Registry
             logger.warning("plugin %s failed to load: %s", entry_point.name, _describe(error))
             registry.problems.append(PluginProblem(plugin=entry_point.name, error=_describe(error)))
     for plugin in extra_plugins:
-        manager.register(plugin)
+        if not manager.is_registered(plugin):  # already loaded through its entry point
+            manager.register(plugin)
     if os.environ.get(TRACE_ENV) == "1":
         manager.trace.root.setwriter(lambda message: logger.info("hook trace: %s", message.rstrip()))
         manager.enable_tracing()

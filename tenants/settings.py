@@ -6,9 +6,12 @@ never the other way round).
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 
 class SettingsError(ValueError):
@@ -41,6 +44,76 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEV_SECRET_KEY = "resonance-development-secret-key-do-not-use-in-production"  # noqa: S105 - marked as such
+
+OAUTH_CLIENTS_ENV = "RESONANCE_OAUTH_CLIENTS"
+TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+"""How a confidential client authenticates at the token endpoint (RFC 6749 section 2.3.1; names from RFC 7591)."""
+_OAUTH_CLIENT_KEYS = frozenset(
+    {"client_id", "client_secret", "authorize_url", "token_url", "token_endpoint_auth_method", "scopes"}
+)
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """The OAuth 2.0 client (app) registered with one network, from `RESONANCE_OAUTH_CLIENTS`."""
+
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    """None for a public client (PKCE only); never logged or returned."""
+    authorize_url: str | None = None
+    """Overrides the connector's authorization endpoint (a local server in tests, a self-hosted network)."""
+    token_url: str | None = None
+    """Overrides the connector's token endpoint."""
+    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 - a method name, not a secret
+    """`client_secret_basic` (HTTP Basic, the default RFC 6749 recommends) or `client_secret_post` (in the body)."""
+    scopes: tuple[str, ...] | None = None
+    """Overrides the scopes the connector asks for (e.g. an app not yet approved for some of them)."""
+
+
+def _is_http_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def _oauth_client(connector_id: str, entry: Any) -> OAuthClient:
+    """One entry of `RESONANCE_OAUTH_CLIENTS`; messages name keys, never a value (it may be a secret)."""
+    where = f"{OAUTH_CLIENTS_ENV} entry {connector_id!r}"
+    if not isinstance(entry, dict):
+        raise SettingsError(f'{where} must be an object such as {{"client_id": "...", "client_secret": "..."}}.')
+    unknown = sorted(set(entry) - _OAUTH_CLIENT_KEYS)
+    if unknown:
+        raise SettingsError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; the keys are {', '.join(sorted(_OAUTH_CLIENT_KEYS))}."
+        )
+    client_id = entry.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise SettingsError(f"{where} has no client_id: set it to the client ID the network gave your app.")
+    secret = entry.get("client_secret")
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise SettingsError(f"{where} has an empty or non-string client_secret; remove it for a public client.")
+    for key in ("authorize_url", "token_url"):
+        if entry.get(key) is not None and not _is_http_url(entry[key]):
+            raise SettingsError(f"{where} has a {key} that is not an http:// or https:// URL.")
+    method = entry.get("token_endpoint_auth_method", "client_secret_basic")
+    if method not in TOKEN_ENDPOINT_AUTH_METHODS:
+        raise SettingsError(
+            f"{where} has token_endpoint_auth_method {method!r}; use client_secret_basic or client_secret_post."
+        )
+    scopes = entry.get("scopes")
+    if scopes is not None and (
+        not isinstance(scopes, list) or not all(isinstance(scope, str) and scope for scope in scopes)
+    ):
+        raise SettingsError(f"{where} has scopes that are not a list of non-empty strings.")
+    return OAuthClient(
+        client_id=client_id.strip(),
+        client_secret=secret,
+        authorize_url=entry.get("authorize_url"),
+        token_url=entry.get("token_url"),
+        token_endpoint_auth_method=method,
+        scopes=tuple(scopes) if scopes is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +153,12 @@ class Settings:
     log_level: str = field(default_factory=lambda: _env("RESONANCE_LOG_LEVEL", "INFO"))
     """Python logging level name."""
 
+    public_url: str = field(default_factory=lambda: _env("RESONANCE_PUBLIC_URL", "http://127.0.0.1:8000"))
+    """The service's external base URL; OAuth redirects come back to `{public_url}/v1/oauth/callback`."""
+
+    oauth_clients: str = field(default_factory=lambda: _env(OAUTH_CLIENTS_ENV, ""), repr=False)
+    """JSON object of OAuth clients by connector id (see `oauth_client_configs`); holds secrets, never shown."""
+
     @property
     def production(self) -> bool:
         """True when running as a production service."""
@@ -110,6 +189,11 @@ class Settings:
                 f"got a URL starting with {self.database_url.split(':', 1)[0]!r}."
             )
         self.base_url_overrides()
+        if not _is_http_url(self.public_url):
+            raise SettingsError(
+                "RESONANCE_PUBLIC_URL must be the service's external base URL, such as https://resonance.example.com."
+            )
+        self.oauth_client_configs()
         if self.sync_concurrency < 1:
             raise SettingsError("RESONANCE_SYNC_CONCURRENCY must be at least 1.")
 
@@ -125,6 +209,28 @@ class Settings:
                 )
             overrides[connector_id.strip()] = url.strip()
         return overrides
+
+    def oauth_client_configs(self) -> dict[str, OAuthClient]:
+        """`RESONANCE_OAUTH_CLIENTS` by connector id, or `SettingsError` naming the variable and the problem.
+
+        The value is a JSON object such as `{"x": {"client_id": "...", "client_secret": "..."}}`; each entry
+        may also set `authorize_url`, `token_url`, `token_endpoint_auth_method` and `scopes`.
+        """
+        raw = self.oauth_clients.strip()
+        if not raw:
+            return {}
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise SettingsError(
+                f"{OAUTH_CLIENTS_ENV} is not valid JSON ({error.msg} at character {error.pos}); set it to an object "
+                'such as {"x": {"client_id": "...", "client_secret": "..."}}.'
+            ) from None
+        if not isinstance(parsed, dict):
+            raise SettingsError(
+                f'{OAUTH_CLIENTS_ENV} must be a JSON object by connector id, such as {{"x": {{"client_id": "..."}}}}.'
+            )
+        return {str(connector_id): _oauth_client(str(connector_id), entry) for connector_id, entry in parsed.items()}
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file, when the database is SQLite."""

@@ -25,6 +25,7 @@ _SQLITE_QUERIES = {
         "SELECT tenant_id, id FROM accounts WHERE sync_enabled AND status = 'active' "
         "AND (next_sync_at IS NULL OR next_sync_at <= :a) ORDER BY next_sync_at LIMIT :b"
     ),
+    "resonance_find_oauth_state": "SELECT tenant_id, id FROM oauth_states WHERE state_hash = :a",
 }
 
 
@@ -64,3 +65,12 @@ async def claimable_sync_runs(
 async def due_accounts(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(tenant id, account id) of active accounts whose next scheduled sync is due."""
     return await _pairs(session, "resonance_due_accounts", now, limit)
+
+
+async def find_oauth_state(session: AsyncSession, state_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(tenant id, id) of the OAuth authorization whose state has this SHA-256 hash (used or not, expired or not).
+
+    The OAuth callback carries no API key: the state it brings back is how it finds its tenant.
+    """
+    rows = await _pairs(session, "resonance_find_oauth_state", state_hash)
+    return rows[0] if rows else None

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
 
+import msgspec
 from sqlalchemy import update
 from sqlmodel import col
 
 from api.accounts.models import SocialAccount
+from api.oauth.renewal import renew_for_sync
 from api.sync import store
 from api.sync.models import SyncRun
 from plugins.registry import Registry
@@ -43,6 +45,7 @@ from plugins.sdk import (
 from tenants.credentials import CredentialVault
 from tenants.database import Database
 from tenants.ids import new_id, utcnow
+from tenants.settings import Settings
 
 logger = logging.getLogger("resonance.sync")
 
@@ -133,6 +136,7 @@ class SyncEngine:
         batch_size: int = 5000,
         checkpoint_seconds: float = 1.0,
         base_urls: Mapping[str, str] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -143,6 +147,8 @@ class SyncEngine:
         self.checkpoint_seconds = checkpoint_seconds
         self.base_urls = dict(base_urls or {})
         """Operator overrides of connectors' API base URLs, by connector id."""
+        self.settings = settings
+        """For the OAuth clients that renew expiring access tokens before a run (none without settings)."""
         """At most this long between storing a checkpoint and the records before it."""
 
     async def execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
@@ -226,7 +232,30 @@ class SyncEngine:
                 return "failed"
             context = RunContext(run, account, connector, credentials)
             run.window_since, run.window_until = context.window.since, context.window.until
+        return await self._refresh_tokens(context)
+
+    async def _refresh_tokens(self, context: RunContext) -> RunContext | str:
+        """Renew an OAuth access token about to expire (stored encrypted, outside any transaction).
+
+        A refresh the network refuses ends the run through `_finish` like any refused credentials, which
+        marks the account `needs_reauth`.
+        """
+        if self.settings is None:
             return context
+        try:
+            credentials = await renew_for_sync(
+                self.database,
+                self.vault,
+                self.settings,
+                tenant_id=context.tenant_id,
+                account_id=context.account_id,
+                connector=context.connector,
+                credentials=context.account.credentials,
+            )
+        except Exception as error:
+            return await self._finish(context, _Counts(), error, 0.0)
+        context.account = msgspec.structs.replace(context.account, credentials=credentials)
+        return context
 
     def _reject(self, context: RunContext, counts: _Counts, index: int, kind: str, error: RecordRejected) -> None:
         counts.rejected += 1

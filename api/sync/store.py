@@ -101,7 +101,7 @@ def _staging_statements() -> tuple[Any, Any, Any]:
         "AND stored.day BETWEEN staged.first AND staged.last LIMIT 1) AS found)"
     )
     insert = postgresql.insert(METRIC_TABLE).from_select(list(_METRIC_COLUMNS), select(*staging.c))
-    last_per_key = select(*staging.c).distinct(*key).order_by(*key, literal_column("ctid").desc())
+    last_per_key = select(*staging.c).ext(postgresql.distinct_on(*key)).order_by(*key, literal_column("ctid").desc())
     upsert = _on_conflict(
         postgresql.insert(METRIC_TABLE).from_select(list(_METRIC_COLUMNS), last_per_key),
         METRIC_TABLE,
@@ -135,17 +135,18 @@ async def _copy_upsert_metric_points(session: AsyncSession, rows: list[dict[str,
                 # `UTCDateTime` refuses naive timestamps on the row-by-row path; so does this one.
                 raise ValueError("timestamps must be timezone-aware")
             await copy.write_row(row)
+    inserted = False
     if not (await session.execute(_STAGING_OVERLAPS)).scalar():
         try:
             async with session.begin_nested():
                 await session.execute(_STAGING_INSERT)
-            await session.execute(_DROP_STAGING)
-            return
+            inserted = True
         except IntegrityError as error:
             # A key twice in the batch, or a row written meanwhile by another transaction: upsert.
             if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
                 raise
-    await session.execute(_STAGING_UPSERT)
+    if not inserted:
+        await session.execute(_STAGING_UPSERT)
     await session.execute(_DROP_STAGING)  # a later batch in the same transaction makes its own
 
 

@@ -468,9 +468,11 @@ class XConnector(Connector):
         competitor = account.kind == "competitor"
         http, user_context = self._client(account.credentials, competitor=competitor)
         quality: Quality = "public_only" if competitor else "estimated"
-        non_public = (
-            not competitor and user_context and window.since >= today() - timedelta(days=NON_PUBLIC_MAX_AGE_DAYS)
-        )
+        non_public = state.get("non_public")
+        if not isinstance(non_public, bool):  # decided once per run, so a resumed run sums the same metrics
+            non_public = (
+                not competitor and user_context and window.since >= today() - timedelta(days=NON_PUBLIC_MAX_AGE_DAYS)
+            )
         async with http:
             stage = state.get("stage")
             user_id, username = state.get("user_id"), state.get("username")
@@ -481,7 +483,8 @@ class XConnector(Connector):
             }:
                 user = await self._user(http, account)
                 user_id, username = str(user["id"]), str(user.get("username") or account.handle.lstrip("@"))
-                followers = _count((user.get("public_metrics") or {}).get(FOLLOWERS))
+                public = user.get("public_metrics")
+                followers = _count(public.get(FOLLOWERS)) if isinstance(public, dict) else None
                 day = today()
                 if followers is not None and window.since <= day <= window.until:
                     yield MetricPoint(
@@ -492,7 +495,9 @@ class XConnector(Connector):
                     )
                 stage = "posts"
                 state = {}
-                yield Checkpoint(state={"stage": stage, "user_id": user_id, "username": username})
+                yield Checkpoint(
+                    state={"stage": stage, "user_id": user_id, "username": username, "non_public": non_public}
+                )
             base = {"user_id": user_id, "username": username}
 
             if stage == "posts":
@@ -584,6 +589,7 @@ class XConnector(Connector):
                         "user_id": user_id,
                         "username": username,
                         "next_token": following,
+                        "non_public": non_public,
                         "days": _copy(sums),
                     }
                 )

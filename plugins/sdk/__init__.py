@@ -17,6 +17,7 @@ from plugins.sdk._hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, ho
 from plugins.sdk._http import (
     BearerToken,
     ConnectorHttp,
+    ErrorClassifier,
     ForbiddenUrlError,
     HttpPolicy,
     cursor_param,
@@ -57,6 +58,7 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "ConnectorHttp",
+    "ErrorClassifier",
     "ForbiddenUrlError",
     "HttpPolicy",
     "Mention",

@@ -42,6 +42,10 @@ class OAuthConfig(msgspec.Struct, frozen=True, kw_only=True):
     pkce: bool = True
     scope_separator: str = " "
     extra_authorize_params: dict[str, str] = {}
+    client_id_param: str = "client_id"
+    """The parameter naming the app in the authorize and token requests (TikTok says `client_key`)."""
+    client_auth: Literal["basic", "body"] = "basic"
+    """How the app authenticates at the token endpoint: HTTP Basic (RFC 6749 §2.3.1) or form fields."""
 
 
 class Connector:

@@ -305,7 +305,8 @@ class ConnectorHttp:
                 body = _body(response)
                 classified = self.classify_error(response, body) if self.classify_error else None
                 if isinstance(classified, AuthenticationError) or (classified is None and response.status_code == 401):
-                    if self.token is not None and self.token.refresh is not None and not refreshed:
+                    # Never from an unauthenticated call: that is the token endpoint itself refusing.
+                    if authenticated and self.token is not None and self.token.refresh is not None and not refreshed:
                         refreshed = True
                         self.token.access_token = await self.token.refresh()
                         continue

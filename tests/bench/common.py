@@ -166,7 +166,13 @@ def insert_points(
                    ((d * 37 + m.n * 101) %% 10007)::float8, 'bench_' || m.metric, 'exact', now(), NULL
             FROM unnest(%(metrics)s::text[]) WITH ORDINALITY AS m(metric, n), generate_series(0, %(last)s) AS d
             """,
-            {"tenant": tenant_id, "account": account_id, "first": first_day, "last": days - 1, "metrics": list(METRICS)},
+            {
+                "tenant": tenant_id,
+                "account": account_id,
+                "first": first_day,
+                "last": days - 1,
+                "metrics": list(METRICS),
+            },
         )
         return cursor.rowcount
 
@@ -245,14 +251,6 @@ def metrics_path(account_id: uuid.UUID, *, date_from: str, date_to: str) -> str:
     """The benchmarked request: one account, ten metrics, a window of days."""
     metrics = "&".join(f"metric={metric}" for metric in METRICS)
     return f"/v1/metrics?account_id={account_id}&{metrics}&from={date_from}&to={date_to}"
-
-
-def percentile(sorted_values: Sequence[float], fraction: float) -> float:
-    """The nearest-rank percentile of already sorted values."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(0, min(len(sorted_values) - 1, int(round(fraction * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[rank]
 
 
 def machine_note() -> str:

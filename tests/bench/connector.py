@@ -67,7 +67,9 @@ class BenchConnector(Connector):
             day += one
 
 
-def rows(tenant_id: Any, account_id: Any, since: date, days: int, fetched_at: Any, run_id: Any) -> list[tuple[Any, ...]]:
+def rows(
+    tenant_id: Any, account_id: Any, since: date, days: int, fetched_at: Any, run_id: Any
+) -> list[tuple[Any, ...]]:
     """The rows the engine stores for a window, as tuples in `metric_points` column order (for COPY)."""
     one = timedelta(days=1)
     out = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import sys
 import time
 from typing import Any
@@ -173,7 +174,7 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
     def ms(fraction: float) -> float:
         if not latencies:
             return float("nan")
-        rank = max(0, min(len(latencies) - 1, int(round(fraction * len(latencies) + 0.5)) - 1))
+        rank = max(0, min(len(latencies) - 1, math.ceil(fraction * len(latencies)) - 1))  # nearest rank
         return round(latencies[rank] * 1000, 3)
 
     result: dict[str, Any] = {

@@ -22,7 +22,12 @@ from tenants.migrate import alembic_config, downgrade, upgrade
 from tenants.scoping import TenantScoped
 from tests.conftest import BACKENDS, POSTGRES_ENV
 
-SYSTEM_FUNCTIONS = {"resonance_find_api_key", "resonance_claimable_sync_runs", "resonance_due_accounts"}
+SYSTEM_FUNCTIONS = {
+    "resonance_find_api_key",
+    "resonance_claimable_sync_runs",
+    "resonance_due_accounts",
+    "resonance_find_oauth_state",
+}
 
 
 @pytest.fixture(params=BACKENDS)

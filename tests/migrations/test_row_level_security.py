@@ -309,6 +309,7 @@ def test_the_system_functions_cannot_be_called_by_public(owner_engine: Engine) -
         "resonance_claimable_sync_runs",
         "resonance_due_accounts",
         "resonance_find_api_key",
+        "resonance_find_oauth_state",
     ]
     for row in rows:
         assert (row.prosecdef, row.public_can, row.app_can) == (True, False, True), row.proname

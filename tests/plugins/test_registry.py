@@ -100,7 +100,12 @@ def clean_plugin_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def broken_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every broken sample plugin installed as the distribution `broken-demo`, found through entry points."""
+    """Every broken sample plugin installed as the distribution `broken-demo`, found through entry points.
+
+    Only the demo connector and these load, whatever else is installed (the other built-in connectors,
+    the example plugin), so the assertions can name exactly what is there.
+    """
+    monkeypatch.setenv("RESONANCE_PLUGINS", ",".join(["demo", *BROKEN_PLUGINS]))
     site = tmp_path / "site-packages"
     install_distribution(site, monkeypatch, {name: module for name, (module, _) in BROKEN_PLUGINS.items()})
     return site
@@ -294,6 +299,10 @@ def test_api_catalogue_includes_metrics_from_an_extra_plugin(
         "unit": "seconds",
         "aggregation": "sum",
         "description": "Seconds people spent watching videos.",
+        "sources": [
+            {"connector": "watchtime", "native": "estimatedSecondsWatched", "unit": "seconds", "valid_from": None,
+             "valid_until": None, "replaced_by": None},
+        ],
     }
     assert by_id["followers"]["aggregation"] == "last"
     assert [connector["id"] for connector in connectors.json()["data"]] == ["demo", "watchtime"]
