@@ -251,6 +251,7 @@ def connector_run(
     config: Annotated[Path | None, typer.Option(help="JSON file with credentials (and optional settings).")] = None,
     base_url: Annotated[str | None, typer.Option(help="Call this API base URL instead of the network's.")] = None,
     kind: Annotated[str, typer.Option(help="owned or competitor.")] = "owned",
+    external_id: Annotated[str | None, typer.Option(help="The account's id on the network, if known.")] = None,
 ) -> None:
     """Run one connector once and print its normalized records as JSON lines (for plugin authors)."""
     registry = load_registry()
@@ -278,6 +279,7 @@ def connector_run(
         raise fail("--kind must be owned or competitor.")
     reference = AccountRef(
         handle=account,
+        external_id=external_id,
         kind="competitor" if kind == "competitor" else "owned",
         credentials=credentials,
         settings=settings,
