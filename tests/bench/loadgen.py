@@ -189,6 +189,8 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
         "p999_ms": ms(0.999),
         "max_ms": round(latencies[-1] * 1000, 3) if latencies else float("nan"),
     }
+    if options.get("raw"):
+        result["latencies_ms"] = [round(value * 1000, 3) for value in latencies]
     if mode == "open":
         result["target_rps"] = options["rate"]
         result["waited_for_connection"] = waited
