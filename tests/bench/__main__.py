@@ -35,7 +35,7 @@ def main() -> int:
         "--batch-size",
         type=int,
         default=ingest.BATCH_SIZE,
-        help=f"SyncEngine batch size of the ingest benchmark (default {ingest.BATCH_SIZE})",
+        help="SyncEngine batch size of the ingest benchmark (default: the engine's own default)",
     )
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
