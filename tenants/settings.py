@@ -65,7 +65,10 @@ class OAuthClient:
     token_url: str | None = None
     """Overrides the connector's token endpoint."""
     token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 - a method name, not a secret
-    """`client_secret_basic` (HTTP Basic, the default RFC 6749 recommends) or `client_secret_post` (in the body)."""
+    """`client_secret_basic` (HTTP Basic, the default RFC 6749 recommends) or `client_secret_post` (in the body).
+
+    A connector whose network only takes the secret in the body (`OAuthConfig.client_auth="body"`) gets it
+    there whatever this says."""
     scopes: tuple[str, ...] | None = None
     """Overrides the scopes the connector asks for (e.g. an app not yet approved for some of them)."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +21,9 @@ from api.sync import store
 from tenants.audit import Actor
 from tenants.database import Database
 from tenants.signup import create_tenant
-from tests.conftest import TestDatabase
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
 
 T1 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 T2 = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
@@ -188,3 +190,20 @@ async def test_fast_path_stays_inside_the_tenant(
                 await store.upsert_metric_points(session, _second_batch(alpha, alpha_account))
         stored = await _stored(db, alpha, alpha_account)
         assert [row[5:] for row in stored] == [(T1, RUN1)] * 8
+
+
+async def test_a_role_without_the_temporary_privilege_keeps_the_row_by_row_upsert(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "FAST_PATH_MIN_ROWS", 1)
+    url = db.engine.url.render_as_string(hide_password=True)
+    monkeypatch.setattr(store, "_may_create_temporary_tables", {url: False})
+
+    async def refused(_session: Any, _rows: list[dict[str, Any]]) -> None:
+        raise AssertionError("the fast path needs CREATE TEMPORARY TABLE")
+
+    monkeypatch.setattr(store, "_copy_upsert_metric_points", refused)
+    tenant, (account, _other) = await _account(db, "notemp")
+    async with db.tenant_session(tenant) as session:
+        await store.upsert_metric_points(session, _first_batch(tenant, account))
+    assert len(await _stored(db, tenant, account)) == 8

@@ -3,16 +3,19 @@
 `POST /v1/clients/{client_id}/oauth/authorizations` gives a link to the network's consent page.
 The network sends the user's browser back to `GET /v1/oauth/callback` with a `code` and the `state`;
 the callback carries no API key, so the state (looked up by its hash through a narrow system function)
-is what names the tenant, the client and the account. The code is exchanged for tokens, and the
-account is created (or reconnected) with its credentials encrypted, in the transaction that marks
-the state used.
+is what names the tenant, the client and the account. The code is exchanged for a token, the connector
+turns the token into the credentials it reads (`Connector.credentials_from_oauth`: a Page token, the
+account's id on the network…), and the account is created (or reconnected) with them encrypted, in the
+transaction that marks the state used.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from litestar import Controller, Litestar, Request, Response, get, post
@@ -25,7 +28,7 @@ from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from api.accounts.controllers import connector_for, get_account
+from api.accounts.controllers import connector_for, get_account, validate_credentials
 from api.accounts.models import SocialAccount
 from api.auth import Principal, require
 from api.clients.controllers import get_client
@@ -34,7 +37,7 @@ from api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from api.oauth import flow
 from api.oauth.models import OAuthState
 from api.oauth.schemas import AuthorizationIn, AuthorizationOut, ConnectedOut
-from plugins.sdk import Connector
+from plugins.sdk import AccountRef, Connector, ConnectorError
 from tenants import system
 from tenants.audit import Actor, record
 from tenants.credentials import CredentialVault
@@ -42,11 +45,17 @@ from tenants.database import Database
 from tenants.ids import utcnow
 from tenants.settings import Settings
 
+logger = logging.getLogger("resonance.oauth")
+
 START_AGAIN = "Start a new authorization with POST /v1/clients/{client_id}/oauth/authorizations."
 KEEP_EXPIRED = timedelta(days=1)
 """Authorizations expired longer ago than this are deleted when the tenant starts a new one."""
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """The callback's answers hold account ids and follow a URL holding a code: never cached, never referred."""
+SETUP_TIMEOUT_SECONDS = 60.0
+"""Patience with a connector turning the token into credentials (its own calls to the network)."""
+SETUP_ERROR = "account_setup_failed"
+"""The `error` sent to `redirect_after` when the connector could not turn the token into credentials."""
 
 
 class StateUnknown(ApiError):
@@ -77,6 +86,20 @@ class TokenExchangeFailed(ApiError):
     status_code = 502
     code = "oauth_token_error"
     title = "Token exchange failed"
+
+
+class AccountSetupFailed(ApiError):
+    status_code = 502
+    code = "oauth_account_setup_failed"
+    title = "Account setup failed"
+
+
+class _SetupFailed(Exception):
+    """The connector could not turn the token into credentials; the message is safe to show."""
+
+    def __init__(self, message: str, error_type: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 def _target(connector: type[Connector], settings: Settings) -> flow.Endpoints:
@@ -169,6 +192,64 @@ async def _claim(session: AsyncSession, pending: OAuthState, now: datetime) -> O
     row = await session.get(OAuthState, (pending.tenant_id, pending.id), populate_existing=True)
     assert row is not None
     return row
+
+
+async def _account_ref(database: Database, pending: OAuthState) -> AccountRef:
+    """The account being connected, as its connector sees it: the one reconnected, else the handle asked for."""
+    kind: Literal["owned", "competitor"] = "competitor" if pending.kind == "competitor" else "owned"
+    if pending.account_id is not None:
+        async with database.tenant_session(pending.tenant_id) as session:
+            account = await session.get(SocialAccount, (pending.tenant_id, pending.account_id))
+            if account is not None:
+                return AccountRef(
+                    handle=account.handle,
+                    external_id=account.external_id,
+                    kind=kind,
+                    settings=dict(account.sync_settings),
+                )
+    return AccountRef(handle=pending.handle or "", kind=kind)
+
+
+async def _credentials(
+    connector: type[Connector],
+    token: dict[str, Any],
+    account: AccountRef,
+    settings: Settings,
+    secrets: list[str | None],
+) -> dict[str, Any]:
+    """What the connector makes of the token for `account`, checked against its schema, or `_SetupFailed`.
+
+    The connector is built like the sync engine builds it: the operator's base URL override, and the
+    operator's OAuth app (never stored). Its message is shown without any secret in play.
+    """
+    instance = connector(base_url=settings.base_url_overrides().get(connector.id))
+    instance.oauth_client = flow.connector_client(connector, settings)
+    network = connector.id
+    try:
+        async with asyncio.timeout(SETUP_TIMEOUT_SECONDS):
+            credentials = await instance.credentials_from_oauth(token, account=account)
+    except ConnectorError as refused:
+        logger.warning("oauth: the %s connector refused the token: %s", network, type(refused).__name__)
+        raise _SetupFailed(flow.scrub(str(refused), secrets), type(refused).__name__) from None
+    except TimeoutError:
+        raise _SetupFailed(
+            f"{network} did not answer the connector within {SETUP_TIMEOUT_SECONDS:g} s", "TimeoutError"
+        ) from None
+    except Exception as failed:  # a connector's bug must still use up the state and say something useful
+        # The type only: an unexpected exception's message may quote a URL holding a token.
+        logger.error("oauth: the %s connector failed to make credentials: %s", network, type(failed).__name__)
+        raise _SetupFailed(
+            f"the {network} connector failed unexpectedly ({type(failed).__name__})", type(failed).__name__
+        ) from None
+    if not isinstance(credentials, dict):
+        raise _SetupFailed(f"the {network} connector returned no credentials object", "TypeError")
+    try:
+        validate_credentials(connector, credentials)
+    except InvalidInput as invalid:
+        raise _SetupFailed(
+            f"the {network} connector made credentials its own schema refuses ({invalid.field})", "InvalidCredentials"
+        ) from None
+    return credentials
 
 
 async def _connect(
@@ -381,10 +462,11 @@ class OAuthController(Controller):
 
         Public (the network's redirect carries no API key): the `state` names the authorization, and
         through it the agency. It works once, within ten minutes; an unknown, expired or used state is
-        a 400 problem. When the user declines (`error=access_denied`) or the token endpoint refuses the
-        code (a 502 problem naming the network and its OAuth error), nothing is stored. On success: a
-        303 to the authorization's `redirect_after` with `account_id` and `status=connected`, or else a
-        200 with the account id.
+        a 400 problem. When the user declines (`error=access_denied`), the token endpoint refuses the
+        code (a 502 problem naming the network and its OAuth error) or the connector cannot set the
+        account up with the token (a 502 problem naming the network, e.g. when the user does not manage
+        the Page), nothing is stored. On success: a 303 to the authorization's `redirect_after` with
+        `account_id` and `status=connected`, or else a 200 with the account id.
         """
         database: Database = state.database
         settings: Settings = state.settings
@@ -446,18 +528,25 @@ class OAuthController(Controller):
             raise Unavailable(f"{network} accounts cannot be connected right now: {why}", headers=NO_STORE) from None
         verifier = vault.decrypt(pending.code_verifier_encrypted).get("code_verifier")
         failure: flow.TokenRequestFailed | None = None
+        setup_failure: _SetupFailed | None = None
         credentials: dict[str, Any] = {}
         account_id: uuid.UUID | None = None
         try:
-            credentials = await flow.exchange_code(
+            token = await flow.exchange_code(
                 target,
                 code=code,
                 redirect_to=flow.redirect_uri(settings),
                 verifier=verifier if isinstance(verifier, str) else None,
-                now=now,
             )
         except flow.TokenRequestFailed as refused:
             failure = refused
+        else:
+            secrets = [code, target.client.client_secret, *(v for v in token.values() if isinstance(v, str))]
+            try:
+                account_ref = await _account_ref(database, pending)
+                credentials = await _credentials(connector, token, account_ref, settings, secrets)
+            except _SetupFailed as failed:
+                setup_failure = failed
 
         # The outcome and the used mark, in one transaction: a replayed callback finds the state used.
         async with database.tenant_session(pending.tenant_id) as session:
@@ -469,6 +558,14 @@ class OAuthController(Controller):
                     "oauth.token_exchange_failed",
                     row,
                     changes={"network": network, "error": failure.error, "status": failure.status},
+                )
+            elif setup_failure is not None:
+                record(
+                    session,
+                    actor,
+                    "oauth.account_setup_failed",
+                    row,
+                    changes={"network": network, "error": setup_failure.error_type},
                 )
             else:
                 encrypted = vault.encrypt(credentials)
@@ -487,6 +584,15 @@ class OAuthController(Controller):
                 "in RESONANCE_OAUTH_CLIENTS and the redirect URI registered with the network.",
                 headers=NO_STORE,
                 extra={"network": network, "oauth_error": failure.error},
+            )
+        if setup_failure is not None:
+            if pending.redirect_after:
+                return _back_to(pending.redirect_after, self._failure_params(pending, SETUP_ERROR, str(setup_failure)))
+            raise AccountSetupFailed(
+                f"{network} granted access, but the account could not be set up: {setup_failure}. "
+                f"Nothing was connected. {START_AGAIN}",
+                headers=NO_STORE,
+                extra={"network": network, "error": SETUP_ERROR},
             )
         assert account_id is not None
         wake = BackgroundTask(state.sync_worker.wake)  # after commit: sync it soon
@@ -531,6 +637,9 @@ def document_callback(app: Litestar) -> None:
     )
     responses["400"] = _problem("The state is missing, unknown, expired or already used, or the user declined.")
     responses["422"] = _problem("A query parameter is too long.")
-    responses["502"] = _problem("The network's token endpoint refused the code or could not be reached.")
+    responses["502"] = _problem(
+        "The network's token endpoint refused the code or could not be reached, or the connector could not set "
+        "the account up with the token."
+    )
     responses["503"] = _problem("The network's connector or OAuth client is no longer configured.")
     operation.responses = responses

@@ -1,9 +1,11 @@
 """The OAuth 2.0 authorization-code flow (RFC 6749) with PKCE (RFC 7636), and the refresh-token grant.
 
-Nothing here touches the database: it builds authorization URLs, talks to token endpoints and turns
-their answers into the credentials a connector reads (`access_token`, `refresh_token`, `expires_at`,
-`scope`, `token_type`). No secret (client secret, code, verifier, token) ever reaches a log line or an
-error message: descriptions sent back by a network are scrubbed of them before being shown.
+Nothing here touches the database: it builds authorization URLs and talks to token endpoints. What an
+authorization code's token becomes is the connector's business (`Connector.credentials_from_oauth`);
+a token renewed before a sync is kept in the SDK's shape (`access_token`, `refresh_token`, `expires_at`,
+`scope`, `token_type`) over the account's other credentials. No secret (client secret, code, verifier,
+token) ever reaches a log line or an error message: descriptions sent back by a network are scrubbed of
+them before being shown.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from plugins import sdk
 from plugins.sdk import AuthenticationError, Connector, ConnectorError, OAuthConfig, TransientError
+from plugins.sdk._connector import oauth_token_credentials
 from tenants.settings import OAUTH_CLIENTS_ENV, OAuthClient, Settings
 
 logger = logging.getLogger("resonance.oauth")
@@ -83,6 +87,20 @@ def endpoints(connector: type[Connector], settings: Settings) -> Endpoints:
     )
 
 
+def connector_client(connector: type[Connector], settings: Settings | None) -> sdk.OAuthClient | None:
+    """The operator's OAuth app for `connector` as the connector is given it (id and secret), or None.
+
+    Set on connector instances so that a connector can exchange or refresh tokens itself, without the
+    app's secret ever being stored with an account.
+    """
+    if settings is None or connector.oauth is None:
+        return None
+    client = settings.oauth_client_configs().get(connector.id)
+    if client is None:
+        return None
+    return sdk.OAuthClient(client_id=client.client_id, client_secret=client.client_secret)
+
+
 def redirect_uri(settings: Settings) -> str:
     """The callback URL registered with every network: `{RESONANCE_PUBLIC_URL}/v1/oauth/callback`."""
     return settings.public_url.rstrip("/") + CALLBACK_PATH
@@ -129,7 +147,7 @@ def authorization_url(target: Endpoints, *, redirect_to: str, state: str, verifi
     """
     params = [
         ("response_type", "code"),
-        ("client_id", target.client.client_id),
+        (target.config.client_id_param, target.client.client_id),
         ("redirect_uri", redirect_to),
     ]
     if target.scopes:
@@ -169,7 +187,8 @@ class TokenRequestFailed(Exception):
         return self.status is not None and 400 <= self.status < 500
 
 
-def _scrub(text: str, secrets_in_play: Iterable[str | None]) -> str:
+def scrub(text: str, secrets_in_play: Iterable[str | None]) -> str:
+    """`text` without any of the secrets, on one line, at most 300 characters: fit for a log or a problem."""
     for secret in secrets_in_play:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
@@ -177,16 +196,21 @@ def _scrub(text: str, secrets_in_play: Iterable[str | None]) -> str:
     return text[:MAX_DESCRIPTION]
 
 
-def _client_authentication(client: OAuthClient, form: dict[str, str]) -> dict[str, str]:
-    """Headers for the client's authentication; `client_secret_post` puts the secret in `form` instead.
+def _client_authentication(target: Endpoints, form: dict[str, str]) -> dict[str, str]:
+    """Headers for the client's authentication; in the body instead when the network or the operator says so.
 
     RFC 6749 section 2.3.1: with HTTP Basic, the client id and secret are each form-urlencoded first.
-    A public client (no secret) sends only its `client_id`, which is always in the body.
+    The client id is always in the body too, under the network's name for it (`client_key` at TikTok); a
+    public client (no secret) sends only that. The secret goes in the body when the connector declares
+    `client_auth="body"` (a network that takes no Basic credentials) or the operator chose
+    `client_secret_post`.
     """
-    form["client_id"] = client.client_id
+    client = target.client
+    form[target.config.client_id_param] = client.client_id
     if client.client_secret is None:
         return {}
-    if client.token_endpoint_auth_method == "client_secret_post":  # noqa: S105 - a method name
+    post = client.token_endpoint_auth_method == "client_secret_post"  # noqa: S105 - a method name
+    if target.config.client_auth == "body" or post:
         form["client_secret"] = client.client_secret
         return {}
     pair = f"{quote(client.client_id, safe='')}:{quote(client.client_secret, safe='')}"
@@ -214,7 +238,7 @@ async def request_token(
 ) -> dict[str, Any]:
     """POST a grant (form-encoded) to the token endpoint and return its JSON answer, or `TokenRequestFailed`."""
     form = dict(grant)
-    headers = {"Accept": "application/json", **_client_authentication(target.client, form)}
+    headers = {"Accept": "application/json", **_client_authentication(target, form)}
     kind = form["grant_type"]
     in_play = [target.client.client_secret, form.get("code"), form.get("code_verifier"), form.get("refresh_token")]
     try:
@@ -230,9 +254,9 @@ async def request_token(
     if not response.is_success:
         code = body.get("error") if isinstance(body, dict) else None
         description = body.get("error_description") if isinstance(body, dict) else None
-        oauth_error = _scrub(code, in_play)[:64] if isinstance(code, str) and code else ""
+        oauth_error = scrub(code, in_play)[:64] if isinstance(code, str) and code else ""
         oauth_error = oauth_error or f"http_{response.status_code}"
-        said = _scrub(str(description or ""), in_play)
+        said = scrub(str(description or ""), in_play)
         logger.warning("oauth: %s token endpoint refused the %s grant: %s", target.network, kind, oauth_error)
         raise TokenRequestFailed(target.network, kind, error=oauth_error, description=said, status=response.status_code)
     token = body.get("access_token") if isinstance(body, dict) else None
@@ -244,15 +268,13 @@ async def request_token(
     return body
 
 
-def _expires_at(body: Mapping[str, Any], now: datetime) -> str | None:
-    raw = body.get("expires_in")
-    try:
-        seconds = float(raw) if raw is not None and raw != "" else None
-    except (TypeError, ValueError):
-        seconds = None
-    if seconds is None or seconds <= 0:
-        return None
-    return (now.astimezone(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+def with_scope(body: Mapping[str, Any], fallback: str) -> dict[str, Any]:
+    """The token response with `scope` set to `fallback` when the network does not repeat it (RFC 6749 5.1)."""
+    token = dict(body)
+    scope = token.get("scope")
+    if not (isinstance(scope, str) and scope) and not (isinstance(scope, list) and scope):
+        token["scope"] = fallback
+    return token
 
 
 def token_credentials(
@@ -260,25 +282,15 @@ def token_credentials(
 ) -> dict[str, Any]:
     """Credentials from a token response, over `previous` ones (a refresh keeps the refresh token it is not given).
 
-    `expires_at` is ISO 8601 UTC, computed from `expires_in` (absent when the network does not say);
-    `scope` is the granted scope, or the requested one when the network does not repeat it (RFC 6749 5.1).
+    The SDK's shape (`plugins.sdk.Connector.credentials_from_oauth`'s default): `expires_at` is ISO 8601
+    UTC, computed from `expires_in` (absent when the network does not say); `scope` is the granted scope,
+    else the previous one, else the requested one. The previous credentials' other fields are kept.
     """
     credentials: dict[str, Any] = dict(previous or {})
-    credentials["access_token"] = body["access_token"]
-    refresh_token = body.get("refresh_token")
-    if isinstance(refresh_token, str) and refresh_token:
-        credentials["refresh_token"] = refresh_token
-    expires_at = _expires_at(body, now)
-    if expires_at is not None:
-        credentials["expires_at"] = expires_at
-    else:
-        credentials.pop("expires_at", None)
-    scope = body.get("scope")
-    if isinstance(scope, list):
-        scope = " ".join(str(item) for item in scope)
-    credentials["scope"] = scope if isinstance(scope, str) else credentials.get("scope", requested_scope)
-    token_type = body.get("token_type")
-    credentials["token_type"] = token_type if isinstance(token_type, str) and token_type else "Bearer"
+    credentials.pop("expires_at", None)
+    fallback = credentials.get("scope")
+    token = with_scope(body, fallback if isinstance(fallback, str) and fallback else requested_scope)
+    credentials.update(oauth_token_credentials(token, network="oauth", now=now))
     return credentials
 
 
@@ -288,15 +300,18 @@ async def exchange_code(
     code: str,
     redirect_to: str,
     verifier: str | None,
-    now: datetime,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
-    """Exchange an authorization code for the account's credentials (RFC 6749 section 4.1.3)."""
+    """Exchange an authorization code for a token (RFC 6749 section 4.1.3): the token endpoint's answer.
+
+    Its `scope` is the requested one when the network does not repeat it; the connector turns the answer
+    into the account's credentials (`Connector.credentials_from_oauth`).
+    """
     grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_to}
     if verifier is not None:
         grant["code_verifier"] = verifier
     body = await request_token(target, grant, transport=transport)
-    return token_credentials(body, now, requested_scope=target.scope)
+    return with_scope(body, target.scope)
 
 
 # --- refresh before a sync ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from api.accounts.models import SocialAccount
+from api.oauth.flow import connector_client
 from api.oauth.renewal import renew_for_sync
 from api.sync import store
 from api.sync.models import SyncRun
@@ -145,11 +146,11 @@ class SyncEngine:
         self.interval = interval
         self.batch_size = batch_size
         self.checkpoint_seconds = checkpoint_seconds
+        """At most this long between storing a checkpoint and the records before it."""
         self.base_urls = dict(base_urls or {})
         """Operator overrides of connectors' API base URLs, by connector id."""
         self.settings = settings
         """For the OAuth clients that renew expiring access tokens before a run (none without settings)."""
-        """At most this long between storing a checkpoint and the records before it."""
 
     async def execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
         """Run the (already claimed) sync run and return its final status."""
@@ -166,6 +167,9 @@ class SyncEngine:
         last_flush = time.monotonic()
         error: BaseException | None = None
         connector = context.connector(base_url=self.base_urls.get(context.connector.id))
+        # The operator's OAuth app, for a connector that refreshes its token mid-run: given to the
+        # instance, never merged into the credentials (so never stored with refreshed ones).
+        connector.oauth_client = connector_client(context.connector, self.settings)
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 index = 0

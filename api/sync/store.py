@@ -12,7 +12,9 @@ by a plain `INSERT ... SELECT` in a savepoint, which falls back to the upsert on
 violation (a key twice in the batch, or a row inserted meanwhile by a concurrent transaction).
 The staging table is private to the session and needs no row-level security; the INSERT into
 `metric_points` is checked by the tenant policy like any other write. (`COPY` straight into a
-table with row-level security is refused to the app role, hence the staging table.)
+table with row-level security is refused to the app role, hence the staging table.) A role that
+may not create temporary tables (`REVOKE TEMPORARY ON DATABASE ... FROM PUBLIC`) keeps the
+row-by-row upsert.
 """
 
 from __future__ import annotations
@@ -150,11 +152,28 @@ async def _copy_upsert_metric_points(session: AsyncSession, rows: list[dict[str,
     await session.execute(_DROP_STAGING)  # a later batch in the same transaction makes its own
 
 
+_may_create_temporary_tables: dict[str, bool] = {}
+"""Per database URL: whether the role may create the staging table (PUBLIC may by default)."""
+
+
+async def _fast_path_available(session: AsyncSession) -> bool:
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    url = bind.engine.url.render_as_string(hide_password=True)
+    if url not in _may_create_temporary_tables:
+        allowed = await session.scalar(
+            text("SELECT has_database_privilege(current_user, current_database(), 'TEMPORARY')")
+        )
+        _may_create_temporary_tables[url] = bool(allowed)
+    return _may_create_temporary_tables[url]
+
+
 async def upsert_metric_points(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert or update metric points keyed by (tenant, account, metric, day)."""
     if not rows:
         return
-    if len(rows) >= FAST_PATH_MIN_ROWS and session.get_bind().dialect.name == "postgresql":
+    if len(rows) >= FAST_PATH_MIN_ROWS and await _fast_path_available(session):
         await _copy_upsert_metric_points(session, rows)
         return
     statement = _upsert(session, METRIC_TABLE, METRIC_KEY, compared=METRIC_COMPARED, refreshed=METRIC_REFRESHED)

@@ -11,6 +11,9 @@ days) with `grant_type=fb_exchange_token` (`exchange_long_lived_user_token`); a 
 read with a long-lived user token (`page_access_token`) does not expire. The connectors therefore
 keep a Page access token in their credentials and never refresh anything: when Meta refuses a
 token (error 190) the run ends with `AuthenticationError` and the account has to be reconnected.
+OAuth onboarding (`Connector.credentials_from_oauth`) does the exchange with the operator's Meta app
+(`oauth_client`: the app id and secret, never stored) and picks the account among the Pages the user
+granted (`managed_pages`).
 
 Version. `GRAPH_API_VERSION` is the latest version listed in Meta's Graph API changelog at the time
 of writing (v27.0, introduced November 4, 2026); every insights metric used here applies to all
@@ -34,6 +37,7 @@ from plugins.sdk import (
     AuthenticationError,
     BadResponseError,
     Checkpoint,
+    Connector,
     ConnectorError,
     ConnectorHttp,
     OAuthConfig,
@@ -73,7 +77,8 @@ def facebook_login(scopes: Sequence[str]) -> OAuthConfig:
     """Facebook Login (authorization-code flow) for the Graph API.
 
     PKCE is off: Meta documents PKCE only for its OIDC login flow (still "in testing"); the Graph API
-    code is exchanged server-side with the app secret. Scopes are comma-separated, as Meta documents.
+    code is exchanged server-side with the app secret, which Meta takes as the `client_secret` parameter
+    (not HTTP Basic). Scopes are comma-separated, as Meta documents.
     """
     return OAuthConfig(
         authorize_url=FACEBOOK_AUTHORIZE_URL,
@@ -81,6 +86,7 @@ def facebook_login(scopes: Sequence[str]) -> OAuthConfig:
         scopes=tuple(scopes),
         pkce=False,
         scope_separator=",",
+        client_auth="body",
     )
 
 
@@ -387,15 +393,72 @@ async def exchange_long_lived_user_token(
     return body
 
 
-async def page_access_token(http: ConnectorHttp, page_id: str) -> str:
+async def page_access_token(http: ConnectorHttp, page_id: str, *, params: Mapping[str, str] | None = None) -> str:
     """The Page access token of `page_id`, read with the (long-lived) user token the client carries.
 
-    A Page token obtained from a long-lived user token has no expiry date.
+    A Page token obtained from a long-lived user token has no expiry date. `params` are added to the
+    request (`appsecret_proof`).
     """
     body = as_dict(
-        await http.get_json(graph_path(page_id), params={"fields": "access_token"}), http.network, "the Page"
+        await http.get_json(graph_path(page_id), params={"fields": "access_token", **(params or {})}),
+        http.network,
+        "the Page",
     )
     token = body.get("access_token")
     if not isinstance(token, str) or not token:
         raise AuthenticationError(f"{http.network}: Meta gave no Page access token for Page {page_id}")
     return token
+
+
+# --- OAuth onboarding -----------------------------------------------------------------------------
+
+
+async def long_lived_token_from_oauth(connector: Connector, token: Mapping[str, Any]) -> tuple[str, str]:
+    """The long-lived user token for Facebook Login's answer, and the app secret that obtained it.
+
+    The exchange needs the operator's Meta app (`connector.oauth_client`, with its secret); without it,
+    a `ConnectorError` says so. Nothing here is stored: the connector keeps the Page token read next.
+    """
+    network = connector.id
+    app = connector.oauth_client
+    if app is None or not app.client_secret:
+        raise ConnectorError(
+            f"{network}: exchanging Facebook Login's token for a long-lived one needs the Meta app's id and "
+            f"secret: configure them as the {network} OAuth client"
+        )
+    short_lived = token.get("access_token")
+    if not isinstance(short_lived, str) or not short_lived:
+        raise BadResponseError(f"{network}: Facebook Login's token answer holds no access_token")
+    classify = error_classifier(network, [short_lived, app.client_secret])
+    async with connector.http(classify_error=classify) as http:
+        exchanged = await exchange_long_lived_user_token(
+            http, app_id=app.client_id, app_secret=app.client_secret, short_lived_token=short_lived
+        )
+    return str(exchanged["access_token"]), app.client_secret
+
+
+async def managed_pages(
+    http: ConnectorHttp, fields: str, *, extra: Mapping[str, str], network: str
+) -> list[dict[str, Any]]:
+    """Every Page the user manages and granted the app (`GET /me/accounts`, all pages), with `fields`."""
+    path = graph_path("me", "accounts")
+    found: list[dict[str, Any]] = []
+    async for page, _following in graph_pages(
+        http, path, {"fields": fields, "limit": "100"}, extra=extra, network=network
+    ):
+        found.extend(data_list(page, network, f"GET {path}"))
+    return found
+
+
+def same_name(value: Any, handle: str) -> bool:
+    """Whether a Page's or an account's id, username or name is the handle (case and a leading @ aside)."""
+    wanted = handle.strip().lstrip("@").casefold()
+    return bool(wanted) and isinstance(value, str | int) and str(value).strip().lstrip("@").casefold() == wanted
+
+
+def listing(names: Sequence[str], limit: int = 10) -> str:
+    """`a, b, c` (and how many more), for an error message naming what the user could pick instead."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -24,6 +24,12 @@ connector does not declare `public_data` and refuses competitor accounts with a 
 Tokens: a Page access token obtained from a long-lived user token does not expire, and Meta has no
 refresh-token grant; when Meta refuses the token (error 190) the run ends with `AuthenticationError`
 and the account must be reconnected (see `plugins.connectors._meta_graph`).
+
+OAuth onboarding (`credentials_from_oauth`): Facebook Login's short-lived user token is exchanged for a
+long-lived one with the operator's Meta app, the Page is found among those the user granted
+(`GET /me/accounts`) by the account's external ID, else by its handle (the Page's id, username or name),
+and its Page access token and id become the credentials. A user who does not manage that Page (or did
+not grant it) is refused with the list of Pages they did grant.
 """
 
 from __future__ import annotations
@@ -49,12 +55,18 @@ from plugins.connectors._meta_graph import (
     graph_path,
     in_window,
     insights_day,
+    listing,
+    long_lived_token_from_oauth,
+    managed_pages,
     number,
+    page_access_token,
     parse_time,
     resume_point,
+    same_name,
     unix,
 )
 from plugins.sdk import (
+    OAUTH_TOKEN_FIELDS,
     AccountRef,
     AuthenticationError,
     BadResponseError,
@@ -269,6 +281,7 @@ class FacebookPagesConnector(Connector):
         "type": "object",
         "title": "Facebook Page",
         "properties": {
+            **OAUTH_TOKEN_FIELDS,
             "page_access_token": {
                 "type": "string",
                 "title": "Page access token",
@@ -312,6 +325,26 @@ class FacebookPagesConnector(Connector):
             body = as_dict(await http.get_json(graph_path("me"), params={"fields": "id,name", **extra}), NETWORK, "/me")
         if not body.get("id"):
             raise AuthenticationError("facebook_pages: the token does not identify a Page (GET /me has no id)")
+
+    async def credentials_from_oauth(self, token: Mapping[str, Any], *, account: AccountRef) -> dict[str, Any]:
+        """The Page's access token and id, read with the long-lived user token Facebook Login's one is exchanged for.
+
+        The Page is the account's `external_id` when it has one, else the Page whose id, username or name
+        is its handle, among the Pages the user granted the app; any other user is refused.
+        """
+        if account.kind == "competitor":
+            raise ConnectorError(COMPETITOR_REFUSED)
+        standard = await super().credentials_from_oauth(token, account=account)
+        user_token, app_secret = await long_lived_token_from_oauth(self, token)
+        extra = appsecret_proof(user_token, app_secret)
+        classify = error_classifier(NETWORK, [user_token, app_secret])
+        async with self.http(token=BearerToken(user_token), classify_error=classify) as http:
+            pages = await managed_pages(http, "id,name,username", extra=extra, network=NETWORK)
+            page_id = _granted_page(pages, account)
+            page_token = await page_access_token(http, page_id, params=extra)
+        credentials = {"page_access_token": page_token, "page_id": page_id}
+        credentials.update({key: standard[key] for key in ("scope", "token_type") if key in standard})
+        return credentials
 
     async def fetch(self, account: AccountRef, window: Window, state: Mapping[str, Any]) -> AsyncIterator[Record]:
         """Insights (90-day requests), then posts with their comments (page by page), then tags."""
@@ -402,6 +435,35 @@ class FacebookPagesConnector(Connector):
                 if mention is not None and in_window(mention.published_at, window):
                     yield mention
             yield checkpoint(window, "tagged", following) if following else checkpoint(window, DONE)
+
+
+def _granted_page(pages: list[dict[str, Any]], account: AccountRef) -> str:
+    """The id of the account's Page among those the user granted, or a `ConnectorError` saying which they did."""
+    if account.external_id:
+        found = [page for page in pages if str(page.get("id")) == account.external_id]
+        wanted = f"with ID {account.external_id}"
+    else:
+        found = [page for page in pages if same_name(page.get("id"), account.handle)]
+        found = found or [page for page in pages if same_name(page.get("username"), account.handle)]
+        found = found or [page for page in pages if same_name(page.get("name"), account.handle)]
+        wanted = repr(account.handle)
+    ids = {str(page.get("id")) for page in found if page.get("id")}
+    if len(ids) == 1:
+        page_id = ids.pop()
+        if page_id.isdigit():
+            return page_id
+        raise BadResponseError(f"facebook_pages: GET /me/accounts answered a Page id that is not a number: {page_id!r}")
+    granted = [f"{page.get('name') or '?'} ({page.get('id')})" for page in pages]
+    if ids:
+        raise ConnectorError(
+            f"facebook_pages: several Pages the user granted are called {wanted} ({listing(sorted(ids))}); "
+            "connect the account with the Page's ID as its handle"
+        )
+    raise ConnectorError(
+        f"facebook_pages: the Facebook user who consented does not manage the Page {wanted}, or did not grant the "
+        f"app access to it (Pages granted: {listing(granted)}). Connect again as an administrator of that Page "
+        "and select it in Facebook's dialog, or use one of the granted Pages' ID as the handle"
+    )
 
 
 def _insight_points(series: list[dict[str, Any]], since: date, until: date) -> list[MetricPoint]:

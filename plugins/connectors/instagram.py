@@ -28,6 +28,12 @@ and are never requested. `follower_count` (daily *new* followers, last 30 days o
 Tokens: use a Page access token of the Facebook Page linked to the Instagram account (it does not
 expire) or a long-lived user token (60 days, then reconnect). Meta has no refresh-token grant, so
 nothing is refreshed: a refused token (error 190) ends the run with `AuthenticationError`.
+
+OAuth onboarding (`credentials_from_oauth`): Facebook Login's short-lived user token is exchanged for a
+long-lived one with the operator's Meta app; among the Pages the user granted
+(`GET /me/accounts?fields=instagram_business_account{id,username}`), the Instagram professional account
+whose id is the account's external ID, else whose username (or id) is its handle, gives `ig_user_id`,
+and the access token of the Page it is linked to (which does not expire) becomes `access_token`.
 """
 
 from __future__ import annotations
@@ -53,13 +59,19 @@ from plugins.connectors._meta_graph import (
     graph_pages,
     graph_path,
     in_window,
+    listing,
+    long_lived_token_from_oauth,
+    managed_pages,
     next_params,
     number,
+    page_access_token,
     parse_time,
     resume_point,
+    same_name,
     unix,
 )
 from plugins.sdk import (
+    OAUTH_TOKEN_FIELDS,
     AccountRef,
     AuthenticationError,
     BadResponseError,
@@ -207,6 +219,37 @@ def _own_id(credentials: Mapping[str, Any]) -> str:
     return ig_user_id
 
 
+def _linked_account(pages: list[dict[str, Any]], account: AccountRef) -> tuple[str, str]:
+    """(Page id, Instagram account id) of the account among those linked to the granted Pages, or a `ConnectorError`."""
+    linked: list[tuple[str, str, str]] = []
+    for page in pages:
+        business = page.get("instagram_business_account")
+        if isinstance(business, dict) and str(business.get("id") or "").isdigit() and page.get("id"):
+            linked.append((str(page["id"]), str(business["id"]), str(business.get("username") or "")))
+    if account.external_id:
+        found = [item for item in linked if item[1] == account.external_id]
+        wanted = f"with ID {account.external_id}"
+    else:
+        found = [item for item in linked if same_name(item[2], account.handle)]
+        found = found or [item for item in linked if same_name(item[1], account.handle)]
+        wanted = f"@{account.handle.strip().lstrip('@')}"
+    if found:
+        page_id, ig_user_id, _username = found[0]
+        return page_id, ig_user_id
+    if not linked:
+        raise ConnectorError(
+            f"instagram: none of the {len(pages)} Facebook Page(s) the user granted has an Instagram professional "
+            f"account linked, so {wanted} cannot be read. Link the Instagram account to its Facebook Page (in the "
+            "Page's settings or Meta Business Suite), then connect again and select that Page in Facebook's dialog"
+        )
+    granted = [f"@{username}" if username else ig_id for _page, ig_id, username in linked]
+    raise ConnectorError(
+        f"instagram: the Instagram account {wanted} is not linked to any Facebook Page the user who consented "
+        f"granted (Instagram accounts reachable: {listing(granted)}). Connect again as someone who manages the "
+        "Page it is linked to, and select that Page in Facebook's dialog"
+    )
+
+
 class InstagramConnector(Connector):
     """Instagram professional (business or creator) accounts: daily insights, media, comments and tags.
 
@@ -234,6 +277,7 @@ class InstagramConnector(Connector):
         "type": "object",
         "title": "Instagram professional account",
         "properties": {
+            **OAUTH_TOKEN_FIELDS,
             "access_token": {
                 "type": "string",
                 "title": "Access token",
@@ -283,6 +327,25 @@ class InstagramConnector(Connector):
             body = await http.get_json(graph_path(own_id), params={"fields": "id,username", **extra})
         if not as_dict(body, NETWORK, f"GET {graph_path(own_id)}").get("id"):
             raise AuthenticationError(f"instagram: the token cannot read the Instagram account {own_id}")
+
+    async def credentials_from_oauth(self, token: Mapping[str, Any], *, account: AccountRef) -> dict[str, Any]:
+        """The Instagram account's id and its Page's access token, read with a long-lived user token.
+
+        The Instagram account is the one whose id is the account's `external_id`, else whose username is
+        its handle, among those linked to the Pages the user granted the app; any other is refused.
+        """
+        standard = await super().credentials_from_oauth(token, account=account)
+        user_token, app_secret = await long_lived_token_from_oauth(self, token)
+        extra = appsecret_proof(user_token, app_secret)
+        classify = error_classifier(NETWORK, [user_token, app_secret])
+        async with self.http(token=BearerToken(user_token), classify_error=classify) as http:
+            fields = "id,name,instagram_business_account{id,username}"
+            pages = await managed_pages(http, fields, extra=extra, network=NETWORK)
+            page_id, ig_user_id = _linked_account(pages, account)
+            page_token = await page_access_token(http, page_id, params=extra)
+        credentials = {"access_token": page_token, "ig_user_id": ig_user_id}
+        credentials.update({key: standard[key] for key in ("scope", "token_type") if key in standard})
+        return credentials
 
     async def fetch(self, account: AccountRef, window: Window, state: Mapping[str, Any]) -> AsyncIterator[Record]:
         """Owned: profile, daily insights, media (with insights and comments), tags. Competitor: Business Discovery."""

@@ -24,7 +24,8 @@ and `X-Restli-Protocol-Version: 2.0.0`, Rest.li 2.0 query syntax with URL-encode
 Accounts are connected with OAuth 2.0 (3-legged authorization code) by a member who is an ADMINISTRATOR of
 the page, with the scopes `rw_organization_admin` (statistics, follower count) and `r_organization_social`
 (posts and comments). Access tokens live 60 days; apps approved for refresh tokens get one valid a year,
-and the connector then refreshes expired tokens itself.
+and the connector then refreshes expired tokens itself, as the credentials' own `client_id`/`client_secret`
+when they hold them, else as the operator's OAuth app (`oauth_client`, never stored with the account).
 
 No public data: LinkedIn's APIs give nothing about organizations the connected member does not
 administer (no follower counts, posts or statistics), so competitor accounts are refused.
@@ -42,6 +43,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 
 from plugins.sdk import (
+    OAUTH_TOKEN_FIELDS,
     AccountRef,
     AuthenticationError,
     BadResponseError,
@@ -54,6 +56,7 @@ from plugins.sdk import (
     Mention,
     MetricDeclaration,
     MetricPoint,
+    OAuthClient,
     OAuthConfig,
     Post,
     Quality,
@@ -302,6 +305,15 @@ def _statistics(element: Mapping[str, Any]) -> dict[str, float]:
     return {native: value for native, value in numbers.items() if value is not None and value >= 0}
 
 
+def _renew_expiry(credentials: dict[str, Any], body: Any) -> None:
+    """Set `expires_at` from a refresh's `expires_in` (seconds); drop it when LinkedIn does not say (it is stale)."""
+    seconds = body.get("expires_in") if isinstance(body, dict) else None
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    else:
+        credentials.pop("expires_at", None)
+
+
 # --- the connector --------------------------------------------------------------------------------
 
 
@@ -324,6 +336,7 @@ class LinkedInConnector(Connector):
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": {
+            **OAUTH_TOKEN_FIELDS,
             "access_token": {
                 "type": "string",
                 "title": "Access token",
@@ -339,11 +352,16 @@ class LinkedInConnector(Connector):
                 "minLength": 1,
                 "writeOnly": True,
             },
-            "client_id": {"type": "string", "title": "Client ID", "minLength": 1},
+            "client_id": {
+                "type": "string",
+                "title": "Client ID",
+                "description": "The app's client ID, to refresh the token; defaults to the operator's OAuth app.",
+                "minLength": 1,
+            },
             "client_secret": {"type": "string", "title": "Client secret", "minLength": 1, "writeOnly": True},
         },
         "required": ["access_token"],
-        "dependentRequired": {"refresh_token": ["client_id", "client_secret"]},
+        "dependentRequired": {"client_id": ["client_secret"], "client_secret": ["client_id"]},
         "additionalProperties": False,
     }
 
@@ -354,20 +372,29 @@ class LinkedInConnector(Connector):
             return TOKEN_URL
         return urljoin(self.base_url.rstrip("/") + "/", TOKEN_PATH)
 
+    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
+        """The OAuth client to refresh as: the credentials' own, else the operator's (never stored)."""
+        client_id, secret = credentials.get("client_id"), credentials.get("client_secret")
+        if isinstance(client_id, str) and client_id:
+            return OAuthClient(
+                client_id=client_id, client_secret=secret if isinstance(secret, str) and secret else None
+            )
+        return self.oauth_client
+
     @contextlib.asynccontextmanager
     async def _client(self, credentials: Mapping[str, Any], version: str) -> AsyncIterator[ConnectorHttp]:
         token = credentials.get("access_token")
         if not isinstance(token, str) or not token:
             raise AuthenticationError("linkedin: the account has no access_token; connect it through OAuth")
         refresh_token = credentials.get("refresh_token")
-        client_id = credentials.get("client_id")
-        client_secret = credentials.get("client_secret")
+        app = self._app(credentials)
         headers = {"Linkedin-Version": version, "X-Restli-Protocol-Version": "2.0.0"}
         async with contextlib.AsyncExitStack() as stack:
             bearer = BearerToken(access_token=token)
-            if all(isinstance(value, str) and value for value in (refresh_token, client_id, client_secret)):
+            if isinstance(refresh_token, str) and refresh_token and app is not None and app.client_secret:
                 # A separate client without a refresh hook: a refused refresh must not try to refresh again.
                 token_http = await stack.enter_async_context(self.http(classify_error=classify_error))
+                client_id, client_secret = app.client_id, app.client_secret
 
                 async def refresh() -> str:
                     response = await token_http.request(
@@ -389,6 +416,7 @@ class LinkedInConnector(Connector):
                     new_refresh = body.get("refresh_token")
                     if isinstance(new_refresh, str) and new_refresh:
                         updated["refresh_token"] = new_refresh
+                    _renew_expiry(updated, body)
                     self.refreshed_credentials = updated
                     return access_token
 

@@ -28,7 +28,10 @@ comma-separated scopes, `client_key` instead of `client_id`), tokens from
 `POST /v2/oauth/token/`. The access token is short-lived (the docs say 24 hours in one place, 2 hours in
 another) and is refreshed with the refresh-token
 grant (`client_key`, `client_secret`, `grant_type=refresh_token`, `refresh_token`); TikTok may rotate
-the refresh token, so the new pair is handed to the engine through `refreshed_credentials`.
+the refresh token, so the new pair is handed to the engine through `refreshed_credentials`. The refresh
+authenticates as the credentials' own `client_key`/`client_secret` when they hold them, else as the
+operator's OAuth app (`oauth_client`, never stored with the account). OAuth onboarding keeps the
+`open_id` of TikTok's token answer (the user's id for this app) with the tokens.
 
 What it cannot do: the Display API has no mentions or comments endpoint, and it only reads the
 account that authorized the app. Data about other accounts is only in the Research API, restricted
@@ -45,6 +48,7 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from plugins.sdk import (
+    OAUTH_TOKEN_FIELDS,
     AccountRef,
     AuthenticationError,
     BadResponseError,
@@ -56,6 +60,7 @@ from plugins.sdk import (
     ConnectorHttp,
     MetricDeclaration,
     MetricPoint,
+    OAuthClient,
     OAuthConfig,
     Post,
     RateLimitedError,
@@ -289,11 +294,14 @@ class TikTokConnector(Connector):
         scopes=("user.info.basic", "user.info.stats", "video.list"),
         pkce=False,  # Login Kit for Web authenticates the server with client_secret; PKCE is for desktop/mobile
         scope_separator=",",
+        client_id_param="client_key",
+        client_auth="body",  # the token endpoint takes client_key and client_secret as form fields
     )
     credentials_schema: ClassVar[Mapping[str, Any]] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": {
+            **OAUTH_TOKEN_FIELDS,
             "access_token": {
                 "type": "string",
                 "title": "Access token",
@@ -311,7 +319,7 @@ class TikTokConnector(Connector):
             "client_key": {
                 "type": "string",
                 "title": "Client key",
-                "description": "The app's client key, needed to refresh the access token.",
+                "description": "The app's client key, to refresh the token; defaults to the operator's OAuth app.",
                 "minLength": 1,
                 "writeOnly": True,
             },
@@ -337,19 +345,39 @@ class TikTokConnector(Connector):
         if not isinstance(access, str) or not access:
             raise AuthenticationError("tiktok: the credentials hold no access_token; connect the account")
         stored = dict(credentials)
+        app = self._app(stored)
+        token = BearerToken(access)
+        if isinstance(stored.get("refresh_token"), str) and app is not None and app.client_secret:
+            refresh_as = app
 
-        async def refresh() -> str:
-            return await self._refresh(stored)
+            async def refresh() -> str:
+                return await self._refresh(stored, refresh_as)
 
-        can_refresh = all(isinstance(stored.get(key), str) for key in ("refresh_token", "client_key", "client_secret"))
-        token = BearerToken(access, refresh=refresh if can_refresh else None)
+            token.refresh = refresh
         return self.http(token=token, classify_error=classify_error)
 
-    async def _refresh(self, credentials: dict[str, Any]) -> str:
+    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
+        """The app to refresh as: the credentials' own `client_key`, else the operator's (never stored)."""
+        client_key, secret = credentials.get("client_key"), credentials.get("client_secret")
+        if isinstance(client_key, str) and client_key:
+            return OAuthClient(
+                client_id=client_key, client_secret=secret if isinstance(secret, str) and secret else None
+            )
+        return self.oauth_client
+
+    async def credentials_from_oauth(self, token: Mapping[str, Any], *, account: AccountRef) -> dict[str, Any]:
+        """The SDK's token fields, and the `open_id` TikTok answers with the token (the user's id for the app)."""
+        credentials = await super().credentials_from_oauth(token, account=account)
+        open_id = token.get("open_id")
+        if isinstance(open_id, str) and open_id:
+            credentials["open_id"] = open_id
+        return credentials
+
+    async def _refresh(self, credentials: dict[str, Any], app: OAuthClient) -> str:
         """The refresh-token grant at POST /v2/oauth/token/; keeps the (rotated) tokens for the engine."""
         form = {
-            "client_key": str(credentials["client_key"]),
-            "client_secret": str(credentials["client_secret"]),
+            "client_key": app.client_id,
+            "client_secret": str(app.client_secret),
             "grant_type": "refresh_token",
             "refresh_token": str(credentials["refresh_token"]),
         }
@@ -373,6 +401,11 @@ class TikTokConnector(Connector):
         for key in ("refresh_token", "open_id"):
             if isinstance(body.get(key), str) and body[key]:
                 credentials[key] = body[key]
+        seconds = body.get("expires_in")
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+            credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+        else:
+            credentials.pop("expires_at", None)  # stale
         self.refreshed_credentials = dict(credentials)
         return str(body["access_token"])
 

@@ -32,7 +32,9 @@ also summed per publish day (estimated, like the others).
 Authentication: owned accounts connect through OAuth 2.0 Authorization Code with PKCE (scopes
 `tweet.read users.read offline.access`); the access token lasts two hours and is refreshed with the
 refresh token at `POST /2/oauth2/token` (X rotates refresh tokens, so the new pair is handed back to
-the engine through `refreshed_credentials`). Competitor accounts (`public_data`) are read with an
+the engine through `refreshed_credentials`). The refresh authenticates as the credentials' own
+`client_id`/`client_secret` when they hold one, else as the operator's OAuth app (`oauth_client`), which
+is never stored with the account. Competitor accounts (`public_data`) are read with an
 app-only bearer token (or any token) through the same public endpoints, never asking for non-public
 metrics, and their points are flagged `public_only`. Rate-limit headers (`x-rate-limit-*`) are
 honoured by the SDK's HTTP client.
@@ -48,6 +50,7 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from plugins.sdk import (
+    OAUTH_TOKEN_FIELDS,
     AccountRef,
     AuthenticationError,
     BadResponseError,
@@ -60,6 +63,7 @@ from plugins.sdk import (
     Mention,
     MetricDeclaration,
     MetricPoint,
+    OAuthClient,
     OAuthConfig,
     Post,
     Quality,
@@ -330,6 +334,15 @@ def _add(sums: dict[str, dict[str, float]], day: date, values: Mapping[str, floa
         bucket[name] = bucket.get(name, 0.0) + value
 
 
+def _renew_expiry(credentials: dict[str, Any], body: Mapping[str, Any]) -> None:
+    """Set `expires_at` from a refresh's `expires_in` (seconds); drop it when X does not say (it is stale)."""
+    seconds = body.get("expires_in")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    else:
+        credentials.pop("expires_at", None)
+
+
 def _language(value: Any) -> str | None:
     if not isinstance(value, str) or not value or value in _UNDETERMINED_LANGUAGES or len(value) > 8:
         return None
@@ -368,6 +381,7 @@ class XConnector(Connector):
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": {
+            **OAUTH_TOKEN_FIELDS,
             "access_token": {
                 "type": "string",
                 "title": "OAuth 2.0 user access token",
@@ -385,7 +399,10 @@ class XConnector(Connector):
             "client_id": {
                 "type": "string",
                 "title": "OAuth 2.0 client ID",
-                "description": "The developer app's client ID, needed to refresh the access token.",
+                "description": (
+                    "The developer app's client ID, to refresh the access token; defaults to the operator's "
+                    "OAuth app (RESONANCE_OAUTH_CLIENTS)."
+                ),
                 "minLength": 1,
             },
             "client_secret": {
@@ -421,25 +438,36 @@ class XConnector(Connector):
             async def refresh() -> str:
                 return await self._refresh(stored)
 
-            can_refresh = isinstance(credentials.get("refresh_token"), str) and bool(credentials.get("client_id"))
+            can_refresh = isinstance(credentials.get("refresh_token"), str) and self._app(credentials) is not None
             token = BearerToken(access, refresh=refresh if can_refresh else None)
             return self.http(token=token, classify_error=classify_error), True
         if isinstance(bearer, str) and bearer:
             return self.http(token=BearerToken(bearer), classify_error=classify_error), False
         raise AuthenticationError("x: the credentials hold neither an access_token nor a bearer_token")
 
+    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
+        """The OAuth 2.0 client to refresh as: the credentials' own, else the operator's (never stored)."""
+        client_id = credentials.get("client_id")
+        if isinstance(client_id, str) and client_id:
+            secret = credentials.get("client_secret")
+            return OAuthClient(
+                client_id=client_id, client_secret=secret if isinstance(secret, str) and secret else None
+            )
+        return self.oauth_client
+
     async def _refresh(self, credentials: dict[str, Any]) -> str:
         """The refresh-token grant at POST /2/oauth2/token; keeps the rotated tokens for the engine."""
-        client_id = str(credentials.get("client_id") or "")
+        app = self._app(credentials)
+        if app is None:
+            raise AuthenticationError("x: the access token expired and no OAuth client is known to refresh it")
         form = {
             "grant_type": "refresh_token",
             "refresh_token": str(credentials.get("refresh_token") or ""),
-            "client_id": client_id,
+            "client_id": app.client_id,
         }
         headers: dict[str, str] = {"Content-Type": "application/x-www-form-urlencoded"}
-        secret = credentials.get("client_secret")
-        if isinstance(secret, str) and secret:
-            pair = base64.b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
+        if app.client_secret:
+            pair = base64.b64encode(f"{app.client_id}:{app.client_secret}".encode()).decode("ascii")
             headers["Authorization"] = f"Basic {pair}"
         # A client of its own: a refused refresh must not trigger another refresh.
         async with self.http(classify_error=_classify_token_error) as http:
@@ -450,6 +478,7 @@ class XConnector(Connector):
         credentials["access_token"] = body["access_token"]
         if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
             credentials["refresh_token"] = body["refresh_token"]
+        _renew_expiry(credentials, body)
         self.refreshed_credentials = dict(credentials)
         return str(body["access_token"])
 

@@ -24,7 +24,9 @@ rounded one, flagged `public_only`; channels that hide it yield none.
 
 Quota errors (403 `quotaExceeded`/`dailyLimitExceeded`, reset at midnight Pacific time) end the run with
 `RateLimitedError`; short-term `rateLimitExceeded`/`userRateLimitExceeded` are retried with backoff. Expired
-access tokens are refreshed with the refresh token (`access_type=offline`) at `https://oauth2.googleapis.com/token`.
+access tokens are refreshed with the refresh token (`access_type=offline`) at `https://oauth2.googleapis.com/token`,
+as the credentials' own `client_id` (and `client_secret`) when they hold one, else as the operator's OAuth app
+(`oauth_client`, never stored with the account).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from plugins.sdk import (
+    OAUTH_TOKEN_FIELDS,
     AccountRef,
     AuthenticationError,
     BadResponseError,
@@ -51,6 +54,7 @@ from plugins.sdk import (
     Mention,
     MetricDeclaration,
     MetricPoint,
+    OAuthClient,
     OAuthConfig,
     Post,
     Quality,
@@ -329,6 +333,15 @@ def _comment_record(
     )
 
 
+def _renew_expiry(credentials: dict[str, Any], body: Any) -> None:
+    """Set `expires_at` from a refresh's `expires_in` (seconds); drop it when Google does not say (it is stale)."""
+    seconds = body.get("expires_in") if isinstance(body, dict) else None
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    else:
+        credentials.pop("expires_at", None)
+
+
 # --- the connector --------------------------------------------------------------------------------
 
 
@@ -353,6 +366,7 @@ class YouTubeConnector(Connector):
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": {
+            **OAUTH_TOKEN_FIELDS,
             "access_token": {
                 "type": "string",
                 "title": "Access token",
@@ -367,7 +381,12 @@ class YouTubeConnector(Connector):
                 "minLength": 1,
                 "writeOnly": True,
             },
-            "client_id": {"type": "string", "title": "OAuth client ID", "minLength": 1},
+            "client_id": {
+                "type": "string",
+                "title": "OAuth client ID",
+                "description": "The OAuth client, to refresh the token; defaults to the operator's OAuth app.",
+                "minLength": 1,
+            },
             "client_secret": {"type": "string", "title": "OAuth client secret", "minLength": 1, "writeOnly": True},
             "api_key": {
                 "type": "string",
@@ -378,7 +397,7 @@ class YouTubeConnector(Connector):
             },
         },
         "anyOf": [{"required": ["access_token"]}, {"required": ["api_key"]}],
-        "dependentRequired": {"refresh_token": ["client_id"]},
+        "dependentRequired": {"client_secret": ["client_id"]},
         "additionalProperties": False,
     }
 
@@ -391,6 +410,15 @@ class YouTubeConnector(Connector):
         """`default` on the real hosts; `path` under the base URL when an operator or a test overrides it."""
         return urljoin(str(self.base_url).rstrip("/") + "/", path) if self._overridden() else default
 
+    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
+        """The OAuth client to refresh as: the credentials' own, else the operator's (never stored)."""
+        client_id, secret = credentials.get("client_id"), credentials.get("client_secret")
+        if isinstance(client_id, str) and client_id:
+            return OAuthClient(
+                client_id=client_id, client_secret=secret if isinstance(secret, str) and secret else None
+            )
+        return self.oauth_client
+
     @contextlib.asynccontextmanager
     async def _owner_client(self, credentials: Mapping[str, Any]) -> AsyncIterator[ConnectorHttp]:
         token = credentials.get("access_token")
@@ -400,17 +428,17 @@ class YouTubeConnector(Connector):
                 "an API key only reads public data"
             )
         refresh_token = credentials.get("refresh_token")
-        client_id = credentials.get("client_id")
-        client_secret = credentials.get("client_secret")
+        app = self._app(credentials)
         async with contextlib.AsyncExitStack() as stack:
             bearer = BearerToken(access_token=token)
-            if isinstance(refresh_token, str) and refresh_token and isinstance(client_id, str) and client_id:
+            if isinstance(refresh_token, str) and refresh_token and app is not None:
                 # A separate client without a refresh hook: a refused refresh must not try to refresh again.
                 token_http = await stack.enter_async_context(self.http(classify_error=classify_error))
+                client_id, client_secret = app.client_id, app.client_secret
 
                 async def refresh() -> str:
                     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
-                    if isinstance(client_secret, str) and client_secret:
+                    if client_secret:
                         form["client_secret"] = client_secret
                     response = await token_http.request(
                         "POST", self._under_base(TOKEN_URL, TOKEN_PATH), data=form, authenticated=False
@@ -423,6 +451,7 @@ class YouTubeConnector(Connector):
                     new_refresh = body.get("refresh_token")
                     if isinstance(new_refresh, str) and new_refresh:
                         updated["refresh_token"] = new_refresh
+                    _renew_expiry(updated, body)
                     self.refreshed_credentials = updated
                     return access_token
 

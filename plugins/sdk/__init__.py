@@ -5,7 +5,14 @@ are private and may change at any time.
 """
 
 from plugins.sdk._catalog import CATALOG_VERSION, Aggregation, CanonicalMetric, built_in_metrics
-from plugins.sdk._connector import Capability, Connector, MetricDeclaration, OAuthConfig
+from plugins.sdk._connector import (
+    OAUTH_TOKEN_FIELDS,
+    Capability,
+    Connector,
+    MetricDeclaration,
+    OAuthClient,
+    OAuthConfig,
+)
 from plugins.sdk._errors import (
     AuthenticationError,
     BadResponseError,
@@ -44,6 +51,7 @@ __all__ = [
     "CATALOG_VERSION",
     "ENTRY_POINT_GROUP",
     "MENTION_KINDS",
+    "OAUTH_TOKEN_FIELDS",
     "PROJECT_NAME",
     "QUALITIES",
     "SDK_VERSION",
@@ -64,6 +72,7 @@ __all__ = [
     "Mention",
     "MetricDeclaration",
     "MetricPoint",
+    "OAuthClient",
     "OAuthConfig",
     "Post",
     "Quality",

@@ -1,7 +1,8 @@
 """OAuth onboarding: authorization links, the callback, reconnection, and token refresh before a sync.
 
 A local `FixtureServer` plays the network's token endpoint (and its API); the test-only connectors of
-`tests/oauth_fixtures` declare the OAuth configuration.
+`tests/oauth_fixtures` declare the OAuth configuration (and "chorus" makes its own credentials from the
+token). The last tests connect a real connector, `x`, end to end and sync it against X's recorded answers.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -29,6 +31,8 @@ from api.idempotency import IdempotencyRecord
 from api.oauth import flow
 from api.oauth.models import OAuthState
 from api.oauth.renewal import renew_for_sync
+from plugins.connectors import x as x_connector
+from plugins.connectors.x import XConnector
 from plugins.registry import load_registry
 from plugins.sdk import AuthenticationError, TransientError
 from plugins.sdk.testing import FixtureServer, Route, serving
@@ -43,6 +47,7 @@ from tests.api.conftest import (
     table,
 )
 from tests.conftest import Agency, make_settings, run_syncs, sign_up
+from tests.connectors import test_x_conformance
 from tests.oauth_fixtures import oauth_connectors
 from tests.oauth_fixtures.oauth_connectors import MurmurConnector, ParleyConnector
 
@@ -57,7 +62,8 @@ ACCESS_TOKEN = "at-1-Vq9sEcReT-access"
 REFRESH_TOKEN = "rt-1-Lm4sEcReT-refresh"
 NEW_ACCESS_TOKEN = "at-2-Rf7sEcReT-renewed"
 PARLEY_SCOPES = "profile.read insights.read offline_access"
-SECRETS = (CLIENT_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN, NEW_ACCESS_TOKEN)
+CHORUS_SECRET = "chorus-app-s3cret-value"
+SECRETS = (CLIENT_SECRET, CODE, ACCESS_TOKEN, REFRESH_TOKEN, NEW_ACCESS_TOKEN, CHORUS_SECRET)
 
 
 def token_answer(**overrides: Any) -> dict[str, Any]:
@@ -88,6 +94,11 @@ def clients_setting(server: FixtureServer, **parley: Any) -> str:
                 "authorize_url": f"{server.base_url}/dialog/oauth",
                 "token_url": f"{server.base_url}/murmur/token",
             },
+            "chorus": {
+                "client_id": "chorus-app",
+                "client_secret": CHORUS_SECRET,
+                "token_url": f"{server.base_url}/chorus/token",
+            },
         }
     )
 
@@ -96,7 +107,7 @@ def oauth_app(database: TestDatabase, server: FixtureServer, **settings: Any) ->
     values: dict[str, Any] = {
         "public_url": PUBLIC_URL,
         "oauth_clients": clients_setting(server),
-        "connector_base_urls": f"parley={server.base_url}/api",
+        "connector_base_urls": f"parley={server.base_url}/api,chorus={server.base_url}/chorus-api",
     }
     values.update(settings)
     return create_app(make_settings(database, **values), registry=load_registry(extra_plugins=[oauth_connectors]))
@@ -1041,3 +1052,268 @@ def test_the_callback_is_documented_as_public(client: TestClient[Litestar]) -> N
     assert "401" not in callback["responses"]
     start_op = document["paths"]["/v1/clients/{client_id}/oauth/authorizations"]["post"]
     assert "201" in start_op["responses"]
+
+
+# --- the connector makes the credentials ------------------------------------------------------------
+
+
+def whoami(server: FixtureServer, **answer: Any) -> None:
+    """Chorus's `GET /whoami` (under its base URL override) answers `answer` once."""
+    server.prepend(Route("GET", "/chorus-api/whoami", json=answer, times=1))
+
+
+def start_chorus(
+    client: TestClient[Litestar], server: FixtureServer, agency: Agency, owner: str, **body: Any
+) -> Started:
+    server.prepend(Route("POST", "/chorus/token", json=token_answer(scope="read"), times=1))
+    return start(client, agency, owner, network="chorus", **body)
+
+
+def test_the_connector_turns_the_token_into_its_own_credentials_with_the_operators_app_and_base_url(
+    client: TestClient[Litestar], database: TestDatabase, server: FixtureServer, agency: Agency, owner: str
+) -> None:
+    whoami(server, handle="martin_bakery", user_id=4242)
+    started = start_chorus(client, server, agency, owner)
+    assert "app_key" in started.query  # the network's name for the client
+    assert "client_id" not in started.query
+
+    response = call_back(client, code=CODE, state=started.state)
+
+    assert response.status_code == 200, response.text
+    credentials = decrypt(client, account_row(database, response.json()["account_id"]).credentials_encrypted)
+    assert datetime.fromisoformat(credentials.pop("expires_at")) > datetime.now(UTC) + timedelta(minutes=59)
+    assert credentials == {
+        "access_token": ACCESS_TOKEN,
+        "refresh_token": REFRESH_TOKEN,
+        "scope": "read",
+        "token_type": "bearer",
+        "user_id": "4242",
+    }, "what the connector made, never the operator's app"
+    (exchange,) = server.requests_to("/chorus/token")
+    form = form_of(exchange)
+    assert (form["app_key"], form["client_secret"]) == ("chorus-app", CHORUS_SECRET)  # client_auth="body"
+    assert "client_id" not in form
+    assert "authorization" not in exchange.headers
+    (asked,) = server.requests_to("/chorus-api/whoami")  # the operator's base URL override
+    assert asked.headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert asked.query == {"app": ["chorus-app"], "external_id": [""]}  # the operator's app, the new account
+
+
+def test_a_connector_that_cannot_set_the_account_up_is_a_502_naming_the_network_without_secrets(
+    client: TestClient[Litestar], database: TestDatabase, server: FixtureServer, agency: Agency, owner: str
+) -> None:
+    whoami(server, handle="someone_else", user_id=7)
+    started = start_chorus(client, server, agency, owner)
+
+    response = call_back(client, code=CODE, state=started.state)
+
+    problem = assert_problem(response, 502, code="oauth_account_setup_failed")
+    assert (problem["network"], problem["error"]) == ("chorus", "account_setup_failed")
+    assert problem["detail"].startswith("chorus granted access, but the account could not be set up: chorus: token")
+    assert "belongs to @someone_else, not @martin_bakery" in problem["detail"]
+    assert "[redacted]" in problem["detail"]  # the connector quoted the token; the API did not
+    assert response.headers["cache-control"] == "no-store"
+    for secret in (*SECRETS, started.state):
+        assert secret not in response.text
+    assert count_rows(database, SocialAccount) == 0
+    assert state_row(database, started.body["id"]).used_at is not None
+    assert_problem(call_back(client, code=CODE, state=started.state), 400, code="oauth_state_used")
+    failed = [entry for entry in audit_rows(database, agency.tenant_id) if entry.action == "oauth.account_setup_failed"]
+    assert [entry.changes for entry in failed] == [{"network": "chorus", "error": "ConnectorError"}]
+
+
+def test_a_setup_failure_sends_the_user_back_to_redirect_after_with_the_reason(
+    client: TestClient[Litestar], database: TestDatabase, server: FixtureServer, agency: Agency, owner: str
+) -> None:
+    whoami(server, handle="someone_else", user_id=7)
+    started = start_chorus(client, server, agency, owner, redirect_after="https://portal.agency.example/done")
+
+    response = call_back(client, code=CODE, state=started.state)
+
+    assert response.status_code == 303
+    outcome = query_of(response.headers["location"])
+    assert (outcome["status"], outcome["error"]) == ("error", "account_setup_failed")
+    assert "not @martin_bakery" in outcome["error_description"]
+    assert ACCESS_TOKEN not in response.headers["location"]
+    assert count_rows(database, SocialAccount) == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "said", "error"),
+    [
+        (
+            {"handle": "martin_bakery", "user_id": "not-a-number"},
+            "schema refuses (credentials.user_id)",
+            "InvalidCredentials",
+        ),
+        ({"handle": "martin_bakery", "explode": True}, "failed unexpectedly (RuntimeError)", "RuntimeError"),
+    ],
+    ids=["credentials its schema refuses", "an unexpected exception"],
+)
+def test_a_connector_bug_is_a_502_too_and_uses_up_the_state(
+    client: TestClient[Litestar],
+    database: TestDatabase,
+    server: FixtureServer,
+    agency: Agency,
+    owner: str,
+    caplog: pytest.LogCaptureFixture,
+    answer: dict[str, Any],
+    said: str,
+    error: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    whoami(server, **answer)
+    started = start_chorus(client, server, agency, owner)
+
+    response = call_back(client, code=CODE, state=started.state)
+
+    problem = assert_problem(response, 502, code="oauth_account_setup_failed")
+    assert said in problem["detail"]
+    assert count_rows(database, SocialAccount) == 0
+    assert state_row(database, started.body["id"]).used_at is not None
+    audited = [entry.changes for entry in audit_rows(database, agency.tenant_id)]
+    assert {"network": "chorus", "error": error} in audited
+    ours = [record for record in caplog.records if record.name.startswith("resonance")]
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in ours)
+    for secret in SECRETS:
+        assert secret not in logged
+
+
+def test_reconnecting_gives_the_connector_the_accounts_external_id(
+    client: TestClient[Litestar], database: TestDatabase, server: FixtureServer, agency: Agency, owner: str
+) -> None:
+    created = client.post(
+        f"/v1/clients/{owner}/accounts",
+        json={
+            "network": "chorus",
+            "handle": "martin_bakery",
+            "external_id": "4242",
+            "credentials": {"access_token": "typed-in-token", "user_id": "4242"},
+        },
+        headers=agency.headers,
+    )
+    assert created.status_code == 201, created.text
+    whoami(server, handle="martin_bakery", user_id=4242)
+    started = start_chorus(client, server, agency, owner, handle=None, account_id=created.json()["id"])
+
+    response = call_back(client, code=CODE, state=started.state)
+
+    assert response.status_code == 200, response.text
+    (asked,) = server.requests_to("/chorus-api/whoami")
+    assert asked.query["external_id"] == ["4242"]
+    stored = decrypt(client, account_row(database, created.json()["id"]).credentials_encrypted)
+    assert (stored["access_token"], stored["user_id"]) == (ACCESS_TOKEN, "4242")
+
+
+# --- end to end: an X account, from the consent page to a sync -------------------------------------
+
+X_CLIENT_SECRET = "x-app-s3cret-value"
+X_ACCESS_TOKEN = "x-user-access-VGhpcyBpcyBhIHRva2Vu"
+X_REFRESH_TOKEN = "x-user-refresh-cmVmcmVzaA"
+X_WINDOW = {"since": "2025-03-10", "until": "2025-03-12"}
+
+
+def x_routes() -> list[Route]:
+    """X's token endpoint (the code exchange) and the recorded X API v2 answers of the conformance suite."""
+    exchange = {
+        "token_type": "bearer",
+        "expires_in": 7200,
+        "access_token": X_ACCESS_TOKEN,
+        "scope": "tweet.read users.read offline.access",
+        "refresh_token": X_REFRESH_TOKEN,
+    }
+    recorded = test_x_conformance.TestXConformance().routes()
+    return [Route("POST", "/oauth2/token", json=exchange, times=1), *recorded]
+
+
+@pytest.fixture
+def x_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FixtureServer]:
+    """A local X: the token endpoint and the API, both under the operator's override; "today" in the window."""
+    monkeypatch.setattr(x_connector, "today", lambda: date(2025, 3, 12))
+    with serving(x_routes()) as running:
+        yield running
+
+
+def x_app(database: TestDatabase, server: FixtureServer) -> Litestar:
+    clients = {
+        "x": {"client_id": "x-client", "client_secret": X_CLIENT_SECRET, "token_url": f"{server.base_url}/oauth2/token"}
+    }
+    settings = make_settings(
+        database, public_url=PUBLIC_URL, oauth_clients=json.dumps(clients), connector_base_urls=f"x={server.base_url}"
+    )
+    return create_app(settings)
+
+
+def onboard_and_sync_x(client: TestClient[Litestar], agency: Agency) -> tuple[str, dict[str, Any]]:
+    """Connect @XDevelopers through X's consent page and the callback, then sync X_WINDOW: (account id, run)."""
+    owner = create_client(client, agency)["id"]
+    started = start(client, agency, owner, network="x", handle="XDevelopers")
+    assert started.query["code_challenge_method"] == "S256"
+    connected = call_back(client, code=CODE, state=started.state)
+    assert connected.status_code == 200, connected.text
+    account_id: str = connected.json()["account_id"]
+
+    sync = client.post(f"/v1/accounts/{account_id}/syncs", json=X_WINDOW, headers=agency.headers)
+    assert sync.status_code == 202, sync.text
+    assert run_syncs(client) == 1
+    run: dict[str, Any] = client.get(f"/v1/syncs/{sync.json()['id']}", headers=agency.headers).json()
+    return account_id, run
+
+
+def test_an_x_account_connected_through_oauth_syncs_through_the_api(
+    database: TestDatabase, x_server: FixtureServer
+) -> None:
+    with TestClient(x_app(database, x_server), raise_server_exceptions=False) as client:
+        agency = sign_up(client)
+        account_id, run = onboard_and_sync_x(client, agency)
+        posts = client.get(f"/v1/accounts/{account_id}/posts", params={"limit": 200}, headers=agency.headers).json()
+        stored = decrypt(client, account_row(database, account_id).credentials_encrypted)
+        echoed = client.patch(f"/v1/accounts/{account_id}", json={"credentials": stored}, headers=agency.headers)
+
+    assert (run["status"], run["error"], run["rejected_count"]) == ("succeeded", None, 0), run
+    assert run["posts_count"] == 5
+    assert run["metrics_count"] > 0
+    assert len(posts["data"]) == 5
+    assert set(stored) == {"access_token", "refresh_token", "expires_at", "scope", "token_type"}
+    jsonschema.validate(stored, dict(XConnector.credentials_schema))
+    assert echoed.status_code == 200, echoed.text  # the stored shape is what the connector's schema accepts
+    api_calls = [served for served in x_server.log if served.path != "/oauth2/token"]
+    assert api_calls
+    assert all(served.headers["authorization"] == f"Bearer {X_ACCESS_TOKEN}" for served in api_calls)
+    (exchange,) = x_server.requests_to("/oauth2/token")
+    assert form_of(exchange)["code"] == CODE
+
+
+def test_an_x_token_refused_mid_sync_is_refreshed_with_the_operators_app_which_is_never_stored(
+    database: TestDatabase, x_server: FixtureServer
+) -> None:
+    refreshed = test_x_conformance.fixture("token_refreshed.json")
+    x_server.routes.insert(1, Route("POST", "/oauth2/token", json=refreshed, times=1))  # after the code exchange
+    x_server.prepend(
+        Route(
+            "GET",
+            "/users/by/username/XDevelopers",
+            status=401,
+            json=test_x_conformance.fixture("error_unauthorized.json"),
+            times=1,
+        )
+    )
+    with TestClient(x_app(database, x_server), raise_server_exceptions=False) as client:
+        agency = sign_up(client)
+        account_id, run = onboard_and_sync_x(client, agency)
+        stored = decrypt(client, account_row(database, account_id).credentials_encrypted)
+
+    assert run["status"] == "succeeded", run
+    exchange, refresh = x_server.requests_to("/oauth2/token")
+    assert form_of(exchange)["grant_type"] == "authorization_code"
+    assert form_of(refresh) == {
+        "grant_type": "refresh_token",
+        "refresh_token": X_REFRESH_TOKEN,
+        "client_id": "x-client",
+    }
+    basic = base64.b64encode(f"x-client:{X_CLIENT_SECRET}".encode()).decode()
+    assert refresh.headers["authorization"] == f"Basic {basic}"
+    assert (stored["access_token"], stored["refresh_token"]) == (refreshed["access_token"], refreshed["refresh_token"])
+    assert not {"client_id", "client_secret"} & set(stored)
+    assert X_CLIENT_SECRET not in json.dumps(stored)
+    jsonschema.validate(stored, dict(XConnector.credentials_schema))

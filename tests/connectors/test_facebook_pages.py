@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -37,6 +38,7 @@ from plugins.sdk import (
     ConnectorHttp,
     Mention,
     MetricPoint,
+    OAuthClient,
     Post,
     RateLimitedError,
     Record,
@@ -634,3 +636,126 @@ def test_meta_error_codes_are_classified(status: int, error: dict[str, Any], exp
     assert INSIGHTS in str(classified)
     assert TOKEN not in str(classified)
     assert classify(httpx.Response(503, text="down", request=request), "down") is None  # the SDK's own handling
+
+
+# --- OAuth onboarding ---------------------------------------------------------------------------------
+
+APP = OAuthClient(client_id="1234567890", client_secret="meta-app-s3cret-value")
+SHORT_LIVED = "EAAGm0PX4ZCpsBAshort-lived-user-token"
+LONG_LIVED = fixture("token_long_lived.json")["access_token"]
+FACEBOOK_LOGIN_TOKEN = {
+    "access_token": SHORT_LIVED,
+    "token_type": "bearer",
+    "expires_in": 5179,
+    "scope": "pages_show_list,pages_read_engagement,read_insights,pages_read_user_content",
+}
+"""Facebook Login's answer to the authorization code (the scope filled in by Resonance: Meta does not say)."""
+
+
+def onboarding(graph: Graph) -> Graph:
+    """Meta's answers to OAuth onboarding: the long-lived token exchange, the granted Pages, the Page token."""
+    after = fixture("me_accounts_page1.json")["paging"]["cursors"]["after"]
+    return (
+        graph.add(
+            "GET",
+            f"{V}/oauth/access_token",
+            query={"grant_type": "fb_exchange_token"},
+            json=fixture("token_long_lived.json"),
+        )
+        .add("GET", f"{V}/me/accounts", query={"after": after}, json=fixture("me_accounts_page2.json"))
+        .add("GET", f"{V}/me/accounts", json=fixture("me_accounts_page1.json"))
+        .add("GET", f"{V}/{PAGE_ID}", query={"fields": "access_token"}, json=fixture("page_access_token.json"))
+    )
+
+
+def from_oauth(graph: Graph, account: AccountRef, app: OAuthClient | None = APP) -> dict[str, Any]:
+    instance = FacebookPagesConnector(base_url=graph.base, oauth_client=app)
+    return asyncio.run(instance.credentials_from_oauth(FACEBOOK_LOGIN_TOKEN, account=account))
+
+
+def test_the_oauth_token_becomes_the_pages_token_and_id_which_the_schema_accepts_and_fetch_reads(
+    graph: Graph,
+) -> None:
+    credentials = from_oauth(onboarding(graph), AccountRef(handle="boulangerie.dupont"))
+
+    jsonschema.validate(credentials, dict(FacebookPagesConnector.credentials_schema))
+    assert credentials == {
+        "page_access_token": TOKEN,
+        "page_id": PAGE_ID,
+        "scope": FACEBOOK_LOGIN_TOKEN["scope"],
+        "token_type": "bearer",
+    }, "no user token, no expiry (a Page token does not expire), no app secret"
+
+    exchange, first, second, page = graph.seen
+    assert (exchange.path, exchange.query["client_id"], exchange.query["fb_exchange_token"]) == (
+        f"{V}/oauth/access_token",
+        [APP.client_id],
+        [SHORT_LIVED],
+    )
+    assert exchange.query["client_secret"] == [APP.client_secret]
+    assert "authorization" not in exchange.headers
+    proof = hmac.new(str(APP.client_secret).encode(), LONG_LIVED.encode(), hashlib.sha256).hexdigest()
+    for call in (first, second, page):
+        assert call.headers["authorization"] == f"Bearer {LONG_LIVED}"
+        assert call.query["appsecret_proof"] == [proof]
+        assert "access_token" not in call.query, "the token in Meta's paging link is not replayed"
+    assert (first.path, second.path, page.path) == (f"{V}/me/accounts", f"{V}/me/accounts", f"{V}/{PAGE_ID}")
+
+    graph.seen.clear()
+    typed = collect(full_fetch(graph))
+    onboarded = collect(graph, account=AccountRef(handle="boulangerie.dupont", credentials=credentials))
+    assert onboarded == typed
+    assert posts(onboarded)
+    assert all(seen.headers["authorization"] == f"Bearer {TOKEN}" for seen in graph.seen)
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        AccountRef(handle=PAGE_ID),
+        AccountRef(handle="Boulangerie Dupont"),
+        AccountRef(handle="@Boulangerie.Dupont"),
+        AccountRef(handle="renamed-since", external_id=PAGE_ID),
+    ],
+    ids=["page id", "page name", "username", "external id when reconnecting"],
+)
+def test_the_page_is_found_by_external_id_id_username_or_name(graph: Graph, account: AccountRef) -> None:
+    assert from_oauth(onboarding(graph), account)["page_id"] == PAGE_ID
+
+
+def test_a_user_who_does_not_manage_the_page_is_refused_with_the_pages_they_granted(graph: Graph) -> None:
+    with pytest.raises(ConnectorError) as refused:
+        from_oauth(onboarding(graph), AccountRef(handle="patisserie.martin"))
+    message = str(refused.value)
+    assert message.startswith("facebook_pages: the Facebook user who consented does not manage the Page")
+    assert "'patisserie.martin'" in message
+    assert "Dupont Traiteur (100200300400500)" in message
+    assert "Boulangerie Dupont (104017745210123)" in message
+    for secret in (SHORT_LIVED, LONG_LIVED, TOKEN, str(APP.client_secret)):
+        assert secret not in message
+    assert not graph.to(f"{V}/{PAGE_ID}"), "no Page token is read for a Page the user does not manage"
+
+
+def test_a_reconnection_to_another_page_is_refused(graph: Graph) -> None:
+    with pytest.raises(ConnectorError, match="does not manage the Page with ID 999"):
+        from_oauth(onboarding(graph), AccountRef(handle="boulangerie.dupont", external_id="999"))
+
+
+def test_without_the_operators_meta_app_the_exchange_is_refused_before_any_call(graph: Graph) -> None:
+    with pytest.raises(ConnectorError, match="needs the Meta app's id and secret"):
+        from_oauth(onboarding(graph), AccountRef(handle="boulangerie.dupont"), app=None)
+    assert not graph.seen
+
+
+def test_a_refused_exchange_is_an_authentication_error_without_secrets(graph: Graph) -> None:
+    graph.add("GET", f"{V}/oauth/access_token", status=400, json=fixture("error_190_invalid.json"))
+    with pytest.raises(AuthenticationError) as refused:
+        from_oauth(graph, AccountRef(handle="boulangerie.dupont"))
+    assert SHORT_LIVED not in str(refused.value)
+    assert str(APP.client_secret) not in str(refused.value)
+
+
+def test_a_competitor_page_cannot_be_connected(graph: Graph) -> None:
+    with pytest.raises(ConnectorError, match="Page Public Content Access"):
+        from_oauth(onboarding(graph), AccountRef(handle="rival", kind="competitor"))
+    assert not graph.seen

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -34,6 +35,7 @@ from plugins.sdk import (
     ConnectorError,
     Mention,
     MetricPoint,
+    OAuthClient,
     Post,
     Record,
     RecordValidator,
@@ -547,3 +549,91 @@ def test_media_insights_keep_only_the_requested_current_metrics(graph: Graph) ->
     owned_fetch(graph).first("GET", f"{V}/{REEL}/insights", json=airbyte)
     reel = posts(collect(graph))[REEL]
     assert reel.metrics == {"like_count": 331.0, "comments_count": 2.0, "reach": 8000.0, "saved": 200.0, "shares": 25.0}
+
+
+# --- OAuth onboarding ---------------------------------------------------------------------------------
+
+APP = OAuthClient(client_id="1234567890", client_secret="meta-app-s3cret-value")
+PAGE_ID = "104017745210123"
+SHORT_LIVED = "EAAGm0PX4ZCpsBAshort-lived-user-token"
+LONG_LIVED = fixture("token_long_lived.json")["access_token"]
+FACEBOOK_LOGIN_TOKEN = {
+    "access_token": SHORT_LIVED,
+    "token_type": "bearer",
+    "expires_in": 5179,
+    "scope": "instagram_basic,instagram_manage_insights,instagram_manage_comments,pages_show_list",
+}
+
+
+def onboarding(graph: Graph) -> Graph:
+    """Meta's answers to OAuth onboarding: the long-lived token exchange, the granted Pages, the Page token."""
+    return (
+        graph.add(
+            "GET",
+            f"{V}/oauth/access_token",
+            query={"grant_type": "fb_exchange_token"},
+            json=fixture("token_long_lived.json"),
+        )
+        .add("GET", f"{V}/me/accounts", json=fixture("me_accounts.json"))
+        .add("GET", f"{V}/{PAGE_ID}", query={"fields": "access_token"}, json=fixture("page_access_token.json"))
+    )
+
+
+def from_oauth(graph: Graph, account: AccountRef, app: OAuthClient | None = APP) -> dict[str, Any]:
+    instance = InstagramConnector(base_url=graph.base, oauth_client=app)
+    return asyncio.run(instance.credentials_from_oauth(FACEBOOK_LOGIN_TOKEN, account=account))
+
+
+def test_the_oauth_token_becomes_the_ig_user_id_and_a_page_token_which_the_schema_accepts_and_fetch_reads(
+    graph: Graph,
+) -> None:
+    credentials = from_oauth(onboarding(graph), AccountRef(handle="@Boulangerie.Dupont"))
+
+    jsonschema.validate(credentials, dict(InstagramConnector.credentials_schema))
+    assert credentials == {
+        "access_token": TOKEN,
+        "ig_user_id": IG_ID,
+        "scope": FACEBOOK_LOGIN_TOKEN["scope"],
+        "token_type": "bearer",
+    }, "the linked Page's token (it does not expire), no user token, no app secret"
+    exchange, pages, page = graph.seen
+    assert (exchange.query["client_id"], exchange.query["fb_exchange_token"]) == ([APP.client_id], [SHORT_LIVED])
+    assert pages.query["fields"] == ["id,name,instagram_business_account{id,username}"]
+    assert pages.headers["authorization"] == page.headers["authorization"] == f"Bearer {LONG_LIVED}"
+    assert "appsecret_proof" in pages.query
+
+    graph.seen.clear()
+    typed = collect(owned_fetch(graph))
+    onboarded = collect(graph, account=AccountRef(handle="boulangerie.dupont", credentials=credentials))
+    assert onboarded == typed
+    assert posts(onboarded)
+    assert all(seen.headers["authorization"] == f"Bearer {TOKEN}" for seen in graph.seen)
+
+
+def test_a_reconnected_account_is_found_by_its_external_id(graph: Graph) -> None:
+    account = AccountRef(handle="renamed.since", external_id=IG_ID)
+    assert from_oauth(onboarding(graph), account)["ig_user_id"] == IG_ID
+
+
+def test_an_instagram_account_not_linked_to_a_granted_page_is_refused_naming_those_that_are(graph: Graph) -> None:
+    with pytest.raises(ConnectorError) as refused:
+        from_oauth(onboarding(graph), AccountRef(handle="patisserie.martin"))
+    message = str(refused.value)
+    assert "@patisserie.martin is not linked to any Facebook Page" in message
+    assert "@boulangerie.dupont" in message
+    for secret in (SHORT_LIVED, LONG_LIVED, TOKEN, str(APP.client_secret)):
+        assert secret not in message
+    assert not graph.to(f"{V}/{PAGE_ID}")
+
+
+def test_pages_without_any_linked_instagram_account_are_refused_with_what_to_do(graph: Graph) -> None:
+    graph.add("GET", f"{V}/oauth/access_token", json=fixture("token_long_lived.json"))
+    graph.add("GET", f"{V}/me/accounts", json={"data": [{"id": "100200300400500", "name": "Dupont Traiteur"}]})
+    with pytest.raises(ConnectorError, match="has an Instagram professional account linked"):
+        from_oauth(graph, AccountRef(handle="boulangerie.dupont"))
+
+
+def test_without_the_operators_meta_app_nothing_is_called(graph: Graph) -> None:
+    with pytest.raises(ConnectorError, match="needs the Meta app's id and secret"):
+        from_oauth(onboarding(graph), AccountRef(handle="boulangerie.dupont"), app=OAuthClient(client_id="1234567890"))
+    assert not graph.seen

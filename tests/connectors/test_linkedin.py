@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
+import msgspec
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -26,6 +28,7 @@ from plugins.sdk import (
     ForbiddenUrlError,
     Mention,
     MetricPoint,
+    OAuthClient,
     Post,
     RateLimitedError,
     Record,
@@ -56,6 +59,16 @@ P1, P2, P3, P4, P5 = (
 
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def renewed_expiry(credentials: dict[str, Any] | None, seconds: int) -> dict[str, Any]:
+    """The refreshed credentials without `expires_at`, after checking it is `seconds` from now (ISO, UTC)."""
+    assert credentials is not None
+    rest = dict(credentials)
+    expires_at = datetime.fromisoformat(rest.pop("expires_at"))
+    assert expires_at.utcoffset() == timedelta(0)
+    assert seconds - 10 <= (expires_at - datetime.now(UTC)).total_seconds() <= seconds
+    return rest
 
 
 def ms(day: date) -> int:
@@ -517,7 +530,7 @@ async def test_an_expired_token_is_refreshed_and_the_new_credentials_kept(httpse
     }
     assert "Authorization" not in token_call.headers
     assert router.seen[-1].headers["Authorization"] == "Bearer AQV-refreshed-access-token-0001"
-    assert connector.refreshed_credentials == {
+    assert renewed_expiry(connector.refreshed_credentials, 5184000) == {
         **SECRETS,
         "access_token": "AQV-refreshed-access-token-0001",
         "refresh_token": "AQW-rotated-refresh-token-0002",
@@ -685,3 +698,78 @@ async def test_todays_partial_statistics_are_not_asked_for(httpserver: HTTPServe
     assert daily[0].args["timeIntervals"] == (
         f"(timeRange:(start:{ms(date(2026, 11, 8))},end:{ms(TODAY)}),timeGranularityType:DAY)"
     )
+
+
+# --- OAuth onboarding and the operator's OAuth app ---------------------------------------------------
+
+OPERATOR = OAuthClient(client_id=SECRETS["client_id"], client_secret=SECRETS["client_secret"])
+OAUTH_TOKEN = {
+    "access_token": SECRETS["access_token"],
+    "expires_in": 5184000,
+    "refresh_token": SECRETS["refresh_token"],
+    "refresh_token_expires_in": 31536000,
+    "scope": "r_organization_social,rw_organization_admin",
+}
+"""What the token endpoint answers an authorization code."""
+
+
+async def test_the_oauth_token_becomes_credentials_the_schema_accepts_and_fetch_reads(httpserver: HTTPServer) -> None:
+    router = Router(httpserver, full_run_answers())
+    instance = LinkedInConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    credentials = await instance.credentials_from_oauth(
+        OAUTH_TOKEN, account=AccountRef(handle="acme-industries", external_id="2414183")
+    )
+
+    jsonschema.validate(credentials, dict(LinkedInConnector.credentials_schema))
+    assert renewed_expiry(credentials, 5184000) == {
+        "access_token": SECRETS["access_token"],
+        "refresh_token": SECRETS["refresh_token"],
+        "scope": OAUTH_TOKEN["scope"],
+        "token_type": OAUTH_TOKEN.get("token_type", "Bearer"),
+    }, "the operator's app is not stored with the account"
+    assert not router.seen, "the default shaping calls nothing"
+
+    typed = await collect(httpserver)
+    onboarded = await collect(httpserver, account=msgspec.structs.replace(ACCOUNT, credentials=credentials))
+    assert onboarded == typed
+    assert of_type(onboarded, Post)
+    assert all(seen.headers["Authorization"] == f"Bearer {SECRETS['access_token']}" for seen in router.seen)
+
+
+async def test_a_mid_run_refresh_uses_the_operators_app_when_the_credentials_name_none(
+    httpserver: HTTPServer,
+) -> None:
+    answers = full_run_answers()
+    old = {"Authorization": f"Bearer {SECRETS['access_token']}"}
+    answers.insert(
+        0,
+        Answer("GET", f"/networkSizes/{ORG}", None, fixture("error_expired_token.json"), status=401, when_headers=old),
+    )
+    answers.insert(0, Answer("POST", "/oauth/v2/accessToken", None, fixture("token_refreshed.json")))
+    router = Router(httpserver, answers)
+    stored = {
+        "access_token": SECRETS["access_token"],
+        "refresh_token": SECRETS["refresh_token"],
+        "expires_at": "2026-11-10T08:00:00+00:00",
+        "scope": OAUTH_TOKEN["scope"],
+        "token_type": "Bearer",
+    }
+    instance = LinkedInConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    account = msgspec.structs.replace(ACCOUNT, credentials=stored)
+    assert of_type(
+        await collect(
+            httpserver, account=account, window=Window(since=WINDOW.until, until=WINDOW.until), connector=instance
+        ),
+        MetricPoint,
+    )
+
+    (token_call,) = router.to("/oauth/v2/accessToken")
+    assert (token_call.form["client_id"], token_call.form["client_secret"]) == (
+        OPERATOR.client_id,
+        OPERATOR.client_secret,
+    )
+    renewed = instance.refreshed_credentials
+    assert renewed is not None
+    assert not {"client_id", "client_secret"} & set(renewed), "the operator's app is never stored"
+    assert renewed["expires_at"] > stored["expires_at"]
+    jsonschema.validate(renewed, dict(LinkedInConnector.credentials_schema))

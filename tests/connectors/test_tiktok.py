@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -23,6 +24,7 @@ from plugins.sdk import (
     BadResponseError,
     Checkpoint,
     MetricPoint,
+    OAuthClient,
     Post,
     RateLimitedError,
     Record,
@@ -339,6 +341,9 @@ async def test_an_expired_token_is_refreshed_and_handed_back(httpserver: HTTPSer
         "refresh_token": [REFRESH_TOKEN],
     }
     assert "Authorization" not in token_requests[0].headers
+    assert instance.refreshed_credentials is not None
+    expires_at = datetime.fromisoformat(instance.refreshed_credentials.pop("expires_at"))
+    assert 86390 <= (expires_at - datetime.now(UTC)).total_seconds() <= 86400
     assert instance.refreshed_credentials == {
         **CREDENTIALS,
         "access_token": refreshed["access_token"],
@@ -452,3 +457,60 @@ async def test_no_request_leaves_the_base_url(httpserver: HTTPServer) -> None:
     assert seen
     assert [url for url in seen if not url.startswith(base)] == []
     assert any(url.startswith(base + "oauth/token/") for url in seen)
+
+
+# --- OAuth onboarding and the operator's OAuth app ---------------------------------------------------
+
+OPERATOR = OAuthClient(client_id="awxyz123", client_secret=CLIENT_SECRET)
+
+
+def test_login_kit_names_the_client_client_key_and_takes_the_secret_in_the_body() -> None:
+    oauth = TikTokConnector.oauth
+    assert oauth is not None
+    assert (oauth.client_id_param, oauth.client_auth) == ("client_key", "body")
+
+
+async def test_the_oauth_token_becomes_credentials_with_the_open_id_and_fetch_reads_them(
+    httpserver: HTTPServer,
+) -> None:
+    token = fixture("token_refreshed.json")  # the authorization code's answer has the same shape
+    instance = TikTokConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    credentials = await instance.credentials_from_oauth(token, account=AccountRef(handle="techcreator"))
+
+    jsonschema.validate(credentials, dict(TikTokConnector.credentials_schema))
+    expires_at = datetime.fromisoformat(credentials.pop("expires_at"))
+    assert 86390 <= (expires_at - datetime.now(UTC)).total_seconds() <= 86400
+    assert credentials == {
+        "access_token": token["access_token"],
+        "refresh_token": token["refresh_token"],
+        "open_id": "6784563321783754498",
+        "scope": "user.info.basic,user.info.stats,video.list",
+        "token_type": "Bearer",
+    }, "the operator's app is not stored with the account"
+    assert not httpserver.log, "nothing is called: the open_id comes with the token"
+
+    serve(httpserver, token=token["access_token"])
+    account = AccountRef(handle="techcreator", credentials={**credentials, "expires_at": expires_at.isoformat()})
+    records = await collect(httpserver, account=account)
+    assert len([r for r in records if isinstance(r, Post)]) == 4
+    assert not requests_to(httpserver, "/oauth/token/")
+
+
+async def test_a_mid_run_refresh_uses_the_operators_app_when_the_credentials_name_none(
+    httpserver: HTTPServer,
+) -> None:
+    refreshed = fixture("token_refreshed.json")
+    httpserver.expect_request("/oauth/token/", method="POST").respond_with_json(refreshed)
+    serve(httpserver, token=refreshed["access_token"])
+    stored = {"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN, "open_id": "6784563321783754498"}
+    instance = TikTokConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    records = await collect(httpserver, account=AccountRef(handle="techcreator", credentials=stored), instance=instance)
+
+    assert len([r for r in records if isinstance(r, Post)]) == 4
+    (token_request,) = requests_to(httpserver, "/oauth/token/")
+    form = parse_qs(token_request.get_data(as_text=True))
+    assert (form["client_key"], form["client_secret"]) == (["awxyz123"], [CLIENT_SECRET])
+    renewed = instance.refreshed_credentials
+    assert renewed is not None
+    assert not {"client_key", "client_secret"} & set(renewed), "the operator's app is never stored"
+    jsonschema.validate(renewed, dict(TikTokConnector.credentials_schema))

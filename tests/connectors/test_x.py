@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -25,6 +26,7 @@ from plugins.sdk import (
     Checkpoint,
     Mention,
     MetricPoint,
+    OAuthClient,
     Post,
     RateLimitedError,
     Record,
@@ -460,14 +462,115 @@ async def test_an_expired_token_is_refreshed_and_handed_back(
     assert form == {"grant_type": ["refresh_token"], "refresh_token": [REFRESH_TOKEN], "client_id": ["client-1"]}
     basic = base64.b64encode(f"client-1:{CLIENT_SECRET}".encode()).decode()
     assert token_requests[0].headers["Authorization"] == f"Basic {basic}"
+    assert instance.refreshed_credentials is not None
+    expires_at = datetime.fromisoformat(instance.refreshed_credentials.pop("expires_at"))
     assert instance.refreshed_credentials == {
         "access_token": refreshed["access_token"],
         "refresh_token": refreshed["refresh_token"],
         "client_id": "client-1",
         "client_secret": CLIENT_SECRET,
     }
+    assert 7190 <= (expires_at - datetime.now(UTC)).total_seconds() <= 7200, "the renewed token's expiry is kept"
     later = [r for r, _ in httpserver.log if r.path != "/oauth2/token"][1:]
     assert all(r.headers["Authorization"] == f"Bearer {refreshed['access_token']}" for r in later)
+
+
+# --- OAuth onboarding and the operator's OAuth app ---------------------------------------------------
+
+OPERATOR = OAuthClient(client_id="operator-client", client_secret="operator-secret-SECRET-5")
+
+
+def oauth_token() -> dict[str, Any]:
+    """What X's token endpoint answers an authorization code (the same shape as a refresh)."""
+    return {
+        "token_type": "bearer",
+        "expires_in": 7200,
+        "access_token": USER_TOKEN,
+        "scope": "tweet.read users.read offline.access",
+        "refresh_token": REFRESH_TOKEN,
+    }
+
+
+async def test_the_oauth_token_becomes_credentials_the_schema_accepts_and_fetch_reads(
+    httpserver: HTTPServer, fetch_day: Callable[[date], None]
+) -> None:
+    instance = XConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    credentials = await instance.credentials_from_oauth(oauth_token(), account=AccountRef(handle="XDevelopers"))
+
+    jsonschema.validate(credentials, dict(XConnector.credentials_schema))
+    expires_at = datetime.fromisoformat(credentials.pop("expires_at"))
+    assert 7190 <= (expires_at - datetime.now(UTC)).total_seconds() <= 7200
+    assert credentials == {
+        "access_token": USER_TOKEN,
+        "refresh_token": REFRESH_TOKEN,
+        "scope": "tweet.read users.read offline.access",
+        "token_type": "bearer",
+    }, "the operator's app is not stored with the account"
+
+    serve(httpserver)
+    account = AccountRef(handle="XDevelopers", credentials={**credentials, "expires_at": expires_at.isoformat()})
+    records = await collect(httpserver, account=account)
+    assert len([r for r in records if isinstance(r, Post)]) == 5
+    assert all(r.headers["Authorization"] == f"Bearer {USER_TOKEN}" for r, _ in httpserver.log)
+
+
+async def test_a_mid_run_refresh_uses_the_operators_app_when_the_credentials_name_none(
+    httpserver: HTTPServer, fetch_day: Callable[[date], None]
+) -> None:
+    refreshed = fixture("token_refreshed.json")
+    httpserver.expect_request("/oauth2/token", method="POST").respond_with_json(refreshed)
+    serve_with_token_check(httpserver, valid=refreshed["access_token"])
+    stored = {
+        "access_token": USER_TOKEN,
+        "refresh_token": REFRESH_TOKEN,
+        "expires_at": "2025-03-12T08:00:00+00:00",
+        "scope": "tweet.read users.read offline.access",
+        "token_type": "bearer",
+    }
+    instance = XConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    records = await collect(httpserver, account=AccountRef(handle="XDevelopers", credentials=stored), instance=instance)
+
+    assert len([r for r in records if isinstance(r, Post)]) == 5
+    (token_request,) = requests_to(httpserver, "/oauth2/token")
+    form = parse_qs(token_request.get_data(as_text=True))
+    assert form == {"grant_type": ["refresh_token"], "refresh_token": [REFRESH_TOKEN], "client_id": ["operator-client"]}
+    basic = base64.b64encode(f"operator-client:{OPERATOR.client_secret}".encode()).decode()
+    assert token_request.headers["Authorization"] == f"Basic {basic}"
+    renewed = instance.refreshed_credentials
+    assert renewed is not None
+    assert (renewed["access_token"], renewed["refresh_token"]) == (
+        refreshed["access_token"],
+        refreshed["refresh_token"],
+    )
+    assert renewed["expires_at"] > stored["expires_at"]
+    assert not {"client_id", "client_secret"} & set(renewed), "the operator's app is never stored"
+    assert "operator-secret" not in json.dumps(renewed)
+    jsonschema.validate(renewed, dict(XConnector.credentials_schema))
+    assert "operator-secret" not in repr(OPERATOR)
+
+
+async def test_the_credentials_own_client_wins_over_the_operators(
+    httpserver: HTTPServer, fetch_day: Callable[[date], None]
+) -> None:
+    refreshed = fixture("token_refreshed.json")
+    httpserver.expect_request("/oauth2/token", method="POST").respond_with_json(refreshed)
+    serve_with_token_check(httpserver, valid=refreshed["access_token"])
+    instance = XConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    await collect(httpserver, instance=instance)  # OWNED names client-1, a public client
+
+    (token_request,) = requests_to(httpserver, "/oauth2/token")
+    assert parse_qs(token_request.get_data(as_text=True))["client_id"] == ["client-1"]
+    assert "Authorization" not in token_request.headers
+
+
+async def test_without_any_oauth_client_an_expired_token_is_not_refreshed(
+    httpserver: HTTPServer, fetch_day: Callable[[date], None]
+) -> None:
+    serve_with_token_check(httpserver, valid="a-token-nobody-has")
+    account = AccountRef(handle="XDevelopers", credentials={"access_token": USER_TOKEN, "refresh_token": REFRESH_TOKEN})
+    with pytest.raises(AuthenticationError):
+        await collect(httpserver, account=account)
+    assert not requests_to(httpserver, "/oauth2/token")
 
 
 async def test_a_refused_refresh_token_is_an_authentication_error(

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
+import msgspec
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -26,6 +28,7 @@ from plugins.sdk import (
     ForbiddenUrlError,
     Mention,
     MetricPoint,
+    OAuthClient,
     Post,
     RateLimitedError,
     Record,
@@ -50,6 +53,16 @@ API_KEY = "AIzaSyD-live-api-key-4242"
 OWNED = AccountRef(handle="acmeindustries", external_id=CHANNEL, credentials=dict(SECRETS))
 RIVAL = AccountRef(handle="globex", external_id=COMPETITOR, kind="competitor", credentials={"api_key": API_KEY})
 V1, V2, V3, V4, V5 = "Kq3vZ8pLx2M", "b7Tn4QwErYu", "Hj2kL9mNb0V", "Xc5Vb6Nm7Qa", "Pz9Ow8Ie7Ur"
+
+
+def renewed_expiry(credentials: dict[str, Any] | None, seconds: int) -> dict[str, Any]:
+    """The refreshed credentials without `expires_at`, after checking it is `seconds` from now (ISO, UTC)."""
+    assert credentials is not None
+    rest = dict(credentials)
+    expires_at = datetime.fromisoformat(rest.pop("expires_at"))
+    assert expires_at.utcoffset() == timedelta(0)
+    assert seconds - 10 <= (expires_at - datetime.now(UTC)).total_seconds() <= seconds
+    return rest
 
 
 def fixture(name: str) -> Any:
@@ -505,7 +518,10 @@ async def test_an_expired_token_is_refreshed_and_the_new_credentials_kept(httpse
         "client_secret": SECRETS["client_secret"],
     }
     assert router.seen[-1].headers["Authorization"] == "Bearer ya29.a0-refreshed-access-token-0001"
-    assert connector.refreshed_credentials == {**SECRETS, "access_token": "ya29.a0-refreshed-access-token-0001"}
+    assert renewed_expiry(connector.refreshed_credentials, 3599) == {
+        **SECRETS,
+        "access_token": "ya29.a0-refreshed-access-token-0001",
+    }
 
 
 async def test_a_revoked_refresh_token_is_an_authentication_error(httpserver: HTTPServer) -> None:
@@ -653,3 +669,72 @@ def test_an_unknown_error_body_is_left_to_the_sdk() -> None:
     assert isinstance(youtube.classify_error(quota, quota.json()), RateLimitedError)
     disabled = httpx.Response(403, request=request, json=fixture("error_comments_disabled.json"))
     assert isinstance(youtube.classify_error(disabled, disabled.json()), ConnectorError)
+
+
+# --- OAuth onboarding and the operator's OAuth app ---------------------------------------------------
+
+OPERATOR = OAuthClient(client_id=SECRETS["client_id"], client_secret=SECRETS["client_secret"])
+OAUTH_TOKEN = {
+    "access_token": SECRETS["access_token"],
+    "expires_in": 3599,
+    "refresh_token": SECRETS["refresh_token"],
+    "scope": "https://www.googleapis.com/auth/youtube.readonly https://www.googleapis.com/auth/yt-analytics.readonly",
+    "token_type": "Bearer",
+}
+"""What the token endpoint answers an authorization code."""
+
+
+async def test_the_oauth_token_becomes_credentials_the_schema_accepts_and_fetch_reads(httpserver: HTTPServer) -> None:
+    router = Router(httpserver, owned_answers())
+    instance = YouTubeConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    credentials = await instance.credentials_from_oauth(
+        OAUTH_TOKEN, account=AccountRef(handle="acmeindustries", external_id=CHANNEL)
+    )
+
+    jsonschema.validate(credentials, dict(YouTubeConnector.credentials_schema))
+    assert renewed_expiry(credentials, 3599) == {
+        "access_token": SECRETS["access_token"],
+        "refresh_token": SECRETS["refresh_token"],
+        "scope": OAUTH_TOKEN["scope"],
+        "token_type": OAUTH_TOKEN.get("token_type", "Bearer"),
+    }, "the operator's app is not stored with the account"
+    assert not router.seen, "the default shaping calls nothing"
+
+    typed = await collect(httpserver)
+    onboarded = await collect(httpserver, account=msgspec.structs.replace(OWNED, credentials=credentials))
+    assert onboarded == typed
+    assert of_type(onboarded, Post)
+    assert all(seen.headers["Authorization"] == f"Bearer {SECRETS['access_token']}" for seen in router.seen)
+
+
+async def test_a_mid_run_refresh_uses_the_operators_app_when_the_credentials_name_none(
+    httpserver: HTTPServer,
+) -> None:
+    answers = owned_answers()
+    old = {"Authorization": f"Bearer {SECRETS['access_token']}"}
+    answers.insert(
+        0, Answer("GET", "/channels", None, fixture("error_invalid_credentials.json"), status=401, when_headers=old)
+    )
+    answers.insert(0, Answer("POST", "/token", None, fixture("token_refreshed.json")))
+    router = Router(httpserver, answers)
+    stored = {
+        "access_token": SECRETS["access_token"],
+        "refresh_token": SECRETS["refresh_token"],
+        "expires_at": "2026-11-10T08:00:00+00:00",
+        "scope": OAUTH_TOKEN["scope"],
+        "token_type": "Bearer",
+    }
+    instance = YouTubeConnector(base_url=httpserver.url_for("/"), oauth_client=OPERATOR)
+    account = msgspec.structs.replace(OWNED, credentials=stored)
+    assert of_type(await collect(httpserver, account=account, window=WINDOW, connector=instance), MetricPoint)
+
+    (token_call,) = router.to("/token")
+    assert (token_call.form["client_id"], token_call.form["client_secret"]) == (
+        OPERATOR.client_id,
+        OPERATOR.client_secret,
+    )
+    renewed = instance.refreshed_credentials
+    assert renewed is not None
+    assert not {"client_id", "client_secret"} & set(renewed), "the operator's app is never stored"
+    assert renewed["expires_at"] > stored["expires_at"]
+    jsonschema.validate(renewed, dict(YouTubeConnector.credentials_schema))

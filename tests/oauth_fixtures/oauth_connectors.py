@@ -1,5 +1,6 @@
 """Test-only connectors connected through OAuth: "parley" (PKCE, space-separated scopes, extra parameters)
-and "murmur" (no PKCE, comma-separated scopes), plus "plain", which has no OAuth flow at all.
+and "murmur" (no PKCE, comma-separated scopes), "chorus" (makes its own credentials from the token, names
+its client `app_key` and authenticates in the body), plus "plain", which has no OAuth flow at all.
 
 Their real endpoints are `*.example` hosts no test ever reaches: the tests point the OAuth client's
 `authorize_url`/`token_url` and the API base URL at a local `FixtureServer`.
@@ -12,9 +13,11 @@ from datetime import date
 from typing import Any
 
 from plugins.sdk import (
+    OAUTH_TOKEN_FIELDS,
     AccountRef,
     BearerToken,
     Connector,
+    ConnectorError,
     MetricDeclaration,
     MetricPoint,
     OAuthConfig,
@@ -67,13 +70,62 @@ class MurmurConnector(ParleyConnector):
     )
 
 
+class ChorusConnector(ParleyConnector):
+    """Turns the token into its own credentials: asks `GET {base}/whoami` who the token belongs to.
+
+    The request names the operator's app (`?app=`) and the account's external id, so tests can see what
+    the connector was given. `whoami` answers `{"handle", "user_id"}`: another handle than the account's
+    is refused, with a message that quotes the token on purpose (the API must scrub it); `"explode": true`
+    raises something that is not a `ConnectorError`.
+    """
+
+    id = "chorus"
+    name = "Chorus"
+    default_base_url = "https://api.chorus.example"
+    credentials_schema: Mapping[str, Any] = {
+        "type": "object",
+        "properties": {
+            **OAUTH_TOKEN_FIELDS,
+            "access_token": {"type": "string", "minLength": 1, "writeOnly": True},
+            "refresh_token": {"type": "string", "minLength": 1, "writeOnly": True},
+            "user_id": {"type": "string", "pattern": "^[0-9]+$"},
+        },
+        "required": ["access_token", "user_id"],
+        "additionalProperties": False,
+    }
+    oauth = OAuthConfig(
+        authorize_url="https://chorus.example/authorize",
+        token_url="https://chorus.example/token",
+        scopes=("read",),
+        pkce=False,
+        client_id_param="app_key",
+        client_auth="body",
+    )
+
+    async def credentials_from_oauth(self, token: Mapping[str, Any], *, account: AccountRef) -> dict[str, Any]:
+        credentials = await super().credentials_from_oauth(token, account=account)
+        app = self.oauth_client.client_id if self.oauth_client is not None else "none"
+        params = {"app": app, "external_id": account.external_id or ""}
+        async with self.http(token=BearerToken(credentials["access_token"])) as http:
+            me = await http.get_json("whoami", params=params)
+        if me.get("explode"):
+            raise RuntimeError(f"unexpected failure holding {credentials['access_token']}")
+        if me.get("handle") != account.handle:
+            raise ConnectorError(
+                f"chorus: token {credentials['access_token']} belongs to @{me.get('handle')}, not @{account.handle}; "
+                f"sign in as @{account.handle}"
+            )
+        credentials["user_id"] = str(me.get("user_id"))
+        return credentials
+
+
 class PlainConnector(ParleyConnector):
     id = "plain"
     name = "Plain"
     oauth = None
 
 
-CONNECTORS = (ParleyConnector, MurmurConnector, PlainConnector)
+CONNECTORS = (ParleyConnector, MurmurConnector, ChorusConnector, PlainConnector)
 
 
 @hookimpl

@@ -117,7 +117,7 @@ class ConnectorConformance:
         assert schema.get("type") == "object", "the credentials schema must describe an object"
         assert schema.get("additionalProperties") is False, "refuse unknown credential fields"
         for name, spec in schema.get("properties", {}).items():
-            if SECRET_NAME.search(name) and not name.endswith(("_url", "_id")):
+            if SECRET_NAME.search(name) and not name.endswith(("_url", "_id", "_type")):  # token_type is no secret
                 assert spec.get("writeOnly") is True, f"credential {name!r} looks secret: mark it writeOnly"
         jsonschema.validate(dict(self.account.credentials), schema)
 
