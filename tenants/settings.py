@@ -153,6 +153,9 @@ class Settings:
     connector_base_urls: str = field(default_factory=lambda: _env("RESONANCE_CONNECTOR_BASE_URLS", ""))
     """`id=url` pairs, comma-separated: call these API base URLs instead of the networks' own."""
 
+    metrics_cache_seconds: int = field(default_factory=lambda: _env_int("RESONANCE_METRICS_CACHE_SECONDS", 5))
+    """How long a process may answer a metrics read from its cache after another process changed the data."""
+
     log_level: str = field(default_factory=lambda: _env("RESONANCE_LOG_LEVEL", "INFO"))
     """Python logging level name."""
 

@@ -234,11 +234,15 @@ class AccountController(Controller):
 
     @delete("/v1/accounts/{account_id:uuid}", guards=[require("write")], summary="Stop tracking an account")
     async def delete_account(
-        self, account_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
-    ) -> None:
+        self, account_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, state: State
+    ) -> Response[None]:
         """Delete the account with its metrics, posts, mentions and sync history."""
         account = await get_account(session, principal, account_id)
         record(
             session, actor, "account.deleted", account, changes={"network": account.network, "handle": account.handle}
         )
         await session.delete(account)
+        # Cached metrics reads of this tenant are dropped once the deletion has committed.
+        return Response(
+            None, status_code=204, background=BackgroundTask(state.metrics_cache.invalidate, principal.tenant_id)
+        )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,9 +125,13 @@ class ClientController(Controller):
 
     @delete("/{client_id:uuid}", guards=[require("write")], summary="Delete a client and all its data")
     async def delete_client(
-        self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
-    ) -> None:
+        self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, state: State
+    ) -> Response[None]:
         """Delete the client with its accounts, metrics, posts, mentions and sync history."""
         client = await get_client(session, principal, client_id)
         record(session, actor, "client.deleted", client, changes={"name": client.name})
         await session.delete(client)
+        # Cached metrics reads of this tenant are dropped once the deletion has committed.
+        return Response(
+            None, status_code=204, background=BackgroundTask(state.metrics_cache.invalidate, principal.tenant_id)
+        )

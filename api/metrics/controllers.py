@@ -7,8 +7,10 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from litestar import Controller, get
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +21,7 @@ from api.accounts.models import SocialAccount
 from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.errors import InvalidInput
+from api.metrics.cache import MetricsCache
 from api.metrics.models import StoredMetricPoint
 from api.metrics.rollup import Granularity, rollup
 from api.metrics.schemas import CatalogMetric, CatalogOut, MetricSeries, MetricsOut, MetricValue, NativeSource
@@ -44,12 +47,18 @@ class MetricsController(Controller):
     path = "/v1/metrics"
     tags = ["metrics"]
 
-    @get("/", guards=[require("read")], summary="Read metric series")
+    @get(
+        "/",
+        guards=[require("read")],
+        summary="Read metric series",
+        # The body is encoded once and may be served again from the cache: document its shape here.
+        responses={200: ResponseSpec(data_container=MetricsOut, description="Series per account and metric")},
+    )
     async def read_metrics(
         self,
-        session: AsyncSession,
         principal: Principal,
         state: State,
+        request: Request[Any, Any, Any],
         account_id: uuid.UUID | None = Parameter(default=None, description="One account's series."),
         client_id: uuid.UUID | None = Parameter(default=None, description="Every account of a client."),
         metric: list[str] | None = Parameter(default=None, description="Canonical metric ids (repeatable)."),
@@ -60,8 +69,37 @@ class MetricsController(Controller):
             date | None, QueryParameter(name="to", description="Last day, included (default: today).")
         ] = None,
         granularity: Granularity = Parameter(default="day", description="day, week (ISO, Monday) or month."),
+    ) -> Response[bytes]:
+        """Series per account and metric; weeks and months sum flows and keep the last value of stocks.
+
+        Answers may come from a per-process cache for up to `RESONANCE_METRICS_CACHE_SECONDS` after
+        another process changed the data (`X-Cache: hit`); changes made in this process show at once.
+        """
+        cache: MetricsCache = state.metrics_cache
+        query = request.url.query or ""
+        cached = cache.get(principal.tenant_id, query)
+        if cached is not None:
+            return Response(cached, media_type=MediaType.JSON, headers={"X-Cache": "hit"})
+        async with state.database.tenant_session(principal.tenant_id) as session:
+            result = await self._read(
+                session, principal, state, account_id, client_id, metric, date_from, date_to, granularity
+            )
+        body = msgspec.json.encode(result)
+        cache.put(principal.tenant_id, query, body)
+        return Response(body, media_type=MediaType.JSON, headers={"X-Cache": "miss"})
+
+    async def _read(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        state: State,
+        account_id: uuid.UUID | None,
+        client_id: uuid.UUID | None,
+        metric: list[str] | None,
+        date_from: date | None,
+        date_to: date | None,
+        granularity: Granularity,
     ) -> MetricsOut:
-        """Series per account and metric; weeks and months sum flows and keep the last value of stocks."""
         if (account_id is None) == (client_id is None):
             raise InvalidInput("send exactly one of account_id or client_id.", field="account_id")
         start, end = _window(date_from, date_to)

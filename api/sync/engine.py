@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
@@ -151,6 +151,8 @@ class SyncEngine:
         """Operator overrides of connectors' API base URLs, by connector id."""
         self.settings = settings
         """For the OAuth clients that renew expiring access tokens before a run (none without settings)."""
+        self.on_data_changed: Callable[[uuid.UUID], None] = lambda _tenant_id: None
+        """Called with the tenant after a batch is stored (the app drops its cached metrics reads)."""
 
     async def execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
         """Run the (already claimed) sync run and return its final status."""
@@ -326,6 +328,8 @@ class SyncEngine:
             return
         try:
             await self._write(context, batch, counts, state)
+            if batch.metrics:
+                self.on_data_changed(context.tenant_id)
         except Exception as error:
             logger.exception("sync %s could not store a batch", context.run_id)
             raise StorageError(
