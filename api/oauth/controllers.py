@@ -54,6 +54,10 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """The callback's answers hold account ids and follow a URL holding a code: never cached, never referred."""
 SETUP_TIMEOUT_SECONDS = 60.0
 """Patience with a connector turning the token into credentials (its own calls to the network)."""
+SETUP_MESSAGE_LIMIT = 1000
+"""A connector's refusal says what to do (the Pages the user did grant…): kept longer than a network's."""
+TOKEN_SECRETS = ("access_token", "refresh_token", "id_token")
+"""The fields of a token response scrubbed from a connector's messages."""
 SETUP_ERROR = "account_setup_failed"
 """The `error` sent to `redirect_after` when the connector could not turn the token into credentials."""
 
@@ -230,7 +234,8 @@ async def _credentials(
             credentials = await instance.credentials_from_oauth(token, account=account)
     except ConnectorError as refused:
         logger.warning("oauth: the %s connector refused the token: %s", network, type(refused).__name__)
-        raise _SetupFailed(flow.scrub(str(refused), secrets), type(refused).__name__) from None
+        said = flow.scrub(str(refused), secrets, limit=SETUP_MESSAGE_LIMIT)
+        raise _SetupFailed(said, type(refused).__name__) from None
     except TimeoutError:
         raise _SetupFailed(
             f"{network} did not answer the connector within {SETUP_TIMEOUT_SECONDS:g} s", "TimeoutError"
@@ -541,7 +546,8 @@ class OAuthController(Controller):
         except flow.TokenRequestFailed as refused:
             failure = refused
         else:
-            secrets = [code, target.client.client_secret, *(v for v in token.values() if isinstance(v, str))]
+            in_token = [token.get(name) for name in TOKEN_SECRETS]
+            secrets = [code, target.client.client_secret, *(value for value in in_token if isinstance(value, str))]
             try:
                 account_ref = await _account_ref(database, pending)
                 credentials = await _credentials(connector, token, account_ref, settings, secrets)

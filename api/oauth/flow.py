@@ -187,13 +187,13 @@ class TokenRequestFailed(Exception):
         return self.status is not None and 400 <= self.status < 500
 
 
-def scrub(text: str, secrets_in_play: Iterable[str | None]) -> str:
-    """`text` without any of the secrets, on one line, at most 300 characters: fit for a log or a problem."""
+def scrub(text: str, secrets_in_play: Iterable[str | None], *, limit: int = MAX_DESCRIPTION) -> str:
+    """`text` without any of the secrets, on one line, at most `limit` characters: fit for a log or a problem."""
     for secret in secrets_in_play:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     text = " ".join(text.split())
-    return text[:MAX_DESCRIPTION]
+    return text[:limit]
 
 
 def _client_authentication(target: Endpoints, form: dict[str, str]) -> dict[str, str]:
