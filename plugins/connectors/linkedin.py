@@ -337,6 +337,13 @@ class LinkedInConnector(Connector):
         "type": "object",
         "properties": {
             **OAUTH_TOKEN_FIELDS,
+            "organization_id": {
+                "type": "string",
+                "title": "Organization id",
+                "description": "The page the token was granted for, found at OAuth onboarding; the account's "
+                "external_id wins when both are set.",
+                "pattern": r"^(urn:li:(organization|organizationBrand):)?\d+$",
+            },
             "access_token": {
                 "type": "string",
                 "title": "Access token",
@@ -458,8 +465,37 @@ class LinkedInConnector(Connector):
                 async for record in self._posts(api, account, organization, window, start):
                     yield record
 
+    async def credentials_from_oauth(self, token: Mapping[str, Any], *, account: AccountRef) -> dict[str, Any]:
+        """The token, plus the organization the consenting member administers (so the account can sync).
+
+        With the account's `external_id` set, that page must be one the member administers; without it,
+        the member must administer exactly one page, otherwise the agency is asked to name it.
+        """
+        credentials = await super().credentials_from_oauth(token, account=account)
+        async with self._client(credentials, LINKEDIN_VERSION) as api:
+            body = await api.get_json("organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED")
+        administered = []
+        for element in _elements(body, "GET /organizationAcls"):
+            match = _ORGANIZATION_ID.match(str(element.get("organization", "")))
+            if match:
+                administered.append(match.group(1))
+        wanted = _ORGANIZATION_ID.match((account.external_id or "").strip())
+        if wanted and wanted.group(1) not in administered:
+            raise ConnectorError(
+                f"linkedin: the member who consented does not administer organization {wanted.group(1)} "
+                f"(administers: {', '.join(administered) or 'none'})"
+            )
+        if not wanted and len(administered) != 1:
+            raise ConnectorError(
+                "linkedin: the member who consented administers "
+                f"{len(administered)} pages ({', '.join(administered) or 'none'}); start the connection again "
+                "with the account's external_id set to the organization id to connect"
+            )
+        credentials["organization_id"] = wanted.group(1) if wanted else administered[0]
+        return credentials
+
     def _organization_urn(self, account: AccountRef) -> str:
-        raw = (account.external_id or "").strip()
+        raw = (account.external_id or str(account.credentials.get("organization_id") or "")).strip()
         match = _ORGANIZATION_ID.match(raw)
         if not match:
             raise ConnectorError(
