@@ -312,6 +312,9 @@ class InstagramConnector(Connector):
 
     def _client(self, credentials: Mapping[str, Any]) -> tuple[ConnectorHttp, dict[str, str]]:
         token, secret = _credentials(credentials)
+        if secret is None and self.oauth_client is not None:
+            # Tokens from OAuth onboarding belong to the operator's app: prove its secret when Meta asks.
+            secret = self.oauth_client.client_secret
         http = self.http(token=BearerToken(token), classify_error=error_classifier(NETWORK, [token, secret or ""]))
         return http, appsecret_proof(token, secret)
 

@@ -759,3 +759,17 @@ def test_a_competitor_page_cannot_be_connected(graph: Graph) -> None:
     with pytest.raises(ConnectorError, match="Page Public Content Access"):
         from_oauth(onboarding(graph), AccountRef(handle="rival", kind="competitor"))
     assert not graph.seen
+
+
+def test_an_onboarded_page_proves_the_operators_app_secret_when_it_stores_none(graph: Graph) -> None:
+    full_fetch(graph)
+
+    async def run() -> list[Record]:
+        instance = FacebookPagesConnector(base_url=graph.base, oauth_client=APP)
+        return [record async for record in instance.fetch(ACCOUNT, WINDOW, {})]
+
+    asyncio.run(run())
+    assert APP.client_secret is not None
+    proof = hmac.new(APP.client_secret.encode(), TOKEN.encode(), hashlib.sha256).hexdigest()
+    assert graph.seen
+    assert all(seen.query.get("appsecret_proof") == [proof] for seen in graph.seen)
