@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,6 @@ import jsonschema
 import msgspec
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from plugins.connectors import youtube
 from plugins.connectors.youtube import YouTubeConnector
@@ -36,6 +33,7 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.answering import Answer, Recording, Router, renewed_expiry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 TODAY = date(2026, 11, 10)
@@ -55,81 +53,11 @@ RIVAL = AccountRef(handle="globex", external_id=COMPETITOR, kind="competitor", c
 V1, V2, V3, V4, V5 = "Kq3vZ8pLx2M", "b7Tn4QwErYu", "Hj2kL9mNb0V", "Xc5Vb6Nm7Qa", "Pz9Ow8Ie7Ur"
 
 
-def renewed_expiry(credentials: dict[str, Any] | None, seconds: int) -> dict[str, Any]:
-    """The refreshed credentials without `expires_at`, after checking it is `seconds` from now (ISO, UTC)."""
-    assert credentials is not None
-    rest = dict(credentials)
-    expires_at = datetime.fromisoformat(rest.pop("expires_at"))
-    assert expires_at.utcoffset() == timedelta(0)
-    assert seconds - 10 <= (expires_at - datetime.now(UTC)).total_seconds() <= seconds
-    return rest
-
-
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 # --- a small router in front of pytest-httpserver ----------------------------------------------------
-
-
-@dataclass
-class Answer:
-    """One canned response: method, path, a subset of the query and (optionally) headers to match."""
-
-    method: str
-    path: str
-    query: dict[str, str] | None = None
-    json: Any = None
-    body: str | None = None
-    status: int = 200
-    headers: dict[str, str] | None = None
-    when_headers: dict[str, str] | None = None
-    times: int | None = None
-    used: int = field(default=0, init=False)
-
-    def matches(self, request: Request) -> bool:
-        if request.method != self.method or request.path.rstrip("/") != self.path.rstrip("/"):
-            return False
-        if self.times is not None and self.used >= self.times:
-            return False
-        if any(request.args.get(name) != value for name, value in (self.query or {}).items()):
-            return False
-        return all(request.headers.get(name) == value for name, value in (self.when_headers or {}).items())
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    args: dict[str, str]
-    headers: dict[str, str]
-    form: dict[str, str]
-
-
-class Router:
-    """Answers every request from an ordered list of `Answer`s (first match wins) and logs them."""
-
-    def __init__(self, server: HTTPServer, answers: list[Answer]) -> None:
-        self.answers = answers
-        self.seen: list[Seen] = []
-        server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
-
-    def prepend(self, answer: Answer) -> None:
-        self.answers.insert(0, answer)
-
-    def handle(self, request: Request) -> Response:
-        self.seen.append(
-            Seen(request.method, request.path, request.args.to_dict(), dict(request.headers), request.form.to_dict())
-        )
-        answer = next((candidate for candidate in self.answers if candidate.matches(request)), None)
-        if answer is None:
-            return Response(json.dumps({"error": {"code": 404, "message": "no answer"}}), 404)
-        answer.used += 1
-        payload = answer.body if answer.body is not None else json.dumps(answer.json)
-        return Response(payload, answer.status, headers=answer.headers, content_type="application/json")
-
-    def to(self, path: str) -> list[Seen]:
-        return [seen for seen in self.seen if seen.path == path]
 
 
 def owned_answers() -> list[Answer]:
@@ -623,19 +551,6 @@ async def test_check_refuses_an_account_without_channel(httpserver: HTTPServer) 
 
 
 # --- hosts ----------------------------------------------------------------------------------------
-
-
-class Recording(httpx.AsyncBaseTransport):
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(str(request.url))
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 async def test_no_request_leaves_the_base_url(httpserver: HTTPServer) -> None:
