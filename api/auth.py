@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from api.errors import Forbidden, Unauthorized
+from api.singleflight import SingleFlight
 from tenants import api_keys, system
 from tenants.audit import Actor
 from tenants.database import Database
@@ -60,6 +61,7 @@ class KeyCache:
     def __init__(self) -> None:
         self._entries: dict[str, _Cached] = {}
         self._last_used_written: dict[uuid.UUID, float] = {}
+        self.lookups: SingleFlight[str, Principal | None] = SingleFlight()
 
     def due_for_last_used(self, key_id: uuid.UUID) -> bool:
         """True at most once per `LAST_USED_RESOLUTION` per key, whatever the cache does meanwhile."""
@@ -101,6 +103,19 @@ def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return connection.headers.get("x-api-key")
 
 
+async def _lookup_key(database: Database, key_hash: str) -> Principal | None:
+    async with database.system_session() as session:
+        found = await system.find_api_key(session, key_hash)
+    if found is None:
+        return None
+    tenant_id, key_id = found
+    async with database.tenant_session(tenant_id) as session:
+        key = await session.get(ApiKey, (tenant_id, key_id))
+    if key is None or key.revoked_at is not None:
+        return None
+    return Principal(tenant_id=tenant_id, key_id=key_id, key_name=key.name, scopes=frozenset(key.scopes))
+
+
 async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> Principal:
     """The principal of `secret`, or `Unauthorized` with a sentence saying what is wrong."""
     if not api_keys.is_well_formed(secret):
@@ -111,16 +126,10 @@ async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> 
     key_hash = api_keys.hash_key(secret)
     cached = cache.get(key_hash)
     if cached is None:
-        async with database.system_session() as session:
-            found = await system.find_api_key(session, key_hash)
-        if found is None:
+        # Concurrent requests with the same key share one lookup when the cached entry has expired.
+        principal = await cache.lookups.run(key_hash, lambda: _lookup_key(database, key_hash))
+        if principal is None:
             raise Unauthorized("The API key is unknown or has been revoked. Create a new key and use it instead.")
-        tenant_id, key_id = found
-        async with database.tenant_session(tenant_id) as session:
-            key = await session.get(ApiKey, (tenant_id, key_id))
-        if key is None or key.revoked_at is not None:
-            raise Unauthorized("The API key is unknown or has been revoked. Create a new key and use it instead.")
-        principal = Principal(tenant_id=tenant_id, key_id=key_id, key_name=key.name, scopes=frozenset(key.scopes))
         cached = cache.put(key_hash, principal)
     if cache.due_for_last_used(cached.principal.key_id):
         principal = cached.principal
@@ -151,7 +160,8 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
 def require(scope: str) -> Any:
     """A guard that lets the request through only when the key has `scope`."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    # A coroutine: Litestar runs a plain function guard in a worker thread, which costs more than the check.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, Principal) or not principal.allows(scope):
             raise Forbidden(

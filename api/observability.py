@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_ID_PREFIX = secrets.token_hex(8)
+_id_counter = itertools.count(1)
 access_logger = logging.getLogger("resonance.access")
 
 
@@ -48,12 +51,17 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).disabled = True
 
 
+def new_request_id() -> str:
+    """A process-unique id: a random prefix drawn at start-up and a counter (no system call per request)."""
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"
+
+
 def ensure_request_id(scope: Any) -> str:
     """The request's id, made now if it has none: the caller's `X-Request-ID` if sane, else a new one."""
     state = scope.setdefault("state", {})
     if not state.get("request_id"):
         incoming = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state["request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else new_request_id()
     return str(state["request_id"])
 
 

@@ -41,6 +41,7 @@ def account_out(account: SocialAccount) -> AccountOut:
         has_credentials=bool(account.credentials_encrypted),
         settings=dict(account.sync_settings),
         sync_enabled=account.sync_enabled,
+        target_posts_per_week=account.target_posts_per_week,
         status=account.status,
         status_reason=account.status_reason,
         last_synced_at=account.last_synced_at,
@@ -143,6 +144,7 @@ class AccountController(Controller):
                 credentials_encrypted=vault.encrypt(data.credentials) if data.credentials else None,
                 sync_settings=data.settings,
                 sync_enabled=data.sync_enabled,
+                target_posts_per_week=data.target_posts_per_week,
             )
             session.add(account)
             await session.flush()

@@ -38,6 +38,8 @@ class SocialAccount(TenantScoped, table=True):
     sync_enabled: bool = True
     sync_settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))
     sync_state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))
+    target_posts_per_week: float | None = None
+    """The cadence the client wants on this account; presence scores regularity against it."""
     status: str = Field(default="active", max_length=20)
     status_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -9,6 +9,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["@boulangerie_martin"])]
+PostsPerWeek = Annotated[
+    float,
+    msgspec.Meta(
+        ge=0,
+        le=100,
+        examples=[3],
+        description="Target cadence in posts per week; presence scores regularity against it.",
+    ),
+]
 NetworkId = Annotated[
     str,
     msgspec.Meta(
@@ -28,6 +37,7 @@ class AccountIn(msgspec.Struct, forbid_unknown_fields=True):
     credentials: dict[str, Any] = msgspec.field(default_factory=dict)
     settings: dict[str, Any] = msgspec.field(default_factory=dict)
     sync_enabled: bool = True
+    target_posts_per_week: PostsPerWeek | None = None
 
 
 class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,6 +49,7 @@ class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
     settings: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
     sync_enabled: bool | msgspec.UnsetType = msgspec.UNSET
     status: Literal["active", "paused"] | msgspec.UnsetType = msgspec.UNSET
+    target_posts_per_week: PostsPerWeek | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class AccountOut(msgspec.Struct):
@@ -54,6 +65,7 @@ class AccountOut(msgspec.Struct):
     has_credentials: bool
     settings: dict[str, Any]
     sync_enabled: bool
+    target_posts_per_week: float | None
     status: str
     status_reason: str | None
     last_synced_at: datetime | None

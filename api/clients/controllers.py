@@ -33,6 +33,8 @@ def client_out(client: Client) -> ClientOut:
         currency=client.currency,
         timezone=client.timezone,
         language=client.language,
+        brand_color=client.brand_color,
+        logo_url=client.logo_url,
         created_at=client.created_at,
         updated_at=client.updated_at,
     )

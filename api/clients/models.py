@@ -25,5 +25,8 @@ class Client(TenantScoped, table=True):
     currency: str = Field(default="EUR", max_length=3)
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default="en", max_length=8)
+    brand_color: str | None = Field(default=None, max_length=7)
+    """The client's colour for reports and the portal, as #RRGGBB."""
+    logo_url: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

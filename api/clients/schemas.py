@@ -18,6 +18,18 @@ Timezone = Annotated[
     ),
 ]
 Language = Literal["en", "fr"]
+BrandColor = Annotated[
+    str, msgspec.Meta(pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#C8102E"], description="Colour as #RRGGBB.")
+]
+LogoUrl = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^https://\S+$",
+        max_length=2000,
+        examples=["https://cdn.example.com/logo.png"],
+        description="An https URL of the client's logo (PNG or JPEG), shown on reports.",
+    ),
+]
 
 
 class ClientIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,6 +40,8 @@ class ClientIn(msgspec.Struct, forbid_unknown_fields=True):
     currency: Currency = "EUR"
     timezone: Timezone = "UTC"
     language: Language = "en"
+    brand_color: BrandColor | None = None
+    logo_url: LogoUrl | None = None
 
 
 class ClientPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -38,6 +52,8 @@ class ClientPatch(msgspec.Struct, forbid_unknown_fields=True):
     currency: Currency | msgspec.UnsetType = msgspec.UNSET
     timezone: Timezone | msgspec.UnsetType = msgspec.UNSET
     language: Language | msgspec.UnsetType = msgspec.UNSET
+    brand_color: BrandColor | msgspec.UnsetType | None = msgspec.UNSET
+    logo_url: LogoUrl | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ClientOut(msgspec.Struct):
@@ -47,6 +63,8 @@ class ClientOut(msgspec.Struct):
     currency: str
     timezone: str
     language: str
+    brand_color: str | None
+    logo_url: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -59,6 +59,8 @@ def mention_out(mention: StoredMention) -> MentionOut:
         author=mention.author,
         url=mention.url,
         language=mention.language,
+        sentiment_label=mention.sentiment_label,
+        sentiment_score=mention.sentiment_score,
         fetched_at=mention.fetched_at,
     )
 

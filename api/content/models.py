@@ -58,5 +58,9 @@ class StoredMention(TenantScoped, table=True):
     author: str | None = Field(default=None, max_length=200)
     url: str | None = Field(default=None, max_length=2000)
     language: str | None = Field(default=None, max_length=8)
+    sentiment_label: str | None = Field(default=None, max_length=16)
+    """positive, negative or neutral, given by the sentiment analyser when the mention is stored."""
+    sentiment_score: float | None = None
+    """From -1 (most negative) to 1 (most positive)."""
     post_external_id: str | None = Field(default=None, max_length=200)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

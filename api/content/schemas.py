@@ -39,6 +39,8 @@ class MentionOut(msgspec.Struct):
     author: str | None
     url: str | None
     language: str | None
+    sentiment_label: str | None
+    sentiment_score: float | None
     fetched_at: datetime
 
 

@@ -5,6 +5,10 @@ same series again and again. A response is kept for `ttl` seconds; in this proce
 once when the tenant's data changes (a sync stored points, a client or account was deleted), and
 another process's change is seen within `ttl`. Keys start with the tenant id, which comes from the
 API key, so one tenant's cached answer can never be served to another.
+
+Concurrent misses of one key share a single computation (`load`): when an entry expires under load,
+one request reads the database and the others wait for its answer instead of all running the same
+query at once. An answer computed while the tenant's data changed is returned but not kept.
 """
 
 from __future__ import annotations
@@ -12,6 +16,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from api.singleflight import SingleFlight
+
+Key = tuple[uuid.UUID, str]
 
 
 class MetricsCache:
@@ -20,7 +29,9 @@ class MetricsCache:
     def __init__(self, ttl: float, size: int = 4096) -> None:
         self.ttl = ttl
         self.size = size
-        self._entries: OrderedDict[tuple[uuid.UUID, str], tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
+        self.loading: SingleFlight[Key, bytes] = SingleFlight()
+        self._generation: dict[uuid.UUID, int] = {}
 
     @property
     def enabled(self) -> bool:
@@ -38,6 +49,21 @@ class MetricsCache:
         self._entries.move_to_end((tenant_id, query))
         return body
 
+    async def load(self, tenant_id: uuid.UUID, query: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The cached body, else the one computation of it in flight, else `compute()` (kept for `ttl`)."""
+        cached = self.get(tenant_id, query)
+        if cached is not None:
+            return cached
+        generation = self._generation.get(tenant_id, 0)
+
+        async def compute_and_keep() -> bytes:
+            body = await compute()
+            if self._generation.get(tenant_id, 0) == generation:
+                self.put(tenant_id, query, body)
+            return body
+
+        return await self.loading.run((tenant_id, query), compute_and_keep)
+
     def put(self, tenant_id: uuid.UUID, query: str, body: bytes) -> None:
         """Keep `body` for `ttl` seconds (nothing when disabled)."""
         if not self.enabled:
@@ -49,5 +75,6 @@ class MetricsCache:
 
     def invalidate(self, tenant_id: uuid.UUID) -> None:
         """Forget everything cached for `tenant_id` (its data just changed)."""
+        self._generation[tenant_id] = self._generation.get(tenant_id, 0) + 1
         for key in [key for key in self._entries if key[0] == tenant_id]:
             del self._entries[key]

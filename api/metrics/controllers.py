@@ -52,7 +52,11 @@ async def serve_cached(request: Request[Any, Any, Any]) -> Response[bytes] | Non
     principal = request.user
     if not isinstance(principal, Principal):
         return None
-    body = request.app.state.metrics_cache.get(principal.tenant_id, _cache_key(request))
+    cache: MetricsCache = request.app.state.metrics_cache
+    query = _cache_key(request)
+    body = cache.get(principal.tenant_id, query)
+    if body is None and (running := cache.loading.pending((principal.tenant_id, query))) is not None:
+        _done, body = await cache.loading.wait(running)  # another request is reading these series right now
     return Response(body, media_type=MediaType.JSON, headers={"X-Cache": "hit"}) if body is not None else None
 
 
@@ -91,12 +95,15 @@ class MetricsController(Controller):
         """
         cache: MetricsCache = state.metrics_cache
         query = _cache_key(request)
-        async with state.database.tenant_session(principal.tenant_id) as session:
-            result = await self._read(
-                session, principal, state, account_id, client_id, metric, date_from, date_to, granularity
-            )
-        body = msgspec.json.encode(result)
-        cache.put(principal.tenant_id, query, body)
+
+        async def compute() -> bytes:
+            async with state.database.tenant_session(principal.tenant_id) as session:
+                result = await self._read(
+                    session, principal, state, account_id, client_id, metric, date_from, date_to, granularity
+                )
+            return msgspec.json.encode(result)
+
+        body = await cache.load(principal.tenant_id, query, compute)
         return Response(body, media_type=MediaType.JSON, headers={"X-Cache": "miss"})
 
     async def _read(

@@ -336,3 +336,20 @@ def test_delete_account_removes_it_with_its_data(
     assert [a["id"] for a in listed] == [kept["id"]]
     assert client.get(f"/v1/clients/{owner['id']}", headers=agency.headers).status_code == 200
     assert_problem(client.delete(f"/v1/accounts/{account['id']}", headers=agency.headers), 404)
+
+
+def test_target_cadence_is_set_changed_and_validated(client: TestClient[Litestar], agency: Agency) -> None:
+    owner = create_client(client, agency)
+    account = client.post(
+        f"/v1/clients/{owner['id']}/accounts",
+        json={"network": "demo", "handle": "cadence", "target_posts_per_week": 3},
+        headers=agency.headers,
+    ).json()
+    assert account["target_posts_per_week"] == 3
+
+    negative = client.patch(f"/v1/accounts/{account['id']}", json={"target_posts_per_week": -1}, headers=agency.headers)
+    assert_problem(negative, 422, code="validation_error", field="target_posts_per_week")
+
+    changed = client.patch(f"/v1/accounts/{account['id']}", json={"target_posts_per_week": 1.5}, headers=agency.headers)
+    assert changed.json()["target_posts_per_week"] == 1.5
+    assert client.get(f"/v1/accounts/{account['id']}", headers=agency.headers).json()["target_posts_per_week"] == 1.5

@@ -218,3 +218,36 @@ def test_deleting_a_client_deletes_all_its_data_and_only_its_data(
     assert_problem(client.get(f"/v1/clients/{doomed['id']}/accounts", headers=headers), 404)
     assert_problem(client.get("/v1/metrics", params={"account_id": doomed_account["id"]}, headers=headers), 404)
     assert client.get(f"/v1/accounts/{kept_account['id']}/posts", headers=headers).json()["data"]
+
+
+def test_branding_is_kept_and_changed(client: TestClient[Litestar], agency: Agency) -> None:
+    created = client.post(
+        "/v1/clients",
+        json={"name": "Maison Rouge", "brand_color": "#C8102E", "logo_url": "https://cdn.example.com/rouge.png"},
+        headers=agency.headers,
+    ).json()
+    assert (created["brand_color"], created["logo_url"]) == ("#C8102E", "https://cdn.example.com/rouge.png")
+
+    patched = client.patch(
+        f"/v1/clients/{created['id']}", json={"brand_color": "#00205B", "logo_url": None}, headers=agency.headers
+    ).json()
+
+    assert (patched["brand_color"], patched["logo_url"]) == ("#00205B", None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"brand_color": "red"}, "brand_color"),
+        ({"brand_color": "#12345"}, "brand_color"),
+        ({"logo_url": "http://cdn.example.com/logo.png"}, "logo_url"),
+        ({"logo_url": "javascript:alert(1)"}, "logo_url"),
+    ],
+)
+def test_bad_branding_is_422_naming_the_field(
+    client: TestClient[Litestar], agency: Agency, fields: dict[str, str], field: str
+) -> None:
+    response = client.post("/v1/clients", json={"name": "Maison Bleue", **fields}, headers=agency.headers)
+
+    assert_problem(response, 422, code="validation_error", field=field)
+    assert client.get("/v1/clients", headers=agency.headers).json()["data"] == []
