@@ -1,75 +1,117 @@
 """A short-lived, per-process cache of metrics responses, per tenant.
 
 Metrics change when a sync writes points (every few hours per account), while dashboards read the
-same series again and again. A response is kept for `ttl` seconds; in this process it is dropped at
-once when the tenant's data changes (a sync stored points, a client or account was deleted), and
-another process's change is seen within `ttl`. Keys start with the tenant id, which comes from the
-API key, so one tenant's cached answer can never be served to another.
+same series again and again. A response is fresh for `ttl` seconds; in this process it is dropped at
+once when the tenant's data changes (a sync stored points, a client or account was deleted). Keys
+start with the tenant id, which comes from the API key, so one tenant's cached answer can never be
+served to another.
 
-Concurrent misses of one key share a single computation (`load`): when an entry expires under load,
-one request reads the database and the others wait for its answer instead of all running the same
-query at once. An answer computed while the tenant's data changed is returned but not kept.
+After `ttl`, an entry is stale for another `ttl` seconds: a read of a stale entry is answered with it
+at once while one background task reads the database again (stale-while-revalidate), so a busy
+dashboard never waits for the database; an entry nobody read for `2 * ttl` is gone and the next read
+computes it. So another process's change shows within `2 * ttl` at most (within `ttl` plus one read
+under steady traffic). Concurrent misses of one key share a single computation (`load`), and an
+answer computed while the tenant's data changed is returned but not kept.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from api.singleflight import SingleFlight
 
 Key = tuple[uuid.UUID, str]
+Compute = Callable[[], Awaitable[bytes]]
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    fresh_until: float
+    stale_until: float
+    body: bytes
+    compute: Compute | None
 
 
 class MetricsCache:
-    """Encoded responses by (tenant, query string), expiring after `ttl` seconds, at most `size` of them."""
+    """Encoded responses by (tenant, query string): fresh for `ttl` seconds, then stale for as long again."""
 
     def __init__(self, ttl: float, size: int = 4096) -> None:
         self.ttl = ttl
         self.size = size
-        self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self.loading: SingleFlight[Key, bytes] = SingleFlight()
         self._generation: dict[uuid.UUID, int] = {}
+        self._refreshing: set[asyncio.Task[bytes]] = set()
 
     @property
     def enabled(self) -> bool:
         return self.ttl > 0
 
     def get(self, tenant_id: uuid.UUID, query: str) -> bytes | None:
-        """The cached body, or None when absent or expired."""
-        entry = self._entries.get((tenant_id, query))
+        """The cached body (fresh, or stale while a refresh runs), or None when absent or too old."""
+        key = (tenant_id, query)
+        entry = self._entries.get(key)
         if entry is None:
             return None
-        expires, body = entry
-        if expires < time.monotonic():
-            self._entries.pop((tenant_id, query), None)
-            return None
-        self._entries.move_to_end((tenant_id, query))
-        return body
+        now = time.monotonic()
+        if now >= entry.fresh_until:
+            if now >= entry.stale_until or entry.compute is None:
+                self._entries.pop(key, None)
+                return None
+            self._revalidate(key, entry.compute)
+        self._entries.move_to_end(key)
+        return entry.body
 
-    async def load(self, tenant_id: uuid.UUID, query: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
-        """The cached body, else the one computation of it in flight, else `compute()` (kept for `ttl`)."""
-        cached = self.get(tenant_id, query)
-        if cached is not None:
-            return cached
+    def _revalidate(self, key: Key, compute: Compute) -> None:
+        if self.loading.pending(key) is not None:
+            return
+        task = asyncio.get_running_loop().create_task(self.loading.run(key, self._keeper(key, compute)))
+        self._refreshing.add(task)
+        task.add_done_callback(lambda done: self._refreshed(key, done))
+
+    def _refreshed(self, key: Key, task: asyncio.Task[bytes]) -> None:
+        self._refreshing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The next read computes it in its own request and meets the error itself (a deleted account: 404).
+            self._entries.pop(key, None)
+            logger.info("refreshing a cached metrics read failed: %s", type(task.exception()).__name__)
+
+    def _keeper(self, key: Key, compute: Compute) -> Compute:
+        """`compute`, keeping its answer unless the tenant's data changed meanwhile."""
+        tenant_id, query = key
         generation = self._generation.get(tenant_id, 0)
 
         async def compute_and_keep() -> bytes:
             body = await compute()
             if self._generation.get(tenant_id, 0) == generation:
-                self.put(tenant_id, query, body)
+                self.put(tenant_id, query, body, compute)
             return body
 
-        return await self.loading.run((tenant_id, query), compute_and_keep)
+        return compute_and_keep
 
-    def put(self, tenant_id: uuid.UUID, query: str, body: bytes) -> None:
-        """Keep `body` for `ttl` seconds (nothing when disabled)."""
+    async def load(self, tenant_id: uuid.UUID, query: str, compute: Compute) -> bytes:
+        """The cached body, else the one computation of it in flight, else `compute()` (kept for `ttl`)."""
+        cached = self.get(tenant_id, query)
+        if cached is not None:
+            return cached
+        key = (tenant_id, query)
+        return await self.loading.run(key, self._keeper(key, compute))
+
+    def put(self, tenant_id: uuid.UUID, query: str, body: bytes, compute: Compute | None = None) -> None:
+        """Keep `body` for `ttl` seconds, and `compute` to refresh it afterwards (nothing when disabled)."""
         if not self.enabled:
             return
-        self._entries[(tenant_id, query)] = (time.monotonic() + self.ttl, body)
-        self._entries.move_to_end((tenant_id, query))
+        now = time.monotonic()
+        key = (tenant_id, query)
+        self._entries[key] = _Entry(now + self.ttl, now + 2 * self.ttl, body, compute)
+        self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
 

@@ -3,6 +3,7 @@ changes made elsewhere show within the TTL, and one tenant's cached answer never
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -46,7 +47,7 @@ def test_a_repeated_read_is_served_from_the_cache(cached_client: TestClient[Lite
     assert read(cached_client, agency, account["id"]) == ("hit", [10.0])
 
 
-def test_an_expired_entry_is_read_again(
+def test_a_stale_entry_is_served_while_it_is_read_again(
     cached_client: TestClient[Litestar], database: TestDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     agency = sign_up(cached_client)
@@ -55,7 +56,27 @@ def test_an_expired_entry_is_read_again(
     insert_metric_points(database, agency.tenant_id, account["id"], "impressions", "page_impressions", {DAY: 7})
     import api.metrics.cache as cache_module
 
-    later = cache_module.time.monotonic() + 61
+    later = cache_module.time.monotonic() + 61  # past the 60 s TTL, within the stale period
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: later)
+    assert read(cached_client, agency, account["id"]) == ("hit", [])  # at once, without waiting for the database
+    for _ in range(100):  # meanwhile one background task reads the database again
+        answer = read(cached_client, agency, account["id"])
+        if answer[1]:
+            break
+        time.sleep(0.02)
+    assert answer == ("hit", [7.0])
+
+
+def test_an_entry_too_old_to_serve_is_read_again(
+    cached_client: TestClient[Litestar], database: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agency = sign_up(cached_client)
+    _, account = make_client_and_account(cached_client, agency)
+    assert read(cached_client, agency, account["id"]) == ("miss", [])
+    insert_metric_points(database, agency.tenant_id, account["id"], "impressions", "page_impressions", {DAY: 7})
+    import api.metrics.cache as cache_module
+
+    later = cache_module.time.monotonic() + 121  # past twice the TTL: not even stale any more
     monkeypatch.setattr(cache_module.time, "monotonic", lambda: later)
     assert read(cached_client, agency, account["id"]) == ("miss", [7.0])
 

@@ -107,3 +107,20 @@ async def test_an_answer_computed_while_the_data_changed_is_returned_but_not_kep
 
     assert await cache.load(tenant, "q", fresh) == b"after the sync"
     assert cache.get(tenant, "q") == b"after the sync"
+
+
+async def test_a_failed_refresh_drops_the_stale_entry() -> None:
+    cache = MetricsCache(ttl=0.01)
+    tenant = uuid.uuid4()
+
+    async def gone() -> bytes:
+        raise LookupError("the account was deleted by another process")
+
+    cache.put(tenant, "q", b"old", gone)
+    await asyncio.sleep(0.015)  # stale now
+    assert cache.get(tenant, "q") == b"old"
+    for _ in range(50):
+        await asyncio.sleep(0.001)
+        if cache.loading.pending((tenant, "q")) is None:
+            break
+    assert cache.get(tenant, "q") is None  # the next read computes it and meets the error itself
