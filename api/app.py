@@ -23,6 +23,7 @@ from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.content.controllers import ContentController
 from api.dependencies import dependencies
+from api.employer_brand.controllers import EmployerBrandController
 from api.errors import exception_handlers, problem
 from api.health import health, ready
 from api.metrics.cache import MetricsCache
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             MetricsController,
             ContentController,
             OAuthController,
+            EmployerBrandController,
         ],
         state=state,
         dependencies=dependencies,
