@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
@@ -13,7 +14,7 @@ Language = Literal["en", "fr"]
 
 LABELS: dict[str, dict[Language, str]] = {
     "report_title": {"en": "Social media report", "fr": "Rapport réseaux sociaux"},
-    "period": {"en": "Period", "fr": "Période"},
+    "period": {"en": "Period: {start} to {end}", "fr": "Période : du {start} au {end}"},
     "generated": {"en": "Generated on", "fr": "Généré le"},
     "summary": {"en": "Summary", "fr": "Synthèse"},
     "followers": {"en": "Followers", "fr": "Abonnés"},
@@ -71,7 +72,9 @@ def number(value: float | int | Decimal, language: Language, *, digits: int = 0)
 
 
 def percent(value: float, language: Language, *, digits: int = 1) -> str:
-    return format_percent(value, format="#,##0." + "0" * digits + "%", locale=language)
+    """A percentage in the language's own pattern (`5.0%` in English, `5,0 %` in French)."""
+    pattern = Locale.parse(language).percent_formats[None].pattern
+    return format_percent(value, format=pattern.replace("#,##0", "#,##0." + "0" * digits, 1), locale=language)
 
 
 def money(value: float | Decimal, currency: str, language: Language) -> str:

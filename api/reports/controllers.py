@@ -1,0 +1,78 @@
+"""`GET /v1/clients/{client_id}/report`: a client-ready report as JSON, CSV or PDF."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, MediaType, Response, get
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Principal, require
+from api.clients.controllers import get_client
+from api.employer_brand.service import window
+from api.reports.builder import build_report
+from api.reports.document import Report
+from api.reports.render_csv import render_csv
+from api.reports.render_pdf import render_pdf
+
+MEDIA_TYPES = {"json": MediaType.JSON, "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+
+
+def _filename(name: str, start: date, end: date, extension: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "client"
+    return f"{slug}-report-{start.isoformat()}-{end.isoformat()}.{extension}"
+
+
+class ReportController(Controller):
+    tags = ["reports"]
+
+    @get(
+        "/v1/clients/{client_id:uuid}/report",
+        guards=[require("read")],
+        summary="A client-ready report (JSON, CSV or PDF)",
+        responses={
+            200: ResponseSpec(
+                data_container=Report,
+                description="The report; as CSV (one value per row) or PDF (with charts) when `format` asks for it.",
+            )
+        },
+    )
+    async def report(
+        self,
+        client_id: uuid.UUID,
+        session: AsyncSession,
+        principal: Principal,
+        state: State,
+        date_from: Annotated[
+            date | None, QueryParameter(name="from", description="First day (default: 90 days before `to`).")
+        ] = None,
+        date_to: Annotated[
+            date | None, QueryParameter(name="to", description="Last day, included (default: today, client's time).")
+        ] = None,
+        format: Literal["json", "csv", "pdf"] = Parameter(default="json", description="json, csv or pdf."),
+        language: Literal["en", "fr"] | None = Parameter(
+            default=None, description="en or fr (default: the client's language)."
+        ),
+    ) -> Response[bytes]:
+        """The client's report over the window, in its language and colours: summary against the previous
+        period, then each analysis with its definitions. The PDF carries charts; the CSV has one value per
+        row (section, table, row, column, value) for spreadsheets."""
+        client = await get_client(session, principal, client_id)
+        start, end = window(client.timezone, date_from, date_to)
+        chosen = language or ("fr" if client.language == "fr" else "en")
+        report = await build_report(session, state.registry, client, start, end, chosen)
+        if format == "json":
+            return Response(msgspec.json.encode(report), media_type=MediaType.JSON)
+        body = render_csv(report) if format == "csv" else render_pdf(report)
+        return Response(
+            body,
+            media_type=MEDIA_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{_filename(client.name, start, end, format)}"'},
+        )

@@ -1,0 +1,165 @@
+"""Client reports: the same numbers in JSON, CSV and PDF, in the client's language and colours."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pypdf
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from tests.api.conftest import assert_problem, create_account, create_client, insert_metric_points
+from tests.api.test_employer_brand import insert_mention, insert_post
+from tests.conftest import Agency
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
+
+WINDOW = {"from": "2026-03-02", "to": "2026-03-15"}  # two ISO weeks; the previous period is 16-01 March.
+
+
+def _days(first: date, count: int) -> list[date]:
+    return [first + timedelta(days=n) for n in range(count)]
+
+
+def seed(client: TestClient[Litestar], agency: Agency, database: TestDatabase, **fields: Any) -> dict[str, Any]:
+    """A client with one owned account: 14 days in the window and 14 days before, with simple numbers."""
+    owner = create_client(client, agency, "Maison Rouge", brand_color="#C8102E", **fields)
+    account = create_account(client, agency, owner["id"], handle="maison_rouge")
+    rival = create_account(client, agency, owner["id"], handle="rival", kind="competitor")
+    current, previous = _days(date(2026, 3, 2), 14), _days(date(2026, 2, 16), 14)
+    for metric, native, now, before in [
+        ("impressions", "page_impressions", 100.0, 50.0),
+        ("reach", "page_reach", 80.0, 40.0),
+        ("engagements", "page_engagements", 4.0, 4.0),
+    ]:
+        insert_metric_points(
+            database,
+            agency.tenant_id,
+            account["id"],
+            metric,
+            native,
+            {**{day: now for day in current}, **{day: before for day in previous}},
+        )
+        insert_metric_points(database, agency.tenant_id, rival["id"], metric, native, {day: 1e6 for day in current})
+    insert_metric_points(
+        database,
+        agency.tenant_id,
+        account["id"],
+        "followers",
+        "page_fans",
+        {date(2026, 2, 16): 900, date(2026, 3, 1): 1000, date(2026, 3, 2): 1001, date(2026, 3, 15): 1100},
+    )
+    from datetime import UTC, datetime
+
+    for day in (3, 10, 12):
+        insert_post(database, agency, account["id"], datetime(2026, 3, day, 9, tzinfo=UTC), {"page_reach": 10}, [])
+    insert_post(database, agency, account["id"], datetime(2026, 2, 20, 9, tzinfo=UTC), {"page_reach": 10}, [])
+    insert_mention(database, agency, owner["id"], datetime(2026, 3, 4, 9, tzinfo=UTC), "Bravo Maison Rouge", "positive")
+    return owner
+
+
+def test_the_json_report_summarises_the_window_against_the_previous_one(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = seed(client, agency, database)
+
+    response = client.get(f"/v1/clients/{owner['id']}/report", params=WINDOW, headers=agency.headers)
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["client_name"], report["language"], report["brand"]["color"]) == ("Maison Rouge", "en", "#C8102E")
+    summary = report["sections"][0]
+    assert summary["key"] == "summary"
+    figures = {figure["label"]: figure for figure in summary["figures"]}
+    # Competitor numbers never count. Followers: last value of the window (1,100) against 1,000 on 1 March.
+    assert (figures["Followers"]["value"], figures["Followers"]["change"]) == (1100, 0.1)
+    assert (figures["Impressions"]["value"], figures["Impressions"]["change"]) == (1400, 1.0)
+    assert (figures["Reach"]["value"], figures["Reach"]["change"]) == (1120, 1.0)
+    assert (figures["Engagements"]["value"], figures["Engagements"]["change"]) == (56, 0.0)
+    # 56 / 1120 = 0.05 now; 56 / 560 = 0.1 before: -50 %.
+    assert figures["Engagement rate"]["value"] == 0.05
+    assert figures["Engagement rate"]["change"] == -0.5
+    assert (figures["Posts published"]["value"], figures["Posts published"]["change"]) == (3, 2.0)
+    assert (figures["Mentions"]["value"], figures["Mentions"]["change"]) == (1, None)
+    chart = summary["charts"][0]
+    assert chart["categories"] == ["2026-03-02", "2026-03-09"]
+    assert chart["series"] == {"Impressions": [700.0, 700.0], "Engagements": [28.0, 28.0]}
+    assert any("engagements ÷ reach (reach as reported)" in note for note in summary["notes"])
+    assert [section["key"] for section in report["sections"]] == ["summary", "employer_brand"]
+
+
+def test_the_report_speaks_the_clients_language_unless_asked_otherwise(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = seed(client, agency, database, language="fr")
+
+    french = client.get(f"/v1/clients/{owner['id']}/report", params=WINDOW, headers=agency.headers).json()
+    english = client.get(
+        f"/v1/clients/{owner['id']}/report", params={**WINDOW, "language": "en"}, headers=agency.headers
+    ).json()
+
+    assert french["title"] == "Rapport réseaux sociaux"
+    assert [section["title"] for section in french["sections"]] == ["Synthèse", "Marque employeur"]
+    assert french["sections"][0]["figures"][0]["label"] == "Abonnés"
+    assert english["sections"][0]["title"] == "Summary"
+
+
+def test_the_csv_report_has_one_value_per_row(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = seed(client, agency, database)
+
+    response = client.get(
+        f"/v1/clients/{owner['id']}/report", params={**WINDOW, "format": "csv"}, headers=agency.headers
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="maison-rouge-report-2026-03-02-2026-03-15.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["section", "table", "row", "column", "value"]
+    assert ["summary", "figures", "Impressions", "value", "1400.0"] in rows
+    assert ["summary", "figures", "Engagement rate", "change", "-0.5"] in rows
+    assert ["summary", "Weekly impressions and engagements", "2026-03-09", "Engagements", "28.0"] in rows
+
+
+def test_the_pdf_report_carries_the_numbers_in_the_clients_language_and_colour(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = seed(client, agency, database, language="fr")
+
+    response = client.get(
+        f"/v1/clients/{owner['id']}/report", params={**WINDOW, "format": "pdf"}, headers=agency.headers
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pdf = pypdf.PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in pdf.pages).replace("\xa0", " ")
+    assert "Maison Rouge" in text
+    assert "Synthèse" in text
+    assert "Marque employeur" in text
+    assert "Période : du 2 mars 2026 au 15 mars 2026" in text
+    assert "1 400" in text  # impressions, French thousands separator
+    assert "5,0 %" in text  # engagement rate, French decimal comma
+    assert "-50,0 %" in text
+    content = b"".join(page.get_contents().get_data() for page in pdf.pages)  # type: ignore[union-attr]
+    assert b".784314 .062745 .180392 rg" in content  # the header band is painted in #C8102E
+    assert pdf.metadata is not None
+    assert pdf.metadata.title == "Maison Rouge - Rapport réseaux sociaux"
+
+
+def test_bad_report_parameters_are_422(client: TestClient[Litestar], agency: Agency) -> None:
+    owner = create_client(client, agency)
+
+    bad_format = client.get(f"/v1/clients/{owner['id']}/report", params={"format": "docx"}, headers=agency.headers)
+    reversed_window = client.get(
+        f"/v1/clients/{owner['id']}/report", params={"from": "2026-03-10", "to": "2026-03-01"}, headers=agency.headers
+    )
+
+    assert_problem(bad_format, 422, code="validation_error", field="format")
+    assert_problem(reversed_window, 422, code="validation_error", field="from")
