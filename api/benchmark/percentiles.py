@@ -13,8 +13,8 @@ PERCENTILES = (
     "Among the agency's clients of the same industry (this one included) that have a value for the figure "
     "(computed from their owned accounts over the same dates, as the `owned` side): percentile = 100 * (clients "
     "with a lower value + ½ * other clients with the same value) ÷ (group_size - 1), so 0 is the lowest and 100 "
-    f"the highest. Withheld (null, with a reason) when group_size is below {MIN_GROUP}. Other clients' names and "
-    "values are never returned."
+    f"the highest, to one decimal. Withheld (null, with a reason) when group_size is below {MIN_GROUP}. Other "
+    "clients' names and values are never returned."
 )
 
 

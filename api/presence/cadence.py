@@ -21,7 +21,8 @@ LONGEST_SILENCE = (
     "posted); `from`/`to` give its first and last silent day."
 )
 REGULARITY = (
-    "regularity.score = 100 * the mean over the window's weeks of min(1, posts that week ÷ target_posts_per_week). "
+    "regularity.score = 100 * the mean over the window's weeks of min(1, posts that week ÷ target_posts_per_week), "
+    "to one decimal. "
     "Weeks are consecutive 7-day blocks starting on `from`; days after the last whole block are left out. A week "
     "that meets the target counts fully and a short week counts its share, so a burst never makes up for a silent "
     "week: posting the target every week scores 100, the whole month's posts in one week of four scores 25. "
