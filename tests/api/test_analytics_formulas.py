@@ -8,6 +8,7 @@ from datetime import date, datetime
 from api.benchmark.percentiles import position
 from api.metrics.history import AccountHistory, PostFact
 from api.metrics.window import Window
+from api.presence.audience import reach_beyond_followers
 from api.presence.cadence import longest_silence, regularity
 from api.presence.slots import best_slots
 from api.rates.formulas import engagement_rate, post_engagement
@@ -77,3 +78,18 @@ def test_a_period_without_a_stock_before_it_starts_from_its_first_value() -> Non
         20.0,
         20.0,
     )
+
+
+def test_reach_beyond_followers_says_why_it_is_missing() -> None:
+    day = date(2026, 3, 2)
+
+    stored_nothing = reach_beyond_followers({day: 100.0}, {}, "demo", reported=True)
+    never_reported = reach_beyond_followers({day: 100.0}, {}, "bluesky", reported=False)
+    no_reach = reach_beyond_followers({day: 0.0}, {day: 0.0}, "demo", reported=True)
+
+    assert (stored_nothing.share, never_reported.share, no_reach.share) == (None, None, None)
+    assert stored_nothing.reason is not None
+    assert stored_nothing.reason.startswith("no reach_non_followers or reach is stored")
+    assert never_reported.reason is not None
+    assert never_reported.reason.startswith("bluesky does not report reach among non-followers")
+    assert no_reach.reason == "reach was 0 on those days."

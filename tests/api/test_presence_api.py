@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.api.analytics_rows import insert_daily, insert_posts, local
-from tests.api.conftest import assert_problem, create_account, create_client
+from tests.api.conftest import assert_problem, create_account, create_client, make_client_and_account, sync_account
 from tests.conftest import Agency
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ POSTS = [
 def setup(client: TestClient[Litestar], agency: Agency, database: TestDatabase) -> dict[str, Any]:
     owner = create_client(client, agency, "Boulangerie Martin", timezone=TZ)
     main = create_account(client, agency, owner["id"], "martin", target_posts_per_week=3)
-    quiet = create_account(client, agency, owner["id"], "quiet")
+    quiet = create_account(client, agency, owner["id"], "quiet", network="bluesky")
     rival = create_account(client, agency, owner["id"], "rival", kind="competitor")
     insert_posts(database, agency.tenant_id, main["id"], POSTS)
     insert_daily(
@@ -158,7 +158,7 @@ def test_an_account_without_posts_target_or_data(
     assert quiet["regularity"]["weekly_posts"] == [0, 0, 0, 0]
     assert quiet["audience"]["growth"] is None
     assert quiet["reach_beyond_followers"]["share"] is None
-    assert "demo does not report reach among non-followers" in quiet["reach_beyond_followers"]["reason"]
+    assert "bluesky does not report reach among non-followers" in quiet["reach_beyond_followers"]["reason"]
     assert (quiet["best_slots"]["best"], quiet["best_slots"]["grid"]) == ([], [])
 
 
@@ -197,3 +197,25 @@ def test_invalid_presence_queries_are_422(client: TestClient[Litestar], agency: 
         client.get(path, params={"from": "2026-03-02", "to": "2026-03-01"}, headers=agency.headers), 422, field="from"
     )
     assert_problem(client.get(path, params={"kind": "everyone"}, headers=agency.headers), 422, field="kind")
+
+
+def test_a_synced_demo_account_reports_its_reach_beyond_followers(client: TestClient[Litestar], agency: Agency) -> None:
+    owner, account = make_client_and_account(client, agency)
+    sync_account(client, agency, account["id"], date(2026, 1, 5), date(2026, 1, 11))
+    window = {"from": "2026-01-05", "to": "2026-01-11"}
+    series = client.get(
+        "/v1/metrics",
+        params={"account_id": account["id"], "metric": ["reach", "reach_non_followers"], **window},
+        headers=agency.headers,
+    ).json()["series"]
+    totals = {s["metric"]: sum(p["value"] for p in s["points"]) for s in series}
+
+    beyond = _account(_presence(client, agency, owner["id"], **window), account["id"])["reach_beyond_followers"]
+
+    assert 0 < totals["reach_non_followers"] < totals["reach"]
+    assert (beyond["reach"], beyond["reach_non_followers"], beyond["days"]) == (
+        totals["reach"],
+        totals["reach_non_followers"],
+        7,
+    )
+    assert beyond["share"] == pytest.approx(totals["reach_non_followers"] / totals["reach"])
