@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -19,9 +19,11 @@ from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
 from api.content.models import StoredPost
-from api.errors import InvalidInput, NotFound
+from api.errors import NotFound
 from api.metrics.models import StoredMetricPoint
 from api.metrics.window import Window, local_time
+
+AccountKind = Literal["owned", "competitor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ async def client_accounts(
     session: AsyncSession,
     client_id: uuid.UUID,
     *,
-    kind: str | None = None,
+    kind: AccountKind | None = None,
     account_id: uuid.UUID | None = None,
 ) -> list[SocialAccount]:
     """The client's accounts (of one kind, or the one asked for), oldest first; an account of another client is 404."""
@@ -71,12 +73,6 @@ async def client_accounts(
             f"There is no account {account_id} of this client{' of that kind' if kind else ''}.", field="account_id"
         )
     return accounts
-
-
-def check_kind(kind: str | None) -> None:
-    """A `kind=` filter names an account kind."""
-    if kind is not None and kind not in ("owned", "competitor"):
-        raise InvalidInput(f"kind {kind!r} is not an account kind; use owned or competitor.", field="kind")
 
 
 async def load_histories(

@@ -18,7 +18,7 @@ DAYS_SINCE_LAST_POST = (
 LONGEST_SILENCE = (
     "longest_silence = the longest run of consecutive local days inside the window without a post, counting the "
     "days from `from` to the first post and from the last post to `to` (the whole window when nothing was "
-    "posted); `from`/`to` give its first and last silent day."
+    "posted); `from`/`to` give its first and last silent day (null when it posted every day)."
 )
 REGULARITY = (
     "regularity.score = 100 * the mean over the window's weeks of min(1, posts that week ÷ target_posts_per_week), "
@@ -35,8 +35,8 @@ class Silence(msgspec.Struct, rename={"date_from": "from", "date_to": "to"}):
     """The longest stretch of days without a post."""
 
     days: int
-    date_from: date
-    date_to: date
+    date_from: date | None
+    date_to: date | None
 
 
 class Regularity(msgspec.Struct):
@@ -60,10 +60,11 @@ def days_since_last_post(post_days: Sequence[date], last_before: date | None, wi
 
 
 def longest_silence(post_days: Sequence[date], window: Window) -> Silence:
-    """The longest run of days in the window with no post (the first such run when two are as long)."""
+    """The longest run of days in the window with no post (the first such run when two are as long; no
+    dates when the account posted every day)."""
     # Sentinels one day outside the window make the edges ordinary gaps.
     marks = [window.start - timedelta(days=1), *sorted(set(post_days)), window.end + timedelta(days=1)]
-    best = Silence(days=0, date_from=window.start, date_to=window.start)
+    best = Silence(days=0, date_from=None, date_to=None)
     for before, after in pairwise(marks):
         gap = (after - before).days - 1
         if gap > best.days:

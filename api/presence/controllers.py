@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.clients.controllers import get_client
-from api.metrics.history import check_kind, client_accounts, load_histories
+from api.metrics.history import AccountKind, client_accounts, load_histories
 from api.metrics.sources import native_to_canonical, reports
 from api.metrics.window import resolve_window
 from api.presence.audience import AUDIENCE_GROWTH, REACH_BEYOND_FOLLOWERS
@@ -53,13 +53,12 @@ class PresenceController(Controller):
         date_to: Annotated[
             date | None, QueryParameter(name="to", description="Last local day, included (default: today).")
         ] = None,
-        kind: str = Parameter(default="owned", description="owned (default) or competitor accounts."),
+        kind: AccountKind = Parameter(default="owned", description="owned (default) or competitor accounts."),
     ) -> PresenceOut:
         """Per account: posts per week, days since the last post, longest silence, regularity against the
         account's target cadence, audience growth, share of reach beyond its followers where the network
         reports it, and the best publishing slots from its own posts; `definitions` states each formula."""
         client = await get_client(session, principal, client_id)
-        check_kind(kind)
         window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
         accounts = await client_accounts(session, client_id, kind=kind)
         histories = await load_histories(session, accounts, window, METRICS)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.clients.controllers import get_client
-from api.metrics.history import check_kind, client_accounts, load_histories
+from api.metrics.history import AccountKind, client_accounts, load_histories
 from api.metrics.rollup import Granularity
 from api.metrics.window import resolve_window
 from api.rates.formulas import ENGAGEMENT_RATE, FOLLOWER_GROWTH, INTERACTIONS, REACH_PER_POST
@@ -40,12 +40,11 @@ class RatesController(Controller):
         ] = None,
         granularity: Granularity = Parameter(default="day", description="day, week (ISO, Monday) or month."),
         account_id: uuid.UUID | None = Parameter(default=None, description="Only this account of the client."),
-        kind: str | None = Parameter(default=None, description="Only owned or only competitor accounts."),
+        kind: AccountKind | None = Parameter(default=None, description="Only owned or only competitor accounts."),
     ) -> RatesOut:
         """Per account and period (days in the client's time zone): engagement rate (and which denominator
         it used), follower growth (absolute and %), and reach per post; `definitions` states each formula."""
         client = await get_client(session, principal, client_id)
-        check_kind(kind)
         window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
         accounts = await client_accounts(session, client_id, kind=kind, account_id=account_id)
         histories = await load_histories(session, accounts, window, METRICS, followers_before=True)

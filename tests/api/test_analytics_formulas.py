@@ -9,7 +9,7 @@ from api.benchmark.percentiles import position
 from api.metrics.history import AccountHistory, PostFact
 from api.metrics.window import Window
 from api.presence.audience import reach_beyond_followers
-from api.presence.cadence import longest_silence, regularity
+from api.presence.cadence import Silence, longest_silence, regularity
 from api.presence.slots import best_slots
 from api.rates.formulas import engagement_rate, post_engagement
 from api.rates.periods import account_rates
@@ -43,7 +43,7 @@ def test_a_zero_target_has_no_regularity_and_a_post_every_day_leaves_no_silence(
     assert regularity(every_day, WEEK, 0).reason is not None
     assert regularity(every_day, WEEK, 0).score is None
     assert regularity(every_day, WEEK, 5).score == 100.0
-    assert longest_silence(every_day, WEEK).days == 0
+    assert longest_silence(every_day, WEEK) == Silence(days=0, date_from=None, date_to=None)
 
 
 def test_percentile_counts_ties_as_half_and_needs_a_value() -> None:
