@@ -214,7 +214,16 @@ def test_percentiles_in_a_group_big_enough_name_no_peer(
     create_client(client, agency, "Peer Without Accounts", industry="bakery")
     _peer(client, agency, database, "Other Trade", "fintech", followers=(1, 1000), engagements=900, posts=50)
     foreign = create_client(client, other_agency, "Foreign Bakery", industry="bakery")
-    create_account(client, other_agency, foreign["id"], "foreign")
+    _account_with(  # another agency's bakery: it would change every percentile and the group size if it counted
+        client,
+        other_agency,
+        database,
+        foreign["id"],
+        "foreign",
+        followers=(100, 100),
+        daily={"engagements": 10, "reach": 1000},
+        posts=1,
+    )
 
     body = _benchmark(client, agency, setup["client"]["id"])
     percentiles = body["percentiles"]
