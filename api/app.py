@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.accounts.controllers import AccountController
 from api.auth import ApiKeyMiddleware, KeyCache
+from api.benchmark.controllers import BenchmarkController
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.content.controllers import ContentController
@@ -31,6 +32,8 @@ from api.metrics.controllers import MetricsController
 from api.oauth.controllers import OAuthController, document_callback
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems
+from api.presence.controllers import PresenceController
+from api.rates.controllers import RatesController
 from api.reports.controllers import ReportController
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
@@ -147,6 +150,9 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             MetricsController,
             ContentController,
             OAuthController,
+            RatesController,
+            PresenceController,
+            BenchmarkController,
             EmployerBrandController,
             ReportController,
         ],

@@ -201,7 +201,7 @@ def test_demo_seeds_three_clients_and_backfills_every_account(sqlite_env: str) -
         )
     engine.dispose()
     assert days == 5
-    assert per_kind["owned"] == 13
+    assert per_kind["owned"] == 14
     assert per_kind["competitor"] < per_kind["owned"]
 
 

@@ -27,7 +27,7 @@ def test_signup_client_account_sync_and_read_metrics(client: TestClient[Litestar
     assert run_syncs(client) == 1
     finished = client.get(f"/v1/syncs/{sync.json()['id']}", headers=agency.headers).json()
     assert finished["status"] == "succeeded", finished
-    assert finished["metrics_count"] == 14 * 13
+    assert finished["metrics_count"] == 14 * 14  # 14 days, 14 demo metrics a day
     metrics = client.get(
         "/v1/metrics",
         params={

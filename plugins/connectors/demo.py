@@ -13,8 +13,9 @@ analytics have something to find. Everything is simulated, and deterministically
 * Daily metrics follow the shape of real page insights: followers are a stock growing
   exponentially with a little noise; impressions, reach and interactions are flows with weekly
   seasonality (weekdays above weekends) made of an organic part plus each post's own numbers;
-  reach never exceeds impressions and engagements are exactly reactions + comments + shares +
-  saves + clicks; `page_posts` and `page_mentions` count the posts and mentions yielded that day.
+  reach never exceeds impressions, the reach among non-followers is a share of reach typical of
+  the handle, and engagements are exactly reactions + comments + shares + saves + clicks;
+  `page_posts` and `page_mentions` count the posts and mentions yielded that day.
 * Posts come on days drawn from the cadence, never during a silence gap, at office-ish hours
   (UTC), in French or English; careers/jobs/talent handles post employer-brand content, other
   handles do so for about 15% of their posts.
@@ -73,6 +74,7 @@ _EPOCH: Final = date(2025, 1, 1).toordinal()
 FOLLOWERS: Final = "page_fans"
 IMPRESSIONS: Final = "page_impressions"
 REACH: Final = "page_reach"
+REACH_NON_FOLLOWERS: Final = "page_reach_non_followers"
 ENGAGEMENTS: Final = "page_engagements"
 REACTIONS: Final = "page_reactions"
 COMMENTS: Final = "page_comments"
@@ -102,6 +104,12 @@ _METRICS: Final = (
         canonical="reach",
         unit="accounts",
         description="Distinct accounts that saw the page's content that day.",
+    ),
+    MetricDeclaration(
+        native=REACH_NON_FOLLOWERS,
+        canonical="reach_non_followers",
+        unit="accounts",
+        description="People who saw the page's content that day without following it (part of page_reach).",
     ),
     MetricDeclaration(
         native=ENGAGEMENTS,
@@ -324,6 +332,7 @@ _STREAM_POSTS: Final = 2
 _STREAM_MENTIONS: Final = 3
 _STREAM_SILENCE: Final = 4
 _STREAM_BURST: Final = 5
+_STREAM_AUDIENCE: Final = 6
 
 
 def _handle_seed(handle: str) -> int:
@@ -575,6 +584,15 @@ def _mentions(profile: _Profile, day: date, posts: list[Post]) -> list[Mention]:
     return mentions
 
 
+def _non_followers_reached(profile: _Profile, day: date, reach: float) -> float:
+    """The part of a day's reach outside the followers: a share typical of the handle (a page seen mostly
+    by its own employees reaches few others), jittered daily. Its own random stream leaves every other
+    number of the day as it was."""
+    typical = _rng(profile.seed, 0, _STREAM_AUDIENCE).uniform(0.05, 0.6)
+    daily = _rng(profile.seed, day.toordinal(), _STREAM_AUDIENCE).uniform(0.8, 1.2)
+    return float(round(reach * min(1.0, typical * daily)))
+
+
 def _simulate_day(profile: _Profile, day: date) -> _Day:
     """Every record of one day; depends on nothing but the profile and the day."""
     rng = _rng(profile.seed, day.toordinal(), _STREAM_METRICS)
@@ -589,6 +607,7 @@ def _simulate_day(profile: _Profile, day: date) -> _Day:
             totals[native] = totals.get(native, 0) + value
     totals[VIDEO_VIEWS] = totals.get(VIDEO_VIEWS, 0) + round(organic * profile.video_share * rng.uniform(0.05, 0.15))
     totals[PROFILE_VIEWS] = round(totals[REACH] * rng.uniform(0.01, 0.03)) + 2 * len(mentions)
+    totals[REACH_NON_FOLLOWERS] = _non_followers_reached(profile, day, totals[REACH])
     totals[FOLLOWERS] = followers
     totals[POSTS] = len(posts)
     totals[MENTIONS] = len(mentions)

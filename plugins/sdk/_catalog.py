@@ -41,6 +41,15 @@ _BUILT_IN: tuple[CanonicalMetric, ...] = (
         description="Distinct accounts that saw the account's content that day.",
     ),
     CanonicalMetric(
+        id="reach_non_followers",
+        unit="accounts",
+        aggregation="sum",
+        description=(
+            "Distinct accounts not following the account that saw its content that day, where the network "
+            "splits reach by follower status (the non-follower part of `reach`)."
+        ),
+    ),
+    CanonicalMetric(
         id="engagements",
         unit="actions",
         aggregation="sum",

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from tests.api.conftest import assert_problem, list_all, make_client_and_account, parse_time
 from tests.conftest import Agency, run_syncs
 
-DEMO_METRICS_PER_DAY = 13
+DEMO_METRICS_PER_DAY = 14
 
 
 INVALID_WINDOWS: dict[str, tuple[dict[str, Any], str]] = {

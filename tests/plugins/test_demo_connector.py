@@ -176,6 +176,7 @@ async def test_reach_never_exceeds_impressions_and_engagements_add_up(handle: st
     values = points(records)
     for day in days_of(HALF_YEAR):
         assert values["page_reach", day].value <= values["page_impressions", day].value
+        assert 0 < values["page_reach_non_followers", day].value <= values["page_reach", day].value
         parts = sum(values[native, day].value for native in INTERACTIONS)
         assert values["page_engagements", day].value == parts
     for post in (r for r in records if isinstance(r, Post)):

@@ -17,7 +17,7 @@ from tests.plugins_fixtures import flaky_connectors
 from tests.plugins_fixtures.flaky_connectors import INVALID_RECORDS, Gate, views
 from tests.sync.conftest import Owner, SyncHarness
 
-DEMO_METRICS_PER_DAY = 13
+DEMO_METRICS_PER_DAY = 14
 JAN_1 = date(2026, 1, 1)
 
 

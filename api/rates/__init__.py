@@ -1,0 +1,1 @@
+"""Rates over periods: engagement rate, follower growth and reach per post, with their formulas."""
