@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.employer_brand.schemas import EmployerBrandOut
-from api.employer_brand.service import DEFAULT_TAGS, employer_brand_of, window
+from api.employer_brand.service import DEFAULT_DAYS, DEFAULT_TAGS, employer_brand_of
+from api.metrics.window import resolve_window
 
 
 class EmployerBrandController(Controller):
@@ -47,5 +48,5 @@ class EmployerBrandController(Controller):
         the ROI ledger per 1,000 people reached by employer-brand posts. Each component comes with its
         inputs and formula; a component with nothing to measure is left out and says why."""
         client = await get_client(session, principal, client_id)
-        start, end = window(client.timezone, date_from, date_to)
-        return await employer_brand_of(session, state.registry, client, start, end, set(tag or DEFAULT_TAGS))
+        window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
+        return await employer_brand_of(session, state.registry, client, window, set(tag or DEFAULT_TAGS))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,34 +13,19 @@ from sqlmodel import col, select
 from api.accounts.models import SocialAccount
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
-from api.content.post_metrics import canonical_post_metrics, native_to_canonical
 from api.employer_brand import index
 from api.employer_brand.schemas import ComponentOut, EmployerBrandOut
 from api.employer_brand.topics import WORKPLACE_PHRASES, is_about_working_there
-from api.errors import InvalidInput
 from api.metrics.models import StoredMetricPoint
+from api.metrics.sources import native_to_canonical
+from api.metrics.window import Window
+from api.rates.formulas import post_engagement, post_reach
 from plugins.registry import Registry
 
 DEFAULT_DAYS = 90
 DEFAULT_TAGS = ("employer_brand",)
 PROFESSIONAL_NETWORKS = ("linkedin",)
 """Networks whose audience counts as the professional audience (connector ids)."""
-
-
-def window(client_timezone: str, date_from: date | None, date_to: date | None) -> tuple[date, date]:
-    end = date_to or datetime.now(ZoneInfo(client_timezone)).date()
-    start = date_from or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise InvalidInput(f"from ({start}) is after to ({end}); send from on or before to.", field="from")
-    return start, end
-
-
-def _utc_bounds(start: date, end: date, client_timezone: str) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(client_timezone)
-    return (
-        datetime.combine(start, time.min, zone).astimezone(UTC),
-        datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC),
-    )
 
 
 async def _content(
@@ -52,10 +36,7 @@ async def _content(
     tags: set[str],
 ) -> tuple[index.Component, float, int]:
     networks = {account.id: account.network for account in accounts}
-    mappings = {
-        network: native_to_canonical(connector.metrics) if (connector := registry.connector(network)) else {}
-        for network in set(networks.values())
-    }
+    mappings = {network: native_to_canonical(registry, network) for network in set(networks.values())}
     posts = (
         await session.scalars(
             select(StoredPost).where(
@@ -68,9 +49,9 @@ async def _content(
     totals = {"all_reach": 0.0, "all_engagements": 0.0, "tagged_reach": 0.0, "tagged_engagements": 0.0}
     tagged_posts = 0
     for post in posts:
-        numbers = canonical_post_metrics(post.metrics, mappings[networks[post.account_id]])
-        reach = numbers.get("reach", numbers.get("impressions", 0.0))
-        engagements = numbers.get("engagements", 0.0)
+        mapping = mappings[networks[post.account_id]]
+        reach = post_reach(post.metrics, mapping)
+        engagements, _fields = post_engagement(post.metrics, mapping)
         totals["all_reach"] += reach
         totals["all_engagements"] += engagements
         if tags.intersection(post.tags):
@@ -128,11 +109,12 @@ async def _sentiment(
 
 
 async def employer_brand_of(
-    session: AsyncSession, registry: Registry, client: Client, start: date, end: date, tags: set[str]
+    session: AsyncSession, registry: Registry, client: Client, window: Window, tags: set[str]
 ) -> EmployerBrandOut:
-    """The index and its components for `client` from `start` to `end` (days in the client's time zone)."""
+    """The index and its components for `client` over `window` (days in the client's time zone)."""
     client_id = client.id
-    bounds = _utc_bounds(start, end, client.timezone)
+    start, end = window.start, window.end
+    bounds = window.utc_bounds()
     accounts = list(
         (
             await session.scalars(

@@ -80,5 +80,15 @@ def post_engagement(metrics: Mapping[str, Any], native_to_canonical: Mapping[str
     return 0.0, []
 
 
+def post_reach(metrics: Mapping[str, Any], native_to_canonical: Mapping[str, str]) -> float:
+    """A post's reach from its native metrics: the fields feeding `reach`, else those feeding `impressions`."""
+    numeric = {name: float(value) for name, value in metrics.items() if _is_number(value)}
+    for wanted in ("reach", "impressions"):
+        fields = [name for name in numeric if native_to_canonical.get(name, name) == wanted]
+        if fields:
+            return sum(numeric[name] for name in fields)
+    return 0.0
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.clients.models import Client
 from api.employer_brand.service import DEFAULT_TAGS, employer_brand_of
+from api.metrics.window import Window
 from api.reports.document import Brand, Report
 from api.reports.i18n import Language, label
 from api.reports.sections import employer_brand_section, summary_section
@@ -19,14 +18,13 @@ DEFAULT_COLOR = "#1F3A5F"
 
 
 async def build_report(
-    session: AsyncSession, registry: Registry, client: Client, start: date, end: date, language: Language
+    session: AsyncSession, registry: Registry, client: Client, window: Window, language: Language
 ) -> Report:
-    """The report of `client` from `start` to `end` (its own days), in `language`."""
+    """The report of `client` over `window` (its own days), in `language`."""
+    start, end = window.start, window.end
     sections = [
-        await summary_section(session, client, start, end, language),
-        employer_brand_section(
-            await employer_brand_of(session, registry, client, start, end, set(DEFAULT_TAGS)), language
-        ),
+        await summary_section(session, client, window, language),
+        employer_brand_section(await employer_brand_of(session, registry, client, window, set(DEFAULT_TAGS)), language),
     ]
     return Report(
         client_id=client.id,

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.clients.controllers import get_client
-from api.employer_brand.service import window
+from api.metrics.window import resolve_window
 from api.reports.builder import build_report
 from api.reports.document import Report
 from api.reports.render_csv import render_csv
 from api.reports.render_pdf import render_pdf
 
+DEFAULT_DAYS = 90
 MEDIA_TYPES = {"json": MediaType.JSON, "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
@@ -65,9 +66,10 @@ class ReportController(Controller):
         period, then each analysis with its definitions. The PDF carries charts; the CSV has one value per
         row (section, table, row, column, value) for spreadsheets."""
         client = await get_client(session, principal, client_id)
-        start, end = window(client.timezone, date_from, date_to)
+        window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
+        start, end = window.start, window.end
         chosen = language or ("fr" if client.language == "fr" else "en")
-        report = await build_report(session, state.registry, client, start, end, chosen)
+        report = await build_report(session, state.registry, client, window, chosen)
         if format == "json":
             return Response(msgspec.json.encode(report), media_type=MediaType.JSON)
         body = render_csv(report) if format == "csv" else render_pdf(report)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -18,6 +17,7 @@ from api.content.models import StoredMention, StoredPost
 from api.employer_brand.schemas import EmployerBrandOut
 from api.metrics.models import StoredMetricPoint
 from api.metrics.rollup import period_start
+from api.metrics.window import Window
 from api.reports.document import Chart, Figure, Section, Table
 from api.reports.i18n import Language, label
 
@@ -36,15 +36,6 @@ def change(current: float | None, previous: float | None) -> float | None:
     if current is None or not previous:
         return None
     return (current - previous) / previous
-
-
-def utc_bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
-    """The UTC instants at which the client's local days `start` and `end + 1` begin."""
-    zone = ZoneInfo(timezone)
-    return (
-        datetime.combine(start, time.min, zone).astimezone(UTC),
-        datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC),
-    )
 
 
 async def owned_accounts(session: AsyncSession, client_id: uuid.UUID) -> list[SocialAccount]:
@@ -110,9 +101,9 @@ async def _count(session: AsyncSession, statement: object) -> int:
 
 
 async def _content_counts(
-    session: AsyncSession, client: Client, accounts: list[uuid.UUID], start: date, end: date
+    session: AsyncSession, client: Client, accounts: list[uuid.UUID], window: Window
 ) -> tuple[int, int]:
-    low, high = utc_bounds(start, end, client.timezone)
+    low, high = window.utc_bounds()
     posts = await _count(
         session,
         sa_select(func.count())
@@ -136,12 +127,13 @@ async def _content_counts(
     return posts, mentions
 
 
-async def summary_section(session: AsyncSession, client: Client, start: date, end: date, language: Language) -> Section:
+async def summary_section(session: AsyncSession, client: Client, window: Window, language: Language) -> Section:
     """Audience, reach, engagement and activity of the client's own accounts, against the previous period."""
     accounts = [account.id for account in await owned_accounts(session, client.id)]
-    current, previous = await _metric_totals(session, accounts, start, end)
-    posts, mentions = await _content_counts(session, client, accounts, start, end)
-    previous_posts, previous_mentions = await _content_counts(session, client, accounts, *previous_window(start, end))
+    current, previous = await _metric_totals(session, accounts, window.start, window.end)
+    posts, mentions = await _content_counts(session, client, accounts, window)
+    before = Window(*previous_window(window.start, window.end), window.timezone)
+    previous_posts, previous_mentions = await _content_counts(session, client, accounts, before)
     rate, denominator = current.engagement_rate()
     previous_rate, _ = previous.engagement_rate()
     figures = [
