@@ -30,6 +30,7 @@ from api.metrics.controllers import MetricsController
 from api.oauth.controllers import OAuthController, document_callback
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems
+from api.sentiment.controllers import SentimentController
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             MetricsController,
             ContentController,
             OAuthController,
+            SentimentController,
         ],
         state=state,
         dependencies=dependencies,

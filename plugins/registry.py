@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -149,7 +149,7 @@ def _first_analyzer(manager: pluggy.PluginManager, registry: Registry) -> None:
             logger.warning("plugin %s: %s", name, problem)
             registry.problems.append(PluginProblem(plugin=name, error=f"resonance_sentiment_analyzer: {problem}"))
             continue
-        registry.sentiment_analyzer, registry.sentiment_plugin = result, name
+        registry.sentiment_analyzer, registry.sentiment_plugin = cast(SentimentAnalyzer, result), name
         return
 
 

@@ -21,7 +21,7 @@ NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement",
 `n'est jamais bon`, `sans intérêt`). `plus` is left out: `le plus beau` is far more common in posts than
 `ne … plus`."""
 
-_ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+_ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)['\u2019]", re.IGNORECASE)
 
 
 def split_elisions(text: str) -> str:

@@ -26,5 +26,5 @@ def resonance_metric_definitions() -> list[CanonicalMetric]:  # type: ignore[emp
 
 
 @hookspec(firstresult=True)
-def resonance_sentiment_analyzer() -> SentimentAnalyzer | None:  # type: ignore[empty-body]
+def resonance_sentiment_analyzer() -> SentimentAnalyzer | None:
     """Return the analyser that labels every stored mention and comment, or None to leave it to others."""
