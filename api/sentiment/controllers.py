@@ -44,7 +44,7 @@ class SentimentController(Controller):
         ] = None,
         date_to: Annotated[
             date | None,
-            QueryParameter(name="to", description="Last day, included (client's time zone); default today."),
+            QueryParameter(name="to", description="Last day, included (client's time zone); today if absent."),
         ] = None,
         granularity: Granularity = Parameter(default="day", description="day, week (from Monday) or month."),
         account_id: uuid.UUID | None = Parameter(default=None, description="Only mentions of this account."),
@@ -55,7 +55,7 @@ class SentimentController(Controller):
         """Mentions per sentiment label and net sentiment per period, totals, and the extreme mentions.
 
         Periods are days, ISO weeks (Monday to Sunday) or calendar months in the client's time zone, and
-        every period of the window is listed, empty ones included. Net sentiment is (positive − negative)
+        every period of the window is listed, empty ones included. Net sentiment is (positive - negative)
         ÷ total, from -1 (all negative) to 1 (all positive), null when there are no mentions. The
         `definition` block states the formulas and the analyser that labels mentions.
         """
@@ -96,7 +96,7 @@ class SentimentController(Controller):
             most_positive=[mention_out(row) for row in most_positive],
             most_negative=[mention_out(row) for row in most_negative],
             definition=SentimentDefinition(
-                net_sentiment="(positive − negative) ÷ total, where total = positive + negative + neutral; "
+                net_sentiment="(positive - negative) ÷ total, where total = positive + negative + neutral; "
                 "null when total is 0; rounded to 4 decimal places",
                 labels="each mention and comment is labelled when stored (synced or imported) from its "
                 f"sentiment score in [-1, 1]; the default analyser calls a score ≥ {POSITIVE_THRESHOLD} "

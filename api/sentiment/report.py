@@ -20,7 +20,7 @@ LABELS = ("positive", "negative", "neutral")
 
 
 def net_sentiment(positive: int, negative: int, total: int) -> float | None:
-    """(positive − negative) ÷ total, rounded to 4 places; None when there is nothing to divide by."""
+    """(positive - negative) ÷ total, rounded to 4 places; None when there is nothing to divide by."""
     if total == 0:
         return None
     return round((positive - negative) / total, 4)

@@ -21,7 +21,7 @@ class SentimentPeriod(msgspec.Struct):
     total: int
     """positive + negative + neutral."""
     net_sentiment: float | None
-    """(positive − negative) ÷ total, from -1 to 1; null when total is 0."""
+    """(positive - negative) ÷ total, from -1 to 1; null when total is 0."""
 
 
 class SentimentTotals(msgspec.Struct):
