@@ -102,12 +102,14 @@ def parse_csv(body: bytes, max_rows: int) -> list[ParsedRow]:
             extra={"errors": [{"line": 1, "field": "header", "reason": "; ".join(reasons) or "empty"}]},
         )
     rows: list[ParsedRow] = []
+    previous_end = reader.line_num  # the header's last line
     try:
         for values in reader:
             if len(rows) >= max_rows:
                 _check_size(max_rows + 1, max_rows)
-            # The line the row ends on; a quoted cell may span lines, so count its start from the previous end.
-            position = {"line": reader.line_num}
+            # A quoted cell may span lines: a row starts on the line after the previous row ended.
+            position = {"line": previous_end + 1}
+            previous_end = reader.line_num
             cells = {name: value for name, value in values.items() if value not in ("", None)}
             rows.append(ParsedRow(position=position, values=cells))
     except csv.Error as error:
