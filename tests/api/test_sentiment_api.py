@@ -180,9 +180,9 @@ def test_filters_by_language_network_and_account(
     expected: dict[str, Any],
 ) -> None:
     params: dict[str, Any] = {"from": "2026-01-04", "to": "2026-01-13", "granularity": "week"}
-    if filters.pop("account", False):
+    if filters.get("account"):
         params["account_id"] = crafted["account_id"]
-    params.update(filters)
+    params.update({name: value for name, value in filters.items() if name != "account"})
 
     body = report(client, agency, crafted["client_id"], **params)
 
