@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from litestar.openapi.spec import OpenAPIMediaType, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -23,6 +25,7 @@ from api.accounts.models import SocialAccount
 from api.content.models import StoredMention
 from api.content.schemas import MentionImportRow
 from api.errors import InvalidInput, PayloadTooLarge
+from api.openapi import schema_from_json_schema
 from api.sentiment import analyse_mention_rows
 from api.sentiment.language import normalise_language
 from api.sync import store
@@ -276,3 +279,36 @@ async def _existing(
         for values in (await session.execute(statement)).all():
             found[(values[0], values[1])] = dict(zip(store.MENTION_COMPARED, values[2:], strict=True))
     return found
+
+
+CSV_EXAMPLE = (
+    "source,external_id,published_at,text,author\n"
+    'reviews,r-1042,2026-11-24T18:05:00+01:00,"Pain délicieux, accueil adorable !",claire\n'
+)
+
+
+def import_request_body() -> RequestBody:
+    """The OpenAPI description of an import's body: a JSON array of mentions, or the same as CSV."""
+    row = msgspec.json.schema(list[MentionImportRow])
+    return RequestBody(
+        required=True,
+        description="The mentions to import: a JSON array, or a CSV file with a header row of the same names.",
+        content={
+            "application/json": OpenAPIMediaType(
+                schema=schema_from_json_schema(row),
+                example=[
+                    {
+                        "source": "reviews",
+                        "external_id": "r-1042",
+                        "published_at": "2026-11-24T18:05:00+01:00",
+                        "text": "Pain délicieux, accueil adorable !",
+                        "author": "claire",
+                    }
+                ],
+            ),
+            "text/csv": OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, description=f"UTF-8 CSV; columns: {', '.join(COLUMNS)}."),
+                example=CSV_EXAMPLE,
+            ),
+        },
+    )

@@ -318,3 +318,26 @@ def test_a_url_must_be_http(client: TestClient[Litestar], agency: Agency, bad_ur
     problem = assert_problem(import_json(client, agency, owner["id"], rows), 422, field="url")
 
     assert problem["errors"][0]["index"] == 0
+
+
+def test_the_openapi_document_describes_both_body_formats(client: TestClient[Litestar]) -> None:
+    document = client.get("/docs/openapi.json").json()
+
+    body = document["paths"]["/v1/clients/{client_id}/mentions"]["post"]["requestBody"]["content"]
+
+    assert set(body) == {"application/json", "text/csv"}
+    row = body["application/json"]["schema"]["items"]
+    assert row["required"] == ["source", "external_id", "published_at", "text"]
+    assert row["additionalProperties"] is False
+    assert set(row["properties"]) == {
+        "source",
+        "external_id",
+        "published_at",
+        "text",
+        "author",
+        "url",
+        "language",
+        "account_id",
+        "kind",
+    }
+    assert body["text/csv"]["example"].startswith("source,external_id,published_at,text")

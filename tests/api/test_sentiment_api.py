@@ -245,7 +245,8 @@ def test_synced_mentions_are_labelled_and_counted(client: TestClient[Litestar], 
     listed = client.get(f"/v1/clients/{owner['id']}/mentions", params={"limit": 200}, headers=agency.headers).json()
 
     labels = [m["sentiment_label"] for m in listed["data"]]
-    assert labels and None not in labels
+    assert labels
+    assert None not in labels
     assert body["totals"]["total"] == len(labels)
     assert body["totals"]["unlabelled"] == 0
     assert body["totals"]["positive"] == labels.count("positive")
