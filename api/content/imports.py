@@ -6,6 +6,7 @@ every bad row (its CSV line or JSON index, the field and what was wrong), so not
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -243,7 +244,8 @@ async def import_mentions(
         }
         for _row, mention in valid
     ]
-    analyse_mention_rows(analyzer, stored_rows)
+    # CPU-bound (up to a few seconds for a large import): off the event loop.
+    await asyncio.to_thread(analyse_mention_rows, analyzer, stored_rows)
     existing = await _existing(session, client_id, [(row["source"], row["external_id"]) for row in stored_rows])
     result = ImportResult(received=len(stored_rows))
     for row in stored_rows:
