@@ -29,6 +29,16 @@ def label_for(score: float) -> SentimentLabel:
     return "neutral"
 
 
+def _scorer(language: str | None) -> Callable[[str], dict[str, float]] | None:
+    """VADER's `polarity_scores` for a language the default analyser scores, else None."""
+    scorer: Callable[[str], dict[str, float]] | None = None
+    if language == "en":
+        scorer = english_vader().polarity_scores
+    elif language == "fr":
+        scorer = french_vader().polarity_scores
+    return scorer
+
+
 class DefaultSentimentAnalyzer:
     """English and French sentiment from lexicons, every language detected; others are neutral, score 0."""
 
@@ -47,11 +57,7 @@ class DefaultSentimentAnalyzer:
 
     @staticmethod
     def _score(text: str, language: str | None) -> Sentiment:
-        scorers: dict[str, Callable[[str], dict[str, float]]] = {
-            "en": english_vader().polarity_scores,
-            "fr": french_vader().polarity_scores,
-        }
-        scorer = scorers.get(language or "")
+        scorer = _scorer(language)
         if scorer is None:
             return Sentiment(language=language, label="neutral", score=0.0)
         # VADER ignores hashtags; their words often carry the sentiment (#fail, #merci).
