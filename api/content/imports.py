@@ -130,10 +130,10 @@ def _check_size(rows: int, max_rows: int) -> None:
 
 
 def _validate(row: ParsedRow, strict: bool) -> tuple[MentionImportRow | None, dict[str, Any] | None]:
-    if "\x00extra" in row.values:
-        return None, _problem(row.position, "body", "the row has more cells than the header has columns")
     if not isinstance(row.values, dict):
         return None, _problem(row.position, "body", "each mention must be a JSON object")
+    if "\x00extra" in row.values:
+        return None, _problem(row.position, "body", "the row has more cells than the header has columns")
     try:
         mention = msgspec.convert(row.values, MentionImportRow, strict=strict)
     except msgspec.ValidationError as error:

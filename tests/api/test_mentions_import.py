@@ -164,11 +164,12 @@ def test_bad_json_rows_are_all_listed_and_nothing_is_stored(
     rows.append({**rows[0], "external_id": "r-11", "mood": "happy"})
     rows.append({**rows[0]})
     rows.append("not an object")
+    rows.append(42)
 
     response = import_json(client, agency, owner["id"], rows)
 
     problem = assert_problem(response, 422, code="validation_error", field="text")
-    assert problem["error_count"] == 6
+    assert problem["error_count"] == 7
     assert [(e["index"], e["field"]) for e in problem["errors"]] == [
         (1, "text"),
         (3, "published_at"),
@@ -176,6 +177,7 @@ def test_bad_json_rows_are_all_listed_and_nothing_is_stored(
         (5, "mood"),
         (6, "external_id"),
         (7, "body"),
+        (8, "body"),
     ]
     assert "UTC offset" in problem["errors"][2]["reason"]
     assert "index 0" in problem["errors"][4]["reason"]
