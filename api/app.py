@@ -23,6 +23,7 @@ from api.benchmark.controllers import BenchmarkController
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.content.controllers import ContentController
+from api.content.imports import import_request_body
 from api.dependencies import dependencies
 from api.employer_brand.controllers import EmployerBrandController
 from api.errors import exception_handlers, problem
@@ -31,10 +32,11 @@ from api.metrics.cache import MetricsCache
 from api.metrics.controllers import MetricsController
 from api.oauth.controllers import OAuthController, document_callback
 from api.observability import echo_request_id, request_id_middleware
-from api.openapi import document_problems
+from api.openapi import document_problems, document_request_body
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
 from api.reports.controllers import ReportController
+from api.sentiment.controllers import SentimentController
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
@@ -155,6 +157,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             BenchmarkController,
             EmployerBrandController,
             ReportController,
+            SentimentController,
         ],
         state=state,
         dependencies=dependencies,
@@ -170,5 +173,6 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         debug=False,
     )
     document_problems(app)
+    document_request_body(app, "/v1/clients/{client_id}/mentions", "post", import_request_body())
     document_callback(app)
     return app

@@ -76,6 +76,12 @@ class IdempotencyKeyReused(ApiError):
     title = "Idempotency-Key reused with another request"
 
 
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
 class Unavailable(ApiError):
     status_code = 503
     code = "unavailable"

@@ -16,9 +16,10 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     Reference,
+    RequestBody,
     Schema,
 )
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
@@ -96,3 +97,51 @@ def document_problems(app: Litestar) -> None:
             if public:
                 operation.security = []
             operation.responses = responses
+
+
+_SCHEMA_KEYS = {
+    "type": "type",
+    "title": "title",
+    "description": "description",
+    "required": "required",
+    "enum": "enum",
+    "default": "default",
+    "maxLength": "max_length",
+    "minLength": "min_length",
+    "pattern": "pattern",
+    "examples": "examples",
+}
+
+
+def schema_from_json_schema(document: dict[str, Any], definitions: dict[str, Any] | None = None) -> Schema:
+    """A Litestar OpenAPI `Schema` from a JSON Schema made by `msgspec.json.schema` (its `$defs` inlined)."""
+    definitions = definitions if definitions is not None else document.get("$defs", {})
+    if "$ref" in document:
+        return schema_from_json_schema(definitions[document["$ref"].rsplit("/", 1)[-1]], definitions)
+    fields: dict[str, Any] = {}
+    for key, name in _SCHEMA_KEYS.items():
+        if key in document:
+            fields[name] = document[key]
+    if "type" in fields:
+        fields["type"] = OpenAPIType(fields["type"])
+    if "format" in document:
+        fields["format"] = OpenAPIFormat(document["format"])
+    if "properties" in document:
+        fields["properties"] = {
+            name: schema_from_json_schema(value, definitions) for name, value in document["properties"].items()
+        }
+    if "items" in document:
+        fields["items"] = schema_from_json_schema(document["items"], definitions)
+    if "anyOf" in document:
+        fields["any_of"] = [schema_from_json_schema(value, definitions) for value in document["anyOf"]]
+    if document.get("additionalProperties") is False:
+        fields["additional_properties"] = False
+    return Schema(**fields)
+
+
+def document_request_body(app: Litestar, path: str, method: str, body: RequestBody) -> None:
+    """Describe the body of an operation that reads its request itself (several media types)."""
+    item = (app.openapi_schema.paths or {}).get(path)
+    operation = getattr(item, method, None) if item is not None else None
+    if operation is not None:
+        operation.request_body = body

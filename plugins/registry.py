@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
 from plugins.sdk import _hookspecs
 from plugins.sdk._catalog import CanonicalMetric, built_in_metrics
 from plugins.sdk._connector import Connector, MetricDeclaration
+from plugins.sdk._sentiment import SentimentAnalyzer
 
 logger = logging.getLogger("resonance.plugins")
 
@@ -51,6 +52,9 @@ class Registry:
     connector_plugins: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, CanonicalMetric] = field(default_factory=built_in_metrics)
     problems: list[PluginProblem] = field(default_factory=list)
+    sentiment_analyzer: SentimentAnalyzer | None = None
+    """The first analyser a plugin returned from `resonance_sentiment_analyzer`; None means the default."""
+    sentiment_plugin: str | None = None
 
     def connector(self, connector_id: str) -> type[Connector] | None:
         """The connector class registered under `connector_id`, if it loaded."""
@@ -112,6 +116,43 @@ def _call_each(manager: pluggy.PluginManager, hook_name: str, registry: Registry
         yield name, list(result)
 
 
+def _check_analyzer(candidate: Any) -> str | None:
+    """Why `candidate` is not a usable sentiment analyser, or None when it is."""
+    for attribute in ("name", "version"):
+        if not isinstance(getattr(candidate, attribute, None), str) or not getattr(candidate, attribute):
+            return f"analyser {candidate!r} has no {attribute!r} string"
+    if not callable(getattr(candidate, "analyse", None)):
+        return f"analyser {candidate!r} has no analyse(texts, languages) method"
+    return None
+
+
+def _first_analyzer(manager: pluggy.PluginManager, registry: Registry) -> None:
+    """pluggy's `firstresult` order (last registered first), each implementation isolated like a connector's."""
+    caller = manager.hook.resonance_sentiment_analyzer
+    tracing = os.environ.get(TRACE_ENV) == "1"
+    for impl in reversed(caller.get_hookimpls()):
+        name = _plugin_name(manager, impl.plugin)
+        try:
+            result = impl.function()
+        except Exception as error:  # a broken analyser plugin leaves the next one, or the default, in charge
+            logger.warning("plugin %s failed in resonance_sentiment_analyzer: %s", name, _describe(error))
+            registry.problems.append(
+                PluginProblem(plugin=name, error=f"resonance_sentiment_analyzer: {_describe(error)}")
+            )
+            continue
+        if tracing:
+            logger.info("hook trace: resonance_sentiment_analyzer() from plugin %s returned %r", name, result)
+        if result is None:
+            continue
+        problem = _check_analyzer(result)
+        if problem is not None:
+            logger.warning("plugin %s: %s", name, problem)
+            registry.problems.append(PluginProblem(plugin=name, error=f"resonance_sentiment_analyzer: {problem}"))
+            continue
+        registry.sentiment_analyzer, registry.sentiment_plugin = cast(SentimentAnalyzer, result), name
+        return
+
+
 def _is_built_in(entry_point: EntryPoint) -> bool:
     dist = entry_point.dist
     return dist is not None and dist.name is not None and dist.name.lower() == BUILT_IN_DISTRIBUTION
@@ -169,4 +210,6 @@ def load_registry(extra_plugins: Iterable[ModuleType | object] = ()) -> Registry
                 continue
             registry.connectors[candidate.id] = candidate
             registry.connector_plugins[candidate.id] = name
+
+    _first_analyzer(manager, registry)
     return registry

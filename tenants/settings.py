@@ -150,6 +150,9 @@ class Settings:
     page_size_max: int = field(default_factory=lambda: _env_int("RESONANCE_PAGE_SIZE_MAX", 200))
     """The largest page a list endpoint returns."""
 
+    import_max_rows: int = field(default_factory=lambda: _env_int("RESONANCE_IMPORT_MAX_ROWS", 10000))
+    """The most mentions one `POST /v1/clients/{client_id}/mentions` import may hold (more is a 413)."""
+
     connector_base_urls: str = field(default_factory=lambda: _env("RESONANCE_CONNECTOR_BASE_URLS", ""))
     """`id=url` pairs, comma-separated: call these API base URLs instead of the networks' own."""
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +15,21 @@ from sqlmodel import col, select
 from api.accounts.controllers import get_account
 from api.auth import Principal, require
 from api.clients.controllers import get_client
+from api.content.imports import IMPORT_MAX_BYTES, import_mentions, parse_csv, parse_json
 from api.content.models import StoredMention, StoredPost
-from api.content.schemas import MentionOut, MentionPage, PostOut, PostPage
+from api.content.schemas import (
+    AnalyzerOut,
+    MentionImportOut,
+    MentionOut,
+    MentionPage,
+    PostOut,
+    PostPage,
+    SentimentCounts,
+)
 from api.errors import InvalidInput
+from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
+from tenants.audit import Actor, record
 
 
 def _bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
@@ -136,3 +147,88 @@ class ContentController(Controller):
             descending=True,
         )
         return MentionPage(data=[mention_out(row) for row in rows], next_cursor=next_cursor)
+
+    @post(
+        "/v1/clients/{client_id:uuid}/mentions",
+        guards=[require("write")],
+        status_code=200,
+        summary="Import mentions (JSON array or CSV)",
+        request_max_body_size=IMPORT_MAX_BYTES,
+    )
+    async def import_client_mentions(
+        self,
+        client_id: uuid.UUID,
+        session: AsyncSession,
+        principal: Principal,
+        actor: Actor,
+        state: State,
+        request: Request[Any, Any, Any],
+    ) -> Response[MentionImportOut]:
+        """Import mentions from a source without a connector: all of them, or none.
+
+        The body is either a JSON array of objects (`Content-Type: application/json`) or a CSV file
+        (`Content-Type: text/csv`, UTF-8, a header row) with the fields `source`, `external_id`,
+        `published_at` (ISO 8601 with a UTC offset), `text`, and optionally `author`, `url`, `language`
+        (ISO 639-1; detected when absent), `account_id` (one of this client's accounts) and `kind`
+        (`mention`, `comment` or `reply`). Every mention gets a language and a sentiment from the
+        configured analyser. A mention already stored with the same `source` and `external_id` is
+        updated, not duplicated. If any row is invalid nothing is stored, and the 422 problem lists every
+        bad row in `errors` with its `line` (CSV, the header is line 1) or `index` (JSON, from 0), the
+        `field` and the `reason`. At most `RESONANCE_IMPORT_MAX_ROWS` rows and 10 MiB (413 beyond).
+        """
+        await get_client(session, principal, client_id)
+
+        async def create() -> Response[MentionImportOut]:
+            media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+            body = await request.body()
+            max_rows = state.settings.import_max_rows
+            if media_type in ("text/csv", "application/csv"):
+                rows, strict = parse_csv(body, max_rows), False
+            elif media_type in ("application/json", ""):
+                rows, strict = parse_json(body, max_rows), True
+            else:
+                raise InvalidInput(
+                    f"Content-Type {media_type!r} is not accepted: send application/json (an array of mentions) "
+                    "or text/csv.",
+                    field="Content-Type",
+                )
+            analyzer = state.sync_engine.analyzer
+            result = await import_mentions(
+                session,
+                tenant_id=principal.tenant_id,
+                client_id=client_id,
+                rows=rows,
+                strict=strict,
+                analyzer=analyzer,
+            )
+            client = await get_client(session, principal, client_id)
+            summary = MentionImportOut(
+                received=result.received,
+                created=result.created,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                analysed=result.received,
+                sentiment=SentimentCounts(
+                    positive=result.sentiment["positive"],
+                    negative=result.sentiment["negative"],
+                    neutral=result.sentiment["neutral"],
+                ),
+                languages=dict(sorted(result.languages.items())),
+                analyzer=AnalyzerOut(name=analyzer.name, version=analyzer.version),
+            )
+            record(
+                session,
+                actor,
+                "mentions.imported",
+                client,
+                changes={
+                    "format": "csv" if not strict else "json",
+                    "received": result.received,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                },
+            )
+            return Response(summary, status_code=200)
+
+        return await idempotent(request, session, create)

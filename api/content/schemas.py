@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -47,3 +47,49 @@ class MentionOut(msgspec.Struct):
 class MentionPage(msgspec.Struct):
     data: list[MentionOut]
     next_cursor: str | None
+
+
+class MentionImportRow(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One mention to import (a JSON object, or a CSV row whose header uses these names)."""
+
+    source: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=64, description="Where it was said: a network or tool name.")
+    ]
+    external_id: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=200, description="Its id at the source; with `source`, its key.")
+    ]
+    published_at: Annotated[datetime, msgspec.Meta(description="When it was published, with a UTC offset.")]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
+    author: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    url: Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https?://")] | None = None
+    language: (
+        Annotated[str, msgspec.Meta(max_length=8, description="ISO 639-1 code; detected when absent.", examples=["fr"])]
+        | None
+    ) = None
+    account_id: Annotated[uuid.UUID, msgspec.Meta(description="One of this client's accounts.")] | None = None
+    kind: Literal["mention", "comment", "reply"] = "mention"
+
+
+class SentimentCounts(msgspec.Struct):
+    positive: int = 0
+    negative: int = 0
+    neutral: int = 0
+
+
+class AnalyzerOut(msgspec.Struct):
+    name: str
+    version: str
+
+
+class MentionImportOut(msgspec.Struct):
+    """What an import stored."""
+
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    analysed: int
+    """Mentions given a language and a sentiment by this import (all received rows)."""
+    sentiment: SentimentCounts
+    languages: dict[str, int]
+    analyzer: AnalyzerOut

@@ -26,6 +26,7 @@ from sqlmodel import col
 from api.accounts.models import SocialAccount
 from api.oauth.flow import connector_client
 from api.oauth.renewal import renew_for_sync
+from api.sentiment import analyse_mention_rows, analyzer_for
 from api.sync import store
 from api.sync.models import SyncRun
 from plugins.registry import Registry
@@ -141,6 +142,8 @@ class SyncEngine:
     ) -> None:
         self.database = database
         self.registry = registry
+        self.analyzer = analyzer_for(registry)
+        """Labels every mention before it is stored: a plugin's (first result wins) or the default."""
         self.vault = vault
         self.timeout_seconds = timeout_seconds
         self.interval = interval
@@ -327,6 +330,9 @@ class SyncEngine:
         if not len(batch) and state is None:
             return
         try:
+            if batch.mentions:
+                # CPU-bound (about 0.1 to 0.5 ms a mention): off the event loop, which may be serving requests.
+                await asyncio.to_thread(analyse_mention_rows, self.analyzer, list(batch.mentions.values()))
             await self._write(context, batch, counts, state)
             if batch.metrics:
                 self.on_data_changed(context.tenant_id)

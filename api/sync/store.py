@@ -45,6 +45,21 @@ FAST_PATH_MIN_ROWS = 1000
 Below it the row-by-row upsert is as quick (the staging table costs a few catalog writes per
 transaction). Tests lower it to exercise the fast path with a handful of rows."""
 
+MENTION_KEY = ("tenant_id", "client_id", "source", "external_id")
+MENTION_COMPARED = (
+    "published_at",
+    "text",
+    "author",
+    "url",
+    "language",
+    "kind",
+    "post_external_id",
+    "account_id",
+    "sentiment_label",
+    "sentiment_score",
+)
+"""What a repeated mention is compared on: an unchanged mention (same text, same analyser) is not rewritten."""
+
 METRIC_KEY = ("tenant_id", "account_id", "metric", "day")
 METRIC_COMPARED = ("value", "native_metric", "quality")
 METRIC_REFRESHED = ("fetched_at", "sync_run_id")
@@ -199,8 +214,8 @@ async def upsert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
         statement = _upsert(
             session,
             MENTION_TABLE,
-            ("tenant_id", "client_id", "source", "external_id"),
-            compared=("published_at", "text", "author", "url", "language", "kind", "post_external_id"),
+            MENTION_KEY,
+            compared=MENTION_COMPARED,
             refreshed=("fetched_at",),
         )
         await _write(session, statement, rows)

@@ -43,6 +43,7 @@ from plugins.sdk._records import (
     Record,
     Window,
 )
+from plugins.sdk._sentiment import SENTIMENT_LABELS, Sentiment, SentimentAnalyzer, SentimentLabel
 from plugins.sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
 SDK_VERSION = "0.1.0"
@@ -55,6 +56,7 @@ __all__ = [
     "PROJECT_NAME",
     "QUALITIES",
     "SDK_VERSION",
+    "SENTIMENT_LABELS",
     "AccountRef",
     "Aggregation",
     "AuthenticationError",
@@ -80,6 +82,9 @@ __all__ = [
     "Record",
     "RecordRejected",
     "RecordValidator",
+    "Sentiment",
+    "SentimentAnalyzer",
+    "SentimentLabel",
     "TransientError",
     "Window",
     "built_in_metrics",

@@ -6,6 +6,7 @@ import pluggy
 
 from plugins.sdk._catalog import CanonicalMetric
 from plugins.sdk._connector import Connector
+from plugins.sdk._sentiment import SentimentAnalyzer
 
 PROJECT_NAME = "resonance"
 ENTRY_POINT_GROUP = "resonance.plugins"
@@ -22,3 +23,8 @@ def resonance_connectors() -> list[type[Connector]]:  # type: ignore[empty-body]
 @hookspec
 def resonance_metric_definitions() -> list[CanonicalMetric]:  # type: ignore[empty-body]
     """Return canonical metrics that extend the built-in catalogue."""
+
+
+@hookspec(firstresult=True)
+def resonance_sentiment_analyzer() -> SentimentAnalyzer | None:
+    """Return the analyser that labels every stored mention and comment, or None to leave it to others."""

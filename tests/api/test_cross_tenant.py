@@ -40,12 +40,15 @@ UNTENANTED_PREFIXES = ("/docs", "/v1/oauth/callback")
 """Routes that serve no tenant data at all (the OpenAPI document and its UI), or that take no API key and
 find their tenant otherwise (the OAuth callback, by its state: see test_oauth.py)."""
 
-BODIES: dict[tuple[str, str], dict[str, Any]] = {
+BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/v1/clients/{client_id:uuid}"): {"name": "Hijacked", "industry": "piracy"},
     ("POST", "/v1/clients/{client_id:uuid}/accounts"): {"network": "demo", "handle": "intruder"},
     ("PATCH", "/v1/accounts/{account_id:uuid}"): {"status": "paused", "display_name": "Hijacked", "credentials": {}},
     ("POST", "/v1/accounts/{account_id:uuid}/syncs"): {"since": "2026-01-01", "until": "2026-01-02"},
     ("POST", "/v1/clients/{client_id:uuid}/oauth/authorizations"): {"network": "demo", "handle": "intruder"},
+    ("POST", "/v1/clients/{client_id:uuid}/mentions"): [
+        {"source": "intruder", "external_id": "x-1", "published_at": "2026-01-06T10:00:00Z", "text": "Hijacked"}
+    ],
 }
 """A valid body for each route that takes one, so the call reaches the tenant check."""
 

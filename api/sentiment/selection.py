@@ -1,0 +1,72 @@
+"""Which analyser labels mentions: a plugin's (first result wins), guarded by the default one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from api.sentiment.default import DefaultSentimentAnalyzer
+from plugins.registry import Registry
+from plugins.sdk import Sentiment, SentimentAnalyzer
+
+logger = logging.getLogger("resonance.sentiment")
+
+
+@cache
+def default_analyzer() -> DefaultSentimentAnalyzer:
+    """The built-in analyser, shared by the process (its lexicons and language models load once)."""
+    return DefaultSentimentAnalyzer()
+
+
+class GuardedAnalyzer:
+    """A plugin's analyser whose failures (an exception, the wrong number or type of results) fall back,
+    for that batch, to the default analyser: a broken plugin never fails a sync or an import."""
+
+    def __init__(self, plugin: SentimentAnalyzer, plugin_name: str) -> None:
+        self.plugin = plugin
+        self.plugin_name = plugin_name
+        self.name = plugin.name
+        self.version = plugin.version
+
+    def analyse(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Sentiment]:
+        """The plugin's results, or the default analyser's when the plugin fails on this batch."""
+        try:
+            results: Any = self.plugin.analyse(texts, languages)
+            if not isinstance(results, list) or len(results) != len(texts):
+                raise TypeError(f"returned {type(results).__name__} instead of a list of {len(texts)} Sentiment")
+            if not all(isinstance(result, Sentiment) for result in results):
+                raise TypeError("returned something other than plugins.sdk.Sentiment")
+            return results
+        except Exception as error:  # a plugin's bug costs that batch its plugin labels, nothing more
+            logger.warning(
+                "sentiment plugin %s failed on %d texts (%s: %s); the default analyser labelled them",
+                self.plugin_name,
+                len(texts),
+                type(error).__name__,
+                error,
+            )
+            return default_analyzer().analyse(texts, languages)
+
+
+def analyzer_for(registry: Registry) -> SentimentAnalyzer:
+    """The plugin analyser the registry chose, guarded; the default analyser when no plugin offered one."""
+    if registry.sentiment_analyzer is None:
+        return default_analyzer()
+    return GuardedAnalyzer(registry.sentiment_analyzer, registry.sentiment_plugin or "?")
+
+
+def analyse_mention_rows(analyzer: SentimentAnalyzer, rows: Sequence[dict[str, Any]]) -> None:
+    """Give mention rows (dicts with `text` and `language`) their language and sentiment, in place.
+
+    A language the row already has (given by the connector or the importer) is kept; the analyser's
+    detected language fills only the missing ones.
+    """
+    if not rows:
+        return
+    results = analyzer.analyse([row["text"] for row in rows], [row.get("language") for row in rows])
+    for row, result in zip(rows, results, strict=True):
+        row["language"] = row.get("language") or result.language
+        row["sentiment_label"] = result.label
+        row["sentiment_score"] = result.score
