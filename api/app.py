@@ -28,8 +28,11 @@ from api.health import health, ready
 from api.metrics.cache import MetricsCache
 from api.metrics.controllers import MetricsController
 from api.oauth.controllers import OAuthController, document_callback
+from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems
+from api.roi.ledger_controllers import CostController, ValueController
+from api.roi.report_controllers import EmvRatesController, RoiController
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
@@ -145,6 +148,11 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             MetricsController,
             ContentController,
             OAuthController,
+            CostController,
+            ValueController,
+            EmvRatesController,
+            RoiController,
+            ObjectiveController,
         ],
         state=state,
         dependencies=dependencies,
