@@ -28,7 +28,7 @@ def test_costs_import_stores_every_row(client: TestClient[Litestar], agency: Age
     text = (
         "type,date,network,campaign,amount,hours,hourly_rate,currency,exchange_rate,note\n"
         "ad_spend,2026-03-01,linkedin,Spring,1000.00,,,,,\n"
-        "labor,2026-03-02,,,,7.5,60,,,\"Copywriting, two posts\"\n"
+        'labor,2026-03-02,,,,7.5,60,,,"Copywriting, two posts"\n'
         "tools,2026-03-03,,,0.1,,,,,\n"
         "tools,2026-03-03,,,0.2,,,,,\n"
         "\n"
@@ -49,8 +49,9 @@ def test_costs_import_stores_every_row(client: TestClient[Litestar], agency: Age
         ("fees", "250.00", "225.00"),  # 250 USD × 0.9
     ]
     assert costs[1]["note"] == "Copywriting, two posts"
-    roi = client.get(f"/v1/clients/{client_id}/roi", params={"from": "2026-03-01", "to": "2026-03-31"},
-                     headers=agency.headers).json()
+    roi = client.get(
+        f"/v1/clients/{client_id}/roi", params={"from": "2026-03-01", "to": "2026-03-31"}, headers=agency.headers
+    ).json()
     assert roi["totals"]["cost"] == "1675.30"  # 1000 + 450 + 0.1 + 0.2 + 225
 
 
@@ -130,9 +131,7 @@ def test_a_file_that_cannot_be_read_is_422(
 
 
 def test_the_import_needs_text_csv(client: TestClient[Litestar], agency: Agency, client_id: str) -> None:
-    response = client.post(
-        f"/v1/clients/{client_id}/costs/import", json=[{"type": "tools"}], headers=agency.headers
-    )
+    response = client.post(f"/v1/clients/{client_id}/costs/import", json=[{"type": "tools"}], headers=agency.headers)
 
     assert_problem(response, 415, code="unsupported_media_type", field="Content-Type")
 

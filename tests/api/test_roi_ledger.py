@@ -149,7 +149,9 @@ def test_another_currency_is_refused_without_its_exchange_rate(
     client: TestClient[Litestar], agency: Agency, client_id: str
 ) -> None:
     refused = post_cost(client, agency, client_id, type="ad_spend", date="2026-03-03", amount="100", currency="USD")
-    pointless = post_cost(client, agency, client_id, type="ad_spend", date="2026-03-03", amount="100", exchange_rate="2")
+    pointless = post_cost(
+        client, agency, client_id, type="ad_spend", date="2026-03-03", amount="100", exchange_rate="2"
+    )
     zero = post_cost(
         client, agency, client_id, type="ad_spend", date="2026-03-03", amount="100", currency="USD", exchange_rate="0"
     )
@@ -193,7 +195,14 @@ def test_values_of_each_type(client: TestClient[Litestar], agency: Agency, clien
     lead = post_value(client, agency, client_id, type="lead", date="2026-03-04", count=12, unit_value="35.50")
     application = post_value(client, agency, client_id, type="application", date="2026-03-04", count=4)
     valued = post_value(
-        client, agency, client_id, type="application", date="2026-03-04", count=2, unit_value="120", currency="CHF",
+        client,
+        agency,
+        client_id,
+        type="application",
+        date="2026-03-04",
+        count=2,
+        unit_value="120",
+        currency="CHF",
         exchange_rate="1.0625",
     )
 
@@ -253,8 +262,9 @@ def test_costs_list_filters_and_paginates(client: TestClient[Litestar], agency: 
     assert rest["next_cursor"] is None
     assert [c["id"] for c in linkedin] == [made[0], made[2]]
     assert [c["id"] for c in window] == [made[1], made[2]]
-    assert_problem(client.get(path, params={"from": "2026-03-09", "to": "2026-03-01"}, headers=agency.headers), 422,
-                   field="from")
+    assert_problem(
+        client.get(path, params={"from": "2026-03-09", "to": "2026-03-01"}, headers=agency.headers), 422, field="from"
+    )
 
 
 def test_delete_a_cost_and_a_value(
@@ -321,8 +331,9 @@ def test_unknown_client_is_404(client: TestClient[Litestar], agency: Agency) -> 
     missing = uuid.uuid4()
     body = {"type": "tools", "date": "2026-03-01", "amount": "49.00"}
 
-    assert_problem(client.post(f"/v1/clients/{missing}/costs", json=body, headers=agency.headers), 404,
-                   field="client_id")
+    assert_problem(
+        client.post(f"/v1/clients/{missing}/costs", json=body, headers=agency.headers), 404, field="client_id"
+    )
 
 
 def _audit_actions(database: TestDatabase) -> list[str]:

@@ -31,13 +31,26 @@ def ledger(client: TestClient[Litestar], agency: Agency, database: TestDatabase)
     owner = create_client(client, agency, "Boulangerie Martin", currency="EUR")["id"]
     token = {"access_token": "token"}
     linkedin = create_account(client, agency, owner, "martin_li", network="linkedin", credentials=token)["id"]
-    instagram = create_account(client, agency, owner, "martin_ig", network="instagram", credentials={**token, "ig_user_id": "1"})["id"]
+    instagram = create_account(
+        client, agency, owner, "martin_ig", network="instagram", credentials={**token, "ig_user_id": "1"}
+    )["id"]
     rival = create_account(
-        client, agency, owner, "rival_ig", network="instagram", kind="competitor", credentials={**token, "ig_user_id": "1"}
+        client,
+        agency,
+        owner,
+        "rival_ig",
+        network="instagram",
+        kind="competitor",
+        credentials={**token, "ig_user_id": "1"},
     )["id"]
 
-    _points(database, agency, linkedin, "impressions", {date(2026, 2, 28): 99999, date(2026, 3, 1): 12000,
-                                                         date(2026, 3, 2): 8000})
+    _points(
+        database,
+        agency,
+        linkedin,
+        "impressions",
+        {date(2026, 2, 28): 99999, date(2026, 3, 1): 12000, date(2026, 3, 2): 8000},
+    )
     _points(database, agency, linkedin, "reactions", {date(2026, 3, 1): 150, date(2026, 3, 2): 50})
     _points(database, agency, linkedin, "shares", {date(2026, 3, 2): 10})
     _points(database, agency, linkedin, "clicks", {date(2026, 3, 2): 40, date(2026, 4, 1): 1000})
@@ -57,20 +70,43 @@ def ledger(client: TestClient[Litestar], agency: Agency, database: TestDatabase)
 
     costs = f"/v1/clients/{owner}/costs"
     _post(client, agency, costs, {"type": "ad_spend", "date": "2026-03-05", "amount": "1000.00", "network": "linkedin"})
-    _post(client, agency, costs, {"type": "ad_spend", "date": "2026-03-06", "amount": "300", "currency": "USD",
-                                  "exchange_rate": "0.92", "network": "instagram"})
-    _post(client, agency, costs, {"type": "labor", "date": "2026-03-07", "hours": "10.5", "hourly_rate": "40",
-                                  "network": "linkedin"})
+    _post(
+        client,
+        agency,
+        costs,
+        {
+            "type": "ad_spend",
+            "date": "2026-03-06",
+            "amount": "300",
+            "currency": "USD",
+            "exchange_rate": "0.92",
+            "network": "instagram",
+        },
+    )
+    _post(
+        client,
+        agency,
+        costs,
+        {"type": "labor", "date": "2026-03-07", "hours": "10.5", "hourly_rate": "40", "network": "linkedin"},
+    )
     _post(client, agency, costs, {"type": "tools", "date": "2026-03-08", "amount": "49.99"})
     _post(client, agency, costs, {"type": "fees", "date": "2026-03-31", "amount": "800"})
     _post(client, agency, costs, {"type": "ad_spend", "date": "2026-04-01", "amount": "500", "network": "linkedin"})
 
     values = f"/v1/clients/{owner}/values"
-    _post(client, agency, values, {"type": "conversion", "date": "2026-03-10", "amount": "2500.00", "count": 5,
-                                   "network": "linkedin"})
+    _post(
+        client,
+        agency,
+        values,
+        {"type": "conversion", "date": "2026-03-10", "amount": "2500.00", "count": 5, "network": "linkedin"},
+    )
     _post(client, agency, values, {"type": "conversion", "date": "2026-03-11", "amount": "150", "network": "instagram"})
-    _post(client, agency, values, {"type": "lead", "date": "2026-03-12", "count": 20, "unit_value": "45",
-                                   "network": "linkedin"})
+    _post(
+        client,
+        agency,
+        values,
+        {"type": "lead", "date": "2026-03-12", "count": 20, "unit_value": "45", "network": "linkedin"},
+    )
     _post(client, agency, values, {"type": "application", "date": "2026-03-13", "count": 3, "unit_value": "100"})
     _post(client, agency, values, {"type": "application", "date": "2026-03-14", "count": 2})
     _post(client, agency, values, {"type": "conversion", "date": "2026-02-28", "amount": "7777", "network": "linkedin"})
@@ -123,12 +159,36 @@ def test_breakdown_per_network_puts_entries_without_one_under_unattributed(
     report = _roi(client, agency, ledger)
 
     assert report["by_network"] == [
-        {"network": "instagram", "cost": "276.00", "value": "150.00", "revenue": "150.00", "ad_spend": "276.00",
-         "roi": "-0.4565", "roas": "0.5435", "emv": "75.00"},  # (150 − 276) ÷ 276; 150 ÷ 276
-        {"network": "linkedin", "cost": "1420.00", "value": "3400.00", "revenue": "2500.00", "ad_spend": "1000.00",
-         "roi": "1.3944", "roas": "2.5000", "emv": "712.50"},  # (3400 − 1420) ÷ 1420
-        {"network": "unattributed", "cost": "849.99", "value": "300.00", "revenue": "0.00", "ad_spend": "0.00",
-         "roi": "-0.6471", "roas": None, "emv": "0.00"},  # (300 − 849.99) ÷ 849.99 = −0.647054…
+        {
+            "network": "instagram",
+            "cost": "276.00",
+            "value": "150.00",
+            "revenue": "150.00",
+            "ad_spend": "276.00",
+            "roi": "-0.4565",
+            "roas": "0.5435",
+            "emv": "75.00",
+        },  # (150 − 276) ÷ 276; 150 ÷ 276
+        {
+            "network": "linkedin",
+            "cost": "1420.00",
+            "value": "3400.00",
+            "revenue": "2500.00",
+            "ad_spend": "1000.00",
+            "roi": "1.3944",
+            "roas": "2.5000",
+            "emv": "712.50",
+        },  # (3400 − 1420) ÷ 1420
+        {
+            "network": "unattributed",
+            "cost": "849.99",
+            "value": "300.00",
+            "revenue": "0.00",
+            "ad_spend": "0.00",
+            "roi": "-0.6471",
+            "roas": None,
+            "emv": "0.00",
+        },  # (300 − 849.99) ÷ 849.99 = −0.647054…
     ]
 
 
@@ -153,8 +213,15 @@ def test_emv_is_on_its_own_line_from_owned_accounts_only(
         "impressions": "20000",
         "cpm": "32.50",
         "impressions_value": "650.00",
-        "actions": {"reactions": "200", "comments": "0", "shares": "10", "saves": "0", "clicks": "40",
-                    "video_views": "0", "profile_views": "0"},
+        "actions": {
+            "reactions": "200",
+            "comments": "0",
+            "shares": "10",
+            "saves": "0",
+            "clicks": "40",
+            "video_views": "0",
+            "profile_views": "0",
+        },
         "actions_value": "62.50",
         "total": "712.50",
     }
@@ -162,8 +229,12 @@ def test_emv_is_on_its_own_line_from_owned_accounts_only(
     assert (instagram["actions_value"], instagram["total"]) == ("35.00", "75.00")
     actions = {line["metric"]: line for line in emv["actions"]}
     assert actions["shares"] == {"metric": "shares", "count": "10", "value_per_action": "1.25", "amount": "12.50"}
-    assert actions["video_views"] == {"metric": "video_views", "count": "1000", "value_per_action": "0.02",
-                                      "amount": "20.00"}
+    assert actions["video_views"] == {
+        "metric": "video_views",
+        "count": "1000",
+        "value_per_action": "0.02",
+        "amount": "20.00",
+    }
     assert actions["reactions"]["amount"] == "20.00"
 
 
@@ -221,8 +292,12 @@ def test_entries_recorded_before_a_currency_change_are_excluded_and_listed(
     client: TestClient[Litestar], agency: Agency
 ) -> None:
     owner = create_client(client, agency, "Moving Currency", currency="EUR")["id"]
-    kept = _post(client, agency, f"/v1/clients/{owner}/costs",
-                 {"type": "tools", "date": "2026-03-10", "amount": "10", "currency": "USD", "exchange_rate": "1"})
+    kept = _post(
+        client,
+        agency,
+        f"/v1/clients/{owner}/costs",
+        {"type": "tools", "date": "2026-03-10", "amount": "10", "currency": "USD", "exchange_rate": "1"},
+    )
     euros = _post(client, agency, f"/v1/clients/{owner}/costs", {"type": "tools", "date": "2026-03-10", "amount": "4"})
     assert client.patch(f"/v1/clients/{owner}", json={"currency": "USD"}, headers=agency.headers).status_code == 200
 
@@ -241,8 +316,11 @@ def test_emv_rates_defaults_and_customisation(client: TestClient[Litestar], agen
     path = f"/v1/clients/{owner}/emv-rates"
 
     defaults = client.get(path, headers=agency.headers).json()
-    changed = client.put(path, json={"cpm": {"mastodon": "2.5"}, "default_cpm": "4", "action_values": {"clicks": "1"}},
-                         headers=agency.headers).json()
+    changed = client.put(
+        path,
+        json={"cpm": {"mastodon": "2.5"}, "default_cpm": "4", "action_values": {"clicks": "1"}},
+        headers=agency.headers,
+    ).json()
     reset = client.put(path, json={}, headers=agency.headers).json()
 
     assert defaults["currency"] == "CHF"
@@ -287,7 +365,8 @@ def test_invalid_emv_rates_are_422_naming_the_field(
 def test_an_inverted_window_is_422(client: TestClient[Litestar], agency: Agency) -> None:
     owner = create_client(client, agency, "Window")["id"]
 
-    response = client.get(f"/v1/clients/{owner}/roi", params={"from": "2026-03-31", "to": "2026-03-01"},
-                          headers=agency.headers)
+    response = client.get(
+        f"/v1/clients/{owner}/roi", params={"from": "2026-03-31", "to": "2026-03-01"}, headers=agency.headers
+    )
 
     assert_problem(response, 422, field="from")
