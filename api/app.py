@@ -31,7 +31,7 @@ from api.oauth.controllers import OAuthController, document_callback
 from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems
-from api.roi.ledger_controllers import CostController, ValueController
+from api.roi.ledger_controllers import CostController, ValueController, document_imports
 from api.roi.report_controllers import EmvRatesController, RoiController
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
@@ -169,4 +169,5 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     )
     document_problems(app)
     document_callback(app)
+    document_imports(app)
     return app

@@ -6,8 +6,10 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Litestar, Request, Response, delete, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -291,3 +293,31 @@ class ValueController(Controller):
             changes={"type": entry.type, "amount": str(entry.amount), "currency": entry.currency, "date": entry.day},
         )
         await session.delete(entry)
+
+
+_CSV_EXAMPLES = {
+    "costs": "type,date,network,amount,hours,hourly_rate,currency,exchange_rate\n"
+    "ad_spend,2026-03-01,linkedin,1000.00,,,,\nlabor,2026-03-02,,,7.5,60,,\nfees,2026-03-04,,250,,,USD,0.92\n",
+    "values": "type,date,network,count,amount,unit_value\n"
+    "conversion,2026-03-05,instagram,3,249.90,\nlead,2026-03-06,linkedin,12,,35.50\n",
+}
+
+
+def document_imports(app: Litestar) -> None:
+    """The CSV imports in the OpenAPI document: a `text/csv` body, and the 415 and 422 they answer."""
+    for kind, example in _CSV_EXAMPLES.items():
+        item = (app.openapi_schema.paths or {}).get(f"/v1/clients/{{client_id}}/{kind}/import")
+        operation = item.post if item is not None else None
+        if operation is None:
+            continue
+        operation.request_body = RequestBody(
+            required=True,
+            description=f"The {kind} as CSV (UTF-8, header on line 1).",
+            content={"text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING), example=example)},
+        )
+        responses = dict(operation.responses or {})
+        responses["415"] = OpenAPIResponse(description="The body was not sent as text/csv.")
+        invalid = responses.get("422")
+        if isinstance(invalid, OpenAPIResponse):
+            invalid.description = "Nothing was imported: `errors` lists every bad row as {line, field, reason}."
+        operation.responses = responses
