@@ -112,6 +112,20 @@ class ObjectiveProgress:
             return self.forecast / self.target - 1
 
     @property
+    def shortfall_ratio(self) -> Decimal | None:
+        """How far the forecast falls short of the target, as a fraction of it (over it, for at-most targets);
+        negative when it does better. None without a forecast or with a zero target."""
+        gap = self.forecast_gap
+        if gap is None:
+            return None
+        return gap if self.direction == "at_most" else -gap
+
+    def off_track_beyond(self, tolerance: Decimal | float) -> bool:
+        """Off track by more than `tolerance` (0.1: the forecast misses the target by more than 10 %)."""
+        ratio = self.shortfall_ratio
+        return self.status == "off_track" and ratio is not None and ratio > Decimal(str(tolerance))
+
+    @property
     def summary(self) -> str:
         """One sentence on where the objective stands."""
         verb = "at least" if self.direction == "at_least" else "at most"
@@ -309,6 +323,12 @@ def _status(
         return "achieved"
     meets = forecast <= target if at_most else forecast >= target
     return "on_track" if meets else "off_track"
+
+
+async def find_objective(session: AsyncSession, client_id: uuid.UUID, objective_id: uuid.UUID) -> Objective | None:
+    """The client's objective in the session's tenant, or None."""
+    statement = select(Objective).where(col(Objective.id) == objective_id, col(Objective.client_id) == client_id)
+    return (await session.scalars(statement)).first()
 
 
 async def objective_status(

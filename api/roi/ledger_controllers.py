@@ -23,7 +23,17 @@ from api.pagination import fetch_page, page_size
 from api.roi.imports import parse_costs, parse_values
 from api.roi.ledger import build_cost, build_value, cost_out, value_out
 from api.roi.models import CostEntry, ValueEntry
-from api.roi.schemas import CostIn, CostOut, CostPage, ImportOut, ValueIn, ValueOut, ValuePage
+from api.roi.schemas import (
+    CostIn,
+    CostOut,
+    CostPage,
+    CostType,
+    ImportOut,
+    ValueIn,
+    ValueOut,
+    ValuePage,
+    ValueType,
+)
 from tenants.audit import Actor, record
 
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")
@@ -135,7 +145,7 @@ class CostController(Controller):
         date_from: From = None,
         date_to: To = None,
         network: str | None = Parameter(default=None, description="Only entries of this network."),
-        type: str | None = Parameter(default=None, description="Only this cost type."),
+        kind: Annotated[CostType | None, QueryParameter(name="type", description="Only this cost type.")] = None,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> CostPage:
@@ -149,8 +159,8 @@ class CostController(Controller):
             statement = statement.where(col(CostEntry.day) <= date_to)
         if network:
             statement = statement.where(CostEntry.network == network)
-        if type:
-            statement = statement.where(CostEntry.type == type)
+        if kind:
+            statement = statement.where(CostEntry.type == kind)
         rows, next_cursor = await fetch_page(
             session, statement, [col(CostEntry.id)], limit=page_size(limit, state.settings.page_size_max), cursor=cursor
         )
@@ -245,7 +255,7 @@ class ValueController(Controller):
         date_from: From = None,
         date_to: To = None,
         network: str | None = Parameter(default=None, description="Only entries of this network."),
-        type: str | None = Parameter(default=None, description="Only this value type."),
+        kind: Annotated[ValueType | None, QueryParameter(name="type", description="Only this value type.")] = None,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> ValuePage:
@@ -259,8 +269,8 @@ class ValueController(Controller):
             statement = statement.where(col(ValueEntry.day) <= date_to)
         if network:
             statement = statement.where(ValueEntry.network == network)
-        if type:
-            statement = statement.where(ValueEntry.type == type)
+        if kind:
+            statement = statement.where(ValueEntry.type == kind)
         rows, next_cursor = await fetch_page(
             session,
             statement,

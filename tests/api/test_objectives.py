@@ -11,8 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.objectives.models import Objective
-from api.objectives.progress import ObjectiveProgress, objective_status
+from api.objectives.progress import ObjectiveProgress, find_objective, objective_status
 from tests.api.conftest import assert_problem, create_account, create_client, insert_metric_points, list_all
 from tests.conftest import Agency, TestDatabase
 
@@ -253,6 +252,29 @@ def test_engagement_rate_is_engagements_over_reach_and_blames_the_weakest_accoun
     assert state["driver"]["account_id"] == scene["instagram"]
 
 
+def test_engagement_rate_falls_back_to_impressions_without_reach(
+    client: TestClient[Litestar], agency: Agency, scene: dict[str, str], database: TestDatabase
+) -> None:
+    owner = scene["client_id"]
+    account = create_account(client, agency, owner, "obj_demo", network="demo")["id"]
+    insert_metric_points(database, agency.tenant_id, account, "impressions", "views", {date(2026, 3, 2): 800})
+    insert_metric_points(database, agency.tenant_id, account, "engagements", "engagements", {date(2026, 3, 2): 36})
+    made = create(
+        client,
+        agency,
+        owner,
+        metric="engagement_rate",
+        target="0.04",
+        start="2026-03-01",
+        end="2026-03-31",
+        account_id=account,
+    )
+
+    state = progress(client, agency, owner, made["id"], "2026-03-10")
+
+    assert (state["denominator"], state["value"], state["status"]) == ("impressions", "0.045000", "achieved")
+
+
 def test_objective_status_is_callable_without_http(
     client: TestClient[Litestar], agency: Agency, scene: dict[str, str]
 ) -> None:
@@ -260,8 +282,9 @@ def test_objective_status_is_callable_without_http(
 
     async def status() -> ObjectiveProgress:
         async with client.app.state.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
-            objective = await session.get(Objective, (uuid.UUID(agency.tenant_id), uuid.UUID(made["id"])))
+            objective = await find_objective(session, uuid.UUID(scene["client_id"]), uuid.UUID(made["id"]))
             assert objective is not None
+            assert await find_objective(session, uuid.uuid4(), objective.id) is None
             return await objective_status(session, objective, date(2026, 3, 10))
 
     with client.portal() as portal:
@@ -271,6 +294,9 @@ def test_objective_status_is_callable_without_http(
     assert result.value == Decimal(600)
     assert result.forecast == Decimal(1800)
     assert result.forecast_gap == Decimal("-0.4")  # 1800 ÷ 3000 − 1
+    assert result.shortfall_ratio == Decimal("0.4")
+    assert result.off_track_beyond(0.39)
+    assert not result.off_track_beyond(0.4)
     assert result.driver is not None
     assert str(result.driver.account_id) == scene["instagram"]
     assert "off track" in result.summary

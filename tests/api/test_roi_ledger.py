@@ -341,3 +341,14 @@ def _audit_actions(database: TestDatabase) -> list[str]:
     with owner_connection(database) as connection:
         rows = connection.execute(select(table.c.action).order_by(table.c.id)).all()
     return [row[0] for row in rows if row[0].startswith(("cost", "value"))]
+
+
+def test_lists_filter_by_type(client: TestClient[Litestar], agency: Agency, client_id: str) -> None:
+    post_cost(client, agency, client_id, type="tools", date="2026-03-01", amount="1")
+    fees = post_cost(client, agency, client_id, type="fees", date="2026-03-01", amount="2").json()
+
+    listed = list_all(client, agency, f"/v1/clients/{client_id}/costs", type="fees")
+    wrong = client.get(f"/v1/clients/{client_id}/values", params={"type": "emv"}, headers=agency.headers)
+
+    assert [c["id"] for c in listed] == [fees["id"]]
+    assert_problem(wrong, 422, field="type")
