@@ -103,6 +103,9 @@ def _read(body: bytes, columns: tuple[str, ...]) -> list[tuple[int, dict[str, st
         raise InvalidInput(
             f"line 1 names unknown column {unknown[0]!r}; the columns are: {', '.join(columns)}.", field=unknown[0]
         )
+    repeated = [name for name in names if names.count(name) > 1]
+    if repeated:
+        raise InvalidInput(f"line 1 names the column {repeated[0]!r} twice; name each column once.", field=repeated[0])
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
         raise InvalidInput(f"line 1 lacks the {missing[0]!r} column, which every row needs.", field=missing[0])

@@ -73,6 +73,20 @@ class _Ledger:
     excluded: list[ExcludedEntry] = field(default_factory=list)
 
 
+def _network_line(name: str, bucket: _Bucket) -> NetworkLine:
+    with exact():
+        return NetworkLine(
+            network=name,
+            cost=money(bucket.cost),
+            value=money(bucket.value),
+            revenue=money(bucket.revenue),
+            ad_spend=money(bucket.ad_spend),
+            roi=_shown(_ratio(bucket.value - bucket.cost, bucket.cost)),
+            roas=_shown(_ratio(bucket.revenue, bucket.ad_spend)),
+            emv=money(bucket.emv),
+        )
+
+
 def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
     if denominator == 0:
         return None
@@ -84,10 +98,10 @@ def _shown(value: Decimal | None) -> str | None:
     return None if value is None else ratio(value)
 
 
-def _excluded(entry: CostEntry | ValueEntry, kind: str, client: Client) -> ExcludedEntry:
+def _excluded(entry: CostEntry | ValueEntry, client: Client) -> ExcludedEntry:
     return ExcludedEntry(
         id=entry.id,
-        kind="cost" if kind == "cost" else "value",
+        kind="cost" if isinstance(entry, CostEntry) else "value",
         currency=entry.currency,
         reason=f"recorded in {entry.currency} with a rate into {entry.base_currency}, but the client now counts in "
         f"{client.currency}: record it again with an exchange_rate into {client.currency}.",
@@ -109,7 +123,7 @@ async def _ledger(session: AsyncSession, client: Client, start: date, end: date,
         for cost in (await session.scalars(costs)).all():
             amount = in_client_currency(cost, client)
             if amount is None:
-                ledger.excluded.append(_excluded(cost, "cost", client))
+                ledger.excluded.append(_excluded(cost, client))
                 continue
             tally = ledger.costs[cost.type]
             tally.amount += amount
@@ -122,7 +136,7 @@ async def _ledger(session: AsyncSession, client: Client, start: date, end: date,
         for value in (await session.scalars(values)).all():
             amount = in_client_currency(value, client)
             if amount is None:
-                ledger.excluded.append(_excluded(value, "value", client))
+                ledger.excluded.append(_excluded(value, client))
                 continue
             tally = ledger.values[value.type]
             tally.amount += amount
@@ -211,20 +225,7 @@ async def roi_report(session: AsyncSession, client: Client, start: date, end: da
         names = sorted(name for name in ledger.networks if name != UNATTRIBUTED)
         if UNATTRIBUTED in ledger.networks:
             names.append(UNATTRIBUTED)
-        by_network = [
-            NetworkLine(
-                network=name,
-                cost=money(bucket.cost),
-                value=money(bucket.value),
-                revenue=money(bucket.revenue),
-                ad_spend=money(bucket.ad_spend),
-                roi=_shown(_ratio(bucket.value - bucket.cost, bucket.cost)),
-                roas=_shown(_ratio(bucket.revenue, bucket.ad_spend)),
-                emv=money(bucket.emv),
-            )
-            for name in names
-            for bucket in [ledger.networks[name]]
-        ]
+        by_network = [_network_line(name, ledger.networks[name]) for name in names]
     return RoiOut(
         client_id=client.id,
         currency=client.currency,

@@ -117,12 +117,6 @@ class ValuePage(msgspec.Struct):
     next_cursor: str | None
 
 
-class ImportError_(msgspec.Struct):
-    line: int
-    field: str
-    reason: str
-
-
 class ImportOut(msgspec.Struct):
     imported: int
     ids: list[uuid.UUID]

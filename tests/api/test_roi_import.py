@@ -122,6 +122,7 @@ def test_a_quoted_multi_line_note_keeps_line_numbers_right(
         ("type,date,amount\n", "body"),
         ("type,date,colour\ntools,2026-03-01,red\n", "colour"),
         ("type,amount\ntools,5\n", "date"),
+        ("type,date,amount,amount\ntools,2026-03-01,5,6\n", "amount"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_422(
