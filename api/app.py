@@ -31,11 +31,14 @@ from api.health import health, ready
 from api.metrics.cache import MetricsCache
 from api.metrics.controllers import MetricsController
 from api.oauth.controllers import OAuthController, document_callback
+from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems, document_request_body
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
 from api.reports.controllers import ReportController
+from api.roi.ledger_controllers import CostController, ValueController, document_imports
+from api.roi.report_controllers import EmvRatesController, RoiController
 from api.sentiment.controllers import SentimentController
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
@@ -158,6 +161,11 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             EmployerBrandController,
             ReportController,
             SentimentController,
+            CostController,
+            ValueController,
+            EmvRatesController,
+            RoiController,
+            ObjectiveController,
         ],
         state=state,
         dependencies=dependencies,
@@ -175,4 +183,5 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     document_problems(app)
     document_request_body(app, "/v1/clients/{client_id}/mentions", "post", import_request_body())
     document_callback(app)
+    document_imports(app)
     return app

@@ -6,6 +6,8 @@ from api.content.models import StoredMention, StoredPost
 from api.idempotency import IdempotencyRecord
 from api.metrics.models import StoredMetricPoint
 from api.oauth.models import OAuthState
+from api.objectives.models import Objective
+from api.roi.models import CostEntry, EmvRateCard, ValueEntry
 from api.sync.models import SyncRun
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 
@@ -13,13 +15,17 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Client",
+    "CostEntry",
+    "EmvRateCard",
     "IdempotencyRecord",
     "Member",
     "OAuthState",
+    "Objective",
     "SocialAccount",
     "StoredMention",
     "StoredMetricPoint",
     "StoredPost",
     "SyncRun",
     "Tenant",
+    "ValueEntry",
 ]

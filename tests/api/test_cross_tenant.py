@@ -30,7 +30,7 @@ from tests.conftest import Agency
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-TENANT_ID_PARAMETERS = ("client_id", "account_id", "sync_id", "key_id")
+TENANT_ID_PARAMETERS = ("client_id", "account_id", "sync_id", "key_id", "cost_id", "value_id", "objective_id")
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
 
 GLOBAL_PARAMETERS = {"connector_id": "demo"}
@@ -49,6 +49,16 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/clients/{client_id:uuid}/mentions"): [
         {"source": "intruder", "external_id": "x-1", "published_at": "2026-01-06T10:00:00Z", "text": "Hijacked"}
     ],
+    ("POST", "/v1/clients/{client_id:uuid}/costs"): {"type": "tools", "date": "2026-01-05", "amount": "1"},
+    ("POST", "/v1/clients/{client_id:uuid}/values"): {"type": "conversion", "date": "2026-01-05", "amount": "1"},
+    ("PUT", "/v1/clients/{client_id:uuid}/emv-rates"): {"cpm": {"demo": "99"}},
+    ("POST", "/v1/clients/{client_id:uuid}/objectives"): {
+        "metric": "followers",
+        "target": "1",
+        "start": "2026-01-01",
+        "end": "2026-01-31",
+    },
+    ("PATCH", "/v1/clients/{client_id:uuid}/objectives/{objective_id:uuid}"): {"target": "1", "name": "Hijacked"},
 }
 """A valid body for each route that takes one, so the call reaches the tenant check."""
 
@@ -57,6 +67,9 @@ HANDLE = "alpha_private_handle"
 DISPLAY_NAME = "Alpha Display Name"
 KEY_NAME = "alpha-reporting-key"
 ACCOUNT_TOKEN = "alpha-token-0451"
+COST_NOTE = "alpha secret retainer"
+VALUE_CAMPAIGN = "alpha-secret-campaign"
+OBJECTIVE_NAME = "alpha secret objective"
 
 
 def _handlers(route: HTTPRoute) -> list[tuple[str, HTTPRouteHandler]]:
@@ -97,8 +110,43 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     mentions = list_all(client, agency, f"/v1/clients/{owner['id']}/mentions")
     assert posts
     assert mentions
-    ids = {"client_id": owner["id"], "account_id": account["id"], "sync_id": run["id"], "key_id": key.id}
+    base = f"/v1/clients/{owner['id']}"
+    cost = client.post(
+        f"{base}/costs",
+        json={"type": "fees", "date": "2026-01-06", "amount": "4321.09", "note": COST_NOTE},
+        headers=agency.headers,
+    ).json()
+    value = client.post(
+        f"{base}/values",
+        json={"type": "lead", "date": "2026-01-06", "count": 7, "unit_value": "13", "campaign": VALUE_CAMPAIGN},
+        headers=agency.headers,
+    ).json()
+    objective = client.post(
+        f"{base}/objectives",
+        json={
+            "metric": "impressions",
+            "target": "5000",
+            "start": "2026-01-05",
+            "end": "2026-01-31",
+            "name": OBJECTIVE_NAME,
+        },
+        headers=agency.headers,
+    ).json()
+    rates = client.put(f"{base}/emv-rates", json={"cpm": {"demo": "7.77"}}, headers=agency.headers)
+    assert rates.status_code == 200, rates.text
+    ids = {
+        "client_id": owner["id"],
+        "account_id": account["id"],
+        "sync_id": run["id"],
+        "key_id": key.id,
+        "cost_id": cost["id"],
+        "value_id": value["id"],
+        "objective_id": objective["id"],
+    }
     markers = {
+        COST_NOTE,
+        VALUE_CAMPAIGN,
+        OBJECTIVE_NAME,
         agency.tenant_id,
         agency.key_id,
         CLIENT_NAME,
@@ -137,6 +185,13 @@ def _snapshot(client: TestClient[Litestar], agency: Agency, ids: dict[str, str])
             headers=headers,
         ).json(),
         "keys": keys,
+        "costs": list_all(client, agency, f"/v1/clients/{ids['client_id']}/costs"),
+        "values": list_all(client, agency, f"/v1/clients/{ids['client_id']}/values"),
+        "objectives": list_all(client, agency, f"/v1/clients/{ids['client_id']}/objectives", as_of="2026-01-20"),
+        "emv_rates": client.get(f"/v1/clients/{ids['client_id']}/emv-rates", headers=headers).json(),
+        "roi": client.get(
+            f"/v1/clients/{ids['client_id']}/roi", params={"from": "2026-01-01", "to": "2026-01-31"}, headers=headers
+        ).json(),
     }
 
 
