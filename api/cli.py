@@ -137,7 +137,7 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
-    """Run syncs without serving HTTP; start as many as you like, on as many machines as you like."""
+    """Run syncs and send webhooks without serving HTTP; start as many as you like, on as many machines as you like."""
     settings = _settings()
 
     async def main() -> None:
@@ -150,16 +150,18 @@ def worker(
         if concurrency:
             sync_worker.concurrency = concurrency
             sync_worker._slots = asyncio.Semaphore(concurrency)
+        webhook_worker = state.webhook_worker
         try:
             if once:
                 ran = await sync_worker.run_pending()
-                out.print(f"ran {ran} sync(s)")
+                sent = await webhook_worker.deliver_due()
+                out.print(f"ran {ran} sync(s), attempted {sent} webhook delivery(ies)")
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            await sync_worker.run_forever(stop)
+            await asyncio.gather(sync_worker.run_forever(stop), webhook_worker.run_forever(stop))
         finally:
             await state.database.dispose()
 

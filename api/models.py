@@ -7,6 +7,7 @@ from api.idempotency import IdempotencyRecord
 from api.metrics.models import StoredMetricPoint
 from api.oauth.models import OAuthState
 from api.sync.models import SyncRun
+from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 
 __all__ = [
@@ -22,4 +23,6 @@ __all__ = [
     "StoredPost",
     "SyncRun",
     "Tenant",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
