@@ -30,7 +30,7 @@ from tests.conftest import Agency
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-TENANT_ID_PARAMETERS = ("client_id", "account_id", "sync_id", "key_id")
+TENANT_ID_PARAMETERS = ("client_id", "account_id", "sync_id", "key_id", "endpoint_id", "delivery_id")
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
 
 GLOBAL_PARAMETERS = {"connector_id": "demo"}
@@ -54,6 +54,9 @@ HANDLE = "alpha_private_handle"
 DISPLAY_NAME = "Alpha Display Name"
 KEY_NAME = "alpha-reporting-key"
 ACCOUNT_TOKEN = "alpha-token-0451"
+WEBHOOK_URL = "http://93.184.215.14/alpha-private-hook"
+"""A literal public address (accepted without DNS); nothing is delivered in these tests."""
+WEBHOOK_DESCRIPTION = "Alpha on-call channel"
 
 
 def _handlers(route: HTTPRoute) -> list[tuple[str, HTTPRouteHandler]]:
@@ -83,7 +86,8 @@ def _fill(route: HTTPRoute, ids: dict[str, str]) -> str:
 
 @pytest.fixture
 def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
-    """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key."""
+    """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key,
+    a webhook endpoint and a delivery to it."""
     owner = create_client(client, agency, CLIENT_NAME, industry="secret industry")
     account = create_account(
         client, agency, owner["id"], HANDLE, display_name=DISPLAY_NAME, credentials={"api_token": ACCOUNT_TOKEN}
@@ -94,7 +98,22 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     mentions = list_all(client, agency, f"/v1/clients/{owner['id']}/mentions")
     assert posts
     assert mentions
-    ids = {"client_id": owner["id"], "account_id": account["id"], "sync_id": run["id"], "key_id": key.id}
+    endpoint = client.post(
+        "/v1/webhook-endpoints",
+        json={"url": WEBHOOK_URL, "event_types": ["sync.failed"], "description": WEBHOOK_DESCRIPTION},
+        headers=agency.headers,
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    delivery = client.post(f"/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=agency.headers)
+    assert delivery.status_code == 202, delivery.text
+    ids = {
+        "client_id": owner["id"],
+        "account_id": account["id"],
+        "sync_id": run["id"],
+        "key_id": key.id,
+        "endpoint_id": endpoint.json()["id"],
+        "delivery_id": delivery.json()["id"],
+    }
     markers = {
         agency.tenant_id,
         agency.key_id,
@@ -103,6 +122,10 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         DISPLAY_NAME,
         KEY_NAME,
         ACCOUNT_TOKEN,
+        "alpha-private-hook",
+        WEBHOOK_DESCRIPTION,
+        endpoint.json()["secret"],
+        delivery.json()["event_id"],
         key.prefix,
         *ids.values(),
         *(p["id"] for p in posts),
@@ -134,6 +157,9 @@ def _snapshot(client: TestClient[Litestar], agency: Agency, ids: dict[str, str])
             headers=headers,
         ).json(),
         "keys": keys,
+        "endpoint": client.get(f"/v1/webhook-endpoints/{ids['endpoint_id']}", headers=headers).json(),
+        "endpoints": list_all(client, agency, "/v1/webhook-endpoints"),
+        "deliveries": list_all(client, agency, f"/v1/webhook-endpoints/{ids['endpoint_id']}/deliveries"),
     }
 
 

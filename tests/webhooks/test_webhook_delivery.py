@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import itertools
 import json
 from datetime import timedelta
 from typing import Any
@@ -125,7 +126,7 @@ def test_a_receiver_that_never_accepts_gets_eight_attempts_over_about_a_day_then
     assert (row["status"], row["attempts"], row["last_status_code"]) == ("failed", 8, 503)
     assert row["next_attempt_at"] is None
     assert len(received(receiver)) == 8
-    gaps = [later - earlier for earlier, later in zip(attempts_at, attempts_at[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts_at)]
     expected = [timedelta(minutes=m) for m in (1, 5, 30, 120, 300, 480, 480)]
     assert list(RETRY_DELAYS) == expected
     for gap, delay in zip(gaps, expected, strict=True):
@@ -217,7 +218,9 @@ async def test_two_workers_never_send_the_same_delivery_twice(
 
     databases = [Database(database.url), Database(database.url)]
     try:
-        workers = [WebhookWorker(db, app_worker.vault, app_worker.policy, name=f"w{n}") for n, db in enumerate(databases)]
+        workers = [
+            WebhookWorker(db, app_worker.vault, app_worker.policy, name=f"w{n}") for n, db in enumerate(databases)
+        ]
         counts = await asyncio.gather(*(worker.deliver_due() for worker in workers))
     finally:
         for db in databases:

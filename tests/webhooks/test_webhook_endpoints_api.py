@@ -32,7 +32,9 @@ def audit_actions(database: TestDatabase, tenant_id: str) -> list[tuple[str, dic
     audit = table(AuditEntry)
     with owner_connection(database) as connection:
         rows = connection.execute(
-            select(audit.c.action, audit.c.changes).where(audit.c.tenant_id == uuid.UUID(tenant_id)).order_by(audit.c.id)
+            select(audit.c.action, audit.c.changes)
+            .where(audit.c.tenant_id == uuid.UUID(tenant_id))
+            .order_by(audit.c.id)
         ).all()
     return [(row.action, row.changes) for row in rows if row.action.startswith("webhook")]
 
@@ -147,7 +149,9 @@ REFUSED_URLS = {
 def test_private_loopback_and_link_local_addresses_are_refused_unless_allowed(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase, url: str, reason: str
 ) -> None:
-    response = client.post("/v1/webhook-endpoints", json={"url": url, "event_types": ["sync.failed"]}, headers=agency.headers)
+    response = client.post(
+        "/v1/webhook-endpoints", json={"url": url, "event_types": ["sync.failed"]}, headers=agency.headers
+    )
 
     problem = assert_problem(response, 422, code="validation_error", field="url")
     assert f"a {reason} address" in problem["detail"]
@@ -243,7 +247,10 @@ def test_deliveries_are_listed_newest_first_filtered_by_status_and_paginated(
         ("succeeded", 1, 200),
     ]
     assert ids(deliveries(webhook_client, hooked_agency, endpoint["id"], status="succeeded")) == [first["id"]]
-    assert ids(deliveries(webhook_client, hooked_agency, endpoint["id"], status="pending")) == [third["id"], second["id"]]
+    assert ids(deliveries(webhook_client, hooked_agency, endpoint["id"], status="pending")) == [
+        third["id"],
+        second["id"],
+    ]
     assert deliveries(webhook_client, hooked_agency, endpoint["id"], status="failed") == []
     assert len(deliveries(webhook_client, hooked_agency, endpoint["id"], event_type="ping")) == 3
     assert deliveries(webhook_client, hooked_agency, endpoint["id"], event_type="sync.failed") == []
@@ -272,14 +279,21 @@ def test_redelivery_sends_the_same_event_again_as_a_new_delivery(
     assert response.status_code == 202, response.text
     again = response.json()
     assert again["id"] != original["id"]
-    assert (again["event_id"], again["redelivery_of"], again["status"]) == (original["event_id"], original["id"], "pending")
+    assert (again["event_id"], again["redelivery_of"], again["status"]) == (
+        original["event_id"],
+        original["id"],
+        "pending",
+    )
     assert again["payload"] == original["payload"]
     assert deliver(webhook_client) == 1
     first, second = (request for request, _ in receiver.log)
     assert first.get_data() == second.get_data()
     assert first.headers["Resonance-Event-Id"] == second.headers["Resonance-Event-Id"] == original["event_id"]
     assert (first.headers["Resonance-Delivery"], second.headers["Resonance-Delivery"]) == (original["id"], again["id"])
-    assert [d["status"] for d in deliveries(webhook_client, hooked_agency, endpoint["id"])] == ["succeeded", "succeeded"]
+    assert [d["status"] for d in deliveries(webhook_client, hooked_agency, endpoint["id"])] == [
+        "succeeded",
+        "succeeded",
+    ]
     assert count_rows(database, WebhookDelivery, endpoint_id=endpoint["id"]) == 2
     assert ("webhook_delivery.redelivered", {"redelivery_of": original["id"], "event_id": original["event_id"]}) in (
         audit_actions(database, hooked_agency.tenant_id)
