@@ -260,7 +260,9 @@ class WebhookWorker:
         logger.info("webhook worker %s started", self.name)
         while not stop.is_set():
             try:
-                await self.deliver_due()
+                # Until nothing is due: a backlog larger than one pass is worked through without waiting.
+                while await self.deliver_due() and not stop.is_set():
+                    pass
             except Exception:  # a database blip must not kill the worker
                 logger.exception("webhook worker %s could not poll; retrying", self.name)
             self._wake.clear()

@@ -238,3 +238,25 @@ def test_an_endpoint_not_subscribed_to_sync_failures_receives_none(
     assert _sync(webhook_client, hooked_agency, account["id"], "2026-01-01", "2026-01-02")["status"] == "failed"
 
     assert count_rows(database, WebhookDelivery, endpoint_id=endpoint["id"]) == 0
+
+
+def test_a_sync_that_cannot_start_because_its_connector_is_gone_sends_sync_failed(
+    webhook_client: TestClient[Litestar],
+    hooked_agency: Agency,
+    client: TestClient[Litestar],
+    receiver: HTTPServer,
+) -> None:
+    receiver.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
+    endpoint = create_endpoint(webhook_client, hooked_agency, receiver_url(receiver))
+    owner = create_client(webhook_client, hooked_agency, "Orphaned Bakery")
+    account = create_account(webhook_client, hooked_agency, owner["id"], "orphan", network="flaky_crash")
+    queued = webhook_client.post(f"/v1/accounts/{account['id']}/syncs", headers=hooked_agency.headers)
+    assert queued.status_code == 202, queued.text
+
+    assert run_syncs(client) == 1  # a process without the flaky plugins installed runs it
+
+    assert deliver(webhook_client) == 1
+    [event] = _received_events(receiver, endpoint["secret"])
+    assert (event["type"], event["data"]["sync_id"]) == ("sync.failed", queued.json()["id"])
+    assert event["data"]["error"] == "no installed connector provides network 'flaky_crash'"
+    assert (event["data"]["window_since"], event["data"]["network"]) == (None, "flaky_crash")
