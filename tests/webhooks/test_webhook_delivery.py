@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import itertools
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -259,3 +260,56 @@ def test_an_attempt_whose_worker_died_is_tried_again_once_its_lease_runs_out(
 def _created_at(database: TestDatabase, endpoint_id: str) -> Any:
     [row] = stored_deliveries(database, endpoint_id)
     return row["next_attempt_at"]
+
+
+def test_the_in_process_worker_of_an_embedded_server_delivers_without_being_asked(
+    database: TestDatabase, receiver: HTTPServer
+) -> None:
+    from api.app import create_app
+    from tests.conftest import make_settings, sign_up
+
+    receiver.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
+    app = create_app(make_settings(database, scheduler_enabled=True, webhook_allow_private_urls=True))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        agency = sign_up(client, "Agency Embedded")
+        endpoint = create_endpoint(client, agency, receiver_url(receiver))
+        queued = send_test(client, agency, endpoint["id"])  # wakes the worker once the response is sent
+        deadline = time.monotonic() + 20
+        while not receiver.log and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [request.headers["Resonance-Delivery"] for request in received(receiver)] == [queued["id"]]
+        while deliveries(client, agency, endpoint["id"])[0]["status"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert deliveries(client, agency, endpoint["id"])[0]["status"] == "succeeded"
+
+
+def test_resonance_worker_once_sends_what_is_due(
+    webhook_client: TestClient[Litestar],
+    hooked_agency: Agency,
+    receiver: HTTPServer,
+    database: TestDatabase,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    receiver.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
+    endpoint = create_endpoint(webhook_client, hooked_agency, receiver_url(receiver))
+    queued = send_test(webhook_client, hooked_agency, endpoint["id"])
+    for name, value in {
+        "RESONANCE_DATABASE_URL": database.url,
+        "RESONANCE_SECRET_KEY": webhook_client.app.state.settings.secret_key,
+        "RESONANCE_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+        "RESONANCE_ENV": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    result = CliRunner().invoke(cli, ["worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert "ran 0 sync(s), attempted 1 webhook delivery(ies)" in " ".join(result.output.split())
+    [request] = received(receiver)
+    assert request.headers["Resonance-Delivery"] == queued["id"]
+    verify(endpoint["secret"], request.headers["Resonance-Signature"], request.get_data())
+    assert stored_deliveries(database, endpoint["id"])[0]["status"] == "succeeded"
