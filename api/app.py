@@ -44,6 +44,9 @@ from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
 from api.tenancy.controllers import ApiKeyController, TenantController, signup
+from api.webhooks.controllers import WebhookController
+from api.webhooks.delivery import WebhookWorker
+from api.webhooks.urls import AddressPolicy
 from plugins.registry import Registry, load_registry
 from tenants.credentials import CredentialVault
 from tenants.database import Database
@@ -65,7 +68,7 @@ def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Respon
 
 
 def build_state(settings: Settings, registry: Registry | None = None) -> State:
-    """Everything a process shares between requests: database, plugins, credentials, sync."""
+    """Everything a process shares between requests: database, plugins, credentials, sync, webhooks."""
     settings.validate()
     database = Database(settings.database_url)
     registry = registry or load_registry()
@@ -80,6 +83,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         settings=settings,
     )
     worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency)
+    webhook_policy = AddressPolicy(https_only=settings.production, allow_private=settings.webhook_allow_private_urls)
     metrics_cache = MetricsCache(ttl=settings.metrics_cache_seconds)
     engine.on_data_changed = metrics_cache.invalidate
     return State(
@@ -92,6 +96,8 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "metrics_cache": metrics_cache,
             "sync_engine": engine,
             "sync_worker": worker,
+            "webhook_policy": webhook_policy,
+            "webhook_worker": WebhookWorker(database, vault, webhook_policy),
         }
     )
 
@@ -107,15 +113,15 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         # which otherwise pause a busy server for tens of milliseconds every few dozen requests.
         gc.freeze()
         stop = asyncio.Event()
-        task = None
+        tasks: list[asyncio.Task[None]] = []
         if settings.scheduler_enabled:
-            task = asyncio.create_task(app.state.sync_worker.run_forever(stop), name="sync-worker")
+            tasks.append(asyncio.create_task(app.state.sync_worker.run_forever(stop), name="sync-worker"))
+            tasks.append(asyncio.create_task(app.state.webhook_worker.run_forever(stop), name="webhook-worker"))
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
-                await task
+            await asyncio.gather(*tasks)
             await app.state.database.dispose()
 
     openapi = OpenAPIConfig(
@@ -166,6 +172,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             EmvRatesController,
             RoiController,
             ObjectiveController,
+            WebhookController,
         ],
         state=state,
         dependencies=dependencies,

@@ -137,7 +137,7 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
-    """Run syncs without serving HTTP; start as many as you like, on as many machines as you like."""
+    """Run syncs and send webhooks without serving HTTP; start as many as you like, on as many machines as you like."""
     settings = _settings()
 
     async def main() -> None:
@@ -150,16 +150,18 @@ def worker(
         if concurrency:
             sync_worker.concurrency = concurrency
             sync_worker._slots = asyncio.Semaphore(concurrency)
+        webhook_worker = state.webhook_worker
         try:
             if once:
                 ran = await sync_worker.run_pending()
-                out.print(f"ran {ran} sync(s)")
+                sent = await webhook_worker.deliver_due()
+                out.print(f"ran {ran} sync(s), attempted {sent} webhook delivery(ies)")
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            await sync_worker.run_forever(stop)
+            await asyncio.gather(sync_worker.run_forever(stop), webhook_worker.run_forever(stop))
         finally:
             await state.database.dispose()
 
@@ -373,12 +375,13 @@ def api_key_create(
 
 @credentials_app.command("rotate")
 def credentials_rotate() -> None:
-    """Re-encrypt every account's credentials with the first key of RESONANCE_SECRET_KEY.
+    """Re-encrypt every account's credentials and webhook signing secret with the first key of RESONANCE_SECRET_KEY.
 
     Rotate by putting the new key first (`new,old`), running this, then dropping the old key.
     Runs as the tables' owner (RESONANCE_MIGRATION_DATABASE_URL, else RESONANCE_DATABASE_URL).
     """
     from api.accounts.rotation import rotate_credentials
+    from api.webhooks.rotation import rotate_webhook_secrets
     from tenants.credentials import CredentialsError, CredentialVault
     from tenants.database import sync_engine
 
@@ -392,16 +395,17 @@ def credentials_rotate() -> None:
             console=err,
         ) as progress:
             task = progress.add_task("rotate", total=None)
-            count = rotate_credentials(
-                engine,
-                CredentialVault(settings.secret_keys),
-                on_progress=lambda done: progress.update(task, completed=done),
-            )
+            vault = CredentialVault(settings.secret_keys)
+            count = rotate_credentials(engine, vault, on_progress=lambda done: progress.update(task, completed=done))
+            endpoints = rotate_webhook_secrets(engine, vault, on_progress=lambda _done: None)
     except CredentialsError as error:
         raise fail(str(error)) from None
     finally:
         engine.dispose()
-    out.print(f"re-encrypted the credentials of {count} account(s) with the newest key")
+    out.print(
+        f"re-encrypted the credentials of {count} account(s) and the signing secrets of {endpoints} "
+        "webhook endpoint(s) with the newest key"
+    )
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from api.oauth.models import OAuthState
 from api.objectives.models import Objective
 from api.roi.models import CostEntry, EmvRateCard, ValueEntry
 from api.sync.models import SyncRun
+from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 
 __all__ = [
@@ -28,4 +29,6 @@ __all__ = [
     "SyncRun",
     "Tenant",
     "ValueEntry",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -168,6 +168,11 @@ class Settings:
     oauth_clients: str = field(default_factory=lambda: _env(OAUTH_CLIENTS_ENV, ""), repr=False)
     """JSON object of OAuth clients by connector id (see `oauth_client_configs`); holds secrets, never shown."""
 
+    webhook_allow_private_urls: bool = field(
+        default_factory=lambda: _env_bool("RESONANCE_WEBHOOK_ALLOW_PRIVATE_URLS", False)
+    )
+    """Whether webhook endpoints may be private, loopback or link-local addresses (tests, a private network)."""
+
     @property
     def production(self) -> bool:
         """True when running as a production service."""

@@ -26,6 +26,10 @@ _SQLITE_QUERIES = {
         "AND (next_sync_at IS NULL OR next_sync_at <= :a) ORDER BY next_sync_at LIMIT :b"
     ),
     "resonance_find_oauth_state": "SELECT tenant_id, id FROM oauth_states WHERE state_hash = :a",
+    "resonance_due_webhook_deliveries": (
+        "SELECT tenant_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= :a "
+        "ORDER BY next_attempt_at LIMIT :b"
+    ),
 }
 
 
@@ -74,3 +78,8 @@ async def find_oauth_state(session: AsyncSession, state_hash: str) -> tuple[uuid
     """
     rows = await _pairs(session, "resonance_find_oauth_state", state_hash)
     return rows[0] if rows else None
+
+
+async def due_webhook_deliveries(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(tenant id, delivery id) of pending webhook deliveries due at `now`, the longest-waiting first."""
+    return await _pairs(session, "resonance_due_webhook_deliveries", now, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -218,10 +219,22 @@ def test_credentials_rotate_reencrypts_every_account_with_the_newest_key(
         connection.execute(
             text("UPDATE accounts SET credentials_encrypted = :c"), {"c": old.encrypt({"api_token": "tok-123"})}
         )
+        connection.execute(
+            text(
+                "INSERT INTO webhook_endpoints "
+                "(tenant_id, id, url, event_types, secret_encrypted, enabled, created_at) "
+                "SELECT id, :id, 'https://hooks.example.com/x', '[\"sync.failed\"]', :s, 1, created_at FROM tenants"
+            ),
+            {"id": uuid.uuid4().hex, "s": old.encrypt({"secret": "whsec_kept"})},
+        )
     monkeypatch.setenv("RESONANCE_SECRET_KEY", "new-key-" + "n" * 32 + ",old-key-" + "o" * 32)
     result = runner.invoke(app, ["credentials", "rotate"])
     assert result.exit_code == 0, result.output
-    assert "re-encrypted the credentials of 12 account(s)" in result.output
+    output = " ".join(result.output.split())
+    assert "re-encrypted the credentials of 12 account(s) and the signing secrets of 1 webhook endpoint(s)" in output
+    with engine.connect() as connection:
+        [secret] = connection.execute(text("SELECT secret_encrypted FROM webhook_endpoints")).scalars()
+    assert CredentialVault(["new-key-" + "n" * 32]).decrypt(secret) == {"secret": "whsec_kept"}
     new_only = CredentialVault(["new-key-" + "n" * 32])
     with engine.connect() as connection:
         tokens = [row[0] for row in connection.execute(text("SELECT credentials_encrypted FROM accounts"))]

@@ -29,6 +29,7 @@ from api.oauth.renewal import renew_for_sync
 from api.sentiment import analyse_mention_rows, analyzer_for
 from api.sync import store
 from api.sync.models import SyncRun
+from api.webhooks import events as webhook_events
 from plugins.registry import Registry
 from plugins.sdk import (
     AccountRef,
@@ -238,6 +239,7 @@ class SyncEngine:
                     failure = str(error)
             if failure is not None or account is None or connector is None:
                 run.status, run.error, run.finished_at = "failed", failure, utcnow()
+                await webhook_events.sync_failed(session, run, account)
                 return "failed"
             context = RunContext(run, account, connector, credentials)
             run.window_since, run.window_until = context.window.since, context.window.until
@@ -403,11 +405,16 @@ class SyncEngine:
                 run.metrics_count, run.posts_count = counts.metrics, counts.posts
                 run.mentions_count, run.rejected_count = counts.mentions, counts.rejected
                 run.rejections = counts.rejections
+                if status == "failed":
+                    await webhook_events.sync_failed(session, run, account)
             if account is not None:
                 account.next_sync_at = now + self.interval
                 if isinstance(error, AuthenticationError):
+                    newly = account.status != "needs_reauth"
                     account.status = "needs_reauth"
                     account.status_reason = f"{context.connector.id} refused the credentials: {error}"
+                    if newly:
+                        await webhook_events.account_needs_reauth(session, account)
                 elif isinstance(error, RateLimitedError) and error.retry_after:
                     account.next_sync_at = now + timedelta(seconds=error.retry_after)
                 if error is None:

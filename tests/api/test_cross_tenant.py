@@ -30,7 +30,17 @@ from tests.conftest import Agency
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-TENANT_ID_PARAMETERS = ("client_id", "account_id", "sync_id", "key_id", "cost_id", "value_id", "objective_id")
+TENANT_ID_PARAMETERS = (
+    "client_id",
+    "account_id",
+    "sync_id",
+    "key_id",
+    "cost_id",
+    "value_id",
+    "objective_id",
+    "endpoint_id",
+    "delivery_id",
+)
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
 
 GLOBAL_PARAMETERS = {"connector_id": "demo"}
@@ -70,6 +80,9 @@ ACCOUNT_TOKEN = "alpha-token-0451"
 COST_NOTE = "alpha secret retainer"
 VALUE_CAMPAIGN = "alpha-secret-campaign"
 OBJECTIVE_NAME = "alpha secret objective"
+WEBHOOK_URL = "http://93.184.215.14/alpha-private-hook"
+"""A literal public address (accepted without DNS); nothing is delivered in these tests."""
+WEBHOOK_DESCRIPTION = "Alpha on-call channel"
 
 
 def _handlers(route: HTTPRoute) -> list[tuple[str, HTTPRouteHandler]]:
@@ -99,7 +112,8 @@ def _fill(route: HTTPRoute, ids: dict[str, str]) -> str:
 
 @pytest.fixture
 def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
-    """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key."""
+    """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key,
+    a webhook endpoint and a delivery to it."""
     owner = create_client(client, agency, CLIENT_NAME, industry="secret industry")
     account = create_account(
         client, agency, owner["id"], HANDLE, display_name=DISPLAY_NAME, credentials={"api_token": ACCOUNT_TOKEN}
@@ -134,6 +148,14 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     ).json()
     rates = client.put(f"{base}/emv-rates", json={"cpm": {"demo": "7.77"}}, headers=agency.headers)
     assert rates.status_code == 200, rates.text
+    endpoint = client.post(
+        "/v1/webhook-endpoints",
+        json={"url": WEBHOOK_URL, "event_types": ["sync.failed"], "description": WEBHOOK_DESCRIPTION},
+        headers=agency.headers,
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    delivery = client.post(f"/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=agency.headers)
+    assert delivery.status_code == 202, delivery.text
     ids = {
         "client_id": owner["id"],
         "account_id": account["id"],
@@ -142,6 +164,8 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         "cost_id": cost["id"],
         "value_id": value["id"],
         "objective_id": objective["id"],
+        "endpoint_id": endpoint.json()["id"],
+        "delivery_id": delivery.json()["id"],
     }
     markers = {
         COST_NOTE,
@@ -154,6 +178,10 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         DISPLAY_NAME,
         KEY_NAME,
         ACCOUNT_TOKEN,
+        "alpha-private-hook",
+        WEBHOOK_DESCRIPTION,
+        endpoint.json()["secret"],
+        delivery.json()["event_id"],
         key.prefix,
         *ids.values(),
         *(p["id"] for p in posts),
@@ -192,6 +220,9 @@ def _snapshot(client: TestClient[Litestar], agency: Agency, ids: dict[str, str])
         "roi": client.get(
             f"/v1/clients/{ids['client_id']}/roi", params={"from": "2026-01-01", "to": "2026-01-31"}, headers=headers
         ).json(),
+        "endpoint": client.get(f"/v1/webhook-endpoints/{ids['endpoint_id']}", headers=headers).json(),
+        "endpoints": list_all(client, agency, "/v1/webhook-endpoints"),
+        "deliveries": list_all(client, agency, f"/v1/webhook-endpoints/{ids['endpoint_id']}/deliveries"),
     }
 
 

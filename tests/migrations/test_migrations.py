@@ -27,6 +27,7 @@ SYSTEM_FUNCTIONS = {
     "resonance_claimable_sync_runs",
     "resonance_due_accounts",
     "resonance_find_oauth_state",
+    "resonance_due_webhook_deliveries",
 }
 
 
