@@ -6,6 +6,7 @@ import uuid
 from collections import Counter
 from datetime import date, datetime
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -20,6 +21,7 @@ from api.metrics.models import StoredMetricPoint
 from api.metrics.sources import native_to_canonical
 from api.metrics.window import Window
 from api.rates.formulas import post_engagement, post_reach
+from api.roi.models import ValueEntry
 from plugins.registry import Registry
 
 DEFAULT_DAYS = 90
@@ -166,4 +168,14 @@ async def employer_brand_of(
 
 async def applications(session: AsyncSession, client_id: uuid.UUID, start: date, end: date) -> int | None:
     """Applications recorded in the client's ROI ledger over the window (None when none is recorded)."""
-    return None
+    total = (
+        await session.execute(
+            sa_select(func.sum(col(ValueEntry.count))).where(
+                col(ValueEntry.client_id) == client_id,
+                col(ValueEntry.type) == "application",
+                col(ValueEntry.day) >= start,
+                col(ValueEntry.day) <= end,
+            )
+        )
+    ).scalar_one()
+    return None if total is None else int(total)

@@ -170,6 +170,24 @@ def test_every_component_and_the_index_match_a_hand_computation(
     assert "score = 100 * r / (1 + r)" in components["content"]["formula"]
     assert body["definition"]["professional_networks"] == ["linkedin"]
 
+    # Applications recorded in the ROI ledger (one outside the window, one conversion that is not an application).
+    for entry in [
+        {"type": "application", "date": "2026-03-12", "count": 3},
+        {"type": "application", "date": "2026-03-20", "count": 2, "unit_value": "40"},
+        {"type": "application", "date": "2026-03-31", "count": 50},
+        {"type": "conversion", "date": "2026-03-12", "amount": "99", "count": 9},
+    ]:
+        created = client.post(f"/v1/clients/{helix['id']}/values", json=entry, headers=agency.headers)
+        assert created.status_code == 201, created.text
+    body = client.get(f"/v1/clients/{helix['id']}/employer-brand", params=WINDOW, headers=agency.headers).json()
+    components = {component["name"]: component for component in body["components"]}
+    # 5 applications for 2,000 people reached by employer-brand posts: 2.5 per 1,000 -> 100 * 2.5 / 3.5.
+    assert components["conversions"]["inputs"]["applications"] == 5
+    assert components["conversions"]["inputs"]["applications_per_1000_reached"] == 2.5
+    assert components["conversions"]["score"] == round(100 * 2.5 / 3.5, 1)
+    assert body["index"] == round((60.0 + audience + 62.5 + 100 * 2.5 / 3.5) / 4, 1)
+    assert all(component["weight"] == 0.25 for component in body["components"])
+
 
 def test_without_data_the_index_is_null_and_each_component_says_why(
     client: TestClient[Litestar], agency: Agency
