@@ -97,6 +97,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "sync_engine": engine,
             "sync_worker": worker,
             "webhook_policy": webhook_policy,
+            "outbound_transport": None,  # tests put a fake HTTP transport here for fetches of tenants' URLs
             "webhook_worker": WebhookWorker(database, vault, webhook_policy),
         }
     )

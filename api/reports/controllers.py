@@ -19,6 +19,7 @@ from api.clients.controllers import get_client
 from api.metrics.window import resolve_window
 from api.reports.builder import build_report
 from api.reports.document import Report
+from api.reports.logo import fetch_logo
 from api.reports.render_csv import render_csv
 from api.reports.render_pdf import render_pdf
 
@@ -72,7 +73,13 @@ class ReportController(Controller):
         report = await build_report(session, state.registry, client, window, chosen)
         if format == "json":
             return Response(msgspec.json.encode(report), media_type=MediaType.JSON)
-        body = render_csv(report) if format == "csv" else render_pdf(report)
+        if format == "csv":
+            body = render_csv(report)
+        else:
+            logo, problem = (None, None)
+            if client.logo_url:
+                logo, problem = await fetch_logo(client.logo_url, state.webhook_policy, state.outbound_transport)
+            body = render_pdf(report, logo, problem)
         return Response(
             body,
             media_type=MEDIA_TYPES[format],

@@ -17,6 +17,7 @@ LABELS: dict[str, dict[Language, str]] = {
     "period": {"en": "Period: {start} to {end}", "fr": "Période : du {start} au {end}"},
     "generated": {"en": "Generated on", "fr": "Généré le"},
     "summary": {"en": "Summary", "fr": "Synthèse"},
+    "logo_problem": {"en": "The client's logo is not shown", "fr": "Le logo du client n'est pas affiché"},
     "followers": {"en": "Followers", "fr": "Abonnés"},
     "impressions": {"en": "Impressions", "fr": "Impressions"},
     "reach": {"en": "Reach", "fr": "Portée"},

@@ -193,11 +193,14 @@ def _header(report: Report, styles: _Styles, brand: colors.Color, logo: bytes | 
     return [band, Spacer(1, 4 * mm)]
 
 
-def render_pdf(report: Report, logo: bytes | None = None) -> bytes:
-    """An A4 PDF of `report`; `logo` is the client's logo image (PNG or JPEG bytes), if there is one."""
+def render_pdf(report: Report, logo: bytes | None = None, logo_problem: str | None = None) -> bytes:
+    """An A4 PDF of `report`; `logo` is the client's logo image (PNG or JPEG bytes), if there is one, and
+    `logo_problem` why the client's logo could not be shown, if it could not."""
     brand = colors.HexColor(report.brand.color)
     styles = _Styles(brand)
     story: list[Flowable] = _header(report, styles, brand, logo)
+    if logo_problem:
+        story.append(Paragraph(pdf_text(f"{i18n.label('logo_problem', report.language)}: {logo_problem}"), styles.note))
     for section in report.sections:
         block: list[Flowable] = [Paragraph(pdf_text(section.title), styles.heading)]
         block += [Paragraph(pdf_text(line), styles.body) for line in section.summary]

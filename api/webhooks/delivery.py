@@ -32,7 +32,7 @@ from sqlmodel import col
 
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from api.webhooks.signing import SIGNATURE_HEADER, signature_header
-from api.webhooks.urls import AddressPolicy, UrlRefused
+from api.webhooks.urls import AddressPolicy, UrlRefused, pinned_request
 from tenants import system
 from tenants.credentials import CredentialsError, CredentialVault
 from tenants.database import Database
@@ -203,20 +203,17 @@ class WebhookWorker:
         url = httpx.URL(item.url)
         headers = {
             "Content-Type": "application/json",
-            "Host": url.netloc.decode("ascii"),
             SIGNATURE_HEADER: signature_header(item.secret or "", body, int(self.clock().timestamp())),
             EVENT_HEADER: str(item.payload.get("type", "")),
             EVENT_ID_HEADER: str(item.payload.get("id", "")),
             DELIVERY_HEADER: str(item.delivery_id),
         }
-        # Connect to the address just checked, not to whatever the name resolves to a moment later; the
-        # host name still goes in the Host header and, for https, in SNI and the certificate check.
-        extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
         error = "could not connect"
         for address in addresses:
+            target, host, extensions = pinned_request(url, address)
             try:
                 async with client.stream(
-                    "POST", url.copy_with(host=str(address)), content=body, headers=headers, extensions=extensions
+                    "POST", target, content=body, headers={**headers, **host}, extensions=extensions
                 ) as response:
                     code = response.status_code
             except httpx.ConnectError:

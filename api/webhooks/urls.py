@@ -14,7 +14,10 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
+
+import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
@@ -129,3 +132,15 @@ class AddressPolicy:
             self.parse(url)  # any address is allowed: no need to resolve the name now
             return
         await self.addresses(url)
+
+
+def pinned_request(url: httpx.URL, address: IPAddress) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
+    """The request to send to `url` over a connection to `address`, an address just checked.
+
+    Connecting to the checked address, rather than to whatever the name resolves to a moment later,
+    defeats DNS rebinding; the host name still goes in the Host header and, for https, in SNI and the
+    certificate check. Returns the URL to request, the headers and the request extensions to add.
+    """
+    headers = {"Host": url.netloc.decode("ascii")}
+    extensions: dict[str, Any] = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    return url.copy_with(host=str(address)), headers, extensions

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pypdf
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from api.webhooks.urls import AddressPolicy, IPAddress
 from tests.api.conftest import assert_problem, create_account, create_client, insert_metric_points
 from tests.api.test_employer_brand import insert_mention, insert_post
 from tests.conftest import Agency
@@ -163,3 +167,76 @@ def test_bad_report_parameters_are_422(client: TestClient[Litestar], agency: Age
 
     assert_problem(bad_format, 422, code="validation_error", field="format")
     assert_problem(reversed_window, 422, code="validation_error", field="from")
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 16, 46)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _serve_logo(app: Litestar, address: str, answer: httpx.Response) -> list[httpx.Request]:
+    """Make `cdn.example.com` resolve to `address` and answer `answer`; returns the requests it received."""
+    received: list[httpx.Request] = []
+
+    async def resolver(_host: str, _port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address(address)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return answer
+
+    app.state.webhook_policy = AddressPolicy(https_only=True, allow_private=False, resolver=resolver)
+    app.state.outbound_transport = httpx.MockTransport(handler)
+    return received
+
+
+def _pdf(client: TestClient[Litestar], agency: Agency, client_id: str) -> tuple[pypdf.PdfReader, str]:
+    response = client.get(f"/v1/clients/{client_id}/report", params={**WINDOW, "format": "pdf"}, headers=agency.headers)
+    assert response.status_code == 200, response.text
+    pdf = pypdf.PdfReader(io.BytesIO(response.content))
+    return pdf, " ".join(page.extract_text() for page in pdf.pages)
+
+
+def test_the_pdf_shows_the_logo_fetched_from_the_checked_address(
+    app: Litestar, client: TestClient[Litestar], agency: Agency
+) -> None:
+    received = _serve_logo(
+        app, "93.184.215.14", httpx.Response(200, content=_png(), headers={"content-type": "image/png"})
+    )
+    owner = create_client(client, agency, "Logo Co", logo_url="https://cdn.example.com/logo.png")
+
+    pdf, text = _pdf(client, agency, owner["id"])
+
+    assert len(received) == 1
+    assert received[0].url.host == "93.184.215.14"  # connected to the address that was checked
+    assert received[0].headers["host"] == "cdn.example.com"
+    assert len(pdf.pages[0].images) == 1
+    assert "logo is not shown" not in text
+
+
+@pytest.mark.parametrize(
+    ("address", "answer", "reason"),
+    [
+        ("127.0.0.1", httpx.Response(200, content=b"", headers={"content-type": "image/png"}), "loopback"),
+        ("10.1.2.3", httpx.Response(200, content=b"", headers={"content-type": "image/png"}), "private"),
+        ("93.184.215.14", httpx.Response(200, content=b"<html>", headers={"content-type": "text/html"}), "text/html"),
+        ("93.184.215.14", httpx.Response(404), "HTTP 404"),
+        ("93.184.215.14", httpx.Response(200, content=b"not a png", headers={"content-type": "image/png"}), "readable"),
+    ],
+)
+def test_a_logo_that_cannot_be_used_is_left_out_and_the_report_says_why(
+    app: Litestar, client: TestClient[Litestar], agency: Agency, address: str, answer: httpx.Response, reason: str
+) -> None:
+    received = _serve_logo(app, address, answer)
+    owner = create_client(client, agency, "Logo Co", logo_url="https://cdn.example.com/logo.png")
+
+    pdf, text = _pdf(client, agency, owner["id"])
+
+    assert len(pdf.pages[0].images) == 0
+    assert "The client's logo is not shown" in text
+    assert reason in text
+    if address != "93.184.215.14":
+        assert received == []  # a refused address is never contacted
