@@ -89,6 +89,28 @@ async def _percentiles(session: AsyncSession, client: Client, owned: SideFigures
     )
 
 
+async def benchmark_of(session: AsyncSession, client: Client, window: Window) -> BenchmarkOut:
+    """The client's benchmark over `window` (used by the API and the reports)."""
+    accounts = await client_accounts(session, client.id)
+    sides = await _sides(session, accounts, window)
+    return BenchmarkOut(
+        client_id=client.id,
+        timezone=client.timezone,
+        date_from=window.start,
+        date_to=window.end,
+        definitions={
+            "accounts": ACCOUNT_FIGURES,
+            "sides": SIDE_FIGURES,
+            "share_of_voice": SHARE_OF_VOICE,
+            "percentiles": PERCENTILES,
+        },
+        owned=sides["owned"],
+        competitor=sides["competitor"],
+        share_of_voice=await _voice(session, client.id, accounts, window),
+        percentiles=await _percentiles(session, client, sides["owned"].total, window),
+    )
+
+
 class BenchmarkController(Controller):
     tags = ["analytics"]
 
@@ -110,21 +132,4 @@ class BenchmarkController(Controller):
         anonymised percentile among the agency's clients of the same industry; `definitions` states each formula."""
         client = await get_client(session, principal, client_id)
         window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
-        accounts = await client_accounts(session, client_id)
-        sides = await _sides(session, accounts, window)
-        return BenchmarkOut(
-            client_id=client_id,
-            timezone=client.timezone,
-            date_from=window.start,
-            date_to=window.end,
-            definitions={
-                "accounts": ACCOUNT_FIGURES,
-                "sides": SIDE_FIGURES,
-                "share_of_voice": SHARE_OF_VOICE,
-                "percentiles": PERCENTILES,
-            },
-            owned=sides["owned"],
-            competitor=sides["competitor"],
-            share_of_voice=await _voice(session, client_id, accounts, window),
-            percentiles=await _percentiles(session, client, sides["owned"].total, window),
-        )
+        return await benchmark_of(session, client, window)

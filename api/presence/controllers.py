@@ -13,14 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.clients.controllers import get_client
+from api.clients.models import Client
 from api.metrics.history import AccountKind, client_accounts, load_histories
 from api.metrics.sources import native_to_canonical, reports
-from api.metrics.window import resolve_window
+from api.metrics.window import Window, resolve_window
 from api.presence.audience import AUDIENCE_GROWTH, REACH_BEYOND_FOLLOWERS
 from api.presence.cadence import DAYS_SINCE_LAST_POST, LONGEST_SILENCE, POSTS_PER_WEEK, REGULARITY
 from api.presence.schemas import PresenceOut
 from api.presence.slots import BEST_SLOTS
 from api.presence.summary import account_presence
+from plugins.registry import Registry
 
 DEFAULT_DAYS = 90
 METRICS = ("followers", "reach", "reach_non_followers")
@@ -35,6 +37,30 @@ DEFINITIONS = {
     "reach_beyond_followers": REACH_BEYOND_FOLLOWERS,
     "best_slots": BEST_SLOTS,
 }
+
+
+async def presence_of(
+    session: AsyncSession, registry: Registry, client: Client, window: Window, kind: AccountKind = "owned"
+) -> PresenceOut:
+    """The presence of the client's accounts of `kind` over `window` (used by the API and the reports)."""
+    accounts = await client_accounts(session, client.id, kind=kind)
+    histories = await load_histories(session, accounts, window, METRICS)
+    return PresenceOut(
+        client_id=client.id,
+        timezone=client.timezone,
+        date_from=window.start,
+        date_to=window.end,
+        definitions=DEFINITIONS,
+        accounts=[
+            account_presence(
+                history,
+                window,
+                native_to_canonical(registry, history.network),
+                reports(registry, history.network, "reach_non_followers"),
+            )
+            for history in histories
+        ],
+    )
 
 
 class PresenceController(Controller):
@@ -60,21 +86,4 @@ class PresenceController(Controller):
         reports it, and the best publishing slots from its own posts; `definitions` states each formula."""
         client = await get_client(session, principal, client_id)
         window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
-        accounts = await client_accounts(session, client_id, kind=kind)
-        histories = await load_histories(session, accounts, window, METRICS)
-        return PresenceOut(
-            client_id=client_id,
-            timezone=client.timezone,
-            date_from=window.start,
-            date_to=window.end,
-            definitions=DEFINITIONS,
-            accounts=[
-                account_presence(
-                    history,
-                    window,
-                    native_to_canonical(state.registry, history.network),
-                    reports(state.registry, history.network, "reach_non_followers"),
-                )
-                for history in histories
-            ],
-        )
+        return await presence_of(session, state.registry, client, window, kind)

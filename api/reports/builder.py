@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
+from api.benchmark.controllers import benchmark_of
 from api.clients.models import Client
 from api.employer_brand.service import DEFAULT_TAGS, employer_brand_of
 from api.metrics.window import Window
+from api.objectives.models import Objective
+from api.objectives.progress import objective_status
+from api.presence.controllers import presence_of
+from api.reports.analysis_sections import (
+    benchmark_section,
+    objectives_section,
+    presence_section,
+    roi_section,
+    sentiment_section,
+)
 from api.reports.document import Brand, Report
 from api.reports.i18n import Language, label
 from api.reports.sections import employer_brand_section, summary_section
+from api.roi.report import roi_report
+from api.sentiment.report import MentionFilter, extremes, label_counts
 from plugins.registry import Registry
 from tenants.ids import utcnow
 
+NEGATIVE_MENTIONS = 3
+"""How many of the most negative mentions the report quotes."""
 DEFAULT_COLOR = "#1F3A5F"
 """The report's colour when the client has none."""
 
@@ -22,9 +38,21 @@ async def build_report(
 ) -> Report:
     """The report of `client` over `window` (its own days), in `language`."""
     start, end = window.start, window.end
+    mentions = MentionFilter(client_id=client.id, first=start, last=end, zone=window.zone)
+    periods, totals = await label_counts(session, mentions, "week")
+    objectives = (await session.scalars(select(Objective).where(col(Objective.client_id) == client.id))).all()
+    progress = [
+        (objective, await objective_status(session, objective, end, catalog=registry.metrics))
+        for objective in sorted(objectives, key=lambda objective: (objective.start, objective.id))
+    ]
     sections = [
         await summary_section(session, client, window, language),
+        objectives_section(progress, language),
+        presence_section(await presence_of(session, registry, client, window), language),
+        sentiment_section(periods, totals, await extremes(session, mentions, "negative", NEGATIVE_MENTIONS), language),
+        benchmark_section(await benchmark_of(session, client, window), language),
         employer_brand_section(await employer_brand_of(session, registry, client, window, set(DEFAULT_TAGS)), language),
+        roi_section(await roi_report(session, client, start, end, None), language),
     ]
     return Report(
         client_id=client.id,

@@ -4,6 +4,7 @@ tables and charts (ReportLab's platypus layout and graphics charts)."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -40,6 +41,8 @@ def _value(value: Value, unit: str, report: Report) -> str:
     language = report.language
     if value is None:
         return "-"
+    if unit == "money" and isinstance(value, str):
+        return i18n.money(Decimal(value), report.currency, language)
     if isinstance(value, str):
         return value
     if unit == "%":

@@ -93,7 +93,57 @@ def test_the_json_report_summarises_the_window_against_the_previous_one(
     assert chart["categories"] == ["2026-03-02", "2026-03-09"]
     assert chart["series"] == {"Impressions": [700.0, 700.0], "Engagements": [28.0, 28.0]}
     assert any("engagements ÷ reach (reach as reported)" in note for note in summary["notes"])
-    assert [section["key"] for section in report["sections"]] == ["summary", "employer_brand"]
+    assert [section["key"] for section in report["sections"]] == [
+        "summary",
+        "objectives",
+        "presence",
+        "sentiment",
+        "benchmark",
+        "employer_brand",
+        "roi",
+    ]
+
+
+def test_each_analysis_section_carries_the_numbers_of_its_api_route(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = seed(client, agency, database)
+    base, headers = f"/v1/clients/{owner['id']}", agency.headers
+    from datetime import UTC, datetime
+
+    insert_mention(
+        database, agency, owner["id"], datetime(2026, 3, 5, 9, tzinfo=UTC), "Service injoignable", "negative"
+    )
+    for path, body in [
+        ("costs", {"type": "tools", "date": "2026-03-05", "amount": "100"}),
+        ("values", {"type": "conversion", "date": "2026-03-06", "amount": "150"}),
+        ("objectives", {"metric": "impressions", "target": "2000", "start": "2026-03-01", "end": "2026-03-31"}),
+    ]:
+        assert client.post(f"{base}/{path}", json=body, headers=headers).status_code == 201
+
+    report = client.get(f"{base}/report", params=WINDOW, headers=headers).json()
+    sections = {section["key"]: section for section in report["sections"]}
+
+    # Objectives: impressions 1 March (50) + 2-15 March (14 x 100) = 1,450 as of the report's last day.
+    objective = client.get(f"{base}/objectives", params={"as_of": "2026-03-15"}, headers=headers).json()["data"][0]
+    row = sections["objectives"]["tables"][0]["rows"][0]
+    assert row[0] == "impressions"
+    assert row[2:5] == [objective["target"], objective["progress"]["value"], objective["progress"]["forecast"]]
+    assert objective["progress"]["value"].startswith("1450")
+    # Presence: posts on 3, 10 and 12 March in a 14-day window: 1.5 a week, 3 days since the last, 6 silent days.
+    presence = sections["presence"]["tables"][0]["rows"]
+    assert presence == [["demo · maison_rouge", 3, 1.5, 3, 6, None, pytest.approx(99 / 1001 * 100)]]
+    # Sentiment: one positive, one negative -> net 0; the negative one is quoted.
+    figures = {figure["label"]: figure["value"] for figure in sections["sentiment"]["figures"]}
+    assert (figures["Mentions"], figures["Positive"], figures["Negative"], figures["Net sentiment"]) == (2, 1, 1, 0.0)
+    assert sections["sentiment"]["tables"][0]["rows"] == [["2026-03-05", "Service injoignable"]]
+    # Benchmark: the owned side's audience is its last follower count.
+    assert sections["benchmark"]["tables"][0]["rows"][0][:3] == ["Client", 1, 1100]
+    # ROI: (150 - 100) / 100 = 0.5, the same as the ROI route's.
+    roi = client.get(f"{base}/roi", params=WINDOW, headers=headers).json()
+    figures = {figure["label"]: figure["value"] for figure in sections["roi"]["figures"]}
+    assert (figures["Cost"], figures["Value"]) == (roi["totals"]["cost"], roi["totals"]["value"])
+    assert figures["ROI"] == 0.5
 
 
 def test_the_report_speaks_the_clients_language_unless_asked_otherwise(
@@ -107,7 +157,15 @@ def test_the_report_speaks_the_clients_language_unless_asked_otherwise(
     ).json()
 
     assert french["title"] == "Rapport réseaux sociaux"
-    assert [section["title"] for section in french["sections"]] == ["Synthèse", "Marque employeur"]
+    assert [section["title"] for section in french["sections"]] == [
+        "Synthèse",
+        "Objectifs",
+        "Présence",
+        "Sentiment",
+        "Concurrents",
+        "Marque employeur",
+        "Retour sur investissement",
+    ]
     assert french["sections"][0]["figures"][0]["label"] == "Abonnés"
     assert english["sections"][0]["title"] == "Summary"
 
