@@ -18,6 +18,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.exc import IntegrityError
 
 from api.accounts.controllers import AccountController
+from api.alerts.controllers import AlertController, AlertRuleController
+from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
@@ -72,6 +74,10 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
     worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency)
     metrics_cache = MetricsCache(ttl=settings.metrics_cache_seconds)
     engine.on_data_changed = metrics_cache.invalidate
+    # Alert rules are evaluated after every sync. The coordinator plugs webhooks into `on_event` and the
+    # objectives module into `objective_checker`.
+    alert_evaluator = AlertEvaluator(database, lookback_days=settings.alert_lookback_days)
+    engine.on_run_finished = alert_evaluator.after_sync
     return State(
         {
             "settings": settings,
@@ -82,6 +88,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "metrics_cache": metrics_cache,
             "sync_engine": engine,
             "sync_worker": worker,
+            "alert_evaluator": alert_evaluator,
         }
     )
 
@@ -145,6 +152,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             MetricsController,
             ContentController,
             OAuthController,
+            AlertRuleController,
+            AlertController,
         ],
         state=state,
         dependencies=dependencies,

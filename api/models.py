@@ -1,6 +1,7 @@
 """Every table, imported in one place so metadata (and Alembic) sees them all."""
 
 from api.accounts.models import SocialAccount
+from api.alerts.models import Alert, AlertRule
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.idempotency import IdempotencyRecord
@@ -10,6 +11,8 @@ from api.sync.models import SyncRun
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 
 __all__ = [
+    "Alert",
+    "AlertRule",
     "ApiKey",
     "AuditEntry",
     "Client",

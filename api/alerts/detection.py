@@ -1,0 +1,397 @@
+"""Crisis detection on daily series: pure functions, no database.
+
+Why a same-weekday median and MAD (and not an EWMA): mention volume has a strong weekly rhythm (a B2B
+brand is quiet on Sundays, a restaurant busy on Fridays), so a day is compared with the same weekday of the
+previous weeks only. The median and the median absolute deviation (MAD) of those few samples are robust:
+one past crisis in the window moves neither, where a mean, a standard deviation or an EWMA would be
+dragged up by it and hide the next one. The MAD is scaled by 1.4826 (the standard deviation of normal
+data) and never trusted below the counting noise the day itself carries (a floor), because eight quiet
+Sundays with 0, 0, 1, 0… mentions have a MAD of 0 and would make any mention a crisis.
+
+Every detector returns a `Detection` that carries its evidence: the samples, the baseline, the observed
+value, the threshold and the z-score, and a sentence saying why it fired or did not.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Literal
+
+Sensitivity = Literal["low", "medium", "high"]
+Kind = Literal["mention_spike", "negative_share_spike", "sentiment_drop", "silence", "objective_off_track"]
+
+KINDS: tuple[Kind, ...] = ("mention_spike", "negative_share_spike", "sentiment_drop", "silence", "objective_off_track")
+
+Z_THRESHOLDS: dict[Sensitivity, float] = {"high": 3.0, "medium": 4.0, "low": 5.5}
+"""The robust z-score a day must reach to fire, by sensitivity (high fires most easily)."""
+
+MAD_TO_SIGMA = 1.4826
+"""Scales a MAD to the standard deviation of normally distributed data."""
+
+DEFAULT_BASELINE_WEEKS = 8
+MIN_SAMPLES = 3
+"""A baseline needs at least this many same-weekday samples; with fewer, nothing fires."""
+
+SHARE_CLAMP = (0.05, 0.95)
+"""The baseline share used in the binomial noise floor is kept within this range, so a brand that never
+had a negative mention still gets a floor above zero."""
+
+BASELINE_METHOD = (
+    "same-weekday robust baseline: the value of the same weekday in each of the previous {weeks} weeks "
+    "(days before the first data are left out); baseline = median of those samples; "
+    "scale = max(1.4826 x MAD, noise floor); z = (observed - median) ÷ scale"
+)
+
+DEFINITIONS: dict[Kind, str] = {
+    "mention_spike": (
+        "Mention volume spike: observed = mentions published that day (the client's time zone, or one account's "
+        "if params.account_id is set). Noise floor = √max(median, 1) (Poisson counting noise). Fires when "
+        "z ≥ the sensitivity threshold and observed ≥ params.min_mentions."
+    ),
+    "negative_share_spike": (
+        "Negative-share spike: observed = negative ÷ labelled mentions that day (mentions without a sentiment "
+        "label are left out). Noise floor = √(p(1-p) ÷ n), p = the baseline share clamped to [0.05, 0.95], "
+        "n = the day's labelled mentions (binomial noise). Fires when z ≥ the threshold, the day has at least "
+        "params.min_negative negative mentions and the share rose by at least params.min_share_increase."
+    ),
+    "sentiment_drop": (
+        "Sentiment drop: observed = net sentiment = (positive - negative) ÷ labelled mentions that day. "
+        "Noise floor = √((1 - b²) ÷ n), b = the baseline net sentiment, n = the day's labelled mentions "
+        "(a bound on the standard error of a -1/0/+1 average). z = (median - observed) ÷ scale (a fall is "
+        "positive). Fires when z ≥ the threshold, the day has at least params.min_mentions labelled mentions "
+        "and net sentiment fell by at least params.min_drop."
+    ),
+    "silence": (
+        "Silence: days since the last post = the evaluated day - the day of the last post (of params.account_id, "
+        "or of any owned account of the client; an account that never posted counts from its creation). Fires "
+        "when that reaches params.days; the alert's bucket is the day the silence reached params.days. "
+        "Sensitivity does not apply."
+    ),
+    "objective_off_track": (
+        "Objective off track: the objective params.objective_id is checked by the objectives module (its "
+        "progress against the pace needed to reach its target, with params.tolerance as the allowed shortfall). "
+        "Fires on the evaluated day when it reports the objective off track. Sensitivity does not apply."
+    ),
+}
+
+COOLDOWN_DEFINITION = (
+    "A rule opens no alert for a day whose start is less than cooldown_hours from the day of another of its "
+    "alerts (before or after, whatever that alert's status); one alert per rule and day at most. An open or "
+    "acknowledged alert does not block beyond the cooldown, so a forgotten alert never silences a new crisis."
+)
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """Mentions published on one day, by sentiment label (`unlabelled` = not yet analysed)."""
+
+    positive: int = 0
+    negative: int = 0
+    neutral: int = 0
+    unlabelled: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.positive + self.negative + self.neutral + self.unlabelled
+
+    @property
+    def labelled(self) -> int:
+        return self.positive + self.negative + self.neutral
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.labelled if self.labelled else None
+
+    @property
+    def net_sentiment(self) -> float | None:
+        return (self.positive - self.negative) / self.labelled if self.labelled else None
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "mentions": self.total,
+            "positive": self.positive,
+            "negative": self.negative,
+            "neutral": self.neutral,
+            "unlabelled": self.unlabelled,
+        }
+
+
+EMPTY_DAY = DayCounts()
+
+
+@dataclass(frozen=True)
+class MentionSeries:
+    """Daily mention counts; days before `first_day` have no data (not zero), later missing days are zero."""
+
+    days: Mapping[date, DayCounts]
+    first_day: date | None
+
+    def on(self, day: date) -> DayCounts | None:
+        """The day's counts, or None before the data begins."""
+        if self.first_day is None or day < self.first_day:
+            return None
+        return self.days.get(day, EMPTY_DAY)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The robust baseline of one day, and the samples it came from."""
+
+    weeks: int
+    sample_days: list[date]
+    samples: list[float]
+    median: float
+    mad: float
+    floor: float
+    scale: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": BASELINE_METHOD.format(weeks=self.weeks),
+            "weeks": self.weeks,
+            "samples": [
+                {"day": day.isoformat(), "value": _round(value)}
+                for day, value in zip(self.sample_days, self.samples, strict=True)
+            ],
+            "median": _round(self.median),
+            "mad": _round(self.mad),
+            "noise_floor": _round(self.floor),
+            "scale": _round(self.scale),
+        }
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What a detector concluded about one day of one rule, with its evidence."""
+
+    kind: Kind
+    day: date
+    fired: bool
+    reason: str
+    observed: float | None = None
+    threshold: float | None = None
+    z_score: float | None = None
+    baseline: Baseline | None = None
+    counts: DayCounts | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def evidence(self) -> dict[str, Any]:
+        """The JSON evidence stored with an alert (the caller adds the window and the top mentions)."""
+        evidence: dict[str, Any] = {
+            "definition": DEFINITIONS[self.kind],
+            "bucket": self.day.isoformat(),
+            "observed": _round(self.observed),
+            "threshold": _round(self.threshold),
+            "z_score": _round(self.z_score),
+            "baseline": self.baseline.as_dict() if self.baseline else None,
+            "reason": self.reason,
+        }
+        if self.counts is not None:
+            evidence["counts"] = self.counts.as_dict()
+        evidence.update(self.extra)
+        return evidence
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def same_weekday_samples(
+    value_on: Callable[[date], float | None], day: date, weeks: int
+) -> tuple[list[date], list[float]]:
+    """The value of the same weekday in each of the `weeks` previous weeks, oldest first, skipping missing ones."""
+    days: list[date] = []
+    samples: list[float] = []
+    for back in range(weeks, 0, -1):
+        earlier = day - timedelta(days=7 * back)
+        value = value_on(earlier)
+        if value is not None:
+            days.append(earlier)
+            samples.append(float(value))
+    return days, samples
+
+
+def robust_baseline(sample_days: Sequence[date], samples: Sequence[float], floor: float, weeks: int) -> Baseline:
+    """Median, MAD and scale = max(1.4826 x MAD, floor) of `samples`."""
+    median = statistics.median(samples)
+    mad = statistics.median(abs(value - median) for value in samples)
+    return Baseline(
+        weeks=weeks,
+        sample_days=list(sample_days),
+        samples=list(samples),
+        median=median,
+        mad=mad,
+        floor=floor,
+        scale=max(MAD_TO_SIGMA * mad, floor),
+    )
+
+
+def _not_enough_history(kind: Kind, day: date, found: int, counts: DayCounts | None) -> Detection:
+    return Detection(
+        kind=kind,
+        day=day,
+        fired=False,
+        reason=f"not enough history: {found} same-weekday sample(s), {MIN_SAMPLES} needed",
+        counts=counts,
+    )
+
+
+def detect_mention_spike(
+    series: MentionSeries,
+    day: date,
+    *,
+    sensitivity: Sensitivity = "medium",
+    min_mentions: int = 10,
+    weeks: int = DEFAULT_BASELINE_WEEKS,
+) -> Detection:
+    """Whether the day's mention volume is a spike against its same-weekday baseline."""
+    counts = series.on(day)
+    if counts is None:
+        return Detection(kind="mention_spike", day=day, fired=False, reason="no data on this day")
+
+    def volume(earlier: date) -> float | None:
+        found = series.on(earlier)
+        return None if found is None else float(found.total)
+
+    sample_days, samples = same_weekday_samples(volume, day, weeks)
+    if len(samples) < MIN_SAMPLES:
+        return _not_enough_history("mention_spike", day, len(samples), counts)
+    median = statistics.median(samples)
+    baseline = robust_baseline(sample_days, samples, math.sqrt(max(median, 1.0)), weeks)
+    observed = float(counts.total)
+    z = (observed - baseline.median) / baseline.scale
+    threshold = Z_THRESHOLDS[sensitivity]
+    if z < threshold:
+        reason = f"z = {z:.2f} is below {threshold:g}"
+    elif observed < min_mentions:
+        reason = f"{counts.total} mention(s), below the minimum of {min_mentions}"
+    else:
+        reason = f"{counts.total} mentions against a median of {baseline.median:g}: z = {z:.2f} ≥ {threshold:g}"
+        return Detection("mention_spike", day, True, reason, observed, threshold, z, baseline, counts)
+    return Detection("mention_spike", day, False, reason, observed, threshold, z, baseline, counts)
+
+
+def detect_negative_share_spike(
+    series: MentionSeries,
+    day: date,
+    *,
+    sensitivity: Sensitivity = "medium",
+    min_negative: int = 5,
+    min_share_increase: float = 0.05,
+    weeks: int = DEFAULT_BASELINE_WEEKS,
+) -> Detection:
+    """Whether the day's share of negative mentions jumped against its same-weekday baseline."""
+    kind: Kind = "negative_share_spike"
+    counts = series.on(day)
+    if counts is None or counts.negative_share is None:
+        return Detection(kind=kind, day=day, fired=False, reason="no labelled mention on this day", counts=counts)
+
+    def share(earlier: date) -> float | None:
+        found = series.on(earlier)
+        return None if found is None else found.negative_share
+
+    sample_days, samples = same_weekday_samples(share, day, weeks)
+    if len(samples) < MIN_SAMPLES:
+        return _not_enough_history(kind, day, len(samples), counts)
+    median = statistics.median(samples)
+    clamped = min(max(median, SHARE_CLAMP[0]), SHARE_CLAMP[1])
+    floor = math.sqrt(clamped * (1 - clamped) / counts.labelled)
+    baseline = robust_baseline(sample_days, samples, floor, weeks)
+    observed = counts.negative_share
+    z = (observed - baseline.median) / baseline.scale
+    threshold = Z_THRESHOLDS[sensitivity]
+    rise = observed - baseline.median
+    if z < threshold:
+        reason = f"z = {z:.2f} is below {threshold:g}"
+    elif counts.negative < min_negative:
+        reason = f"{counts.negative} negative mention(s), below the minimum of {min_negative}"
+    elif rise < min_share_increase:
+        reason = f"the share rose by {rise:.3f}, below the minimum of {min_share_increase:g}"
+    else:
+        reason = (
+            f"{counts.negative} of {counts.labelled} labelled mentions negative ({observed:.1%}) against a median of "
+            f"{baseline.median:.1%}: z = {z:.2f} ≥ {threshold:g}"
+        )
+        return Detection(kind, day, True, reason, observed, threshold, z, baseline, counts)
+    return Detection(kind, day, False, reason, observed, threshold, z, baseline, counts)
+
+
+def detect_sentiment_drop(
+    series: MentionSeries,
+    day: date,
+    *,
+    sensitivity: Sensitivity = "medium",
+    min_mentions: int = 10,
+    min_drop: float = 0.1,
+    weeks: int = DEFAULT_BASELINE_WEEKS,
+) -> Detection:
+    """Whether the day's net sentiment fell against its same-weekday baseline."""
+    kind: Kind = "sentiment_drop"
+    counts = series.on(day)
+    if counts is None or counts.net_sentiment is None:
+        return Detection(kind=kind, day=day, fired=False, reason="no labelled mention on this day", counts=counts)
+
+    def net(earlier: date) -> float | None:
+        found = series.on(earlier)
+        return None if found is None else found.net_sentiment
+
+    sample_days, samples = same_weekday_samples(net, day, weeks)
+    if len(samples) < MIN_SAMPLES:
+        return _not_enough_history(kind, day, len(samples), counts)
+    median = statistics.median(samples)
+    floor = math.sqrt(max(1 - median * median, 0.05) / counts.labelled)
+    baseline = robust_baseline(sample_days, samples, floor, weeks)
+    observed = counts.net_sentiment
+    drop = baseline.median - observed
+    z = drop / baseline.scale
+    threshold = Z_THRESHOLDS[sensitivity]
+    if z < threshold:
+        reason = f"z = {z:.2f} is below {threshold:g}"
+    elif counts.labelled < min_mentions:
+        reason = f"{counts.labelled} labelled mention(s), below the minimum of {min_mentions}"
+    elif drop < min_drop:
+        reason = f"net sentiment fell by {drop:.3f}, below the minimum of {min_drop:g}"
+    else:
+        reason = (
+            f"net sentiment {observed:+.2f} against a median of {baseline.median:+.2f}: z = {z:.2f} ≥ {threshold:g}"
+        )
+        return Detection(kind, day, True, reason, observed, threshold, z, baseline, counts)
+    return Detection(kind, day, False, reason, observed, threshold, z, baseline, counts)
+
+
+def detect_silence(last_post_day: date | None, since_day: date | None, today: date, *, days: int) -> Detection:
+    """Whether `days` have passed since the last post (or since `since_day` when there never was one).
+
+    The detection's day (the alert's bucket) is the day the silence reached `days`, so evaluating again later
+    in the same silence names the same bucket.
+    """
+    start = last_post_day or since_day
+    if start is None:
+        return Detection(kind="silence", day=today, fired=False, reason="no account to watch")
+    silent = (today - start).days
+    reached = start + timedelta(days=days)
+    extra = {
+        "last_post_day": last_post_day.isoformat() if last_post_day else None,
+        "days_silent": silent,
+        "watched_since": start.isoformat(),
+    }
+    if silent < days:
+        reason = f"{silent} day(s) since the last post, below {days}"
+        return Detection("silence", today, False, reason, float(silent), float(days), extra=extra)
+    what = f"the last post on {last_post_day}" if last_post_day else f"{start} without any post"
+    reason = f"{silent} days since {what}: silence reached {days} days on {reached}"
+    return Detection("silence", reached, True, reason, float(silent), float(days), extra=extra)
+
+
+def in_cooldown(day: date, other_days: Iterable[date], cooldown_hours: int) -> bool:
+    """True when another alert's day starts less than `cooldown_hours` from `day` (either side), or is `day`."""
+    return any(other == day or abs((day - other).days) * 24 < cooldown_hours for other in other_days)
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from `first` to `last`, both included."""
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
