@@ -41,7 +41,6 @@ from tenants.audit import Actor, record
 from tenants.ids import utcnow
 
 MAX_EVALUATION_DAYS = 92
-Z_SCORE_KINDS = ("mention_spike", "negative_share_spike", "sentiment_drop")
 _AT_PATH = re.compile(r"at `\$\.([A-Za-z0-9_.\[\]]+)`")
 _NAMED = re.compile(r"field `([^`]+)`")
 
@@ -55,7 +54,7 @@ def rule_out(rule: AlertRule) -> AlertRuleOut:
         kind=rule.kind,
         params=dict(rule.params),
         sensitivity=rule.sensitivity,
-        threshold=Z_THRESHOLDS[rule.sensitivity] if rule.kind in Z_SCORE_KINDS else None,  # type: ignore[index]
+        threshold=Z_THRESHOLDS[rule.kind][rule.sensitivity] if rule.kind in Z_THRESHOLDS else None,  # type: ignore[index]
         cooldown_hours=rule.cooldown_hours,
         enabled=rule.enabled,
         definition=DEFINITIONS[rule.kind],  # type: ignore[index]

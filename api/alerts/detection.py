@@ -19,6 +19,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 Sensitivity = Literal["low", "medium", "high"]
@@ -26,8 +27,15 @@ Kind = Literal["mention_spike", "negative_share_spike", "sentiment_drop", "silen
 
 KINDS: tuple[Kind, ...] = ("mention_spike", "negative_share_spike", "sentiment_drop", "silence", "objective_off_track")
 
-Z_THRESHOLDS: dict[Sensitivity, float] = {"high": 3.0, "medium": 4.0, "low": 5.5}
-"""The robust z-score a day must reach to fire, by sensitivity (high fires most easily)."""
+Z_THRESHOLDS: dict[str, dict[Sensitivity, float]] = {
+    "mention_spike": {"high": 4.5, "medium": 6.0, "low": 8.0},
+    "negative_share_spike": {"high": 3.0, "medium": 4.0, "low": 5.5},
+    "sentiment_drop": {"high": 2.5, "medium": 3.5, "low": 5.0},
+}
+"""The robust z-score a day must reach to fire, by kind and sensitivity (high fires most easily).
+
+Calibrated on the synthetic histories of `tests/bench/crisis.py`: volume has heavier-tailed day-to-day
+noise than the per-mention proportions, whose scale already carries their binomial noise."""
 
 MAD_TO_SIGMA = 1.4826
 """Scales a MAD to the standard deviation of normally distributed data."""
@@ -40,11 +48,24 @@ SHARE_CLAMP = (0.05, 0.95)
 """The baseline share used in the binomial noise floor is kept within this range, so a brand that never
 had a negative mention still gets a floor above zero."""
 
-BASELINE_METHOD = (
-    "same-weekday robust baseline: the value of the same weekday in each of the previous {weeks} weeks "
-    "(days before the first data are left out); baseline = median of those samples; "
-    "scale = max(1.4826 x MAD, noise floor); z = (observed - median) ÷ scale"
+_SAMPLES = (
+    "median = the median of the same weekday in each of the previous {weeks} weeks (days before the first data, "
+    "and for shares days without labelled mentions, are left out; at least 3 needed); "
 )
+BASELINE_METHODS: dict[Kind, str] = {
+    "mention_spike": _SAMPLES
+    + "spread = 1.4826 x the median of |day - its weekday's median| / that median over the window's 56 days; "
+    "scale = max(1.4826 x MAD of the samples, spread x median, sqrt(max(median, 1))); "
+    "z = (observed - median) / scale",
+    "negative_share_spike": _SAMPLES
+    + "se(p, n) = sqrt(p(1 - p) / n), p clamped to [0.05, 0.95]; dispersion = max(1, 1.4826 x the median of "
+    "|day - its weekday's median| / se(that median, the day's labelled mentions) over the window); "
+    "scale = dispersion x se(median, today's labelled mentions); z = (observed - median) / scale",
+    "sentiment_drop": _SAMPLES + "se(b, n) = sqrt(max(1 - b^2, 0.05) / n); dispersion = max(1, 1.4826 x the median of "
+    "|day - its weekday's median| / se(that median, the day's labelled mentions) over the window); "
+    "scale = dispersion x se(median, today's labelled mentions); z = (median - observed) / scale",
+}
+
 
 DEFINITIONS: dict[Kind, str] = {
     "mention_spike": (
@@ -94,11 +115,12 @@ class DayCounts:
     neutral: int = 0
     unlabelled: int = 0
 
-    @property
+    # Cached: the detectors read them many times per evaluation (a frozen dataclass keeps a __dict__ for them).
+    @cached_property
     def total(self) -> int:
         return self.positive + self.negative + self.neutral + self.unlabelled
 
-    @property
+    @cached_property
     def labelled(self) -> int:
         return self.positive + self.negative + self.neutral
 
@@ -136,6 +158,10 @@ class MentionSeries:
             return None
         return self.days.get(day, EMPTY_DAY)
 
+    def window(self, day: date, weeks: int) -> list[DayCounts | None]:
+        """The `weeks` weeks of days before `day`, oldest first (None before the data begins)."""
+        return [self.on(day - timedelta(days=offset)) for offset in range(7 * weeks, 0, -1)]
+
 
 @dataclass(frozen=True)
 class Baseline:
@@ -146,12 +172,14 @@ class Baseline:
     samples: list[float]
     median: float
     mad: float
+    dispersion: float
+    """Volume: the window's pooled relative spread; shares: its over-dispersion factor (at least 1)."""
     floor: float
     scale: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, kind: Kind) -> dict[str, Any]:
         return {
-            "method": BASELINE_METHOD.format(weeks=self.weeks),
+            "method": BASELINE_METHODS[kind].format(weeks=self.weeks),
             "weeks": self.weeks,
             "samples": [
                 {"day": day.isoformat(), "value": _round(value)}
@@ -159,6 +187,7 @@ class Baseline:
             ],
             "median": _round(self.median),
             "mad": _round(self.mad),
+            "dispersion": _round(self.dispersion),
             "noise_floor": _round(self.floor),
             "scale": _round(self.scale),
         }
@@ -187,7 +216,7 @@ class Detection:
             "observed": _round(self.observed),
             "threshold": _round(self.threshold),
             "z_score": _round(self.z_score),
-            "baseline": self.baseline.as_dict() if self.baseline else None,
+            "baseline": self.baseline.as_dict(self.kind) if self.baseline else None,
             "reason": self.reason,
         }
         if self.counts is not None:
@@ -215,19 +244,113 @@ def same_weekday_samples(
     return days, samples
 
 
-def robust_baseline(sample_days: Sequence[date], samples: Sequence[float], floor: float, weeks: int) -> Baseline:
-    """Median, MAD and scale = max(1.4826 x MAD, floor) of `samples`."""
+def _window_groups(value_on: Callable[[date], DayCounts | None], day: date, weeks: int) -> list[list[DayCounts]]:
+    """The window's days (the `weeks` weeks before `day`) grouped by weekday, days without data left out."""
+    groups = []
+    for offset in range(1, 8):
+        found = [value_on(day - timedelta(days=offset + 7 * back)) for back in range(weeks)]
+        groups.append([counts for counts in found if counts is not None])
+    return groups
+
+
+def volume_baseline(series: MentionSeries, day: date, weeks: int) -> Baseline | int:
+    """The volume baseline of `day`, or the number of same-weekday samples found when there are too few.
+
+    Eight same-weekday samples give a shaky MAD; the window's 56 days, each compared with the median of its
+    weekday, measure more steadily how far a day strays from its weekday (relative to its level, as volume
+    noise grows with volume): the scale is the largest of the two and of the Poisson counting noise.
+    """
+    sample_days, samples = same_weekday_samples(lambda d: _total(series.on(d)), day, weeks)
+    if len(samples) < MIN_SAMPLES:
+        return len(samples)
     median = statistics.median(samples)
     mad = statistics.median(abs(value - median) for value in samples)
+    residuals: list[float] = []
+    for group in _window_groups(series.on, day, weeks):
+        values = [float(counts.total) for counts in group]
+        if len(values) >= MIN_SAMPLES and (middle := statistics.median(values)) > 0:
+            residuals += [abs(value - middle) / middle for value in values]
+    spread = MAD_TO_SIGMA * statistics.median(residuals) if len(residuals) >= 7 else 0.0
+    floor = math.sqrt(max(median, 1.0))
     return Baseline(
-        weeks=weeks,
-        sample_days=list(sample_days),
-        samples=list(samples),
-        median=median,
-        mad=mad,
-        floor=floor,
-        scale=max(MAD_TO_SIGMA * mad, floor),
+        weeks, sample_days, samples, median, mad, spread, floor, max(MAD_TO_SIGMA * mad, spread * median, floor)
     )
+
+
+def _total(counts: DayCounts | None) -> float | None:
+    return None if counts is None else float(counts.total)
+
+
+def weekly_pooled(
+    window: Sequence[DayCounts | None], day: date, numerator: Callable[[DayCounts], float]
+) -> tuple[list[date], list[float]]:
+    """Each week of `window` (see `MentionSeries.window`) pooled: Σ numerator ÷ Σ labelled mentions, oldest first.
+
+    The weeks are the seven days from `day` - 7k to `day` - 7k + 6; a week without labelled mentions is left out.
+    """
+    weeks = len(window) // 7
+    starts: list[date] = []
+    values: list[float] = []
+    for index in range(weeks):
+        present = [counts for counts in window[7 * index : 7 * index + 7] if counts is not None]
+        labelled = sum(counts.labelled for counts in present)
+        if labelled:
+            starts.append(day - timedelta(days=7 * (weeks - index)))
+            values.append(sum(numerator(counts) for counts in present) / labelled)
+    return starts, values
+
+
+def proportion_baseline(
+    series: MentionSeries,
+    day: date,
+    weeks: int,
+    numerator: Callable[[DayCounts], float],
+    standard_error: Callable[[float, int], float],
+    window: Sequence[DayCounts | None] | None = None,
+) -> Baseline | int:
+    """The baseline of a per-mention proportion (negative share, net sentiment), or the samples found if too few.
+
+    Why weeks and not same-weekday days: a quiet account's Sunday has two mentions, whose share means
+    nothing, and the median of such shares is biased towards 0; a week pools enough mentions, the median of
+    the weeks still ignores one crisis week, and the mix of opinions has little weekly rhythm (the volume,
+    which has one, enters through today's standard error). The scale is today's standard error around the
+    median times the window's over-dispersion: how far its days strayed from the median in units of their
+    own standard error (at least 1).
+    """
+    today = series.on(day)
+    window = window if window is not None else series.window(day, weeks)
+    sample_days, samples = weekly_pooled(window, day, numerator)
+    if len(samples) < MIN_SAMPLES or today is None or not today.labelled:
+        return len(samples)
+    median = statistics.median(samples)
+    mad = statistics.median(abs(value - median) for value in samples)
+    standardized = [
+        abs(numerator(counts) / counts.labelled - median) / standard_error(median, counts.labelled)
+        for counts in window
+        if counts is not None and counts.labelled
+    ]
+    dispersion = max(1.0, MAD_TO_SIGMA * statistics.median(standardized)) if len(standardized) >= 7 else 1.0
+    floor = standard_error(median, today.labelled)
+    return Baseline(weeks, sample_days, samples, median, mad, dispersion, floor, dispersion * floor)
+
+
+def share_standard_error(share: float, labelled: int) -> float:
+    """The binomial standard error of a share over `labelled` mentions, the share clamped to [0.05, 0.95]."""
+    clamped = min(max(share, SHARE_CLAMP[0]), SHARE_CLAMP[1])
+    return math.sqrt(clamped * (1 - clamped) / labelled)
+
+
+def net_standard_error(polar_share: float) -> Callable[[float, int], float]:
+    """The standard error of an average of -1/0/+1 values with mean `net`, `polar_share` of them being non-zero.
+
+    Such a value has variance polar_share - net² (kept at least 0.01); `polar_share` is the baseline's median
+    share of positive or negative mentions among labelled ones.
+    """
+
+    def standard_error(net: float, labelled: int) -> float:
+        return math.sqrt(max(polar_share - net * net, 0.01) / labelled)
+
+    return standard_error
 
 
 def _not_enough_history(kind: Kind, day: date, found: int, counts: DayCounts | None) -> Detection:
@@ -253,18 +376,12 @@ def detect_mention_spike(
     if counts is None:
         return Detection(kind="mention_spike", day=day, fired=False, reason="no data on this day")
 
-    def volume(earlier: date) -> float | None:
-        found = series.on(earlier)
-        return None if found is None else float(found.total)
-
-    sample_days, samples = same_weekday_samples(volume, day, weeks)
-    if len(samples) < MIN_SAMPLES:
-        return _not_enough_history("mention_spike", day, len(samples), counts)
-    median = statistics.median(samples)
-    baseline = robust_baseline(sample_days, samples, math.sqrt(max(median, 1.0)), weeks)
+    baseline = volume_baseline(series, day, weeks)
+    if isinstance(baseline, int):
+        return _not_enough_history("mention_spike", day, baseline, counts)
     observed = float(counts.total)
     z = (observed - baseline.median) / baseline.scale
-    threshold = Z_THRESHOLDS[sensitivity]
+    threshold = Z_THRESHOLDS["mention_spike"][sensitivity]
     if z < threshold:
         reason = f"z = {z:.2f} is below {threshold:g}"
     elif observed < min_mentions:
@@ -290,20 +407,12 @@ def detect_negative_share_spike(
     if counts is None or counts.negative_share is None:
         return Detection(kind=kind, day=day, fired=False, reason="no labelled mention on this day", counts=counts)
 
-    def share(earlier: date) -> float | None:
-        found = series.on(earlier)
-        return None if found is None else found.negative_share
-
-    sample_days, samples = same_weekday_samples(share, day, weeks)
-    if len(samples) < MIN_SAMPLES:
-        return _not_enough_history(kind, day, len(samples), counts)
-    median = statistics.median(samples)
-    clamped = min(max(median, SHARE_CLAMP[0]), SHARE_CLAMP[1])
-    floor = math.sqrt(clamped * (1 - clamped) / counts.labelled)
-    baseline = robust_baseline(sample_days, samples, floor, weeks)
+    baseline = proportion_baseline(series, day, weeks, lambda found: found.negative, share_standard_error)
+    if isinstance(baseline, int):
+        return _not_enough_history(kind, day, baseline, counts)
     observed = counts.negative_share
     z = (observed - baseline.median) / baseline.scale
-    threshold = Z_THRESHOLDS[sensitivity]
+    threshold = Z_THRESHOLDS[kind][sensitivity]
     rise = observed - baseline.median
     if z < threshold:
         reason = f"z = {z:.2f} is below {threshold:g}"
@@ -335,20 +444,18 @@ def detect_sentiment_drop(
     if counts is None or counts.net_sentiment is None:
         return Detection(kind=kind, day=day, fired=False, reason="no labelled mention on this day", counts=counts)
 
-    def net(earlier: date) -> float | None:
-        found = series.on(earlier)
-        return None if found is None else found.net_sentiment
-
-    sample_days, samples = same_weekday_samples(net, day, weeks)
-    if len(samples) < MIN_SAMPLES:
-        return _not_enough_history(kind, day, len(samples), counts)
-    median = statistics.median(samples)
-    floor = math.sqrt(max(1 - median * median, 0.05) / counts.labelled)
-    baseline = robust_baseline(sample_days, samples, floor, weeks)
+    window = series.window(day, weeks)
+    _, polar = weekly_pooled(window, day, lambda found: found.positive + found.negative)
+    polar_share = statistics.median(polar) if polar else 1.0
+    baseline = proportion_baseline(
+        series, day, weeks, lambda found: found.positive - found.negative, net_standard_error(polar_share), window
+    )
+    if isinstance(baseline, int):
+        return _not_enough_history(kind, day, baseline, counts)
     observed = counts.net_sentiment
     drop = baseline.median - observed
     z = drop / baseline.scale
-    threshold = Z_THRESHOLDS[sensitivity]
+    threshold = Z_THRESHOLDS[kind][sensitivity]
     if z < threshold:
         reason = f"z = {z:.2f} is below {threshold:g}"
     elif counts.labelled < min_mentions:
