@@ -316,7 +316,7 @@ async def _mention_series(
     for account_id, published_at, label in rows.all():
         day = published_at.astimezone(zone).date()
         bucket = label if label in ("positive", "negative", "neutral") else "unlabelled"
-        for key in (None, account_id):
+        for key in {None, account_id}:  # the client's series, and the account's when a rule watches it
             if key in tallies:
                 counts = tallies[key][day]
                 counts[bucket] = counts.get(bucket, 0) + 1
