@@ -30,7 +30,7 @@ from tests.conftest import Agency
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-TENANT_ID_PARAMETERS = ("client_id", "account_id", "sync_id", "key_id")
+TENANT_ID_PARAMETERS = ("client_id", "account_id", "sync_id", "key_id", "rule_id", "alert_id")
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
 
 GLOBAL_PARAMETERS = {"connector_id": "demo"}
@@ -46,6 +46,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/v1/accounts/{account_id:uuid}"): {"status": "paused", "display_name": "Hijacked", "credentials": {}},
     ("POST", "/v1/accounts/{account_id:uuid}/syncs"): {"since": "2026-01-01", "until": "2026-01-02"},
     ("POST", "/v1/clients/{client_id:uuid}/oauth/authorizations"): {"network": "demo", "handle": "intruder"},
+    ("PATCH", "/v1/alert-rules/{rule_id:uuid}"): {"enabled": False, "name": "Hijacked", "cooldown_hours": 0},
+    ("POST", "/v1/alerts/{alert_id:uuid}/resolve"): {"note": "Hijacked"},
+    ("POST", "/v1/clients/{client_id:uuid}/alerts/evaluate"): {},
 }
 """A valid body for each route that takes one, so the call reaches the tenant check."""
 
@@ -53,6 +56,7 @@ CLIENT_NAME = "Alpha Confidential Client"
 HANDLE = "alpha_private_handle"
 DISPLAY_NAME = "Alpha Display Name"
 KEY_NAME = "alpha-reporting-key"
+RULE_NAME = "Alpha silence watch"
 ACCOUNT_TOKEN = "alpha-token-0451"
 
 
@@ -83,7 +87,8 @@ def _fill(route: HTTPRoute, ids: dict[str, str]) -> str:
 
 @pytest.fixture
 def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
-    """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key."""
+    """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key,
+    an alert rule and the alert it opened (a silence: the account's last post is in January 2026)."""
     owner = create_client(client, agency, CLIENT_NAME, industry="secret industry")
     account = create_account(
         client, agency, owner["id"], HANDLE, display_name=DISPLAY_NAME, credentials={"api_token": ACCOUNT_TOKEN}
@@ -94,7 +99,23 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     mentions = list_all(client, agency, f"/v1/clients/{owner['id']}/mentions")
     assert posts
     assert mentions
-    ids = {"client_id": owner["id"], "account_id": account["id"], "sync_id": run["id"], "key_id": key.id}
+    rule = client.post(
+        "/v1/alert-rules",
+        json={"client_id": owner["id"], "kind": "silence", "name": RULE_NAME, "params": {"days": 1}},
+        headers=agency.headers,
+    )
+    assert rule.status_code == 201, rule.text
+    evaluation = client.post(f"/v1/clients/{owner['id']}/alerts/evaluate", json={}, headers=agency.headers)
+    assert evaluation.status_code == 200, evaluation.text
+    [alert] = evaluation.json()["opened"]
+    ids = {
+        "client_id": owner["id"],
+        "account_id": account["id"],
+        "sync_id": run["id"],
+        "key_id": key.id,
+        "rule_id": rule.json()["id"],
+        "alert_id": alert["id"],
+    }
     markers = {
         agency.tenant_id,
         agency.key_id,
@@ -102,6 +123,7 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         HANDLE,
         DISPLAY_NAME,
         KEY_NAME,
+        RULE_NAME,
         ACCOUNT_TOKEN,
         key.prefix,
         *ids.values(),
@@ -134,6 +156,8 @@ def _snapshot(client: TestClient[Litestar], agency: Agency, ids: dict[str, str])
             headers=headers,
         ).json(),
         "keys": keys,
+        "rules": list_all(client, agency, "/v1/alert-rules"),
+        "alerts": list_all(client, agency, "/v1/alerts"),
     }
 
 
