@@ -1,15 +1,25 @@
 """Crisis detection on daily series: pure functions, no database.
 
-Why a same-weekday median and MAD (and not an EWMA): mention volume has a strong weekly rhythm (a B2B
-brand is quiet on Sundays, a restaurant busy on Fridays), so a day is compared with the same weekday of the
-previous weeks only. The median and the median absolute deviation (MAD) of those few samples are robust:
-one past crisis in the window moves neither, where a mean, a standard deviation or an EWMA would be
-dragged up by it and hide the next one. The MAD is scaled by 1.4826 (the standard deviation of normal
-data) and never trusted below the counting noise the day itself carries (a floor), because eight quiet
-Sundays with 0, 0, 1, 0… mentions have a MAD of 0 and would make any mention a crisis.
+Why medians of the previous weeks (and not an EWMA or a mean): mention volume has a strong weekly rhythm
+(a B2B brand is quiet on Sundays, a restaurant busy on Fridays), so a day's volume is compared with the
+same weekday of the previous eight weeks only; and a median ignores one past crisis in the window, where a
+mean, a standard deviation or an EWMA would be dragged up by it and hide the next one.
 
-Every detector returns a `Detection` that carries its evidence: the samples, the baseline, the observed
-value, the threshold and the z-score, and a sentence saying why it fired or did not.
+* Volume: median of the eight same-weekday values; scale = the largest of 1.4826 x their MAD (the MAD
+  scaled to a standard deviation), the window's pooled spread (each of its 56 days against its own
+  weekday's median, relative to that median: eight samples give a shaky MAD, 56 a steady one) times the
+  median, and the Poisson counting noise sqrt(median) (eight quiet Sundays 0, 0, 1, 0… have a MAD of 0).
+* Proportions (negative share, net sentiment): median of the eight previous weeks, each pooled (Σ over its
+  days ÷ its labelled mentions): a quiet account's Sunday has two mentions whose share means nothing, a
+  week pools enough, and the mix of opinions has little weekly rhythm (the volume, which has one, enters
+  through today's standard error). Scale = today's standard error around the median (binomial for the
+  share, exact for the -1/0/+1 average) times the window's over-dispersion (how far its days strayed from
+  the median in units of their own standard error, at least 1).
+
+z = (observed - median) ÷ scale (for a sentiment drop, median - observed); a rule fires when z reaches
+the threshold of its kind and sensitivity and the day clears the rule's minimum counts. Every detector
+returns a `Detection` carrying its evidence (samples, baseline, observed value, threshold, z-score) and a
+sentence saying why it fired or did not.
 """
 
 from __future__ import annotations
@@ -42,49 +52,49 @@ MAD_TO_SIGMA = 1.4826
 
 DEFAULT_BASELINE_WEEKS = 8
 MIN_SAMPLES = 3
-"""A baseline needs at least this many same-weekday samples; with fewer, nothing fires."""
+"""A baseline needs at least this many samples (same-weekday days, or weeks); with fewer, nothing fires."""
 
 SHARE_CLAMP = (0.05, 0.95)
 """The baseline share used in the binomial noise floor is kept within this range, so a brand that never
 had a negative mention still gets a floor above zero."""
 
-_SAMPLES = (
-    "median = the median of the same weekday in each of the previous {weeks} weeks (days before the first data, "
-    "and for shares days without labelled mentions, are left out; at least 3 needed); "
+_WEEKS = (
+    "median = the median of the previous {weeks} weeks, each pooled (Σ over its 7 days ÷ its labelled mentions; "
+    "weeks before the first data or without labelled mentions are left out; at least 3 needed); "
+    "over-dispersion = max(1, 1.4826 x the median over the window's days of |day's value - median| ÷ se(median, "
+    "the day's labelled mentions)); scale = over-dispersion x se(median, today's labelled mentions); "
 )
 BASELINE_METHODS: dict[Kind, str] = {
-    "mention_spike": _SAMPLES
-    + "spread = 1.4826 x the median of |day - its weekday's median| / that median over the window's 56 days; "
-    "scale = max(1.4826 x MAD of the samples, spread x median, sqrt(max(median, 1))); "
-    "z = (observed - median) / scale",
-    "negative_share_spike": _SAMPLES
-    + "se(p, n) = sqrt(p(1 - p) / n), p clamped to [0.05, 0.95]; dispersion = max(1, 1.4826 x the median of "
-    "|day - its weekday's median| / se(that median, the day's labelled mentions) over the window); "
-    "scale = dispersion x se(median, today's labelled mentions); z = (observed - median) / scale",
-    "sentiment_drop": _SAMPLES + "se(b, n) = sqrt(max(1 - b^2, 0.05) / n); dispersion = max(1, 1.4826 x the median of "
-    "|day - its weekday's median| / se(that median, the day's labelled mentions) over the window); "
-    "scale = dispersion x se(median, today's labelled mentions); z = (median - observed) / scale",
+    "mention_spike": (
+        "median = the median of the same weekday in each of the previous {weeks} weeks (days before the first "
+        "data are left out; at least 3 needed); spread = 1.4826 x the median over the window's days of "
+        "|day - its weekday's median| ÷ that median; scale = max(1.4826 x MAD of the samples, spread x median, "
+        "sqrt(max(median, 1))); z = (observed - median) ÷ scale"
+    ),
+    "negative_share_spike": _WEEKS + "se(p, n) = sqrt(p(1 - p) ÷ n), p clamped to [0.05, 0.95]; "
+    "z = (observed - median) ÷ scale",
+    "sentiment_drop": _WEEKS + "se(b, n) = sqrt(max(q - b², 0.01) ÷ n), q = the median of the weeks' pooled share "
+    "of positive or negative mentions among labelled ones; z = (median - observed) ÷ scale",
 }
 
 
 DEFINITIONS: dict[Kind, str] = {
     "mention_spike": (
         "Mention volume spike: observed = mentions published that day (the client's time zone, or one account's "
-        "if params.account_id is set). Noise floor = √max(median, 1) (Poisson counting noise). Fires when "
-        "z ≥ the sensitivity threshold and observed ≥ params.min_mentions."
+        "if params.account_id is set), against the same weekday of the previous weeks. Fires when z reaches the "
+        "threshold of the rule's sensitivity (high 4.5, medium 6, low 8) and observed ≥ params.min_mentions."
     ),
     "negative_share_spike": (
         "Negative-share spike: observed = negative ÷ labelled mentions that day (mentions without a sentiment "
-        "label are left out). Noise floor = √(p(1-p) ÷ n), p = the baseline share clamped to [0.05, 0.95], "
-        "n = the day's labelled mentions (binomial noise). Fires when z ≥ the threshold, the day has at least "
-        "params.min_negative negative mentions and the share rose by at least params.min_share_increase."
+        "label are left out), against the previous weeks' pooled share. Fires when z reaches the threshold of the "
+        "rule's sensitivity (high 3, medium 4, low 5.5), the day has at least params.min_negative negative "
+        "mentions and the share rose by at least params.min_share_increase."
     ),
     "sentiment_drop": (
-        "Sentiment drop: observed = net sentiment = (positive - negative) ÷ labelled mentions that day. "
-        "Noise floor = √((1 - b²) ÷ n), b = the baseline net sentiment, n = the day's labelled mentions "
-        "(a bound on the standard error of a -1/0/+1 average). z = (median - observed) ÷ scale (a fall is "
-        "positive). Fires when z ≥ the threshold, the day has at least params.min_mentions labelled mentions "
-        "and net sentiment fell by at least params.min_drop."
+        "Sentiment drop: observed = net sentiment = (positive - negative) ÷ labelled mentions that day, against "
+        "the previous weeks' pooled net sentiment (a fall gives a positive z). Fires when z reaches the threshold "
+        "of the rule's sensitivity (high 2.5, medium 3.5, low 5), the day has at least params.min_mentions "
+        "labelled mentions and net sentiment fell by at least params.min_drop."
     ),
     "silence": (
         "Silence: days since the last post = the evaluated day - the day of the last post (of params.account_id, "
@@ -358,7 +368,7 @@ def _not_enough_history(kind: Kind, day: date, found: int, counts: DayCounts | N
         kind=kind,
         day=day,
         fired=False,
-        reason=f"not enough history: {found} same-weekday sample(s), {MIN_SAMPLES} needed",
+        reason=f"not enough history: {found} baseline sample(s), {MIN_SAMPLES} needed",
         counts=counts,
     )
 

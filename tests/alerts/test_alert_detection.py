@@ -131,7 +131,7 @@ def test_days_before_the_data_begins_are_not_zeros_and_too_little_history_never_
     found = detect_mention_spike(volumes(days, first_day=first), EVALUATED)
 
     assert not found.fired
-    assert "2 same-weekday sample(s), 3 needed" in found.reason
+    assert "2 baseline sample(s), 3 needed" in found.reason
 
 
 def test_a_negative_share_surge_fires_and_unlabelled_mentions_are_left_out() -> None:
