@@ -16,7 +16,10 @@ KindName = Annotated[
 ]
 SensitivityName = Annotated[
     Literal["low", "medium", "high"],
-    msgspec.Meta(description="The robust z-score needed to fire: high 3.0, medium 4.0, low 5.5."),
+    msgspec.Meta(
+        description="The robust z-score needed to fire (high fires most easily): mention_spike 4.5/6/8, "
+        "negative_share_spike 3/4/5.5, sentiment_drop 2.5/3.5/5 for high/medium/low; silence and objectives ignore it."
+    ),
 ]
 CooldownHours = Annotated[
     int,
