@@ -675,3 +675,33 @@ def test_a_failing_evaluation_never_fails_the_sync(client: TestClient[Litestar],
 
     assert run["status"] == "succeeded"
     assert run["mentions_count"] >= 0
+
+
+def test_creating_a_rule_with_an_idempotency_key_twice_creates_one(
+    client: TestClient[Litestar], agency: Agency, paris: Any
+) -> None:
+    body = {"client_id": paris["id"], "kind": "silence", "params": {"days": 10}}
+    headers = {**agency.headers, "Idempotency-Key": "rule-once"}
+
+    first = client.post("/v1/alert-rules", json=body, headers=headers)
+    replay = client.post("/v1/alert-rules", json=body, headers=headers)
+
+    assert first.status_code == replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
+    assert len(list_all(client, agency, "/v1/alert-rules")) == 1
+
+
+def test_deleting_a_rule_or_its_client_deletes_the_alerts(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, open_alert: Any, paris: Any
+) -> None:
+    remaining = create_rule(
+        client, agency, paris["id"], "objective_off_track", params={"objective_id": str(uuid.uuid4())}
+    )
+    assert count_rows(database, Alert, rule_id=open_alert["rule_id"]) == 1
+
+    assert client.delete(f"/v1/alert-rules/{open_alert['rule_id']}", headers=agency.headers).status_code == 204
+    assert count_rows(database, Alert, rule_id=open_alert["rule_id"]) == 0
+    assert_problem(client.get(f"/v1/alerts/{open_alert['id']}", headers=agency.headers), 404, field="alert_id")
+    assert client.delete(f"/v1/clients/{paris['id']}", headers=agency.headers).status_code == 204
+    assert_problem(client.get(f"/v1/alert-rules/{remaining['id']}", headers=agency.headers), 404, field="rule_id")
