@@ -8,8 +8,10 @@ existing alert of the rule.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -123,14 +126,22 @@ class AlertEvaluator:
         self.on_event: EventCallback = on_event
         """Awaited as `on_event(session, event_type, data)` in the transaction of each alert change."""
         self.objective_checker: ObjectiveChecker = objective_checker or NoObjectives()
+        self._locks: weakref.WeakValueDictionary[tuple[uuid.UUID, uuid.UUID], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def after_sync(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> None:
         """Evaluate the rules of the account's client over the last `lookback_days` days (the sync hook)."""
         async with self.database.tenant_session(tenant_id) as session:
             account = await session.get(SocialAccount, (tenant_id, account_id))
-            if account is None:
-                return
-            client = await session.get(Client, (tenant_id, account.client_id))
+            client = await session.get(Client, (tenant_id, account.client_id)) if account else None
+        if client is None:
+            return
+        # Two accounts of one client finishing their syncs together would evaluate the same rules and days
+        # at once: in this process they take turns (the second sees the first's alerts); across processes
+        # the unique key and a savepoint (on PostgreSQL) keep one alert per rule and day.
+        async with self._client_lock(tenant_id, client.id), self.database.tenant_session(tenant_id) as session:
+            client = await session.get(Client, (tenant_id, client.id))
             if client is None:
                 return
             evaluation = await self.evaluate(session, client, actor=SYSTEM_ACTOR)
@@ -141,6 +152,9 @@ class AlertEvaluator:
                 client.id,
                 account_id,
             )
+
+    def _client_lock(self, tenant_id: uuid.UUID, client_id: uuid.UUID) -> asyncio.Lock:
+        return self._locks.setdefault((tenant_id, client_id), asyncio.Lock())
 
     def default_range(self, client: Client) -> tuple[date, date]:
         """The last `lookback_days` days, today included, in the client's time zone."""
@@ -284,9 +298,25 @@ class AlertEvaluator:
                 evaluation.held.append(Held(rule.id, found.day, "cooldown"))
                 continue
             evidence = await _evidence(session, client, rule, found, zone)
-            alert = await open_alert(session, rule, found.day, evidence, actor=actor, on_event=self.on_event)
             existing.add(found.day)
-            evaluation.opened.append(alert)
+            alert = await self._open_one(session, rule, found.day, evidence, actor)
+            if alert is None:
+                evaluation.held.append(Held(rule.id, found.day, "already_alerted"))
+            else:
+                evaluation.opened.append(alert)
+
+    async def _open_one(
+        self, session: AsyncSession, rule: AlertRule, bucket: date, evidence: dict[str, Any], actor: Actor
+    ) -> Alert | None:
+        """Open the alert, or None when another process opened it first (PostgreSQL: rolled back to a savepoint)."""
+        if session.get_bind().dialect.name != "postgresql":
+            # SQLite serialises writers; a concurrent duplicate fails the transaction on the unique key instead.
+            return await open_alert(session, rule, bucket, evidence, actor=actor, on_event=self.on_event)
+        try:
+            async with session.begin_nested():
+                return await open_alert(session, rule, bucket, evidence, actor=actor, on_event=self.on_event)
+        except IntegrityError:
+            return None
 
 
 async def _mention_series(

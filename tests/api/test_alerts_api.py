@@ -3,6 +3,7 @@ idempotent re-evaluation, silence, objectives, the lifecycle, events in the tran
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -11,11 +12,12 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from api.alerts.evaluation import ObjectiveVerdict
-from api.alerts.models import Alert
+from api.alerts.evaluation import SYSTEM_ACTOR, ObjectiveVerdict
+from api.alerts.models import Alert, AlertRule
 from api.content.models import StoredMention, StoredPost
 from tenants.models import AuditEntry
 from tests.api.conftest import (
@@ -111,6 +113,7 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
         self.fail = False
+        self.pause = 0.0
 
     async def __call__(self, session: AsyncSession, event_type: str, data: dict[str, Any]) -> None:
         stored = await session.get(Alert, (_tenant(session), uuid.UUID(data["id"])))
@@ -122,6 +125,8 @@ class Recorder:
                 "status_in_session": stored.status if stored else None,
             }
         )
+        if self.pause:
+            await asyncio.sleep(self.pause)  # hand over to a concurrent evaluation while this one is uncommitted
         if self.fail:
             raise RuntimeError("the webhook outbox is unavailable")
 
@@ -705,3 +710,55 @@ def test_deleting_a_rule_or_its_client_deletes_the_alerts(
     assert_problem(client.get(f"/v1/alerts/{open_alert['id']}", headers=agency.headers), 404, field="alert_id")
     assert client.delete(f"/v1/clients/{paris['id']}", headers=agency.headers).status_code == 204
     assert_problem(client.get(f"/v1/alert-rules/{remaining['id']}", headers=agency.headers), 404, field="rule_id")
+
+
+def test_two_syncs_of_one_client_finishing_together_open_one_alert(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, events: Recorder
+) -> None:
+    owner, first = make_client_and_account(client, agency)
+    second = create_account(client, agency, owner["id"], "martin_careers")
+    create_rule(client, agency, owner["id"], "negative_share_spike")
+    today = datetime.now(UTC).date()
+    flat_history(database, agency, owner["id"], today - timedelta(weeks=9), today - timedelta(days=1))
+    insert_mentions(database, agency, owner["id"], None, today, 12, label="negative", score=-0.8)
+    insert_mentions(database, agency, owner["id"], None, today, 8)
+    evaluator = client.app.state.alert_evaluator
+    tenant_id = uuid.UUID(agency.tenant_id)
+    events.pause = 0.3
+
+    async def both() -> None:
+        await asyncio.gather(
+            evaluator.after_sync(tenant_id, uuid.UUID(first["id"])),
+            evaluator.after_sync(tenant_id, uuid.UUID(second["id"])),
+        )
+
+    with client.portal() as portal:
+        portal.call(both)
+
+    [alert] = list_all(client, agency, "/v1/alerts")
+    assert alert["bucket"] == today.isoformat()
+    assert [call["type"] for call in events.calls] == ["alert.opened"]
+
+
+def test_an_alert_another_process_opened_first_is_skipped_on_postgres(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, open_alert: Any
+) -> None:
+    # As if another process had opened this rule's alert for the day between this one's check and its insert.
+    evaluator = client.app.state.alert_evaluator
+    tenant_id = uuid.UUID(agency.tenant_id)
+
+    async def open_again() -> Any:
+        async with client.app.state.database.tenant_session(tenant_id) as session:
+            rule = await session.get(AlertRule, (tenant_id, uuid.UUID(open_alert["rule_id"])))
+            assert rule is not None
+            again = await evaluator._open_one(session, rule, date(2026, 3, 2), {}, SYSTEM_ACTOR)
+            still_usable = (await session.scalars(select(Alert))).all()
+            return again, len(still_usable)
+
+    with client.portal() as portal:
+        if database.backend == "postgres":
+            assert portal.call(open_again) == (None, 1)
+        else:
+            with pytest.raises(IntegrityError):
+                portal.call(open_again)
+    assert count_rows(database, Alert) == 1
