@@ -18,6 +18,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.exc import IntegrityError
 
 from api.accounts.controllers import AccountController
+from api.alerts.controllers import AlertController, AlertRuleController
+from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.benchmark.controllers import BenchmarkController
 from api.clients.controllers import ClientController
@@ -31,6 +33,7 @@ from api.health import health, ready
 from api.metrics.cache import MetricsCache
 from api.metrics.controllers import MetricsController
 from api.oauth.controllers import OAuthController, document_callback
+from api.objectives.alerting import ObjectivesChecker
 from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems, document_request_body
@@ -46,6 +49,7 @@ from api.sync.worker import SyncWorker
 from api.tenancy.controllers import ApiKeyController, TenantController, signup
 from api.webhooks.controllers import WebhookController
 from api.webhooks.delivery import WebhookWorker
+from api.webhooks.events import publish
 from api.webhooks.urls import AddressPolicy
 from plugins.registry import Registry, load_registry
 from tenants.credentials import CredentialVault
@@ -86,6 +90,15 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
     webhook_policy = AddressPolicy(https_only=settings.production, allow_private=settings.webhook_allow_private_urls)
     metrics_cache = MetricsCache(ttl=settings.metrics_cache_seconds)
     engine.on_data_changed = metrics_cache.invalidate
+    # Alert rules are evaluated after every sync; their events go out as webhooks, and objectives answer
+    # `objective_off_track` rules.
+    alert_evaluator = AlertEvaluator(
+        database,
+        lookback_days=settings.alert_lookback_days,
+        on_event=publish,  # alert.opened / alert.resolved reach the tenant's webhook endpoints
+        objective_checker=ObjectivesChecker(registry),
+    )
+    engine.on_run_finished = alert_evaluator.after_sync
     return State(
         {
             "settings": settings,
@@ -99,6 +112,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "webhook_policy": webhook_policy,
             "outbound_transport": None,  # tests put a fake HTTP transport here for fetches of tenants' URLs
             "webhook_worker": WebhookWorker(database, vault, webhook_policy),
+            "alert_evaluator": alert_evaluator,
         }
     )
 
@@ -174,6 +188,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             RoiController,
             ObjectiveController,
             WebhookController,
+            AlertRuleController,
+            AlertController,
         ],
         state=state,
         dependencies=dependencies,

@@ -1,6 +1,7 @@
 """Every table, imported in one place so metadata (and Alembic) sees them all."""
 
 from api.accounts.models import SocialAccount
+from api.alerts.models import Alert, AlertRule
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.idempotency import IdempotencyRecord
@@ -13,6 +14,8 @@ from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 
 __all__ = [
+    "Alert",
+    "AlertRule",
     "ApiKey",
     "AuditEntry",
     "Client",

@@ -159,6 +159,9 @@ class Settings:
     metrics_cache_seconds: int = field(default_factory=lambda: _env_int("RESONANCE_METRICS_CACHE_SECONDS", 5))
     """How long a process may answer a metrics read from its cache after another process changed the data."""
 
+    alert_lookback_days: int = field(default_factory=lambda: _env_int("RESONANCE_ALERT_LOOKBACK_DAYS", 3))
+    """How many days (today included, in each client's time zone) alert rules are evaluated over after a sync."""
+
     log_level: str = field(default_factory=lambda: _env("RESONANCE_LOG_LEVEL", "INFO"))
     """Python logging level name."""
 

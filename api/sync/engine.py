@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
@@ -157,6 +157,9 @@ class SyncEngine:
         """For the OAuth clients that renew expiring access tokens before a run (none without settings)."""
         self.on_data_changed: Callable[[uuid.UUID], None] = lambda _tenant_id: None
         """Called with the tenant after a batch is stored (the app drops its cached metrics reads)."""
+        self.on_run_finished: Callable[[uuid.UUID, uuid.UUID], Awaitable[None]] | None = None
+        """Awaited with the tenant and the account after a run that succeeded or stored records (the app
+        evaluates the client's alert rules); its failures are logged and never change the run."""
 
     async def execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
         """Run the (already claimed) sync run and return its final status."""
@@ -203,7 +206,18 @@ class SyncEngine:
             error = error or flush_error
         if connector.refreshed_credentials is not None:
             await self._store_credentials(context, connector.refreshed_credentials)
-        return await self._finish(context, counts, error, time.monotonic() - started)
+        status = await self._finish(context, counts, error, time.monotonic() - started)
+        if status != "failed" or counts.metrics or counts.posts or counts.mentions:
+            await self._after_run(context)
+        return status
+
+    async def _after_run(self, context: RunContext) -> None:
+        if self.on_run_finished is None:
+            return
+        try:
+            await self.on_run_finished(context.tenant_id, context.account_id)
+        except Exception:  # what runs after a sync never undoes it
+            logger.exception("sync %s: the after-run hook failed", context.run_id)
 
     async def _store_credentials(self, context: RunContext, credentials: dict[str, Any]) -> None:
         """Keep tokens a connector refreshed during the run, encrypted like any credentials."""

@@ -1,7 +1,7 @@
 """roi ledger and objectives
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-26 07:10:24
 
 The ROI ledger of each client (costs, values) with its earned-media-value rates, and the clients'
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from migrations import rls
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

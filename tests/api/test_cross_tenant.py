@@ -40,6 +40,8 @@ TENANT_ID_PARAMETERS = (
     "objective_id",
     "endpoint_id",
     "delivery_id",
+    "rule_id",
+    "alert_id",
 )
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
 
@@ -69,6 +71,9 @@ BODIES: dict[tuple[str, str], Any] = {
         "end": "2026-01-31",
     },
     ("PATCH", "/v1/clients/{client_id:uuid}/objectives/{objective_id:uuid}"): {"target": "1", "name": "Hijacked"},
+    ("PATCH", "/v1/alert-rules/{rule_id:uuid}"): {"enabled": False, "name": "Hijacked", "cooldown_hours": 0},
+    ("POST", "/v1/alerts/{alert_id:uuid}/resolve"): {"note": "Hijacked"},
+    ("POST", "/v1/clients/{client_id:uuid}/alerts/evaluate"): {},
 }
 """A valid body for each route that takes one, so the call reaches the tenant check."""
 
@@ -76,6 +81,7 @@ CLIENT_NAME = "Alpha Confidential Client"
 HANDLE = "alpha_private_handle"
 DISPLAY_NAME = "Alpha Display Name"
 KEY_NAME = "alpha-reporting-key"
+RULE_NAME = "Alpha silence watch"
 ACCOUNT_TOKEN = "alpha-token-0451"
 COST_NOTE = "alpha secret retainer"
 VALUE_CAMPAIGN = "alpha-secret-campaign"
@@ -113,7 +119,9 @@ def _fill(route: HTTPRoute, ids: dict[str, str]) -> str:
 @pytest.fixture
 def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     """Agency A with one of everything: a client, a synced account with credentials, a sync run, a key,
-    a webhook endpoint and a delivery to it."""
+    a webhook endpoint and a delivery to it, an alert rule and the alert it opened (a silence: the account's
+    last post is in January 2026)."""
+
     owner = create_client(client, agency, CLIENT_NAME, industry="secret industry")
     account = create_account(
         client, agency, owner["id"], HANDLE, display_name=DISPLAY_NAME, credentials={"api_token": ACCOUNT_TOKEN}
@@ -156,6 +164,15 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     assert endpoint.status_code == 201, endpoint.text
     delivery = client.post(f"/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=agency.headers)
     assert delivery.status_code == 202, delivery.text
+    rule = client.post(
+        "/v1/alert-rules",
+        json={"client_id": owner["id"], "kind": "silence", "name": RULE_NAME, "params": {"days": 1}},
+        headers=agency.headers,
+    )
+    assert rule.status_code == 201, rule.text
+    evaluation = client.post(f"/v1/clients/{owner['id']}/alerts/evaluate", json={}, headers=agency.headers)
+    assert evaluation.status_code == 200, evaluation.text
+    [alert] = evaluation.json()["opened"]
     ids = {
         "client_id": owner["id"],
         "account_id": account["id"],
@@ -166,6 +183,8 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         "objective_id": objective["id"],
         "endpoint_id": endpoint.json()["id"],
         "delivery_id": delivery.json()["id"],
+        "rule_id": rule.json()["id"],
+        "alert_id": alert["id"],
     }
     markers = {
         COST_NOTE,
@@ -177,6 +196,7 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         HANDLE,
         DISPLAY_NAME,
         KEY_NAME,
+        RULE_NAME,
         ACCOUNT_TOKEN,
         "alpha-private-hook",
         WEBHOOK_DESCRIPTION,
@@ -223,6 +243,8 @@ def _snapshot(client: TestClient[Litestar], agency: Agency, ids: dict[str, str])
         "endpoint": client.get(f"/v1/webhook-endpoints/{ids['endpoint_id']}", headers=headers).json(),
         "endpoints": list_all(client, agency, "/v1/webhook-endpoints"),
         "deliveries": list_all(client, agency, f"/v1/webhook-endpoints/{ids['endpoint_id']}/deliveries"),
+        "rules": list_all(client, agency, "/v1/alert-rules"),
+        "alerts": list_all(client, agency, "/v1/alerts"),
     }
 
 

@@ -1,6 +1,6 @@
-"""Run the benchmarks: `.venv/bin/python -m tests.bench [--quick] [--only read,ingest,growth,sentiment]`.
+"""Run the benchmarks: `.venv/bin/python -m tests.bench [--quick] [--only read,ingest,growth,sentiment,crisis]`.
 
-Each benchmark creates, uses and drops its own PostgreSQL database (superuser URL from
+Each database benchmark creates, uses and drops its own PostgreSQL database (superuser URL from
 RESONANCE_BENCH_POSTGRES_URL, else RESONANCE_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1/postgres),
 prints what it does as it goes, and the run ends with a table of the measured figures, each ratio
 measured within this run, with PASS/FAIL against its target. Not part of the test suite: timings
@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from tests.bench import common, growth, ingest, read, sentiment
+from tests.bench import common, crisis, growth, ingest, read, sentiment
 from tests.bench.common import Outcome, say
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Outcome]]] = {
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Outcome]]] = {
     "ingest": lambda args: ingest.run(args.quick, args.batch_size),
     "growth": lambda args: growth.run(args.quick),
     "sentiment": lambda args: sentiment.run(args.quick),
+    "crisis": lambda args: crisis.run(args.quick),
 }
 
 
