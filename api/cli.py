@@ -180,9 +180,9 @@ def demo(
     _migrate(settings)
     logging.getLogger("resonance").setLevel(logging.WARNING)
 
-    async def seed() -> tuple[str, list[str]]:
+    async def seed() -> tuple[str, list[str], int]:
         from api.app import build_state
-        from api.demo import backfill, seed_demo
+        from api.demo import backfill, seed_analytics, seed_demo
 
         state = build_state(settings)
         try:
@@ -198,16 +198,20 @@ def demo(
                 statuses = await backfill(
                     state.database, state.sync_engine, agency, days=days, on_account_done=lambda: progress.advance(task)
                 )
-            return agency.api_key, statuses
+            err.print("adding alert rules, objectives and a ROI ledger, and evaluating the alerts of the last 60 days")
+            alerts = await seed_analytics(state.database, state.alert_evaluator, agency, days=days)
+            return agency.api_key, statuses, alerts
         finally:
             await state.database.dispose()
 
-    key, statuses = _run(seed)
+    key, statuses, alerts = _run(seed)
     failed = [status for status in statuses if status != "succeeded"]
     if failed:
         raise fail(f"{len(failed)} of {len(statuses)} demo syncs did not succeed; see the log above.")
     base = f"http://{host}:{port}"
-    out.print(f"\nDemo agency ready: 3 clients, {len(statuses)} accounts, {days} days of history.")
+    out.print(
+        f"\nDemo agency ready: 3 clients, {len(statuses)} accounts, {days} days of history, {alerts} alerts open."
+    )
     out.print(f"API key (shown once): [bold]{key}[/bold]\n")
     out.print("Try:")
     out.print(f"  export RESONANCE_KEY={key}")
@@ -216,6 +220,11 @@ def demo(
         f'  curl -s "{base}/v1/metrics?client_id=CLIENT_ID&metric=followers&granularity=week" '
         '-H "Authorization: Bearer $RESONANCE_KEY"'
     )
+    out.print(
+        f'  curl -s "{base}/v1/clients/CLIENT_ID/report?format=pdf" '
+        '-H "Authorization: Bearer $RESONANCE_KEY" -o report.pdf'
+    )
+    out.print(f'  curl -s "{base}/v1/alerts?status=open" -H "Authorization: Bearer $RESONANCE_KEY"')
     out.print(f"  open {base}/docs\n")
     if not no_serve:
         _serve(settings, host, port, 1)

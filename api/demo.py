@@ -5,10 +5,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
+
+import msgspec
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
+from api.alerts.evaluation import AlertEvaluator
+from api.alerts.models import AlertRule
+from api.alerts.schemas import PARAMS_BY_KIND
 from api.clients.models import Client
+from api.metrics.models import StoredMetricPoint
+from api.objectives.models import Objective
+from api.roi.models import CostEntry, ValueEntry
 from api.sync.engine import SyncEngine
 from api.sync.models import SyncRun
 from tenants.audit import Actor
@@ -129,3 +141,122 @@ async def backfill(
         statuses.append(await engine.execute(agency.tenant_id, run_id))
         on_account_done()
     return statuses
+
+
+DEMO_COLORS = {"Boulangerie Martin": "#8C4A2F", "Northwind Outdoor": "#2E6B3F", "Helix Robotics": "#1F4E8C"}
+DEMO_RULES: tuple[tuple[str, str, dict[str, object]], ...] = (
+    ("mention_spike", "medium", {}),
+    ("negative_share_spike", "high", {}),
+    ("sentiment_drop", "medium", {}),
+    ("silence", "medium", {"days": 10}),
+)
+
+
+def _month_starts(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _ledger(client: Client, months: list[date], employer_brand: bool) -> list[CostEntry | ValueEntry]:
+    """A month of an agency's typical costs and the value they brought, for each month of history."""
+    currency = client.currency
+
+    def cost(
+        kind: str, day: date, amount: Decimal, hours: Decimal | None = None, rate: Decimal | None = None
+    ) -> CostEntry:
+        return CostEntry(
+            client_id=client.id,
+            type=kind,
+            day=day,
+            amount=amount,
+            hours=hours,
+            hourly_rate=rate,
+            network="demo" if kind == "ad_spend" else None,
+            currency=currency,
+            base_currency=currency,
+        )
+
+    def value(kind: str, day: date, count: int, amount: Decimal, unit_value: Decimal | None = None) -> ValueEntry:
+        return ValueEntry(
+            client_id=client.id,
+            type=kind,
+            day=day,
+            network="demo",
+            count=count,
+            amount=amount,
+            unit_value=unit_value,
+            currency=currency,
+            base_currency=currency,
+        )
+
+    entries: list[CostEntry | ValueEntry] = []
+    for index, month in enumerate(months):
+        growth = Decimal(100 + 5 * index) / 100
+        entries += [
+            cost("ad_spend", month, Decimal(1200) * growth),
+            cost("labor", month, Decimal(24 * 55), Decimal(24), Decimal(55)),
+            cost("tools", month, Decimal(89)),
+            cost("fees", month, Decimal(750)),
+            value(
+                "conversion",
+                month + timedelta(days=14),
+                30 + 2 * index,
+                (Decimal(2850) * growth).quantize(Decimal("0.01")),
+            ),
+            value("lead", month + timedelta(days=20), 40 + index, Decimal(25 * (40 + index)), Decimal(25)),
+        ]
+        if employer_brand:
+            entries.append(value("application", month + timedelta(days=10), 12 + index, Decimal(0)))
+    return entries
+
+
+async def seed_analytics(database: Database, evaluator: AlertEvaluator, agency: DemoAgency, *, days: int) -> int:
+    """Give the demo agency what the analytics read: branding, cadence targets, alert rules (evaluated over
+    the last 60 days), an objective per client and a ROI ledger; returns how many alerts opened."""
+    today = utcnow().date()
+    months = _month_starts(today - timedelta(days=days - 1), today)
+    opened = 0
+    async with database.tenant_session(agency.tenant_id) as session:
+        for client_id, spec in zip(agency.client_ids, DEMO_CLIENTS, strict=True):
+            client = await session.get(Client, (agency.tenant_id, client_id))
+            assert client is not None
+            client.brand_color = DEMO_COLORS[spec.name]
+            accounts = (
+                await session.scalars(select(SocialAccount).where(col(SocialAccount.client_id) == client_id))
+            ).all()
+            for account in accounts:
+                if account.kind == "owned":
+                    account.target_posts_per_week = 3.0
+            for kind, sensitivity, params in DEMO_RULES:
+                shaped = msgspec.to_builtins(msgspec.convert(params, PARAMS_BY_KIND[kind], strict=False))
+                session.add(AlertRule(client_id=client_id, kind=kind, sensitivity=sensitivity, params=shaped))
+            owned = [account.id for account in accounts if account.kind == "owned"]
+            last_quarter = (
+                await session.execute(
+                    sa_select(func.sum(col(StoredMetricPoint.value))).where(
+                        col(StoredMetricPoint.account_id).in_(owned),
+                        col(StoredMetricPoint.metric) == "impressions",
+                        col(StoredMetricPoint.day) > today - timedelta(days=90),
+                    )
+                )
+            ).scalar_one()
+            session.add(
+                Objective(
+                    client_id=client_id,
+                    name="Impressions: +15 % on the last 90 days",
+                    metric="impressions",
+                    target=(Decimal(repr(float(last_quarter or 0))) * Decimal("1.15")).quantize(Decimal(1)),
+                    start=today - timedelta(days=30),
+                    end=today + timedelta(days=59),
+                )
+            )
+            session.add_all(_ledger(client, months, employer_brand=spec.name == "Helix Robotics"))
+            await session.flush()
+            evaluation = await evaluator.evaluate(
+                session, client, actor=DEMO_ACTOR, date_from=today - timedelta(days=59), date_to=today
+            )
+            opened += len(evaluation.opened)
+    return opened

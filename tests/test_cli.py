@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,16 @@ def test_demo_seeds_three_clients_and_backfills_every_account(sqlite_env: str) -
     assert days == 5
     assert per_kind["owned"] == 14
     assert per_kind["competitor"] < per_kind["owned"]
+    # What the analytics read: four alert rules, an objective and a ledger per client, cadence targets, colours.
+    assert _count(sqlite_env, "alert_rules") == 12
+    assert _count(sqlite_env, "objectives WHERE target > 0") == 3
+    today = datetime.now(UTC).date()
+    months = len({(today - timedelta(days=n)).replace(day=1) for n in range(5)})
+    assert _count(sqlite_env, "roi_costs") == 3 * 4 * months  # ad spend, labour, tools and fees each month
+    assert _count(sqlite_env, "roi_values") == 3 * 2 * months + months  # conversions, leads; Helix's applications
+    assert _count(sqlite_env, "accounts WHERE kind = 'owned' AND target_posts_per_week = 3") == 9
+    assert _count(sqlite_env, "clients WHERE brand_color IS NOT NULL") == 3
+    assert "alerts open" in result.output
 
 
 def test_credentials_rotate_reencrypts_every_account_with_the_newest_key(

@@ -189,7 +189,11 @@ def roi_section(roi: RoiOut, language: Language) -> Section:
             Table(
                 title=label("roi_by_network", language),
                 columns=[label(name, language) for name in ("network", "cost", "value", "roi_ratio", "emv")],
-                rows=[[line.network, line.cost, line.value, line.roi, line.emv] for line in roi.by_network],
+                rows=[
+                    [line.network, line.cost, line.value, None if line.roi is None else float(line.roi), line.emv]
+                    for line in roi.by_network
+                ],
+                units=["", "money", "money", "%", "money"],
             )
         ],
         notes=[label("roi_note", language), *(note for note in (totals.roi_note, totals.roas_note) if note)],

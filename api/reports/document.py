@@ -29,6 +29,8 @@ class Table(msgspec.Struct):
     title: str
     columns: list[str]
     rows: list[list[Value]]
+    units: list[Literal["", "%", "money", "days", "score"]] = msgspec.field(default_factory=list)
+    """Per column, how its numbers read (as for `Figure.unit`); empty means plain numbers."""
 
 
 class Chart(msgspec.Struct):

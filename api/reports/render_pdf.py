@@ -41,10 +41,14 @@ def _value(value: Value, unit: str, report: Report) -> str:
     language = report.language
     if value is None:
         return "-"
-    if unit == "money" and isinstance(value, str):
-        return i18n.money(Decimal(value), report.currency, language)
     if isinstance(value, str):
-        return value
+        try:
+            number = Decimal(value)  # amounts and counts the analyses give as exact decimal strings
+        except ArithmeticError:
+            return value
+        if unit == "money":
+            return i18n.money(number, report.currency, language)
+        return i18n.number(number, language, digits=0 if number == number.to_integral_value() else 2)
     if unit == "%":
         return i18n.percent(value, language)
     if unit == "money":
