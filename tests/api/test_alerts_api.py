@@ -657,11 +657,16 @@ def test_a_sync_evaluates_the_rules_of_the_accounts_client(
     assert list_all(client, agency, "/v1/alerts") == []
     run = sync_account(client, agency, account["id"], yesterday, today)
 
-    assert run["mentions_count"] > 0  # the demo network's own mentions, not analysed: left out of the share
+    assert run["mentions_count"] > 0  # the demo network's own mentions, analysed as they were stored
     [alert] = list_all(client, agency, "/v1/alerts")
     assert alert["rule_id"] == rule["id"]
     assert alert["bucket"] == yesterday.isoformat()
-    assert alert["evidence"]["observed"] == 0.6
+    # The share counts every labelled mention of that day: the 12 negative and 8 neutral inserted, and the synced ones.
+    day = yesterday.isoformat()
+    mentions = list_all(client, agency, f"/v1/clients/{owner['id']}/mentions", **{"from": day, "to": day})
+    labels = [mention["sentiment_label"] for mention in mentions if mention["sentiment_label"]]
+    assert labels.count("negative") >= 12
+    assert alert["evidence"]["observed"] == round(labels.count("negative") / len(labels), 3)
     assert [call["type"] for call in events.calls] == ["alert.opened"]
     sync_account(client, agency, account["id"], yesterday, today)
     assert len(list_all(client, agency, "/v1/alerts")) == 1
