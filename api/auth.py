@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,11 +26,15 @@ from tenants.ids import utcnow
 from tenants.models import ApiKey
 
 SCOPE_ORDER = {"read": 0, "write": 1, "admin": 2}
+logger = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """`last_used_at` is written at most this often per key, so reads do not turn into writes."""
 
 CACHE_SECONDS = 5.0
 """How long a process trusts a key it has looked up; revocation reaches other processes within this."""
+REFRESH_AHEAD_SECONDS = 1.0
+"""A key used in the last second of its entry is looked up again in the background, so that under steady
+traffic no request waits for the lookup while the entry never outlives `CACHE_SECONDS`."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class KeyCache:
         self._entries: dict[str, _Cached] = {}
         self._last_used_written: dict[uuid.UUID, float] = {}
         self.lookups: SingleFlight[str, Principal | None] = SingleFlight()
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     def due_for_last_used(self, key_id: uuid.UUID) -> bool:
         """True at most once per `LAST_USED_RESOLUTION` per key, whatever the cache does meanwhile."""
@@ -76,6 +84,29 @@ class KeyCache:
         if entry is None or entry.expires < time.monotonic():
             return None
         return entry
+
+    def due_for_refresh(self, key_hash: str, entry: _Cached) -> bool:
+        """True when `entry` is in its last `REFRESH_AHEAD_SECONDS` and no lookup of it is running."""
+        return entry.expires - time.monotonic() < REFRESH_AHEAD_SECONDS and self.lookups.pending(key_hash) is None
+
+    def refresh(self, key_hash: str, lookup: Callable[[], Awaitable[Principal | None]]) -> None:
+        """Look the key up again in the background: keep the fresh principal, or forget a revoked key."""
+
+        async def refresh() -> None:
+            principal = await self.lookups.run(key_hash, lookup)
+            if principal is None:
+                self._entries.pop(key_hash, None)
+            else:
+                self.put(key_hash, principal)
+
+        task = asyncio.get_running_loop().create_task(refresh())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshed)
+
+    def _refreshed(self, task: asyncio.Task[None]) -> None:
+        self._refreshing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("refreshing a cached API key failed: %s", type(task.exception()).__name__)
 
     def put(self, key_hash: str, principal: Principal) -> _Cached:
         entry = _Cached(principal=principal, expires=time.monotonic() + CACHE_SECONDS)
@@ -131,6 +162,8 @@ async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> 
         if principal is None:
             raise Unauthorized("The API key is unknown or has been revoked. Create a new key and use it instead.")
         cached = cache.put(key_hash, principal)
+    elif cache.due_for_refresh(key_hash, cached):
+        cache.refresh(key_hash, lambda: _lookup_key(database, key_hash))
     if cache.due_for_last_used(cached.principal.key_id):
         principal = cached.principal
         async with database.tenant_session(principal.tenant_id) as session:

@@ -6,12 +6,14 @@ once when the tenant's data changes (a sync stored points, a client or account w
 start with the tenant id, which comes from the API key, so one tenant's cached answer can never be
 served to another.
 
-After `ttl`, an entry is stale for another `ttl` seconds: a read of a stale entry is answered with it
-at once while one background task reads the database again (stale-while-revalidate), so a busy
-dashboard never waits for the database; an entry nobody read for `2 * ttl` is gone and the next read
-computes it. So another process's change shows within `2 * ttl` at most (within `ttl` plus one read
-under steady traffic). Concurrent misses of one key share a single computation (`load`), and an
-answer computed while the tenant's data changed is returned but not kept.
+An entry read in the last second of its freshness is recomputed by one background task while it is
+served (refresh-ahead), so under steady traffic answers are renewed before they expire and no request
+waits for the database. After `ttl`, an entry is stale for another `ttl` seconds: a read of a stale
+entry is answered with it at once while the background task reads the database again
+(stale-while-revalidate); an entry nobody read for `2 * ttl` is gone and the next read computes it.
+So another process's change shows within `ttl` under steady traffic, and within `2 * ttl` at most.
+Concurrent misses of one key share a single computation (`load`), and an answer computed while the
+tenant's data changed is returned but not kept.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ from api.singleflight import SingleFlight
 Key = tuple[uuid.UUID, str]
 Compute = Callable[[], Awaitable[bytes]]
 logger = logging.getLogger(__name__)
+REFRESH_AHEAD_SECONDS = 1.0
+"""An entry read in its last second of freshness (or last fifth, for short TTLs) is recomputed in the
+background while it is served, so under steady traffic it is renewed before it goes stale."""
 
 
 @dataclass(frozen=True)
 class _Entry:
+    refresh_at: float
     fresh_until: float
     stale_until: float
     body: bytes
@@ -61,10 +67,10 @@ class MetricsCache:
         if entry is None:
             return None
         now = time.monotonic()
-        if now >= entry.fresh_until:
-            if now >= entry.stale_until or entry.compute is None:
-                self._entries.pop(key, None)
-                return None
+        if now >= entry.fresh_until and (now >= entry.stale_until or entry.compute is None):
+            self._entries.pop(key, None)
+            return None
+        if now >= entry.refresh_at and entry.compute is not None:
             self._revalidate(key, entry.compute)
         self._entries.move_to_end(key)
         return entry.body
@@ -110,7 +116,8 @@ class MetricsCache:
             return
         now = time.monotonic()
         key = (tenant_id, query)
-        self._entries[key] = _Entry(now + self.ttl, now + 2 * self.ttl, body, compute)
+        refresh_at = now + self.ttl - min(REFRESH_AHEAD_SECONDS, self.ttl / 5)
+        self._entries[key] = _Entry(refresh_at, now + self.ttl, now + 2 * self.ttl, body, compute)
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)

@@ -132,32 +132,55 @@ def _measure(
     ratio = resonance_rps / bare_rps
     say(f"best of {rounds}: bare {bare_rps:,.0f} req/s, Resonance {resonance_rps:,.0f} req/s, ratio {ratio:.3f}")
     rate = round(RATIO_TARGET * bare_rps, 1)
-    say(f"Resonance at a fixed open-loop rate of {rate:,.0f} req/s (0.35 x bare) for {latency_seconds:g} s, 32 conns")
-    latency = loadgen(
-        {"mode": "open", "url": url, "headers": headers, "connections": 32, "rate": rate, "duration": latency_seconds}
+    latencies, floors = [], []
+    for index in range(rounds):
+        say(
+            f"latency round {index + 1}/{rounds}: Resonance at a fixed open-loop rate of {rate:,.0f} req/s "
+            f"(0.35 x bare) for {latency_seconds:g} s, 32 connections"
+        )
+        latency = loadgen(
+            {
+                "mode": "open",
+                "url": url,
+                "headers": headers,
+                "connections": 32,
+                "rate": rate,
+                "duration": latency_seconds,
+            }
+        )
+        say(
+            f"  achieved {latency['rps']:,.0f} req/s, p50 {latency['p50_ms']:.2f} ms, p90 {latency['p90_ms']:.2f} ms, "
+            f"p99 {latency['p99_ms']:.2f} ms, max {latency['max_ms']:.2f} ms, errors {latency['errors']}, "
+            f"{latency['waited_for_connection']} requests found every connection busy"
+        )
+        if latency["unfinished"]:
+            say(f"  {latency['unfinished']:,} requests were still unanswered (or never sent) 10 s after the end")
+        latencies.append(latency)
+        say(f"latency round {index + 1}/{rounds}: bare Litestar at the same rate (the floor of this measurement)")
+        floor = loadgen(
+            {
+                "mode": "open",
+                "url": bare_url,
+                "headers": headers,
+                "connections": 32,
+                "rate": rate,
+                "duration": latency_seconds,
+            }
+        )
+        say(f"  achieved {floor['rps']:,.0f} req/s, p50 {floor['p50_ms']:.2f} ms, p99 {floor['p99_ms']:.2f} ms")
+        floors.append(floor)
+    # The median round: one hiccup of the shared machine (it shows in the floor too) does not decide the figure.
+    latency = sorted(latencies, key=lambda result: result["p99_ms"])[len(latencies) // 2]
+    floor = sorted(floors, key=lambda result: result["p99_ms"])[len(floors) // 2]
+    keeps_up = all(
+        result["rps"] >= 0.95 * rate and not result["errors"] and not result["unfinished"] for result in latencies
     )
     say(
-        f"  achieved {latency['rps']:,.0f} req/s, p50 {latency['p50_ms']:.2f} ms, p90 {latency['p90_ms']:.2f} ms, "
-        f"p99 {latency['p99_ms']:.2f} ms, max {latency['max_ms']:.2f} ms, errors {latency['errors']}, "
-        f"{latency['waited_for_connection']} requests found every connection busy"
-    )
-    keeps_up = latency["rps"] >= 0.95 * rate and not latency["errors"] and not latency["unfinished"]
-    if latency["unfinished"]:
-        say(f"  {latency['unfinished']:,} requests were still unanswered (or never sent) 10 s after the end")
-    say("the same fixed rate against bare Litestar: the floor this machine and load generator can measure")
-    floor = loadgen(
-        {
-            "mode": "open",
-            "url": bare_url,
-            "headers": headers,
-            "connections": 32,
-            "rate": rate,
-            "duration": latency_seconds,
-        }
-    )
-    say(
-        f"  achieved {floor['rps']:,.0f} req/s, p50 {floor['p50_ms']:.2f} ms, "
-        f"p99 {floor['p99_ms']:.2f} ms, max {floor['max_ms']:.2f} ms"
+        "p99 per round: Resonance "
+        + ", ".join(f"{result['p99_ms']:.1f}" for result in latencies)
+        + " ms; bare "
+        + ", ".join(f"{result['p99_ms']:.1f}" for result in floors)
+        + " ms"
     )
     return [
         Outcome("read", "bare Litestar req/s", f"{bare_rps:,.0f}", "", None),
@@ -165,7 +188,7 @@ def _measure(
         Outcome("read", "Resonance / bare", f"{ratio:.3f}", f">= {RATIO_TARGET}", ratio >= RATIO_TARGET),
         Outcome(
             "read",
-            f"p50 / p99 at {rate:,.0f} req/s",
+            f"p50 / p99 at {rate:,.0f} req/s (median of {rounds} rounds)",
             f"{latency['p50_ms']:.2f} / {latency['p99_ms']:.2f} ms"
             + ("" if keeps_up else f" (served {latency['rps']:,.0f} req/s)"),
             f"p99 < {P99_TARGET_MS:g} ms",
@@ -173,7 +196,7 @@ def _measure(
         ),
         Outcome(
             "read",
-            f"bare Litestar p50 / p99 at {rate:,.0f} req/s (the measurement's floor)",
+            f"bare Litestar p50 / p99 at {rate:,.0f} req/s (the floor, median round)",
             f"{floor['p50_ms']:.2f} / {floor['p99_ms']:.2f} ms",
             "",
             None,
