@@ -32,6 +32,7 @@ from api.errors import exception_handlers, problem
 from api.health import health, ready
 from api.metrics.cache import MetricsCache
 from api.metrics.controllers import MetricsController
+from api.metrics.fast_path import cached_metrics_middleware
 from api.oauth.controllers import OAuthController, document_callback
 from api.objectives.alerting import ObjectivesChecker
 from api.objectives.controllers import ObjectiveController
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         state=state,
         dependencies=dependencies,
         middleware=[
+            cached_metrics_middleware,
             request_id_middleware,
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
         ],

@@ -71,6 +71,10 @@ class KeyCache:
         self.lookups: SingleFlight[str, Principal | None] = SingleFlight()
         self._refreshing: set[asyncio.Task[None]] = set()
 
+    def last_used_due(self, key_id: uuid.UUID) -> bool:
+        """Whether `last_used_at` of the key is due to be written (without claiming the write)."""
+        return time.monotonic() - self._last_used_written.get(key_id, -1e9) >= LAST_USED_RESOLUTION.total_seconds()
+
     def due_for_last_used(self, key_id: uuid.UUID) -> bool:
         """True at most once per `LAST_USED_RESOLUTION` per key, whatever the cache does meanwhile."""
         now = time.monotonic()

@@ -91,16 +91,22 @@ async def echo_request_id(message: Message, scope: Scope) -> None:
         headers = list(message.get("headers", []))
         headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
         message["headers"] = headers
+    log_access(scope, message["status"])
+
+
+def log_access(scope: Scope, status: int) -> None:
+    """One access-log line for the request (at INFO, with its id and duration)."""
     if access_logger.isEnabledFor(logging.INFO):
+        state = scope.get("state", {})
         started = state.get("started", time.perf_counter())
         access_logger.info(
             "%s %s %d",
             scope.get("method"),
             scope.get("path"),
-            message["status"],
+            status,
             extra={
-                "request_id": request_id,
-                "status": message["status"],
+                "request_id": state.get("request_id"),
+                "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
