@@ -46,7 +46,7 @@ from plugins.sdk._records import (
 from plugins.sdk._sentiment import SENTIMENT_LABELS, Sentiment, SentimentAnalyzer, SentimentLabel
 from plugins.sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
-SDK_VERSION = "0.1.0"
+SDK_VERSION = "0.2.0"
 
 __all__ = [
     "CATALOG_VERSION",
