@@ -6,6 +6,7 @@ never disagree, and lays it out as key figures, tables and charts in the report'
 
 from __future__ import annotations
 
+from api.alerts.models import Alert
 from api.benchmark.schemas import BenchmarkOut
 from api.content.models import StoredMention
 from api.objectives.controllers import progress_out
@@ -93,6 +94,38 @@ def sentiment_section(
         else [],
         charts=[chart] if periods else [],
         notes=[label("net_sentiment_note", language)],
+    )
+
+
+def alerts_section(alerts: list[Alert], language: Language) -> Section:
+    """The alerts the client's rules opened for days of the window, oldest first."""
+    rows: list[list[Value]] = [
+        [
+            alert.bucket.isoformat(),
+            label(f"alert_{alert.kind}", language),
+            label(f"alert_status_{alert.status}", language),
+            alert.evidence.get("observed"),
+            alert.evidence.get("threshold"),
+        ]
+        for alert in alerts
+    ]
+    return Section(
+        key="alerts",
+        title=label("alerts", language),
+        figures=[
+            Figure(label("alerts_opened", language), len(alerts)),
+            Figure(label("alerts_still_open", language), sum(alert.status == "open" for alert in alerts)),
+        ],
+        tables=[
+            Table(
+                title=label("alerts", language),
+                columns=[label(name, language) for name in ("day", "alert_kind", "status", "observed", "threshold")],
+                rows=rows,
+            )
+        ]
+        if rows
+        else [],
+        notes=[label("alerts_note", language)],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from api.alerts.models import Alert
 from api.benchmark.controllers import benchmark_of
 from api.clients.models import Client
 from api.employer_brand.service import DEFAULT_TAGS, employer_brand_of
@@ -13,6 +14,7 @@ from api.objectives.models import Objective
 from api.objectives.progress import objective_status
 from api.presence.controllers import presence_of
 from api.reports.analysis_sections import (
+    alerts_section,
     benchmark_section,
     objectives_section,
     presence_section,
@@ -45,11 +47,19 @@ async def build_report(
         (objective, await objective_status(session, objective, end, catalog=registry.metrics))
         for objective in sorted(objectives, key=lambda objective: (objective.start, objective.id))
     ]
+    alerts = (
+        await session.scalars(
+            select(Alert)
+            .where(col(Alert.client_id) == client.id, col(Alert.bucket) >= start, col(Alert.bucket) <= end)
+            .order_by(col(Alert.bucket), col(Alert.id))
+        )
+    ).all()
     sections = [
         await summary_section(session, client, window, language),
         objectives_section(progress, language),
         presence_section(await presence_of(session, registry, client, window), language),
         sentiment_section(periods, totals, await extremes(session, mentions, "negative", NEGATIVE_MENTIONS), language),
+        alerts_section(list(alerts), language),
         benchmark_section(await benchmark_of(session, client, window), language),
         employer_brand_section(await employer_brand_of(session, registry, client, window, set(DEFAULT_TAGS)), language),
         roi_section(await roi_report(session, client, start, end, None), language),

@@ -117,6 +117,43 @@ LABELS: dict[str, dict[Language, str]] = {
     "status_achieved": {"en": "achieved", "fr": "atteint"},
     "status_missed": {"en": "missed", "fr": "manqué"},
     "status_no_data": {"en": "no data", "fr": "pas de données"},
+    "alerts": {"en": "Alerts", "fr": "Alertes"},
+    "alerts_opened": {"en": "Alerts in the period", "fr": "Alertes sur la période"},
+    "alerts_still_open": {"en": "Still open", "fr": "Encore ouvertes"},
+    "day": {"en": "Day", "fr": "Jour"},
+    "alert_kind": {"en": "Alert", "fr": "Alerte"},
+    "observed": {"en": "Observed", "fr": "Observé"},
+    "threshold": {"en": "Threshold", "fr": "Seuil"},
+    "alert_mention_spike": {"en": "Mention spike", "fr": "Pic de mentions"},
+    "alert_negative_share_spike": {"en": "Negative share spike", "fr": "Hausse de la part négative"},
+    "alert_sentiment_drop": {"en": "Sentiment drop", "fr": "Chute du sentiment"},
+    "alert_silence": {"en": "Silence", "fr": "Silence"},
+    "alert_objective_off_track": {"en": "Objective off track", "fr": "Objectif en retard"},
+    "alert_status_open": {"en": "open", "fr": "ouverte"},
+    "alert_status_acknowledged": {"en": "acknowledged", "fr": "prise en compte"},
+    "alert_status_resolved": {"en": "resolved", "fr": "résolue"},
+    "alerts_note": {
+        "en": "Each alert's evidence (baseline, observed value, top mentions) is in GET /v1/alerts/{alert_id}.",
+        "fr": "Les preuves de chaque alerte (référence, valeur observée, mentions) sont dans "
+        "GET /v1/alerts/{alert_id}.",
+    },
+    "missing_content": {
+        "en": "Employer content: no employer-brand post with reach in the period.",
+        "fr": "Contenus employeur : aucune publication marque employeur avec une portée sur la période.",
+    },
+    "missing_audience": {
+        "en": "Professional audience: no follower count on a professional network in the period.",
+        "fr": "Audience professionnelle : aucun nombre d'abonnés sur un réseau professionnel sur la période.",
+    },
+    "missing_sentiment": {
+        "en": "Sentiment: no analysed mention about working there in the period.",
+        "fr": "Sentiment : aucune mention analysée sur le fait d'y travailler sur la période.",
+    },
+    "missing_conversions": {
+        "en": "Applications: none recorded in the ROI ledger, or no employer-brand reach to relate them to.",
+        "fr": "Candidatures : aucune saisie dans le registre ROI, ou aucune portée marque employeur à laquelle "
+        "les rapporter.",
+    },
     "roi": {"en": "Return on investment", "fr": "Retour sur investissement"},
     "cost": {"en": "Cost", "fr": "Coût"},
     "roi_ratio": {"en": "ROI", "fr": "ROI"},

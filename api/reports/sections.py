@@ -205,7 +205,7 @@ def employer_brand_section(result: EmployerBrandOut, language: Language) -> Sect
         notes=[
             label("employer_brand_note", language, url=f"/v1/clients/{result.client_id}/employer-brand"),
             *(
-                f"{label(component.name, language)}: {component.missing_reason}"
+                label(f"missing_{component.name}", language)
                 for component in result.components
                 if component.missing_reason
             ),

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 
 from api.webhooks.urls import AddressPolicy, IPAddress
 from tests.api.conftest import assert_problem, create_account, create_client, insert_metric_points
+from tests.api.test_alerts_api import create_rule, evaluate
 from tests.api.test_employer_brand import insert_mention, insert_post
 from tests.conftest import Agency
 
@@ -98,6 +99,7 @@ def test_the_json_report_summarises_the_window_against_the_previous_one(
         "objectives",
         "presence",
         "sentiment",
+        "alerts",
         "benchmark",
         "employer_brand",
         "roi",
@@ -137,6 +139,17 @@ def test_each_analysis_section_carries_the_numbers_of_its_api_route(
     figures = {figure["label"]: figure["value"] for figure in sections["sentiment"]["figures"]}
     assert (figures["Mentions"], figures["Positive"], figures["Negative"], figures["Net sentiment"]) == (2, 1, 1, 0.0)
     assert sections["sentiment"]["tables"][0]["rows"] == [["2026-03-05", "Service injoignable"]]
+    # Alerts: the report lists the very alerts the API lists for days of the window.
+    assert sections["alerts"]["tables"] == []
+    create_rule(client, agency, owner["id"], "silence", params={"days": 3})
+    opened = evaluate(client, agency, owner["id"], date_from="2026-03-02", date_to="2026-03-15")["opened"]
+    assert opened
+    report = client.get(f"{base}/report", params=WINDOW, headers=headers).json()
+    alerts = next(section for section in report["sections"] if section["key"] == "alerts")
+    assert alerts["figures"][0]["value"] == len(opened)
+    assert [row[:3] for row in alerts["tables"][0]["rows"]] == [
+        [alert["bucket"], "Silence", "open"] for alert in sorted(opened, key=lambda alert: alert["bucket"])
+    ]
     # Benchmark: the owned side's audience is its last follower count.
     assert sections["benchmark"]["tables"][0]["rows"][0][:3] == ["Client", 1, 1100]
     # ROI: (150 - 100) / 100 = 0.5, the same as the ROI route's.
@@ -162,6 +175,7 @@ def test_the_report_speaks_the_clients_language_unless_asked_otherwise(
         "Objectifs",
         "Présence",
         "Sentiment",
+        "Alertes",
         "Concurrents",
         "Marque employeur",
         "Retour sur investissement",
