@@ -22,6 +22,7 @@ from api.alerts.controllers import AlertController, AlertRuleController
 from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.benchmark.controllers import BenchmarkController
+from api.billing.controllers import UsageController
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.content.controllers import ContentController
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             WebhookController,
             AlertRuleController,
             AlertController,
+            UsageController,
         ],
         state=state,
         dependencies=dependencies,

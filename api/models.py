@@ -2,6 +2,7 @@
 
 from api.accounts.models import SocialAccount
 from api.alerts.models import Alert, AlertRule
+from api.billing.models import UsageEvent
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.idempotency import IdempotencyRecord
@@ -31,6 +32,7 @@ __all__ = [
     "StoredPost",
     "SyncRun",
     "Tenant",
+    "UsageEvent",
     "ValueEntry",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
+from api.billing.ledger import mention_key, record_facts
 from api.content.models import StoredMention
 from api.content.schemas import MentionImportRow
 from api.errors import InvalidInput, PayloadTooLarge
@@ -263,6 +264,12 @@ async def import_mentions(
         before = existing.get((row["source"], row["external_id"]))
         row["post_external_id"] = before["post_external_id"] if before else None
     await store.upsert_mentions(session, stored_rows)
+    # Billed in the import's transaction, each mention once, ever (a re-import or a sync of it is not billed again).
+    await record_facts(
+        session,
+        meter="mentions_analysed",
+        facts=[(mention_key(client_id, row["source"], row["external_id"]), client_id, 1) for row in stored_rows],
+    )
     return result
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from api.accounts.models import SocialAccount
+from api.billing.ledger import mention_key, record_facts, record_usage
 from api.oauth.flow import connector_client
 from api.oauth.renewal import renew_for_sync
 from api.sentiment import analyse_mention_rows, analyzer_for
@@ -363,6 +364,14 @@ class SyncEngine:
             await store.upsert_metric_points(session, list(batch.metrics.values()))
             await store.upsert_posts(session, list(batch.posts.values()))
             await store.upsert_mentions(session, list(batch.mentions.values()))
+            await record_facts(  # billed with the batch, in its transaction: each mention once, ever
+                session,
+                meter="mentions_analysed",
+                facts=[
+                    (mention_key(context.client_id, row["source"], row["external_id"]), context.client_id, 1)
+                    for row in batch.mentions.values()
+                ],
+            )
             counts.metrics += len(batch.metrics)
             counts.posts += len(batch.posts)
             counts.mentions += len(batch.mentions)
@@ -421,6 +430,17 @@ class SyncEngine:
                 run.rejections = counts.rejections
                 if status == "failed":
                     await webhook_events.sync_failed(session, run, account)
+            if run is not None and status != "failed":
+                await record_usage(
+                    session, meter="syncs", quantity=1, key=f"sync_run:{run.id}", client_id=context.client_id
+                )
+                await record_usage(
+                    session,
+                    meter="tracked_accounts",
+                    quantity=1,
+                    key=f"tracked_account:{context.account_id}:{now.date().isoformat()}",
+                    client_id=context.client_id,
+                )
             if account is not None:
                 account.next_sync_at = now + self.interval
                 if isinstance(error, AuthenticationError):
