@@ -84,7 +84,9 @@ def _invalid(param: str, message: str, code: str = "parameter_invalid") -> Strip
 
 
 def _no_such(kind: str, object_id: str, param: str = "id") -> StripeError:
-    return StripeError(404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
+    """Stripe answers 404 for the object named in the URL, 400 for a missing object named by a parameter."""
+    status = 404 if param == "id" else 400
+    return StripeError(status, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -140,10 +142,12 @@ def _listify_value(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One request the fake received: decoded params, the Idempotency-Key it carried, the status answered."""
+    """One request the fake received: the raw form (body or query string) and its decoded params, the
+    Idempotency-Key it carried, the status answered."""
 
     method: str
     path: str
+    raw: str
     params: Json
     idempotency_key: str | None
     status: int
@@ -206,7 +210,9 @@ class FakeStripe:
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-stripe", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-stripe", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -437,14 +443,16 @@ class FakeStripe:
         parts = urlsplit(target)
         path = parts.path
         idempotency_key = headers.get("idempotency-key")
+        raw = parts.query if method in ("GET", "DELETE") else body.decode("utf-8", "replace")
         with self._lock:
             try:
                 params = self._params(method, parts.query, headers, body)
             except StripeError as error:
-                self.requests.append(LoggedRequest(method, path, {}, idempotency_key, error.status))
+                self.requests.append(LoggedRequest(method, path, raw, {}, idempotency_key, error.status))
                 return error.status, {"error": error.error}, error.headers
+            logged = json.loads(json.dumps(params))
             status, answer, extra = self._answer(method, path, params, headers, idempotency_key)
-            self.requests.append(LoggedRequest(method, path, params, idempotency_key, status))
+            self.requests.append(LoggedRequest(method, path, raw, logged, idempotency_key, status))
             return status, answer, extra
 
     def _params(self, method: str, query: str, headers: dict[str, str], body: bytes) -> Json:
@@ -868,8 +876,11 @@ class FakeStripe:
             buckets = [(start, end)]
         elif window in ("hour", "day"):
             step = 3600 if window == "hour" else 86400
-            first = start - start % step
-            buckets = [(max(s, start), min(s + step, end)) for s in range(first, end, step)]
+            for name, value in (("start_time", start), ("end_time", end)):
+                if value % step:
+                    raise _invalid(name, f"Invalid {name}: with value_grouping_window={window} it must be aligned "
+                                   f"with {window} boundaries (UTC).")  # fmt: skip
+            buckets = [(s, s + step) for s in range(start, end, step)]
         else:
             raise _invalid("value_grouping_window", "Invalid value_grouping_window: must be day or hour.")
         events = [e for e in self.meter_events if e["_meter"] == meter_id and e["_customer"] == customer]
@@ -1011,7 +1022,7 @@ class FakeStripe:
         self.portal_sessions[session_id] = session
         return session
 
-    # ---------------------------------------------------------------------------------------------- subscriptions, events
+    # ------------------------------------------------------------------------------------------ subscriptions, events
 
     def get_subscription(self, params: Json, subscription_id: str) -> Json:
         subscription = self.subscriptions.get(subscription_id)
