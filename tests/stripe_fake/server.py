@@ -29,7 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import stripe
 from stripe._api_version import _ApiVersion
+
+from stripe_fake.signing import signed_webhook
 
 Json = dict[str, Any]
 
@@ -175,6 +178,7 @@ class FakeStripe:
     """The fake's state and behaviour; `start()` serves it over HTTP on 127.0.0.1 (a free port)."""
 
     api_key: str = field(default_factory=lambda: "sk_test_fake_" + secrets.token_hex(12))
+    webhook_secret: str = field(default_factory=lambda: "whsec_fake_" + secrets.token_hex(16))
     duplicate_identifier_code: str | None = None
     customers: dict[str, Json] = field(default_factory=dict)
     products: dict[str, Json] = field(default_factory=dict)
@@ -204,6 +208,12 @@ class FakeStripe:
             raise RuntimeError("the fake Stripe server is not started")
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def client(self, *, max_network_retries: int = 2) -> stripe.StripeClient:
+        """A real SDK client pointed at this fake, built as the app builds its own."""
+        return stripe.StripeClient(
+            self.api_key, base_addresses={"api": self.url}, max_network_retries=max_network_retries
+        )
 
     def start(self) -> FakeStripe:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -327,6 +337,11 @@ class FakeStripe:
         with self._lock:
             self.events[event["id"]] = event
         return event
+
+    def signed(self, event: Json, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+        """Body and headers of a webhook delivery of `event`, signed with `webhook_secret` (at `timestamp`, or
+        the fake's clock)."""
+        return signed_webhook(event, self.webhook_secret, self.now() if timestamp is None else timestamp)
 
     def create_subscription(
         self,

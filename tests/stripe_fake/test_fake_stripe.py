@@ -485,3 +485,17 @@ def test_signature_matches_the_sdk_reference() -> None:
     expected = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET, timestamp=1_790_000_000)
     assert signature_header(payload, WEBHOOK_SECRET, 1_790_000_000) == expected
     assert signature_header(payload.encode(), WEBHOOK_SECRET, 1_790_000_000) == expected
+
+
+def test_fake_builds_a_client_and_signs_with_its_own_secret(fake_stripe: FakeStripe, customer: stripe.Customer) -> None:
+    assert fake_stripe.client().v1.customers.retrieve(customer.id).id == customer.id
+    event = fake_stripe.make_event("customer.updated", fake_stripe.customers[customer.id])
+    body, headers = fake_stripe.signed(event)
+    verified = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], fake_stripe.webhook_secret)
+    assert (verified.id, verified.type) == (event["id"], "customer.updated")
+    fake_stripe.set_time(
+        int(time.time()) - 400
+    )  # the fake's clock signs, so a frozen past clock gives a stale delivery
+    body, headers = fake_stripe.signed(event)
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body, headers["Stripe-Signature"], fake_stripe.webhook_secret)
