@@ -502,6 +502,9 @@ class FakeStripe:
             answer = handler(params, *args)
         except StripeError as error:
             return error.status, {"error": error.error}, {**extra, **error.headers}
+        except Exception as error:  # a bug in the fake: say so instead of dropping the connection
+            message = f"The fake Stripe server failed: {type(error).__name__}: {error}"
+            return 500, {"error": {"type": "api_error", "message": message}}, extra
         if method == "POST" and idempotency_key:
             self._idempotency[idempotency_key] = _IdempotentResult(
                 method, path, saved_params, 200, json.loads(json.dumps(answer)), self.now()
@@ -663,13 +666,11 @@ class FakeStripe:
         )  # fmt: skip
         if not params.get("currency"):
             raise _missing("currency")
+        product_data = params.get("product_data")
         if "product" in params:
             if params["product"] not in self.products:
                 raise _no_such("product", params["product"], "product")
-            product_id = params["product"]
-        elif isinstance(params.get("product_data"), dict) and params["product_data"].get("name"):
-            product_id = self._create_product(params["product_data"])["id"]
-        else:
+        elif not (isinstance(product_data, dict) and product_data.get("name")):
             raise _missing("product")
         if "unit_amount" in params:
             unit_amount: int | None = _integer(params, "unit_amount")
@@ -712,6 +713,7 @@ class FakeStripe:
                 "trial_period_days": None,
                 "usage_type": usage_type,
             }
+        product_id = params["product"] if "product" in params else self._create_product(dict(product_data or {}))["id"]
         price: Json = {
             "id": _new_id("price"),
             "object": "price",

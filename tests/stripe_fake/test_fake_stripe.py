@@ -11,7 +11,7 @@ import httpx
 import pytest
 import stripe
 
-from stripe_fake.server import FakeStripe
+from stripe_fake.server import FakeStripe, decode_form
 from stripe_fake.signing import signature_header, signed_webhook
 
 DAY = 86400
@@ -499,3 +499,13 @@ def test_fake_builds_a_client_and_signs_with_its_own_secret(fake_stripe: FakeStr
     body, headers = fake_stripe.signed(event)
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body, headers["Stripe-Signature"], fake_stripe.webhook_secret)
+
+
+def test_form_decoding_follows_stripe_bracket_nesting() -> None:
+    pairs = [("line_items[10][price]", "p10"), ("line_items[2][price]", "p2"), ("line_items[2][quantity]", "1"),
+             ("metadata[tenant_id]", "t"), ("expand[]", "a"), ("expand[]", "b")]  # fmt: skip
+    assert decode_form(pairs) == {
+        "line_items": [{"price": "p2", "quantity": "1"}, {"price": "p10"}],  # in index order, not arrival order
+        "metadata": {"tenant_id": "t"},
+        "expand": ["a", "b"],
+    }
