@@ -23,6 +23,7 @@ from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.benchmark.controllers import BenchmarkController
 from api.billing.controllers import UsageController
+from api.billing.standing import Standings
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.content.controllers import ContentController
@@ -56,6 +57,7 @@ from api.webhooks.urls import AddressPolicy
 from plugins.registry import Registry, load_registry
 from tenants.credentials import CredentialVault
 from tenants.database import Database
+from tenants.plans import load_plans
 from tenants.settings import Settings, load_settings
 
 API_VERSION = "1.0.0"
@@ -91,6 +93,8 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
     worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency)
     webhook_policy = AddressPolicy(https_only=settings.production, allow_private=settings.webhook_allow_private_urls)
     metrics_cache = MetricsCache(ttl=settings.metrics_cache_seconds)
+    plans = load_plans(settings)
+    standings = Standings(database, plans, settings.default_plan, timedelta(days=settings.billing_grace_days))
     engine.on_data_changed = metrics_cache.invalidate
     # Alert rules are evaluated after every sync; their events go out as webhooks, and objectives answer
     # `objective_off_track` rules.
@@ -115,6 +119,8 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "outbound_transport": None,  # tests put a fake HTTP transport here for fetches of tenants' URLs
             "webhook_worker": WebhookWorker(database, vault, webhook_policy),
             "alert_evaluator": alert_evaluator,
+            "plans": plans,
+            "standings": standings,  # each agency's plan and access, cached per process
         }
     )
 

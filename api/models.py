@@ -2,7 +2,6 @@
 
 from api.accounts.models import SocialAccount
 from api.alerts.models import Alert, AlertRule
-from api.billing.models import UsageEvent
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.idempotency import IdempotencyRecord
@@ -12,7 +11,9 @@ from api.objectives.models import Objective
 from api.roi.models import CostEntry, EmvRateCard, ValueEntry
 from api.sync.models import SyncRun
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tenants.metering import UsageEvent
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
+from tenants.subscriptions import StripeEvent, Subscription
 
 __all__ = [
     "Alert",
@@ -30,6 +31,8 @@ __all__ = [
     "StoredMention",
     "StoredMetricPoint",
     "StoredPost",
+    "StripeEvent",
+    "Subscription",
     "SyncRun",
     "Tenant",
     "UsageEvent",

@@ -176,10 +176,39 @@ class Settings:
     )
     """Whether webhook endpoints may be private, loopback or link-local addresses (tests, a private network)."""
 
+    billing_enabled: bool = field(default_factory=lambda: _env_bool("RESONANCE_BILLING", True))
+    """Whether API requests are rate-limited by plan and metered (off only for measurements and private installs)."""
+
+    plans_config: str = field(default_factory=lambda: _env("RESONANCE_PLANS", ""))
+    """The plans on sale: a path to a JSON file, or the JSON itself; empty for the built-in plans."""
+
+    default_plan: str = field(default_factory=lambda: _env("RESONANCE_DEFAULT_PLAN", "starter"))
+    """The plan of an agency that has not subscribed to another one."""
+
+    billing_grace_days: int = field(default_factory=lambda: _env_int("RESONANCE_BILLING_GRACE_DAYS", 7))
+    """How many days a `past_due` subscription keeps full access before the agency becomes read-only."""
+
+    redis_url: str = field(default_factory=lambda: _env("RESONANCE_REDIS_URL", ""), repr=False)
+    """Redis shared by every API process for rate limits (scaled mode); empty: each process counts in memory."""
+
+    stripe_api_key: str = field(default_factory=lambda: _env("RESONANCE_STRIPE_API_KEY", ""), repr=False)
+    """Stripe secret key; empty: billing runs in local mode (ledger, quotas and usage API, nothing sent)."""
+
+    stripe_api_base: str = field(default_factory=lambda: _env("RESONANCE_STRIPE_API_BASE", ""))
+    """Another base URL for Stripe's API (a local or test server); empty for https://api.stripe.com."""
+
+    stripe_webhook_secret: str = field(default_factory=lambda: _env("RESONANCE_STRIPE_WEBHOOK_SECRET", ""), repr=False)
+    """The signing secret (`whsec_…`) of the Stripe webhook endpoint that calls `POST /v1/stripe/webhook`."""
+
     @property
     def production(self) -> bool:
         """True when running as a production service."""
         return self.environment == "production"
+
+    @property
+    def stripe_enabled(self) -> bool:
+        """True when usage is reported to Stripe and subscriptions are sold through it (else local mode)."""
+        return bool(self.stripe_api_key)
 
     @property
     def secret_keys(self) -> list[str]:
@@ -213,6 +242,14 @@ class Settings:
         self.oauth_client_configs()
         if self.sync_concurrency < 1:
             raise SettingsError("RESONANCE_SYNC_CONCURRENCY must be at least 1.")
+        if self.billing_grace_days < 0:
+            raise SettingsError("RESONANCE_BILLING_GRACE_DAYS must be 0 or more.")
+        if self.stripe_api_base and not _is_http_url(self.stripe_api_base):
+            raise SettingsError(
+                "RESONANCE_STRIPE_API_BASE must be an http:// or https:// URL, such as http://127.0.0.1:12111."
+            )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("RESONANCE_REDIS_URL must start with redis://, rediss:// or unix://.")
 
     def base_url_overrides(self) -> dict[str, str]:
         """`RESONANCE_CONNECTOR_BASE_URLS` as a dict, or `SettingsError` naming the bad pair."""

@@ -26,6 +26,7 @@ _SQLITE_QUERIES = {
         "AND (next_sync_at IS NULL OR next_sync_at <= :a) ORDER BY next_sync_at LIMIT :b"
     ),
     "resonance_find_oauth_state": "SELECT tenant_id, id FROM oauth_states WHERE state_hash = :a",
+    "resonance_find_stripe_customer": ("SELECT tenant_id, tenant_id FROM subscriptions WHERE stripe_customer_id = :a"),
     "resonance_due_webhook_deliveries": (
         "SELECT tenant_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= :a "
         "ORDER BY next_attempt_at LIMIT :b"
@@ -83,3 +84,9 @@ async def find_oauth_state(session: AsyncSession, state_hash: str) -> tuple[uuid
 async def due_webhook_deliveries(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(tenant id, delivery id) of pending webhook deliveries due at `now`, the longest-waiting first."""
     return await _pairs(session, "resonance_due_webhook_deliveries", now, limit)
+
+
+async def find_stripe_customer(session: AsyncSession, customer_id: str) -> uuid.UUID | None:
+    """The agency whose Stripe customer this is (Stripe's webhooks carry no API key, only the customer)."""
+    rows = await _pairs(session, "resonance_find_stripe_customer", customer_id)
+    return rows[0][0] if rows else None

@@ -77,6 +77,7 @@ def _postgres_database(tmp_root: Path) -> TestDatabase:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
 
     app_url = make_url(owner_url).set(username=APP_LOGIN_ROLE, password=None).render_as_string(hide_password=False)
+
     def drop() -> None:
         owner.dispose()
         with admin.connect() as connection:

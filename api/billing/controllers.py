@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.auth import require
-from api.billing.ledger import METERS
-from api.billing.models import UsageEvent
 from api.billing.schemas import ClientUsage, MeterTotal, UsageOut
 from api.clients.models import Client
 from api.errors import InvalidInput
 from tenants.ids import utcnow
+from tenants.metering import METERS, UsageEvent
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.billing.models import UsageEvent
+from tenants.metering import UsageEvent
 from tests.api.conftest import assert_problem, count_rows, create_account, create_client, sync_account
 from tests.conftest import Agency, run_syncs
 
@@ -44,7 +44,12 @@ def test_a_sync_bills_the_run_the_tracked_account_and_each_new_mention_once(
 
     assert again["status"] == "succeeded"
     # Two completed runs; one account tracked today; the same mentions analysed again are not billed twice.
-    assert totals(body) == {"tracked_accounts": 1, "syncs": 2, "mentions_analysed": first["mentions_count"]}
+    assert totals(body) == {
+        "tracked_accounts": 1,
+        "syncs": 2,
+        "api_calls": 0,
+        "mentions_analysed": first["mentions_count"],
+    }
     assert body["clients"] == [
         {
             "client_id": owner["id"],
@@ -87,7 +92,7 @@ def test_a_failed_sync_is_not_billed(client: TestClient[Litestar], agency: Agenc
     run_syncs(client)
 
     assert client.get(f"/v1/syncs/{queued.json()['id']}", headers=agency.headers).json()["status"] == "failed"
-    assert totals(usage(client, agency)) == {"tracked_accounts": 0, "syncs": 0, "mentions_analysed": 0}
+    assert totals(usage(client, agency)) == {"tracked_accounts": 0, "syncs": 0, "api_calls": 0, "mentions_analysed": 0}
 
 
 def test_imported_mentions_are_billed_once_and_another_month_is_empty(
@@ -107,6 +112,7 @@ def test_imported_mentions_are_billed_once_and_another_month_is_empty(
     assert totals(usage(client, agency, period=f"{last_year:%Y-%m}")) == {
         "tracked_accounts": 0,
         "syncs": 0,
+        "api_calls": 0,
         "mentions_analysed": 0,
     }
 

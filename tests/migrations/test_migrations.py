@@ -28,6 +28,7 @@ SYSTEM_FUNCTIONS = {
     "resonance_due_accounts",
     "resonance_find_oauth_state",
     "resonance_due_webhook_deliveries",
+    "resonance_find_stripe_customer",
 }
 
 

@@ -311,6 +311,7 @@ def test_the_system_functions_cannot_be_called_by_public(owner_engine: Engine) -
         "resonance_due_webhook_deliveries",
         "resonance_find_api_key",
         "resonance_find_oauth_state",
+        "resonance_find_stripe_customer",
     ]
     for row in rows:
         assert (row.prosecdef, row.public_can, row.app_can) == (True, False, True), row.proname

@@ -300,8 +300,14 @@ def test_api_catalogue_includes_metrics_from_an_extra_plugin(
         "aggregation": "sum",
         "description": "Seconds people spent watching videos.",
         "sources": [
-            {"connector": "watchtime", "native": "estimatedSecondsWatched", "unit": "seconds", "valid_from": None,
-             "valid_until": None, "replaced_by": None},
+            {
+                "connector": "watchtime",
+                "native": "estimatedSecondsWatched",
+                "unit": "seconds",
+                "valid_from": None,
+                "valid_until": None,
+                "replaced_by": None,
+            },
         ],
     }
     assert by_id["followers"]["aggregation"] == "last"

@@ -1,0 +1,99 @@
+"""An agency's standing, as every request sees it: its plan and whether it may change anything.
+
+Read from the `subscriptions` row and cached per process for a few seconds (like API keys), so the
+rate limiter and the write guard cost a dictionary lookup; a Stripe webhook handled in this process
+drops the entry at once, other processes see the change within `CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from api.singleflight import SingleFlight
+from tenants.database import Database
+from tenants.plans import Plan
+from tenants.subscriptions import LOCAL, Access, Subscription, access_of, subscription_row
+
+CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The agency's plan, subscription status and access, at `checked_at`."""
+
+    tenant_id: uuid.UUID
+    plan: Plan
+    status: str
+    access: Access
+    stripe_customer_id: str | None
+    stripe_subscription_id: str | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    past_due_since: datetime | None
+
+
+class Standings:
+    """Per-process cache of agencies' standings."""
+
+    def __init__(self, database: Database, plans: dict[str, Plan], default_plan: str, grace: timedelta) -> None:
+        self.database = database
+        self.plans = plans
+        self.default_plan = plans[default_plan]
+        self.grace = grace
+        self._entries: dict[uuid.UUID, tuple[float, Standing]] = {}
+        self._lookups: SingleFlight[uuid.UUID, Standing] = SingleFlight()
+
+    def cached(self, tenant_id: uuid.UUID) -> Standing | None:
+        """The standing if it is in memory and fresh (no I/O): for the fast paths."""
+        entry = self._entries.get(tenant_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    async def of(self, tenant_id: uuid.UUID) -> Standing:
+        """The agency's standing, from memory when fresh, else from the database (one lookup at a time)."""
+        standing = self.cached(tenant_id)
+        if standing is not None:
+            return standing
+        standing = await self._lookups.run(tenant_id, lambda: self._load(tenant_id))
+        self._entries[tenant_id] = (time.monotonic() + CACHE_SECONDS, standing)
+        return standing
+
+    def invalidate(self, tenant_id: uuid.UUID) -> None:
+        """Forget the agency's standing (its subscription just changed)."""
+        self._entries.pop(tenant_id, None)
+
+    def standing_from(self, tenant_id: uuid.UUID, row: Subscription | None) -> Standing:
+        """The standing a subscription row (or its absence) gives."""
+        if row is None:
+            return Standing(
+                tenant_id=tenant_id,
+                plan=self.default_plan,
+                status=LOCAL,
+                access=access_of(LOCAL, None, self.grace),
+                stripe_customer_id=None,
+                stripe_subscription_id=None,
+                current_period_end=None,
+                cancel_at_period_end=False,
+                past_due_since=None,
+            )
+        return Standing(
+            tenant_id=tenant_id,
+            # A plan removed from the configuration since: the agency keeps going on the default plan's quotas.
+            plan=self.plans.get(row.plan, self.default_plan),
+            status=row.status,
+            access=access_of(row.status, row.past_due_since, self.grace),
+            stripe_customer_id=row.stripe_customer_id,
+            stripe_subscription_id=row.stripe_subscription_id,
+            current_period_end=row.current_period_end,
+            cancel_at_period_end=row.cancel_at_period_end,
+            past_due_since=row.past_due_since,
+        )
+
+    async def _load(self, tenant_id: uuid.UUID) -> Standing:
+        async with self.database.tenant_session(tenant_id) as session:
+            row = await subscription_row(session, tenant_id)
+        return self.standing_from(tenant_id, row)

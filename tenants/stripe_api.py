@@ -1,0 +1,83 @@
+"""Talking to Stripe: the client from the settings, meter event names, and one Stripe customer per agency.
+
+Without `RESONANCE_STRIPE_API_KEY` there is no client and billing runs in local mode: the ledger, quotas
+and usage API work, nothing is sent. `RESONANCE_STRIPE_API_BASE` points the SDK at another server (the
+tests' fake Stripe, a local mock) with Stripe's wire format.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+import stripe
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenants.ids import new_id, utcnow
+from tenants.metering import METERS
+from tenants.models import Tenant
+from tenants.plans import Plan
+from tenants.settings import Settings
+from tenants.subscriptions import LOCAL, Subscription, subscription_row
+
+METER_EVENT_NAMES: Final = {meter: f"resonance_{meter}" for meter in METERS}
+"""The `event_name` of each meter's Billing Meter Events; the Stripe meters must be created with these names."""
+
+
+def stripe_client(settings: Settings, *, max_network_retries: int = 2) -> stripe.StripeClient | None:
+    """A Stripe client (async-capable, over httpx) when a key is set; None in local mode."""
+    if not settings.stripe_enabled:
+        return None
+    options: dict[str, Any] = {}
+    if settings.stripe_api_base:
+        base = settings.stripe_api_base.rstrip("/")
+        options["base_addresses"] = {"api": base, "connect": base, "files": base, "meter_events": base}
+    return stripe.StripeClient(
+        settings.stripe_api_key,
+        http_client=stripe.HTTPXClient(timeout=30, allow_sync_methods=True),
+        max_network_retries=max_network_retries,
+        **options,
+    )
+
+
+async def ensure_customer(
+    session: AsyncSession, client: stripe.StripeClient, tenant_id: uuid.UUID, default_plan: Plan
+) -> str:
+    """The agency's Stripe customer id, created (once, whoever asks first) and stored when it has none.
+
+    The creation carries an idempotency key derived from the agency, so a retry after a crash within
+    Stripe's 24 h idempotency window gets the same customer back instead of a second one.
+    """
+    row = await subscription_row(session, tenant_id)
+    if row is not None and row.stripe_customer_id:
+        return row.stripe_customer_id
+    tenant = await session.get(Tenant, tenant_id)
+    customer = await client.v1.customers.create_async(
+        params={"name": tenant.name if tenant else str(tenant_id), "metadata": {"tenant_id": str(tenant_id)}},
+        options={"idempotency_key": f"resonance-customer-{tenant_id}"},
+    )
+    table = Subscription.__table__  # type: ignore[attr-defined]
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = module.insert(table).values(
+        tenant_id=tenant_id,
+        id=new_id(),
+        plan=default_plan.id,
+        status=LOCAL,
+        stripe_customer_id=customer.id,
+        cancel_at_period_end=False,
+        stripe_state_at=0,
+        updated_at=utcnow(),
+    )
+    # Whoever stored a customer first wins; a concurrent creation got the same customer from Stripe anyway.
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["tenant_id"],
+            set_={"stripe_customer_id": func.coalesce(table.c.stripe_customer_id, insert.excluded.stripe_customer_id)},
+        )
+    )
+    stored = (
+        await session.execute(select(table.c.stripe_customer_id).where(table.c.tenant_id == tenant_id))
+    ).scalar_one()
+    return str(stored)
