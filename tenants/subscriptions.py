@@ -21,7 +21,8 @@ from tenants.types import UTCDateTime
 
 LOCAL: Final = "local"
 """The status of an agency billed outside Stripe (local mode, or not subscribed yet)."""
-FULL_ACCESS_STATUSES: Final = frozenset({LOCAL, "trialing", "active"})
+FULL_ACCESS_STATUSES: Final = frozenset({LOCAL, "trialing", "active", "incomplete"})
+"""`incomplete`: the first payment of a new subscription awaits confirmation; the agency keeps what it had."""
 READ_ONLY_STATUSES: Final = frozenset({"canceled", "unpaid", "incomplete_expired", "paused"})
 """Statuses in which the agency keeps reading and exporting its data but changes nothing."""
 
