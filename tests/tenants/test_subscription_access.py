@@ -34,7 +34,8 @@ def test_after_the_grace_period_a_late_payment_makes_the_agency_read_only() -> N
     access = access_of("past_due", NOW - GRACE, GRACE, NOW)
 
     assert not access.writable
-    assert access.reason is not None and "portal-session" in access.reason
+    assert access.reason is not None
+    assert "portal-session" in access.reason
 
 
 @pytest.mark.parametrize("status", ["canceled", "unpaid", "incomplete_expired", "paused"])
@@ -42,4 +43,6 @@ def test_ended_or_unpaid_subscriptions_are_read_only_with_the_data_kept(status: 
     access = access_of(status, None, GRACE, NOW)
 
     assert not access.writable
-    assert access.reason is not None and "read" in access.reason and "export" in access.reason
+    assert access.reason is not None
+    assert "read" in access.reason
+    assert "export" in access.reason
