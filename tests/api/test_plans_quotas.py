@@ -24,7 +24,6 @@ from api.sync.models import SyncRun
 from api.webhooks.models import WebhookEndpoint
 from tenants.models import AuditEntry
 from tenants.plans import QUOTAS
-from tenants.subscriptions import Subscription
 from tests.api.conftest import (
     assert_problem,
     count_rows,
@@ -33,7 +32,8 @@ from tests.api.conftest import (
     owner_connection,
     table,
 )
-from tests.conftest import Agency, TestDatabase, make_settings, run_syncs, sign_up
+from tests.api.subscription_rows import set_subscription
+from tests.conftest import TestDatabase, make_settings, run_syncs, sign_up
 
 TINY_PLANS = {
     "tiny": {
@@ -432,26 +432,3 @@ async def test_concurrent_sync_requests_at_the_daily_limit_let_exactly_one_throu
 
     assert sorted(response.status_code for response in responses) == [202] + [429] * 7
     assert count_rows(database, SyncRun) == 3
-
-
-def set_subscription(database: TestDatabase, agency: Agency, **values: Any) -> None:
-    """Write the agency's subscription row as the owner (as Stripe's webhooks or the operator would)."""
-    tenant_id = uuid.UUID(agency.tenant_id)
-    target = table(Subscription)
-    with owner_connection(database) as connection:
-        exists = connection.execute(target.select().where(target.c.tenant_id == tenant_id)).first()
-        if exists is None:
-            connection.execute(
-                target.insert().values(
-                    tenant_id=tenant_id,
-                    id=uuid.uuid4(),
-                    plan=values.pop("plan", "tiny"),
-                    status=values.pop("status", "local"),
-                    cancel_at_period_end=values.pop("cancel_at_period_end", False),
-                    stripe_state_at=0,
-                    updated_at=datetime.now(UTC),
-                    **values,
-                )
-            )
-        else:
-            connection.execute(update(target).where(target.c.tenant_id == tenant_id).values(**values))
