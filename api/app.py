@@ -22,7 +22,7 @@ from api.alerts.controllers import AlertController, AlertRuleController
 from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.benchmark.controllers import BenchmarkController
-from api.billing.access import subscription_access
+from api.billing.access import document_access, subscription_access
 from api.billing.controllers import UsageController
 from api.billing.plan_controllers import PlanController
 from api.billing.quotas import Quotas
@@ -222,6 +222,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         debug=False,
     )
     document_problems(app)
+    document_access(app)
     document_request_body(app, "/v1/clients/{client_id}/mentions", "post", import_request_body())
     document_callback(app)
     document_imports(app)

@@ -217,3 +217,14 @@ def test_billing_routes_stay_open_to_a_read_only_agency(
     assert client.post("/v1/billing/checkout-session", json={}, headers=agency.headers).status_code == 200
     assert client.post("/v1/stripe/webhook", content=b"{}").status_code == 200
     assert_inactive(client.post("/v1/clients", json={"name": "New"}, headers=agency.headers))
+
+
+def test_the_openapi_document_lists_the_billing_refusals(client: TestClient[Litestar]) -> None:
+    paths = client.get("/docs/openapi.json").json()["paths"]
+
+    assert "quota_exceeded" in paths["/v1/clients"]["post"]["responses"]["402"]["description"]
+    assert "quota_exceeded" in paths["/v1/accounts/{account_id}/syncs"]["post"]["responses"]["429"]["description"]
+    assert "subscription_inactive" in paths["/v1/alert-rules"]["post"]["responses"]["402"]["description"]
+    assert "402" not in paths["/v1/api-keys/{key_id}"]["delete"]["responses"]
+    assert "402" not in paths["/v1/clients"]["get"]["responses"]
+    assert "402" not in paths["/v1/signup"]["post"]["responses"]
