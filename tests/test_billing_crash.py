@@ -16,6 +16,7 @@ customer and event equal the ledger's.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -63,7 +64,9 @@ def _snapshot(owner: Engine) -> dict[str, int]:
     with owner.connect() as connection:
         runs = dict(connection.execute(text("SELECT status, count(*) FROM sync_runs GROUP BY status")).all())
         ledger = connection.execute(text("SELECT count(*) FROM usage_events")).scalar_one()
-        sent = connection.execute(text("SELECT count(*) FROM meter_event_deliveries WHERE status = 'sent'")).scalar_one()
+        sent = connection.execute(
+            text("SELECT count(*) FROM meter_event_deliveries WHERE status = 'sent'")
+        ).scalar_one()
         # Claimed by the current life and not recorded yet (older claims were aged past their lease).
         deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
         claimed = connection.execute(
@@ -92,15 +95,16 @@ def _age_leases(owner: Engine) -> None:
         )
 
 
-async def _queue_syncs(db: Database, accounts: list[tuple[uuid.UUID, uuid.UUID]], count: int, rng: random.Random) -> None:
+async def _queue_syncs(
+    db: Database, accounts: list[tuple[uuid.UUID, uuid.UUID]], count: int, rng: random.Random
+) -> None:
     """`count` more syncs of random accounts over random, overlapping windows of the last 40 days."""
     for _ in range(count):
         tenant_id, account_id = rng.choice(accounts)
         since = TODAY - timedelta(days=rng.randint(8, 40))
         async with db.tenant_session(tenant_id) as session:
-            session.add(
-                SyncRun(account_id=account_id, window_since=since, window_until=since + timedelta(days=rng.randint(4, 8)))
-            )
+            until = since + timedelta(days=rng.randint(4, 8))
+            session.add(SyncRun(account_id=account_id, window_since=since, window_until=until))
 
 
 PRELOAD = (
@@ -186,7 +190,7 @@ async def test_the_worker_killed_twenty_times_leaves_exact_ledger_and_stripe_tot
             started_life = time.monotonic()
             following = _spawn(database, fake, log)  # loads while this life works
             active = _wait_for_activity(owner, before, timeout=10)
-            time.sleep(rng.uniform(0.0, 1.0))
+            await asyncio.sleep(rng.uniform(0.0, 1.0))
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=10)
             at = _snapshot(owner)
@@ -209,7 +213,7 @@ async def test_the_worker_killed_twenty_times_leaves_exact_ledger_and_stripe_tot
             if state["running"] == state["queued"] == 0 and state["sent"] == state["ledger"]:
                 break
             assert time.monotonic() < deadline, f"the last worker did not finish: {state}"
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0, log.read_text()[-3000:]
         final = _snapshot(owner)
@@ -260,4 +264,3 @@ def _assert_exact(owner: Engine, fake: FakeStripe, agency: BilledAgency) -> None
     assert set(identifiers) == {meter_event_identifier(agency.tenant_id, key) for _m, _q, key in ledger}
     stripe_totals = {name: total for (who, name), total in fake.meter_totals().items() if who == customer}
     assert stripe_totals == {METER_EVENT_NAMES[meter]: Decimal(total) for meter, total in by_meter.items()}
-
