@@ -537,7 +537,7 @@ def billing_reconcile(
             "" if line.unexplained is None else f"{line.unexplained:f}",
             style=None if line.matches else "red",
         )
-    out.print(table)
+    Console(width=max(out.width, 160)).print(table)  # ids and numbers are never cut, even when piped to a file
     differing = [line for line in lines if not line.matches]
     if not differing:
         out.print(f"Stripe's totals for {name} match the ledger for {len(lines)} agency-meter(s).")
