@@ -66,6 +66,8 @@ FLUSH_SECONDS: Final = 15.0
 """How often the serving process writes closed minutes of `api_calls` to the ledger."""
 CALLS_TTL_SECONDS: Final = 2 * 24 * 3600
 """How long Redis keeps a minute's call counters: a flush may come this late and still count them."""
+REDIS_CONNECTIONS: Final = 32
+"""Connections to Redis per process; more concurrent checks wait (up to 5 s) for one to be free."""
 CLOSE_GRACE_SECONDS: Final = 5
 """A minute is flushed from Redis this long after it ended (a margin should Redis's clock step back)."""
 
@@ -120,6 +122,8 @@ class RateLimits(ABC):
 
     immediate: bool = False
     """True when `try_hit` answers without I/O (memory); else callers await `hit`."""
+    flush_interval: float = FLUSH_SECONDS
+    """Seconds between two flushes of `run_forever`."""
 
     @abstractmethod
     async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
@@ -137,11 +141,11 @@ class RateLimits(ABC):
     async def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
         """Release connections."""
 
-    async def run_forever(self, database: Database, stop: asyncio.Event, interval: float = FLUSH_SECONDS) -> None:
-        """Flush every `interval` seconds until `stop` is set, then flush what remains."""
+    async def run_forever(self, database: Database, stop: asyncio.Event) -> None:
+        """Flush every `flush_interval` seconds until `stop` is set, then flush what remains."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(stop.wait(), timeout=self.flush_interval)
             final = stop.is_set()
             try:
                 await self.flush(database, final=final)
@@ -345,7 +349,9 @@ class RedisRateLimits(RateLimits):
     def __init__(self, url: str, prefix: str = "resonance:", clock: Callable[[], float] | None = None) -> None:
         import redis.asyncio as redis  # only scaled mode needs it
 
-        self.redis: Any = redis.Redis.from_url(url)
+        # A burst of concurrent requests waits for one of the pool's connections rather than failing.
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=5)
+        self.redis: Any = redis.Redis(connection_pool=pool)
         self.prefix = prefix
         self.clock = clock
         """None: Redis's own clock (one clock for every process); tests inject their own."""
@@ -388,7 +394,7 @@ class RedisRateLimits(RateLimits):
         return written
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await self.redis.aclose(close_connection_pool=True)
 
 
 def rate_limits_store(redis_url: str, prefix: str = "resonance:") -> RateLimits:
