@@ -481,3 +481,29 @@ def test_the_store_follows_the_settings(database: TestDatabase, redis_server: Te
     assert type(memory.state.rate_limits).__name__ == "MemoryRateLimits"
     assert type(scaled.state.rate_limits).__name__ == "RedisRateLimits"
     assert isinstance(memory.state.database, Database)
+
+
+def test_in_redis_mode_cached_metrics_reads_are_counted_in_redis_too(
+    database: TestDatabase, redis_server: TestRedis, clock: Clock
+) -> None:
+    with redis_serving(database, redis_server, clock, metrics_cache_seconds=60) as client:
+        agency = sign_up(client)
+        _, account = make_client_and_account(client, agency)  # 2 of the 3 a minute
+        params = {"account_id": account["id"], "metric": "impressions", "from": "2026-03-02", "to": "2026-03-02"}
+        clock.now = START + 61
+
+        answers = [client.get("/v1/metrics", params=params, headers=agency.headers) for _ in range(4)]
+
+        assert [answer.headers.get("x-cache") for answer in answers[:3]] == ["miss", "hit", "hit"]
+        assert [answer.headers["ratelimit"][:30] for answer in answers[:3]] == [
+            '"api_requests_per_minute";r=2;',
+            '"api_requests_per_minute";r=1;',
+            '"api_requests_per_minute";r=0;',
+        ]
+        assert_problem(answers[3], 429, code="rate_limited")
+        assert flush(client, START + 180) == 2
+
+    assert [(key, quantity) for key, quantity, _, _ in ledger(database, agency)] == [
+        (f"api_calls:{MINUTE}", 2),
+        ("api_calls:2026-03-02T10:01", 3),
+    ]

@@ -7,16 +7,26 @@ row-level security is on. The bare app answers the same path with the very bytes
 
 Figures: requests/second of each (closed loop, best of the rounds), their ratio, and p50/p99
 latency of Resonance at a fixed open-loop rate of 0.35 x the bare app's requests/second.
+
+Then the cost of billing on this read: the same Resonance with billing on (every request rate-limited
+by plan and counted for the `api_calls` meter, memory store: embedded mode) and with billing off
+(`RESONANCE_BILLING=false`), in pairs of closed-loop rounds whose order alternates (on-off, off-on, ...)
+so that the machine's drift falls on both sides; the figure is the median of the pairs' on / off
+ratios (target >= 0.95). When Redis answers, the same for scaled mode (Redis store), for information.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
+import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +37,8 @@ from tests.bench.bare_app import BODY_ENV
 from tests.bench.common import Outcome, say
 
 RATIO_TARGET = 0.35
+BILLING_TARGET = 0.95
+REDIS_URL_ENV = "RESONANCE_BENCH_REDIS_URL"
 P99_TARGET_MS = 25.0
 CONNECTIONS = 16
 DATE_FROM, DATE_TO = "2026-04-01", "2026-06-29"  # 90 days, both included
@@ -100,7 +112,8 @@ def run(quick: bool) -> list[Outcome]:
                     check = httpx.get(bare + path, headers=headers, timeout=30)
                     if check.content != body:
                         raise RuntimeError("the bare app does not answer the same body")
-                    return _measure(base + path, bare + path, headers, rounds, seconds, latency_seconds)
+                    outcomes = _measure(base + path, bare + path, headers, rounds, seconds, latency_seconds)
+        return outcomes + _billing_cost(database, path, headers, body, quick, seconds)
     finally:
         common.drop_database(database)
 
@@ -202,3 +215,96 @@ def _measure(
             None,
         ),
     ]
+
+
+def _redis_url() -> str | None:
+    """The Redis for the scaled-mode figure (RESONANCE_BENCH_REDIS_URL, else the tests' one), if it answers."""
+    import redis
+
+    url = os.environ.get(REDIS_URL_ENV) or os.environ.get("RESONANCE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+def _billing_cost(
+    database: common.BenchDatabase, path: str, headers: dict[str, str], body: bytes, quick: bool, seconds: float
+) -> list[Outcome]:
+    """Billing on / off throughput in alternating pairs of rounds, each server answering the same body."""
+    pairs = 2 if quick else 5
+    redis_url = _redis_url()
+    prefix = f"resonance-bench:{uuid.uuid4().hex}:"
+    env = common.resonance_env(database)
+    arms = {"on": env, "off": {**env, "RESONANCE_BILLING": "false"}}
+    if redis_url:
+        arms["on, Redis"] = {**env, "RESONANCE_REDIS_URL": redis_url, "RESONANCE_REDIS_PREFIX": prefix}
+    else:
+        say("Redis does not answer: no scaled-mode figure")
+    say(f"== billing on / off on the metrics read ({pairs} pairs of {seconds:g} s rounds, order alternating)")
+    try:
+        with ExitStack() as stack:
+            urls = {
+                arm: stack.enter_context(common.uvicorn_server("api.app:create_app", arm_env, label=f"billing {arm}"))
+                + path
+                for arm, arm_env in arms.items()
+            }
+            for arm, url in urls.items():
+                answer = httpx.get(url, headers=headers, timeout=30)
+                if answer.content != body or answer.status_code != 200:
+                    raise RuntimeError(f"billing {arm} does not answer the same body")
+                if ("ratelimit" in answer.headers) != (arm != "off"):
+                    raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if arm != 'off' else 'present'}")
+                throughput(url, headers, 2)  # warm-up
+            rps: dict[str, list[float]] = {arm: [] for arm in urls}
+            for index in range(pairs):
+                order = list(urls) if index % 2 == 0 else list(reversed(urls))
+                for arm in order:
+                    result = throughput(urls[arm], headers, seconds)
+                    if result["errors"]:
+                        raise RuntimeError(f"billing {arm}: {result['errors']} answers were not 200 (refused?)")
+                    rps[arm].append(result["rps"])
+                say(
+                    f"pair {index + 1}/{pairs} ({' then '.join(order)}): "
+                    + ", ".join(f"{arm} {rps[arm][-1]:,.0f} req/s" for arm in urls)
+                    + f"; on / off {rps['on'][-1] / rps['off'][-1]:.3f}"
+                )
+    finally:
+        if redis_url:
+            _forget_redis_keys(redis_url, prefix)
+    ratios = [on / off for on, off in zip(rps["on"], rps["off"], strict=True)]
+    ratio = statistics.median(ratios)
+    say(f"billing on / off per pair: {', '.join(f'{value:.3f}' for value in ratios)}; median {ratio:.3f}")
+    outcomes = [
+        Outcome("read", "billing off req/s (median of pairs)", f"{statistics.median(rps['off']):,.0f}", "", None),
+        Outcome("read", "billing on req/s (median of pairs)", f"{statistics.median(rps['on']):,.0f}", "", None),
+        Outcome(
+            "read",
+            "billing on / off (rate limit + api_calls meter, memory), median of pair ratios",
+            f"{ratio:.3f}",
+            f">= {BILLING_TARGET}",
+            ratio >= BILLING_TARGET,
+        ),
+    ]
+    if "on, Redis" in rps:
+        redis_ratio = statistics.median(redis / off for redis, off in zip(rps["on, Redis"], rps["off"], strict=True))
+        outcomes.append(
+            Outcome(
+                "read",
+                "billing on with Redis (scaled mode) / off, median of pair ratios",
+                f"{redis_ratio:.3f}",
+                "",
+                None,
+            )
+        )
+    return outcomes
+
+
+def _forget_redis_keys(url: str, prefix: str) -> None:
+    import redis
+
+    connection = redis.Redis.from_url(url)
+    keys = list(connection.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        connection.delete(*keys)
