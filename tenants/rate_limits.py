@@ -82,7 +82,7 @@ class Decision:
         self.limit = limit
         self.used = used
         """Requests counted in the window (this one included when accepted)."""
-        self.remaining = max(limit - used, 0)
+        self.remaining = limit - used if used < limit else 0
         self.reset = reset
         """Seconds until the oldest counted request stops counting (quota comes back then)."""
         self.retry_after = retry_after
@@ -184,11 +184,11 @@ class MemoryRateLimits(RateLimits):
         """Seconds since the epoch; tests inject their own to cross windows without sleeping."""
         self.name = name or process_name()
         self._latest = 0.0
-        self._windows: dict[uuid.UUID, _Window] = {}
+        self._windows: dict[int, _Window] = {}
+        """By the agency's id as an integer (hashed in C; a UUID's hash is a Python call)."""
         self._pending: dict[tuple[uuid.UUID, int], int] = {}
 
     def _now(self) -> float:
-        # Never backwards (a clock stepped back by NTP): a minute once closed is never counted again.
         now = self.clock()
         if now < self._latest:
             return self._latest
@@ -226,11 +226,17 @@ class MemoryRateLimits(RateLimits):
         return self.try_hit(tenant_id, limit)
 
     def try_hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
-        now = self._now()
+        # The hot path of every request (the cached-read fast path included): a few operations, no call
+        # that can be avoided.
+        now = self.clock()
+        if now < self._latest:
+            now = self._latest  # never backwards (a clock stepped back by NTP): a closed minute stays closed
+        else:
+            self._latest = now
         second = int(now)
-        window = self._windows.get(tenant_id)
+        window = self._windows.get(tenant_id.int)
         if window is None:
-            window = self._windows[tenant_id] = _Window(second)
+            window = self._windows[tenant_id.int] = _Window(second)
         elif second != window.second:
             self._advance(tenant_id, window, second)
         if limit is None:
@@ -242,7 +248,8 @@ class MemoryRateLimits(RateLimits):
         counts[second % SLOTS] += 1
         window.total += 1
         window.calls += 1
-        return Decision(True, limit, window.total, _ceil(window.oldest + SLOTS - now), 0)
+        # > 0: the oldest counted second is at most 60 s before this one
+        return Decision(True, limit, window.total, math.ceil(window.oldest + SLOTS - now), 0)
 
     @staticmethod
     def _refused(window: _Window, limit: int, now: float, second: int) -> Decision:
@@ -265,13 +272,13 @@ class MemoryRateLimits(RateLimits):
 
     def _take(self, minute_now: int, final: bool) -> dict[tuple[uuid.UUID, int], int]:
         """Move the calls of minutes that are over (all when `final`) out of the windows, synchronously."""
-        for tenant_id, window in list(self._windows.items()):
+        for number, window in list(self._windows.items()):
             if window.calls and (final or window.minute < minute_now):
-                key = (tenant_id, window.minute)
+                key = (uuid.UUID(int=number), window.minute)
                 self._pending[key] = self._pending.get(key, 0) + window.calls
                 window.calls = 0
             if not window.calls and minute_now * 60 - window.second > SLOTS:
-                del self._windows[tenant_id]  # idle for over a window: nothing in it counts any more
+                del self._windows[number]  # idle for over a window: nothing in it counts any more
         taken, self._pending = self._pending, {}
         return taken
 

@@ -35,6 +35,7 @@ logger = logging.getLogger("resonance.rate_limits")
 POLICY_HEADER = b"ratelimit-policy"
 STATE_HEADER = b"ratelimit"
 _POLICIES: dict[int, bytes] = {}
+_QUOTA = QUOTA.encode("ascii")
 
 
 class RateLimited(ApiError):
@@ -53,10 +54,8 @@ def policy_value(limit: int) -> bytes:
 
 def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     """The `RateLimit-Policy` and `RateLimit` headers for `decision`."""
-    return [
-        (POLICY_HEADER, policy_value(decision.limit)),
-        (STATE_HEADER, f'"{QUOTA}";r={decision.remaining};t={decision.reset}'.encode("ascii")),
-    ]
+    policy = _POLICIES.get(decision.limit) or policy_value(decision.limit)
+    return [(POLICY_HEADER, policy), (STATE_HEADER, b'"%s";r=%d;t=%d' % (_QUOTA, decision.remaining, decision.reset))]
 
 
 def _per_minute(limit: int | None) -> str:

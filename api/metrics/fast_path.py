@@ -24,11 +24,13 @@ from typing import Any
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from api import auth
-from api.billing.rate_limits import check, check_now, rate_limit_headers
+from api.billing.rate_limits import check, rate_limit_headers
+from api.billing.standing import Standings
 from api.errors import ApiError
 from api.metrics.cache import MetricsCache
 from api.observability import ensure_request_id
 from tenants import api_keys
+from tenants.rate_limits import QUOTA, RateLimits
 
 PATH = "/v1/metrics"
 
@@ -63,14 +65,20 @@ def _cached_answer(scope: Scope) -> tuple[auth.Principal, bytes] | None:
 _NEEDS_IO: list[tuple[bytes, bytes]] = []
 
 
-def _limit_headers_now(state: Any, principal: auth.Principal) -> list[tuple[bytes, bytes]] | None:
+def _limit_headers_now(
+    store: RateLimits | None, standings: Standings, principal: auth.Principal
+) -> list[tuple[bytes, bytes]] | None:
     """The rate-limit headers of an accepted (and counted) request, decided without I/O; None to let the
     application decide (refused); `_NEEDS_IO` when the decision needs I/O (`_limit_headers_later`)."""
-    if state.rate_limits is None:  # billing off
+    # `check_now` of api/billing/rate_limits.py, inlined: this runs on every cached read.
+    if store is None:  # billing off
         return []
-    decided, decision = check_now(state, principal.tenant_id)
-    if not decided:
+    if not store.immediate:
         return _NEEDS_IO
+    standing = standings.cached(principal.tenant_id)
+    if standing is None:
+        return _NEEDS_IO
+    decision = store.try_hit(principal.tenant_id, standing.plan.quotas.get(QUOTA))
     if decision is None:  # a plan without a limit: counted, no headers
         return []
     return rate_limit_headers(decision) if decision.allowed else None
@@ -93,15 +101,22 @@ async def _limit_headers_later(state: Any, principal: auth.Principal) -> list[tu
 def cached_metrics_middleware(app: ASGIApp) -> ASGIApp:
     """Answer cached metrics reads at once; pass everything else to `app`."""
 
+    billing: tuple[RateLimits | None, Standings] | None = None
+    """The app's rate-limit store and standings, looked up in its state once (attribute access to the
+    state costs about as much as the rate-limit check itself)."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal billing
         if str(scope["type"]) == "http" and scope["path"] == PATH and scope.get("method") == "GET":
             answer = _cached_answer(scope)
             limit_headers = None
             if answer is not None:
-                state = scope["app"].state
-                limit_headers = _limit_headers_now(state, answer[0])
+                if billing is None:
+                    state = scope["app"].state
+                    billing = (state.rate_limits, state.standings)
+                limit_headers = _limit_headers_now(*billing, answer[0])
                 if limit_headers is _NEEDS_IO:
-                    limit_headers = await _limit_headers_later(state, answer[0])
+                    limit_headers = await _limit_headers_later(scope["app"].state, answer[0])
             if answer is not None and limit_headers is not None:
                 body = answer[1]
                 # Litestar's `before_send` hook (api.observability.echo_request_id) wraps `send`: it adds the
