@@ -10,8 +10,9 @@ latency of Resonance at a fixed open-loop rate of 0.35 x the bare app's requests
 
 Then the cost of billing on this read: the same Resonance with billing on (every request rate-limited
 by plan and counted for the `api_calls` meter, memory store: embedded mode) and with billing off
-(`RESONANCE_BILLING=false`), in pairs of closed-loop rounds whose order alternates (on-off, off-on, ...)
-so that the machine's drift falls on both sides; the figure is the median of the pairs' on / off
+(`RESONANCE_BILLING=false`), in pairs of closed-loop rounds, each pair on servers started for it, started
+and measured in an order that alternates (on-off, off-on, ...) so that neither the machine's drift nor
+the first-started server's advantage (seen with two identical servers) falls on one side; the figure is the median of the pairs' on / off
 ratios (target >= 0.95). When Redis answers, the same for scaled mode (Redis store), for information.
 """
 
@@ -233,7 +234,7 @@ def _billing_cost(
     database: common.BenchDatabase, path: str, headers: dict[str, str], body: bytes, quick: bool, seconds: float
 ) -> list[Outcome]:
     """Billing on / off throughput in alternating pairs of rounds, each server answering the same body."""
-    pairs = 2 if quick else 5
+    pairs = 2 if quick else 6
     redis_url = _redis_url()
     prefix = f"resonance-bench:{uuid.uuid4().hex}:"
     env = common.resonance_env(database)
@@ -242,34 +243,21 @@ def _billing_cost(
         arms["on, Redis"] = {**env, "RESONANCE_REDIS_URL": redis_url, "RESONANCE_REDIS_PREFIX": prefix}
     else:
         say("Redis does not answer: no scaled-mode figure")
-    say(f"== billing on / off on the metrics read ({pairs} pairs of {seconds:g} s rounds, order alternating)")
+    say(
+        f"== billing on / off on the metrics read ({pairs} pairs of {seconds:g} s rounds; each pair on fresh "
+        "servers, started and measured in an order that alternates)"
+    )
+    rps: dict[str, list[float]] = {arm: [] for arm in arms}
     try:
-        with ExitStack() as stack:
-            urls = {
-                arm: stack.enter_context(common.uvicorn_server("api.app:create_app", arm_env, label=f"billing {arm}"))
-                + path
-                for arm, arm_env in arms.items()
-            }
-            for arm, url in urls.items():
-                answer = httpx.get(url, headers=headers, timeout=30)
-                if answer.content != body or answer.status_code != 200:
-                    raise RuntimeError(f"billing {arm} does not answer the same body")
-                if ("ratelimit" in answer.headers) != (arm != "off"):
-                    raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if arm != 'off' else 'present'}")
-                throughput(url, headers, 2)  # warm-up
-            rps: dict[str, list[float]] = {arm: [] for arm in urls}
-            for index in range(pairs):
-                order = list(urls) if index % 2 == 0 else list(reversed(urls))
-                for arm in order:
-                    result = throughput(urls[arm], headers, seconds)
-                    if result["errors"]:
-                        raise RuntimeError(f"billing {arm}: {result['errors']} answers were not 200 (refused?)")
-                    rps[arm].append(result["rps"])
-                say(
-                    f"pair {index + 1}/{pairs} ({' then '.join(order)}): "
-                    + ", ".join(f"{arm} {rps[arm][-1]:,.0f} req/s" for arm in urls)
-                    + f"; on / off {rps['on'][-1] / rps['off'][-1]:.3f}"
-                )
+        for index in range(pairs):
+            order = list(arms) if index % 2 == 0 else list(reversed(arms))
+            for arm, result in _pair(arms, order, path, headers, body, seconds).items():
+                rps[arm].append(result)
+            say(
+                f"pair {index + 1}/{pairs} ({' then '.join(order)}): "
+                + ", ".join(f"{arm} {rps[arm][-1]:,.0f} req/s" for arm in arms)
+                + f"; on / off {rps['on'][-1] / rps['off'][-1]:.3f}"
+            )
     finally:
         if redis_url:
             _forget_redis_keys(redis_url, prefix)
@@ -299,6 +287,38 @@ def _billing_cost(
             )
         )
     return outcomes
+
+
+def _pair(
+    arms: dict[str, dict[str, str]],
+    order: list[str],
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    seconds: float,
+) -> dict[str, float]:
+    """One round of each arm on servers started for it, in `order`: a server started or measured first
+    has been seen to run faster or slower whatever its configuration, so the order alternates."""
+    with ExitStack() as stack:
+        urls = {
+            arm: stack.enter_context(common.uvicorn_server("api.app:create_app", arms[arm], label=f"billing {arm}"))
+            + path
+            for arm in order
+        }
+        for arm, url in urls.items():
+            answer = httpx.get(url, headers=headers, timeout=30)
+            if answer.content != body or answer.status_code != 200:
+                raise RuntimeError(f"billing {arm} does not answer the same body")
+            if ("ratelimit" in answer.headers) != (arm != "off"):
+                raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if arm != 'off' else 'present'}")
+            throughput(url, headers, 2)  # warm-up
+        measured = {}
+        for arm in order:
+            result = throughput(urls[arm], headers, seconds)
+            if result["errors"]:
+                raise RuntimeError(f"billing {arm}: {result['errors']} answers were not 200 (refused?)")
+            measured[arm] = float(result["rps"])
+        return measured
 
 
 def _forget_redis_keys(url: str, prefix: str) -> None:
