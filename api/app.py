@@ -26,6 +26,7 @@ from api.billing.access import document_access, subscription_access
 from api.billing.controllers import UsageController
 from api.billing.plan_controllers import PlanController
 from api.billing.quotas import Quotas
+from api.billing.rate_limits import rate_limit_middleware
 from api.billing.standing import Standings
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
@@ -61,6 +62,7 @@ from plugins.registry import Registry, load_registry
 from tenants.credentials import CredentialVault
 from tenants.database import Database
 from tenants.plans import load_plans
+from tenants.rate_limits import rate_limits_store
 from tenants.settings import Settings, load_settings
 from tenants.stripe_api import stripe_client
 from tenants.usage_reporting import REPORTER_NETWORK_RETRIES, UsageReporter
@@ -133,6 +135,10 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "usage_reporter": UsageReporter(database, stripe, poll_seconds=settings.usage_report_seconds)
             if stripe is not None
             else None,
+            # Per-agency request limits and the api_calls meter (memory, or Redis in scaled mode); None: billing off.
+            "rate_limits": rate_limits_store(settings.redis_url, settings.redis_key_prefix)
+            if settings.billing_enabled
+            else None,
         }
     )
 
@@ -154,11 +160,18 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             tasks.append(asyncio.create_task(app.state.webhook_worker.run_forever(stop), name="webhook-worker"))
             if app.state.usage_reporter is not None:
                 tasks.append(asyncio.create_task(app.state.usage_reporter.run_forever(stop), name="usage-reporter"))
+        rate_limits = app.state.rate_limits
+        if rate_limits is not None:
+            # Metering is part of serving: flushed whether or not this process runs the scheduler, and
+            # flushed once more on the way out (run_forever's last pass).
+            tasks.append(asyncio.create_task(rate_limits.run_forever(app.state.database, stop), name="api-calls-meter"))
         try:
             yield
         finally:
             stop.set()
             await asyncio.gather(*tasks)
+            if rate_limits is not None:
+                await rate_limits.close()
             await app.state.database.dispose()
 
     openapi = OpenAPIConfig(
@@ -222,6 +235,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             cached_metrics_middleware,
             request_id_middleware,
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
+            *([rate_limit_middleware] if settings.billing_enabled else []),
         ],
         exception_handlers={**exception_handlers, IntegrityError: _conflict},
         openapi_config=openapi,

@@ -44,6 +44,11 @@ _STANDARD_ERRORS = {
     "403": ("forbidden", "The API key lacks the scope this operation needs."),
     "404": ("not_found", "No such object in the caller's agency (another agency's objects are never visible)."),
     "422": ("validation_error", "A field or parameter is invalid; `field` names it."),
+    "429": (
+        "rate_limited",
+        "Over the plan's API requests per minute: `quota`, `usage`, `limit`, `plan` and `upgrade` say which and "
+        "what allows more; retry after `Retry-After` seconds.",
+    ),
 }
 
 
@@ -52,7 +57,7 @@ def _problem_response(code: str, description: str) -> OpenAPIResponse:
         "type": PROBLEM_TYPE_BASE + code,
         "code": code,
         "title": code.replace("_", " ").capitalize(),
-        "status": {"unauthorized": 401, "forbidden": 403, "not_found": 404}.get(code, 422),
+        "status": {"unauthorized": 401, "forbidden": 403, "not_found": 404, "rate_limited": 429}.get(code, 422),
         "detail": description,
         "instance": "/v1/...",
     }

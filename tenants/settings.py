@@ -201,6 +201,9 @@ class Settings:
     redis_url: str = field(default_factory=lambda: _env("RESONANCE_REDIS_URL", ""), repr=False)
     """Redis shared by every API process for rate limits (scaled mode); empty: each process counts in memory."""
 
+    redis_key_prefix: str = field(default_factory=lambda: _env("RESONANCE_REDIS_PREFIX", "resonance:"))
+    """Prefix of every Redis key Resonance writes (several deployments, or tests, may share one Redis)."""
+
     stripe_api_key: str = field(default_factory=lambda: _env("RESONANCE_STRIPE_API_KEY", ""), repr=False)
     """Stripe secret key; empty: billing runs in local mode (ledger, quotas and usage API, nothing sent)."""
 

@@ -26,6 +26,8 @@ from tenants.migrate import upgrade
 from tenants.settings import Settings
 
 POSTGRES_ENV = "RESONANCE_TEST_POSTGRES_URL"
+REDIS_ENV = "RESONANCE_TEST_REDIS_URL"
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 APP_LOGIN_ROLE = "resonance_test_app"
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_ENV) else [])
@@ -181,3 +183,37 @@ def run_syncs(client: TestClient[Litestar]) -> int:
     worker = client.app.state.sync_worker
     with client.portal() as portal:
         return int(portal.call(worker.run_pending, False))
+
+
+@dataclass(frozen=True)
+class TestRedis:
+    """A Redis for one test: its URL and a key prefix no other test uses (its keys are deleted afterwards)."""
+
+    __test__ = False
+
+    url: str
+    prefix: str
+
+
+@pytest.fixture
+def redis_server() -> Iterator[TestRedis]:
+    """The Redis of RESONANCE_TEST_REDIS_URL (default redis://127.0.0.1:6379/15); fails, never skips, without it."""
+    import redis
+
+    url = os.environ.get(REDIS_ENV) or DEFAULT_TEST_REDIS_URL
+    connection = redis.Redis.from_url(url)
+    try:
+        connection.ping()
+    except redis.RedisError as error:
+        pytest.fail(
+            f"Redis does not answer at {url} ({type(error).__name__}): start it (`redis-server --daemonize yes`) "
+            f"or set {REDIS_ENV} to a Redis these tests may write to."
+        )
+    prefix = f"resonance-test:{uuid.uuid4().hex}:"
+    try:
+        yield TestRedis(url=url, prefix=prefix)
+    finally:
+        keys = list(connection.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            connection.delete(*keys)
+        connection.close()

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 from litestar.types import Scope
 
 from api.app import create_app
+from api.auth import Principal
 from api.metrics import fast_path
 from tests.api.conftest import assert_problem, create_key, insert_metric_points, make_client_and_account
 from tests.conftest import TestDatabase, make_settings, sign_up
@@ -29,14 +30,14 @@ def test_a_cached_read_is_the_same_answer_with_its_own_request_id(
     cached_client: TestClient[Litestar], database: TestDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answered: list[bool] = []
-    original = fast_path._cached_body
+    original = fast_path._cached_answer
 
-    def spy(scope: Scope) -> bytes | None:
-        body = original(scope)
-        answered.append(body is not None)
-        return body
+    def spy(scope: Scope) -> tuple[Principal, bytes] | None:
+        answer = original(scope)
+        answered.append(answer is not None)
+        return answer
 
-    monkeypatch.setattr(fast_path, "_cached_body", spy)
+    monkeypatch.setattr(fast_path, "_cached_answer", spy)
     agency = sign_up(cached_client)
     _, account = make_client_and_account(cached_client, agency)
     insert_metric_points(database, agency.tenant_id, account["id"], "impressions", "page_impressions", {DAY: 10})

@@ -5,15 +5,25 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from api.app import create_app
 from tenants.metering import UsageEvent
 from tests.api.conftest import assert_problem, count_rows, create_account, create_client, sync_account
-from tests.conftest import Agency, run_syncs
+from tests.conftest import Agency, make_settings, run_syncs
 
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
+
+
+@pytest.fixture
+def app(database: TestDatabase) -> Litestar:
+    # These tests read exact totals of the facts of syncs and mentions; the API calls they make would be
+    # metered (and written once their minute is over), so metering is off here (see test_rate_limits_api.py).
+    return create_app(make_settings(database, billing_enabled=False))
+
 
 TODAY = datetime.now(UTC).date()
 PERIOD = f"{TODAY.year:04d}-{TODAY.month:02d}"

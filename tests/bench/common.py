@@ -236,6 +236,10 @@ def uvicorn_server(factory: str, env: dict[str, str], *, label: str) -> Iterator
             process.wait()
 
 
+BENCH_PLANS = '{"bench": {"name": "Bench", "quotas": {"api_requests_per_minute": 1000000000}}}'
+"""One plan allowing a billion requests a minute, so that the rate limiter never refuses a benchmark request."""
+
+
 def resonance_env(database: BenchDatabase) -> dict[str, str]:
     """The production configuration of a Resonance API process on the benchmark database."""
     return {
@@ -244,6 +248,11 @@ def resonance_env(database: BenchDatabase) -> dict[str, str]:
         "RESONANCE_SECRET_KEY": SECRET_KEY,
         "RESONANCE_SCHEDULER": "false",
         "RESONANCE_LOG_LEVEL": "WARNING",
+        # Billing on, as in production, with a plan whose request limit is far above what a benchmark sends:
+        # the figures measure checking and counting every request, never refusals.
+        "RESONANCE_BILLING": "true",
+        "RESONANCE_PLANS": BENCH_PLANS,
+        "RESONANCE_DEFAULT_PLAN": "bench",
     }
 
 

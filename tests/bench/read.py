@@ -7,16 +7,29 @@ row-level security is on. The bare app answers the same path with the very bytes
 
 Figures: requests/second of each (closed loop, best of the rounds), their ratio, and p50/p99
 latency of Resonance at a fixed open-loop rate of 0.35 x the bare app's requests/second.
+
+Then the cost of billing on this read: the same Resonance with billing on (every request rate-limited
+by plan and counted for the `api_calls` meter, memory store: embedded mode) and with billing off
+(`RESONANCE_BILLING=false`), in pairs of closed-loop rounds, each pair on servers started for it, started
+and measured in an order that alternates (on-off, off-on, ...) so that neither the machine's drift nor
+the first-started server's advantage (seen with two identical servers) falls on one side; the figure
+is the median of the pairs' on / off ratios (target >= 0.95). Beside it, the CPU time of the check in
+process, which the machine's noise moves far less. When Redis answers, the throughput of scaled mode
+(Redis store) too, for information.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
+import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +40,8 @@ from tests.bench.bare_app import BODY_ENV
 from tests.bench.common import Outcome, say
 
 RATIO_TARGET = 0.35
+BILLING_TARGET = 0.95
+REDIS_URL_ENV = "RESONANCE_BENCH_REDIS_URL"
 P99_TARGET_MS = 25.0
 CONNECTIONS = 16
 DATE_FROM, DATE_TO = "2026-04-01", "2026-06-29"  # 90 days, both included
@@ -100,7 +115,8 @@ def run(quick: bool) -> list[Outcome]:
                     check = httpx.get(bare + path, headers=headers, timeout=30)
                     if check.content != body:
                         raise RuntimeError("the bare app does not answer the same body")
-                    return _measure(base + path, bare + path, headers, rounds, seconds, latency_seconds)
+                    outcomes = _measure(base + path, bare + path, headers, rounds, seconds, latency_seconds)
+        return outcomes + _billing_cost(database, path, headers, body, quick, seconds)
     finally:
         common.drop_database(database)
 
@@ -202,3 +218,158 @@ def _measure(
             None,
         ),
     ]
+
+
+def _redis_url() -> str | None:
+    """The Redis for the scaled-mode figure (RESONANCE_BENCH_REDIS_URL, else the tests' one), if it answers."""
+    import redis
+
+    url = os.environ.get(REDIS_URL_ENV) or os.environ.get("RESONANCE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+def _billing_cost(
+    database: common.BenchDatabase, path: str, headers: dict[str, str], body: bytes, quick: bool, seconds: float
+) -> list[Outcome]:
+    """Billing on / off throughput in alternating pairs of rounds, each server answering the same body."""
+    pairs = 2 if quick else 6
+    redis_url = _redis_url()
+    prefix = f"resonance-bench:{uuid.uuid4().hex}:"
+    env = common.resonance_env(database)
+    arms = {"on": env, "off": {**env, "RESONANCE_BILLING": "false"}}
+    if redis_url:
+        arms["on, Redis"] = {**env, "RESONANCE_REDIS_URL": redis_url, "RESONANCE_REDIS_PREFIX": prefix}
+    else:
+        say("Redis does not answer: no scaled-mode figure")
+    say(
+        f"== billing on / off on the metrics read ({pairs} pairs of {seconds:g} s rounds; each pair on fresh "
+        "servers, started and measured in an order that alternates)"
+    )
+    rps: dict[str, list[float]] = {arm: [] for arm in arms}
+    try:
+        for index in range(pairs):
+            order = list(arms) if index % 2 == 0 else list(reversed(arms))
+            for arm, result in _pair(arms, order, path, headers, body, seconds).items():
+                rps[arm].append(result)
+            say(
+                f"pair {index + 1}/{pairs} ({' then '.join(order)}): "
+                + ", ".join(f"{arm} {rps[arm][-1]:,.0f} req/s" for arm in arms)
+                + f"; on / off {rps['on'][-1] / rps['off'][-1]:.3f}"
+            )
+    finally:
+        if redis_url:
+            _forget_redis_keys(redis_url, prefix)
+    ratios = [on / off for on, off in zip(rps["on"], rps["off"], strict=True)]
+    ratio = statistics.median(ratios)
+    say(f"billing on / off per pair: {', '.join(f'{value:.3f}' for value in ratios)}; median {ratio:.3f}")
+    outcomes = [
+        Outcome("read", "billing off req/s (median of pairs)", f"{statistics.median(rps['off']):,.0f}", "", None),
+        Outcome("read", "billing on req/s (median of pairs)", f"{statistics.median(rps['on']):,.0f}", "", None),
+        Outcome(
+            "read",
+            "billing on / off (rate limit + api_calls meter, memory), median of pair ratios",
+            f"{ratio:.3f}",
+            f">= {BILLING_TARGET}",
+            ratio >= BILLING_TARGET,
+        ),
+    ]
+    cost = _check_cost_us()
+    share = cost / (1e6 / statistics.median(rps["off"]))
+    say(
+        f"the fast path's check and count cost {cost:.2f} us per read in process: {share:.1%} of a read at the off rate"
+    )
+    outcomes.append(
+        Outcome(
+            "read",
+            "rate-limit check + count per cached read, in process (share of one read at the off rate)",
+            f"{cost:.2f} us ({share:.1%})",
+            "",
+            None,
+        )
+    )
+    if "on, Redis" in rps:
+        redis_ratio = statistics.median(redis / off for redis, off in zip(rps["on, Redis"], rps["off"], strict=True))
+        outcomes.append(
+            Outcome(
+                "read",
+                "billing on with Redis (scaled mode) / off, median of pair ratios",
+                f"{redis_ratio:.3f}",
+                "",
+                None,
+            )
+        )
+    return outcomes
+
+
+def _check_cost_us() -> float:
+    """CPU time of the cached read's rate-limit check, count and headers (`_limit_headers_now`, memory store),
+    in microseconds per request, best of 5 runs of 100,000 in this process: a figure the machine's noise
+    moves far less than a throughput ratio between two servers."""
+    import time
+    from datetime import timedelta
+
+    from api.auth import Principal
+    from api.billing.standing import Standings
+    from api.metrics.fast_path import _limit_headers_now
+    from tenants.plans import load_plans
+    from tenants.rate_limits import MemoryRateLimits
+    from tenants.settings import Settings
+
+    plans = load_plans(Settings(plans_config=common.BENCH_PLANS, default_plan="bench"))
+    standings = Standings(None, plans, "bench", timedelta(days=7))  # type: ignore[arg-type]  # never loads
+    tenant_id = uuid.uuid4()
+    standings._entries[tenant_id] = (time.monotonic() + 3600, standings.standing_from(tenant_id, None))
+    store = MemoryRateLimits()
+    principal = Principal(tenant_id=tenant_id, key_id=uuid.uuid4(), key_name="bench", scopes=frozenset({"read"}))
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(100_000):
+            _limit_headers_now(store, standings, principal)
+        best = min(best, (time.perf_counter() - started) / 100_000 * 1e6)
+    return best
+
+
+def _pair(
+    arms: dict[str, dict[str, str]],
+    order: list[str],
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    seconds: float,
+) -> dict[str, float]:
+    """One round of each arm on servers started for it, in `order`: a server started or measured first
+    has been seen to run faster or slower whatever its configuration, so the order alternates."""
+    with ExitStack() as stack:
+        urls = {
+            arm: stack.enter_context(common.uvicorn_server("api.app:create_app", arms[arm], label=f"billing {arm}"))
+            + path
+            for arm in order
+        }
+        for arm, url in urls.items():
+            answer = httpx.get(url, headers=headers, timeout=30)
+            if answer.content != body or answer.status_code != 200:
+                raise RuntimeError(f"billing {arm} does not answer the same body")
+            if ("ratelimit" in answer.headers) != (arm != "off"):
+                raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if arm != 'off' else 'present'}")
+            throughput(url, headers, 2)  # warm-up
+        measured = {}
+        for arm in order:
+            result = throughput(urls[arm], headers, seconds)
+            if result["errors"]:
+                raise RuntimeError(f"billing {arm}: {result['errors']} answers were not 200 (refused?)")
+            measured[arm] = float(result["rps"])
+        return measured
+
+
+def _forget_redis_keys(url: str, prefix: str) -> None:
+    import redis
+
+    connection = redis.Redis.from_url(url)
+    keys = list(connection.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        connection.delete(*keys)
