@@ -210,7 +210,8 @@ class Quotas:
                 for other in self.standings.plans.values()
                 if other.id != plan.id and (other.limit(quota) is None or (other.limit(quota) or 0) > used)
             ),
-            key=lambda other: (other.price, other.id),
+            # Cheapest first; at one price, the smallest step up first.
+            key=lambda other: (other.price, other.limit(quota) is None, other.limit(quota) or 0, other.id),
         )
         plans = [{"id": other.id, "name": other.name, "limit": other.limit(quota)} for other in better]
         if not better:

@@ -26,9 +26,9 @@ from typing import Any
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Principal
+from api.billing.quotas import Quotas
 from api.billing.standing import Standing, Standings
 from api.errors import ApiError, Unavailable
-from tenants.plans import Plan
 from tenants.rate_limits import QUOTA, WINDOW_SECONDS, Decision, RateLimits
 
 logger = logging.getLogger("resonance.rate_limits")
@@ -62,20 +62,14 @@ def _per_minute(limit: int | None) -> str:
     return "no limit" if limit is None else f"{limit} per minute"
 
 
-def refusal(decision: Decision, plan: Plan, plans: dict[str, Plan]) -> RateLimited:
-    """The 429 for a refused request: the quota, usage, limit, plan, when to retry and how to upgrade."""
-    better = sorted(
-        (
-            candidate
-            for candidate in plans.values()
-            if (more := candidate.limit(QUOTA)) is None or more > decision.limit
-        ),
-        key=lambda candidate: (candidate.limit(QUOTA) is None, candidate.limit(QUOTA) or 0),
-    )
-    upgrade = [{"plan": candidate.id, "name": candidate.name, "limit": candidate.limit(QUOTA)} for candidate in better]
-    if upgrade:
-        offers = ", ".join(f"{candidate.name} ({_per_minute(candidate.limit(QUOTA))})" for candidate in better)
-        how = f", or move to a plan allowing more: {offers} (POST /v1/billing/checkout-session)"
+def refusal(decision: Decision, standing: Standing, quotas: Quotas) -> RateLimited:
+    """The 429 for a refused request: the quota, usage, limit, plan, when to retry and how to upgrade (the same
+    `upgrade` object as the other quota refusals)."""
+    plan = standing.plan
+    upgrade = quotas.upgrade(standing.tenant_id, plan, QUOTA, decision.limit)
+    if upgrade["plans"]:
+        offers = ", ".join(f"{offer['name']} ({_per_minute(offer['limit'])})" for offer in upgrade["plans"])
+        how = f", or move to a plan allowing more: {offers}"
     else:
         how = ""
     detail = (
@@ -143,7 +137,7 @@ def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         if not decision.allowed:
-            raise refusal(decision, standing.plan, state.plans)
+            raise refusal(decision, standing, state.quotas)
         headers = rate_limit_headers(decision)
 
         async def send_with_headers(message: Message) -> None:

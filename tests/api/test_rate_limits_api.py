@@ -62,7 +62,7 @@ class Clock:
 @contextmanager
 def serving(database: TestDatabase, clock: Clock | None = None, **overrides: Any) -> Iterator[TestClient[Litestar]]:
     """An app on the test plans (starter: 3 requests a minute), its store on `clock`."""
-    app = create_app(make_settings(database, plans_config=PLANS, **overrides))
+    app = create_app(make_settings(database, **{"plans_config": PLANS, "default_plan": "starter", **overrides}))
     if app.state.rate_limits is not None:
         app.state.rate_limits.flush_interval = 3600.0  # the tests flush by hand, at the moments they choose
         if clock is not None:
@@ -134,10 +134,11 @@ def test_over_the_limit_is_a_429_naming_the_quota_usage_limit_plan_and_how_to_up
     body = assert_problem(response, 429, code="rate_limited")
     assert (body["quota"], body["usage"], body["limit"], body["plan"]) == ("api_requests_per_minute", 3, 3, "starter")
     # Plans allowing more, the closest first; the Tiny plan allows less and is not offered.
-    assert body["upgrade"] == [
-        {"plan": "agency", "name": "Agency", "limit": 50},
-        {"plan": "scale", "name": "Scale", "limit": None},
+    assert body["upgrade"]["plans"] == [
+        {"id": "agency", "name": "Agency", "limit": 50},
+        {"id": "scale", "name": "Scale", "limit": None},
     ]
+    assert "resonance tenant plan" in body["upgrade"]["how"]  # local mode: the operator moves the agency
     assert "Starter plan (3 per minute" in body["detail"]
     assert "Agency (50 per minute), Scale (no limit)" in body["detail"]
     # The three of second 0 count until second 61: 61 - 20.5 = 40.5, 41 whole seconds.
@@ -298,7 +299,7 @@ def test_the_plan_of_the_agencys_subscription_sets_its_limit(
     assert [answer.status_code for answer in answers] == [200] * 10
     assert all("ratelimit" not in answer.headers for answer in answers)  # no limit, no limit headers
     body = assert_problem(refused, 429, code="rate_limited")
-    assert (body["plan"], body["limit"], [offer["plan"] for offer in body["upgrade"]]) == (
+    assert (body["plan"], body["limit"], [offer["id"] for offer in body["upgrade"]["plans"]]) == (
         "tiny",
         1,
         ["starter", "agency", "scale"],
