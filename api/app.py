@@ -23,7 +23,9 @@ from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.benchmark.controllers import BenchmarkController
 from api.billing.controllers import UsageController
+from api.billing.sessions import BillingSessionController
 from api.billing.standing import Standings
+from api.billing.stripe_webhook import document_stripe_webhook, stripe_webhook
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.content.controllers import ContentController
@@ -59,9 +61,10 @@ from tenants.credentials import CredentialVault
 from tenants.database import Database
 from tenants.plans import load_plans
 from tenants.settings import Settings, load_settings
+from tenants.stripe_api import stripe_client
 
 API_VERSION = "1.0.0"
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs", "^/v1/stripe/webhook$"]
 
 
 def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Response[dict[str, Any]]:
@@ -121,6 +124,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "alert_evaluator": alert_evaluator,
             "plans": plans,
             "standings": standings,  # each agency's plan and access, cached per process
+            "stripe_client": stripe_client(settings),  # None in local mode (no Stripe API key)
         }
     )
 
@@ -199,6 +203,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             AlertRuleController,
             AlertController,
             UsageController,
+            BillingSessionController,
+            stripe_webhook,
         ],
         state=state,
         dependencies=dependencies,
@@ -218,4 +224,5 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     document_request_body(app, "/v1/clients/{client_id}/mentions", "post", import_request_body())
     document_callback(app)
     document_imports(app)
+    document_stripe_webhook(app)
     return app

@@ -425,6 +425,33 @@ class FakeStripe:
                 return self.make_event("customer.subscription.deleted", subscription)
             return self.make_event("customer.subscription.updated", subscription, {"status": previous})
 
+    def change_subscription_prices(self, subscription_id: str, prices: list[str]) -> Json:
+        """Replace a subscription's items with items of `prices` (a plan change made in the Customer Portal);
+        returns the `customer.subscription.updated` event, with `previous_attributes: {"items": <old items>}`."""
+        with self._lock:
+            subscription = self.subscriptions[subscription_id]
+            previous = json.loads(json.dumps(subscription["items"]))
+            now = self.now()
+            items = []
+            for price_id in prices:
+                price = self.prices[price_id]
+                period = INTERVAL_SECONDS[price["recurring"]["interval"]] * price["recurring"]["interval_count"]
+                item: Json = {
+                    "id": _new_id("si"),
+                    "object": "subscription_item",
+                    "created": now,
+                    "current_period_start": now,
+                    "current_period_end": now + period,
+                    "metadata": {},
+                    "price": price,
+                    "subscription": subscription_id,
+                }
+                if price["recurring"]["usage_type"] == "licensed":
+                    item["quantity"] = 1
+                items.append(item)
+            subscription["items"] = {**subscription["items"], "data": items, "total_count": len(items)}
+            return self.make_event("customer.subscription.updated", subscription, {"items": previous})
+
     def complete_checkout(self, session_id: str) -> Json:
         """Complete a subscription Checkout Session as if the customer paid.
 
