@@ -515,8 +515,9 @@ def test_plan_change_swaps_the_subscription_items(
     fake_stripe: FakeStripe, client: stripe.StripeClient, customer: stripe.Customer, prices: Any
 ) -> None:
     base, metered = prices
-    other = fake_stripe.add_price(currency="eur", unit_amount="9900", product_data={"name": "Scale plan"},
-                                  recurring={"interval": "month"})  # fmt: skip
+    other = fake_stripe.add_price(
+        currency="eur", unit_amount="9900", product_data={"name": "Scale plan"}, recurring={"interval": "month"}
+    )
     subscription, _ = fake_stripe.create_subscription(customer.id, [base.id, metered.id])
     old_items = subscription["items"]["data"]
 
