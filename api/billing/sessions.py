@@ -18,6 +18,7 @@ import msgspec
 import stripe
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
@@ -159,6 +160,15 @@ async def agency_customer(state: State, client: stripe.StripeClient, tenant_id: 
         return await ensure_customer(session, client, tenant_id, state.standings.default_plan)
 
 
+def _problems(by_status: dict[int, str]) -> dict[int, ResponseSpec]:
+    """Error answers for the OpenAPI document (`api.openapi.document_problems` gives them the problem shape)."""
+    return {status: ResponseSpec(data_container=dict[str, Any], description=text) for status, text in by_status.items()}
+
+
+LOCAL_MODE = "billing_local_mode: the server has no Stripe key (local mode)"
+STRIPE_DOWN = "stripe_unavailable: Stripe failed or could not be reached; nothing was bought"
+
+
 class BillingSessionController(Controller):
     tags = ["billing"]
 
@@ -167,6 +177,12 @@ class BillingSessionController(Controller):
         guards=[require("admin")],
         status_code=201,
         summary="Start a Stripe Checkout to subscribe to a plan",
+        responses=_problems(
+            {
+                409: f"{LOCAL_MODE}; or already_subscribed: the agency has a subscription (use the portal)",
+                502: STRIPE_DOWN,
+            }
+        ),
     )
     async def checkout_session(
         self,
@@ -228,6 +244,7 @@ class BillingSessionController(Controller):
         guards=[require("admin")],
         status_code=201,
         summary="Open the Stripe Customer Portal",
+        responses=_problems({409: LOCAL_MODE, 502: STRIPE_DOWN}),
     )
     async def portal_session(
         self,

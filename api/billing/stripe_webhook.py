@@ -76,12 +76,16 @@ def verified_event(payload: bytes, header: str | None, secret: str) -> Event:
     try:
         stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=TOLERANCE_SECONDS)
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
-        # The SDK's message names what failed (no header, no match, too old) and never the secret.
-        why = str(error) if isinstance(error, stripe.SignatureVerificationError) else "the body is not UTF-8"
+        if not header:
+            why = "the request has no Stripe-Signature header"
+        elif "tolerance" in str(error):
+            why = f"it was signed more than {TOLERANCE_SECONDS} seconds ago"
+        else:
+            why = "it does not match the body with the configured signing secret"
         raise InvalidSignature(
-            f"The Stripe-Signature header does not prove this body comes from Stripe ({why.rstrip('.')}). "
-            f"Check that the endpoint's signing secret is RESONANCE_STRIPE_WEBHOOK_SECRET, that the body is "
-            f"sent unchanged, and that it is signed within {TOLERANCE_SECONDS} seconds.",
+            f"The Stripe-Signature header does not prove this body comes from Stripe: {why}. Check that "
+            "RESONANCE_STRIPE_WEBHOOK_SECRET is the endpoint's signing secret and that the body reaches Resonance "
+            "unchanged; Stripe retries a refused delivery.",
             field="Stripe-Signature",
         ) from None
     try:
