@@ -22,7 +22,10 @@ from api.alerts.controllers import AlertController, AlertRuleController
 from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.benchmark.controllers import BenchmarkController
+from api.billing.access import document_access, subscription_access
 from api.billing.controllers import UsageController
+from api.billing.plan_controllers import PlanController
+from api.billing.quotas import Quotas
 from api.billing.sessions import BillingSessionController
 from api.billing.standing import Standings
 from api.billing.stripe_webhook import document_stripe_webhook, stripe_webhook
@@ -93,11 +96,12 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         base_urls=settings.base_url_overrides(),
         settings=settings,
     )
-    worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency)
-    webhook_policy = AddressPolicy(https_only=settings.production, allow_private=settings.webhook_allow_private_urls)
-    metrics_cache = MetricsCache(ttl=settings.metrics_cache_seconds)
     plans = load_plans(settings)
     standings = Standings(database, plans, settings.default_plan, timedelta(days=settings.billing_grace_days))
+    quotas = Quotas(standings, stripe_enabled=settings.stripe_enabled)
+    worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency, quotas=quotas)
+    webhook_policy = AddressPolicy(https_only=settings.production, allow_private=settings.webhook_allow_private_urls)
+    metrics_cache = MetricsCache(ttl=settings.metrics_cache_seconds)
     engine.on_data_changed = metrics_cache.invalidate
     # Alert rules are evaluated after every sync; their events go out as webhooks, and objectives answer
     # `objective_off_track` rules.
@@ -124,6 +128,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "alert_evaluator": alert_evaluator,
             "plans": plans,
             "standings": standings,  # each agency's plan and access, cached per process
+            "quotas": quotas,  # counts and enforces the plans' quotas
             "stripe_client": stripe_client(settings),  # None in local mode (no Stripe API key)
         }
     )
@@ -203,11 +208,13 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             AlertRuleController,
             AlertController,
             UsageController,
+            PlanController,
             BillingSessionController,
             stripe_webhook,
         ],
         state=state,
         dependencies=dependencies,
+        guards=[subscription_access],  # a read-only agency's writes are refused (api/billing/access.py)
         middleware=[
             cached_metrics_middleware,
             request_id_middleware,
@@ -221,6 +228,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         debug=False,
     )
     document_problems(app)
+    document_access(app)
     document_request_body(app, "/v1/clients/{client_id}/mentions", "post", import_request_body())
     document_callback(app)
     document_imports(app)

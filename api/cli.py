@@ -180,13 +180,20 @@ def demo(
     _migrate(settings)
     logging.getLogger("resonance").setLevel(logging.WARNING)
 
-    async def seed() -> tuple[str, list[str], int]:
+    async def seed() -> tuple[str, list[str], int, str]:
+        from datetime import timedelta
+
         from api.app import build_state
-        from api.demo import backfill, seed_analytics, seed_demo
+        from api.demo import backfill, demo_needs, demo_plan, seed_analytics, seed_demo
 
         state = build_state(settings)
         try:
-            agency = await seed_demo(state.database)
+            interval = timedelta(minutes=settings.sync_interval_minutes)
+            plan = demo_plan(state.plans, settings.default_plan, interval)
+            if plan is None:
+                needs = ", ".join(f"{quota} {used}" for quota, used in demo_needs(interval).items())
+                raise CliError(f"no plan in RESONANCE_PLANS fits the demo agency ({needs}); add one that does.")
+            agency = await seed_demo(state.database, plan=plan.id)
             with Progress(
                 TextColumn("backfilling {task.description}"),
                 BarColumn(),
@@ -200,17 +207,18 @@ def demo(
                 )
             err.print("adding alert rules, objectives and a ROI ledger, and evaluating the alerts of the last 60 days")
             alerts = await seed_analytics(state.database, state.alert_evaluator, agency, days=days)
-            return agency.api_key, statuses, alerts
+            return agency.api_key, statuses, alerts, plan.name
         finally:
             await state.database.dispose()
 
-    key, statuses, alerts = _run(seed)
+    key, statuses, alerts, plan_name = _run(seed)
     failed = [status for status in statuses if status != "succeeded"]
     if failed:
         raise fail(f"{len(failed)} of {len(statuses)} demo syncs did not succeed; see the log above.")
     base = f"http://{host}:{port}"
     out.print(
-        f"\nDemo agency ready: 3 clients, {len(statuses)} accounts, {days} days of history, {alerts} alerts open."
+        f"\nDemo agency ready: 3 clients, {len(statuses)} accounts, {days} days of history, {alerts} alerts open, "
+        f"on the {plan_name} plan."
     )
     out.print(f"API key (shown once): [bold]{key}[/bold]\n")
     out.print("Try:")
@@ -338,6 +346,64 @@ def tenant_create(
 
     tenant_id, secret = _run(main)
     out.print(f"tenant {tenant_id}\napi key (shown once): {secret}", highlight=False)
+
+
+@tenant_app.command("plan")
+def tenant_plan(
+    tenant_id: Annotated[str, typer.Argument(help="The agency's id.")],
+    plan: Annotated[str, typer.Argument(help="The plan's id (see RESONANCE_PLANS; built in: starter, agency, scale).")],
+) -> None:
+    """Put an agency on a plan: how plans change in local mode (without Stripe), audited.
+
+    Running servers and workers apply the new quotas to new writes at once and show the plan at once; the
+    cached standing each process keeps for the write guard and the rate limiter follows within 5 seconds.
+    With Stripe, the subscription's next webhook sets the plan Stripe bills.
+    """
+    import uuid
+
+    from tenants.plans import load_plans
+
+    settings = _settings()
+    try:
+        plans = load_plans(settings)
+    except SettingsError as error:
+        raise fail(str(error)) from None
+    if plan not in plans:
+        raise fail(f"there is no plan {plan!r}; the plans are {', '.join(sorted(plans))}.")
+    try:
+        tenant_uuid = uuid.UUID(tenant_id)
+    except ValueError:
+        raise fail(f"TENANT_ID must be a tenant id (a UUID), got {tenant_id!r}.") from None
+
+    async def main() -> tuple[str | None, bool]:
+        from tenants.audit import Actor, record
+        from tenants.database import Database
+        from tenants.models import Tenant
+        from tenants.subscriptions import set_plan
+
+        database = Database(settings.database_url)
+        try:
+            async with database.tenant_session(tenant_uuid) as session:
+                if await session.get(Tenant, tenant_uuid) is None:
+                    raise CliError(f"there is no tenant {tenant_uuid}.")
+                row, previous = await set_plan(session, tenant_uuid, plan)
+                record(
+                    session,
+                    Actor(label="cli:tenant plan"),
+                    "subscription.plan_set",
+                    row,
+                    changes={"plan": plan, "previous": previous},
+                )
+                return previous, row.stripe_subscription_id is not None
+        finally:
+            await database.dispose()
+
+    previous, at_stripe = _run(main)
+    default = plans[settings.default_plan].name
+    was = plans[previous].name if previous in plans else (previous or f"{default}, the default")
+    out.print(f"tenant {tenant_uuid} is now on the {plans[plan].name} plan (was {was}).", highlight=False)
+    if at_stripe:
+        out.print("note: this agency has a Stripe subscription; its next webhook sets the plan Stripe bills.")
 
 
 @api_key_app.command("create")

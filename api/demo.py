@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from api.sync.models import SyncRun
 from tenants.audit import Actor
 from tenants.database import Database
 from tenants.ids import utcnow
+from tenants.plans import Plan
 from tenants.signup import create_tenant
+from tenants.subscriptions import set_plan
 
 DEMO_ACTOR = Actor(label="cli:demo")
 
@@ -78,14 +81,41 @@ class DemoAgency:
     account_ids: list[uuid.UUID]
 
 
-async def seed_demo(database: Database, *, agency_name: str = "Demo Agency") -> DemoAgency:
-    """Create the demo agency, its clients and their accounts (not yet synced)."""
+def demo_needs(sync_interval: timedelta) -> dict[str, int]:
+    """What the demo agency uses of each quota: its clients, its accounts, and a day of syncs (the backfill run
+    of each account plus its scheduled runs at `sync_interval`)."""
+    accounts = sum(len(spec.owned) + len(spec.competitors) for spec in DEMO_CLIENTS)
+    runs_per_day = math.ceil(timedelta(days=1) / sync_interval)
+    return {
+        "clients": len(DEMO_CLIENTS),
+        "tracked_accounts": accounts,
+        "syncs_per_day": accounts * (1 + runs_per_day),
+        "webhook_endpoints": 0,
+    }
+
+
+def demo_plan(plans: dict[str, Plan], default_plan: str, sync_interval: timedelta) -> Plan | None:
+    """The plan to put the demo agency on: the default one when the demo fits it, else the cheapest that fits."""
+    needs = demo_needs(sync_interval)
+
+    def fits(plan: Plan) -> bool:
+        return all(plan.limit(quota) is None or (plan.limit(quota) or 0) >= used for quota, used in needs.items())
+
+    if fits(plans[default_plan]):
+        return plans[default_plan]
+    return min((plan for plan in plans.values() if fits(plan)), key=lambda plan: (plan.price, plan.id), default=None)
+
+
+async def seed_demo(database: Database, *, agency_name: str = "Demo Agency", plan: str | None = None) -> DemoAgency:
+    """Create the demo agency (on `plan` when given), its clients and their accounts (not yet synced)."""
     tenant, _key, secret = await create_tenant(
         database, agency_name=agency_name, email="owner@demo-agency.example", actor=DEMO_ACTOR
     )
     client_ids: list[uuid.UUID] = []
     account_ids: list[uuid.UUID] = []
     async with database.tenant_session(tenant.id) as session:
+        if plan is not None:
+            await set_plan(session, tenant.id, plan)
         for spec in DEMO_CLIENTS:
             client = Client(
                 name=spec.name,

@@ -103,3 +103,18 @@ def access_of(status: str, past_due_since: datetime | None, grace: timedelta, no
 async def subscription_row(session: AsyncSession, tenant_id: uuid.UUID) -> Subscription | None:
     """The agency's subscription row (None when it never had one: default plan, local)."""
     return (await session.scalars(select(Subscription).where(col(Subscription.tenant_id) == tenant_id))).first()
+
+
+async def set_plan(session: AsyncSession, tenant_id: uuid.UUID, plan: str) -> tuple[Subscription, str | None]:
+    """Put the agency on `plan` (creating its row, status `local`, when it has none); returns the row and the
+    plan it had before (None when it had no row). The caller checks that the plan exists and audits the change."""
+    row = await subscription_row(session, tenant_id)
+    previous = row.plan if row is not None else None
+    if row is None:
+        row = Subscription(tenant_id=tenant_id, plan=plan)
+        session.add(row)
+    else:
+        row.plan = plan
+        row.updated_at = utcnow()
+    await session.flush()
+    return row, previous

@@ -125,6 +125,9 @@ def make_settings(database: TestDatabase, **overrides: Any) -> Settings:
         "scheduler_enabled": False,
         "secret_key": "test-secret-key-" + "x" * 32,
         "sync_timeout_seconds": 30,
+        # Suites build more clients, accounts and webhooks than the default starter plan allows; the quota
+        # tests ask for a small plan themselves (default_plan="starter", or RESONANCE_PLANS-style plans_config).
+        "default_plan": "scale",
     }
     values.update(overrides)
     return Settings(**values)

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from api.accounts.models import SocialAccount
 from api.accounts.schemas import AccountIn, AccountOut, AccountPage, AccountPatch
 from api.auth import Principal, require
+from api.billing.quotas import UNTRACKED_STATUSES
 from api.clients.controllers import get_client
 from api.errors import Conflict, InvalidInput, NotFound
 from api.idempotency import idempotent
@@ -107,7 +108,9 @@ class AccountController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> Response[AccountOut]:
-        """Add a client's (or a competitor's) account on a network; it is synced in the background."""
+        """Add a client's (or a competitor's) account on a network; it is synced in the background.
+
+        A 402 `quota_exceeded` when the plan's tracked accounts are all used (paused accounts do not count)."""
 
         async def create() -> Response[AccountOut]:
             await get_client(session, principal, client_id)
@@ -133,6 +136,7 @@ class AccountController(Controller):
                     f"This client already tracks {data.handle!r} on {data.network} (account {duplicate.id}).",
                     field="handle",
                 )
+            await state.quotas.ensure_room(session, principal.tenant_id, "tracked_accounts")
             vault: CredentialVault = state.vault
             account = SocialAccount(
                 client_id=client_id,
@@ -209,7 +213,10 @@ class AccountController(Controller):
         actor: Actor,
         state: State,
     ) -> AccountOut:
-        """Change the fields sent; new credentials replace the old ones and clear `needs_reauth`."""
+        """Change the fields sent; new credentials replace the old ones and clear `needs_reauth`.
+
+        Resuming a paused account (`status` active) takes a tracked-account slot of the plan again: a 402
+        `quota_exceeded` when there is none."""
         account = await get_account(session, principal, account_id)
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
         audit: dict[str, Any] = {}
@@ -224,6 +231,8 @@ class AccountController(Controller):
             account.sync_settings = changes.pop("settings")
             audit["settings"] = account.sync_settings
         if "status" in changes:
+            if account.status in UNTRACKED_STATUSES and changes["status"] not in UNTRACKED_STATUSES:
+                await state.quotas.ensure_room(session, principal.tenant_id, "tracked_accounts")
             account.status = changes.pop("status")
             account.status_reason = None
             audit["status"] = account.status

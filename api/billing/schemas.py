@@ -1,9 +1,9 @@
-"""Response shape of the usage read."""
+"""Response shapes of the billing reads: usage, plans and the subscription."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -30,3 +30,59 @@ class UsageOut(msgspec.Struct, rename={"date_from": "from", "date_to": "to"}):
     date_to: date
     meters: list[MeterTotal]
     clients: list[ClientUsage]
+
+
+class PlanQuota(msgspec.Struct):
+    limit: int | None
+    """None: unlimited."""
+    description: str
+
+
+class PlanOut(msgspec.Struct):
+    """A plan on sale: its monthly price and its quotas."""
+
+    id: str
+    name: str
+    price: str
+    """The monthly base price as a decimal string, e.g. "49.00"."""
+    currency: str
+    quotas: dict[str, PlanQuota]
+    current: bool
+    """True for the agency's own plan."""
+
+
+class PlanList(msgspec.Struct):
+    data: list[PlanOut]
+
+
+class AccessOut(msgspec.Struct):
+    writable: bool
+    """False: the agency reads and exports its data, and every change is refused with subscription_inactive."""
+    reason: str | None
+    read_only_from: datetime | None
+    """For a past-due subscription still in its grace period: when the agency becomes read-only unless it pays."""
+
+
+class QuotaUsage(msgspec.Struct):
+    limit: int | None
+    """None: unlimited."""
+    usage: int | None
+    """None where the count is not kept here (api_requests_per_minute: see the RateLimit response headers)."""
+    remaining: int | None
+    """None when unlimited or when the usage is not kept here."""
+    description: str
+
+
+class SubscriptionOut(msgspec.Struct):
+    """The agency's plan, its subscription at Stripe (if any), what it may do, and its use of each quota."""
+
+    plan: str
+    plan_name: str
+    status: str
+    """`local` when the agency never subscribed through Stripe; else Stripe's subscription status."""
+    stripe_customer_id: str | None
+    stripe_subscription_id: str | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    access: AccessOut
+    quotas: dict[str, QuotaUsage]

@@ -70,13 +70,20 @@ class ClientController(Controller):
 
     @post("/", guards=[require("write")], status_code=201, summary="Create a client")
     async def create_client(
-        self, data: ClientIn, session: AsyncSession, actor: Actor, request: Request[Any, Any, Any]
+        self,
+        data: ClientIn,
+        session: AsyncSession,
+        principal: Principal,
+        actor: Actor,
+        state: State,
+        request: Request[Any, Any, Any],
     ) -> Response[ClientOut]:
-        """Add a client company to the agency."""
+        """Add a client company to the agency (a 402 `quota_exceeded` when its plan's clients are all used)."""
 
         async def create() -> Response[ClientOut]:
             _check_timezone(data.timezone)
             await _check_name_free(session, data.name)
+            await state.quotas.ensure_room(session, principal.tenant_id, "clients")
             client = Client(**msgspec.structs.asdict(data))
             session.add(client)
             await session.flush()

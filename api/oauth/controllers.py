@@ -31,6 +31,7 @@ from sqlmodel import col, select
 from api.accounts.controllers import connector_for, get_account, validate_credentials
 from api.accounts.models import SocialAccount
 from api.auth import Principal, require
+from api.billing.quotas import UNTRACKED_STATUSES, QuotaExceeded, Quotas
 from api.clients.controllers import get_client
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError, Conflict, InvalidInput, Unavailable
 from api.idempotency import IDEMPOTENCY_HEADER, idempotent
@@ -258,9 +259,13 @@ async def _credentials(
 
 
 async def _connect(
-    session: AsyncSession, pending: OAuthState, encrypted: str, actor: Actor, scope: str
+    session: AsyncSession, pending: OAuthState, encrypted: str, actor: Actor, scope: str, quotas: Quotas
 ) -> SocialAccount:
-    """Create the account, or reconnect the one named (or, after a race, the one now tracking the handle)."""
+    """Create the account, or reconnect the one named (or, after a race, the one now tracking the handle).
+
+    A new account, or a paused one made active again, takes a tracked-account slot of the plan: `QuotaExceeded`
+    (before anything is written) when there is none.
+    """
     account: SocialAccount | None = None
     if pending.account_id is not None:
         account = await session.get(SocialAccount, (pending.tenant_id, pending.account_id))
@@ -275,6 +280,8 @@ async def _connect(
             )
         ).first()
     now = utcnow()
+    if account is None or account.status in UNTRACKED_STATUSES:
+        await quotas.ensure_room(session, pending.tenant_id, "tracked_accounts")
     if account is not None:
         previous = account.status
         account.credentials_encrypted = encrypted
@@ -356,8 +363,10 @@ class OAuthController(Controller):
                     "redirect_after must be an absolute http:// or https:// URL with a host.", field="redirect_after"
                 )
             handle = data.handle
+            takes_slot = data.account_id is None
             if data.account_id is not None:
-                handle = (await _reconnect_target(session, principal, client_id, data, connector.id)).handle
+                target_account = await _reconnect_target(session, principal, client_id, data, connector.id)
+                handle, takes_slot = target_account.handle, target_account.status in UNTRACKED_STATUSES
             elif handle is None:
                 raise InvalidInput(
                     "handle is required to connect a new account: give the account's handle on "
@@ -380,6 +389,9 @@ class OAuthController(Controller):
                         "send its account_id to reconnect it.",
                         field="handle",
                     )
+            if takes_slot:
+                # Said now rather than after the user's consent; the callback checks again when it connects.
+                await state.quotas.ensure_room(session, principal.tenant_id, "tracked_accounts")
             now = utcnow()
             await session.execute(
                 delete(OAuthState)
@@ -476,6 +488,7 @@ class OAuthController(Controller):
         database: Database = state.database
         settings: Settings = state.settings
         vault: CredentialVault = state.vault
+        quotas: Quotas = state.quotas
         if not oauth_state:
             raise StateUnknown(
                 "The callback has no state parameter: open the authorization_url Resonance gave you rather than "
@@ -534,6 +547,7 @@ class OAuthController(Controller):
         verifier = vault.decrypt(pending.code_verifier_encrypted).get("code_verifier")
         failure: flow.TokenRequestFailed | None = None
         setup_failure: _SetupFailed | None = None
+        over_quota: QuotaExceeded | None = None
         credentials: dict[str, Any] = {}
         account_id: uuid.UUID | None = None
         try:
@@ -575,8 +589,18 @@ class OAuthController(Controller):
                 )
             else:
                 encrypted = vault.encrypt(credentials)
-                account = await _connect(session, row, encrypted, actor, str(credentials.get("scope")))
-                account_id = account.id
+                try:
+                    account = await _connect(session, row, encrypted, actor, str(credentials.get("scope")), quotas)
+                    account_id = account.id
+                except QuotaExceeded as refused:
+                    over_quota = refused
+                    record(
+                        session,
+                        actor,
+                        "oauth.quota_exceeded",
+                        row,
+                        changes={"network": network, "quota": refused.extra.get("quota")},
+                    )
 
         if failure is not None:
             if pending.redirect_after:
@@ -600,6 +624,13 @@ class OAuthController(Controller):
                 headers=NO_STORE,
                 extra={"network": network, "error": SETUP_ERROR},
             )
+        if over_quota is not None:
+            if pending.redirect_after:
+                return _back_to(
+                    pending.redirect_after, self._failure_params(pending, over_quota.code, over_quota.detail)
+                )
+            over_quota.headers.update(NO_STORE)
+            raise over_quota
         assert account_id is not None
         wake = BackgroundTask(state.sync_worker.wake)  # after commit: sync it soon
         if pending.redirect_after:

@@ -72,7 +72,9 @@ class SyncController(Controller):
         request: Request[Any, Any, Any],
         data: SyncIn | None = None,
     ) -> Response[SyncRunOut]:
-        """Queue a sync of the account; it runs in the background. Poll `GET /v1/syncs/{sync_id}`."""
+        """Queue a sync of the account; it runs in the background. Poll `GET /v1/syncs/{sync_id}`.
+
+        A 429 `quota_exceeded` (with `Retry-After`) when the plan's syncs per day (UTC) are used up."""
         window = data or SyncIn()
         _check_window(window)
 
@@ -80,6 +82,7 @@ class SyncController(Controller):
             account = await get_account(session, principal, account_id)
             if account.status == "paused":
                 raise Conflict("This account is paused; PATCH its status to active before syncing.", field="account_id")
+            await state.quotas.ensure_room(session, principal.tenant_id, "syncs_per_day")
             run = SyncRun(account_id=account.id, trigger="api", window_since=window.since, window_until=window.until)
             session.add(run)
             await session.flush()

@@ -13,12 +13,15 @@ import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import and_, col
 
 from api.accounts.models import SocialAccount
+from api.billing.quotas import Quotas, next_day_start
 from api.sync.engine import SyncEngine
 from api.sync.models import SyncRun
 from tenants import system
@@ -46,8 +49,12 @@ class SyncWorker:
         poll_seconds: float = 5.0,
         schedule: bool = True,
         name: str | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self.database = database
+        self.quotas = quotas
+        """The plans' quotas and access, held to when scheduling; None schedules without limits (tests)."""
+        self._told: dict[tuple[uuid.UUID, str], date] = {}
         self.engine = engine
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
@@ -62,29 +69,89 @@ class SyncWorker:
         self._wake.set()
 
     async def enqueue_due(self, limit: int = 500) -> int:
-        """Queue a scheduled run for every active account whose next sync is due."""
+        """Queue a scheduled run for every active account whose next sync is due, within each agency's plan.
+
+        An agency that may not write (canceled, unpaid…) gets no run: its due accounts are looked at again one
+        interval later. One whose plan's syncs per day are used up gets runs up to its limit, and its other due
+        accounts are moved to the next 00:00 UTC. One transaction per agency, with one count of its day.
+        """
         now = utcnow()
         async with self.database.system_session() as session:
             due = await system.due_accounts(session, now, limit)
-        queued = 0
+        by_tenant: dict[uuid.UUID, list[uuid.UUID]] = {}
         for tenant_id, account_id in due:
-            async with self.database.tenant_session(tenant_id) as session:
-                moved = await session.execute(
-                    update(SocialAccount)
-                    .where(
-                        col(SocialAccount.tenant_id) == tenant_id,
-                        col(SocialAccount.id) == account_id,
-                        # Re-checked here: the account may have been paused since it was found due.
-                        col(SocialAccount.sync_enabled).is_(True),
-                        col(SocialAccount.status) == "active",
-                        or_(col(SocialAccount.next_sync_at).is_(None), col(SocialAccount.next_sync_at) <= now),
+            by_tenant.setdefault(tenant_id, []).append(account_id)
+        queued = 0
+        for tenant_id, account_ids in by_tenant.items():
+            queued += await self._enqueue_tenant(tenant_id, account_ids, now)
+        return queued
+
+    async def _enqueue_tenant(self, tenant_id: uuid.UUID, account_ids: list[uuid.UUID], now: datetime) -> int:
+        queued = 0
+        async with self.database.tenant_session(tenant_id) as session:
+            room: int | None = None
+            if self.quotas is not None:
+                verdict = await self.quotas.scheduling_room(session, tenant_id, now)
+                if not verdict.writable:
+                    later = now + self.engine.interval
+                    for account_id in account_ids:
+                        await self._move(session, tenant_id, account_id, now, later)
+                    self._tell_once(
+                        tenant_id,
+                        "read_only",
+                        now,
+                        "no scheduled sync for agency %s: its subscription is %s, read-only; "
+                        "its due accounts are looked at again every %s",
+                        verdict.standing.status,
+                        self.engine.interval,
                     )
-                    .values(next_sync_at=now + self.engine.interval)
-                )
-                if moved.rowcount == 1:  # type: ignore[attr-defined]
+                    return 0
+                room = verdict.room
+            deferred = 0
+            for account_id in account_ids:
+                if room is not None and room <= 0:
+                    deferred += await self._move(session, tenant_id, account_id, now, next_day_start(now))
+                    continue
+                if await self._move(session, tenant_id, account_id, now, now + self.engine.interval):
                     session.add(SyncRun(tenant_id=tenant_id, account_id=account_id, trigger="schedule"))
                     queued += 1
+                    if room is not None:
+                        room -= 1
+            if deferred:
+                self._tell_once(
+                    tenant_id,
+                    "syncs_per_day",
+                    now,
+                    "agency %s has used its plan's syncs per day; %d scheduled sync(s) moved to 00:00 UTC",
+                    deferred,
+                )
         return queued
+
+    async def _move(
+        self, session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, now: datetime, to: datetime
+    ) -> int:
+        """Set a still-due active account's next sync to `to`; 1 when this worker did it, else 0."""
+        moved = await session.execute(
+            update(SocialAccount)
+            .where(
+                col(SocialAccount.tenant_id) == tenant_id,
+                col(SocialAccount.id) == account_id,
+                # Re-checked here: the account may have been paused, or scheduled by another worker, since.
+                col(SocialAccount.sync_enabled).is_(True),
+                col(SocialAccount.status) == "active",
+                or_(col(SocialAccount.next_sync_at).is_(None), col(SocialAccount.next_sync_at) <= now),
+            )
+            .values(next_sync_at=to)
+        )
+        return 1 if moved.rowcount == 1 else 0  # type: ignore[attr-defined]
+
+    def _tell_once(self, tenant_id: uuid.UUID, why: str, now: datetime, message: str, *args: Any) -> None:
+        """Log `message` once per agency, reason and UTC day, not at every pass."""
+        today = now.date()
+        if self._told.get((tenant_id, why)) == today:
+            return
+        self._told[(tenant_id, why)] = today
+        logger.info(message, tenant_id, *args)
 
     async def _claim(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> bool:
         now = utcnow()

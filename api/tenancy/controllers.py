@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.auth import Principal, require
+from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.errors import NotFound
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
@@ -121,11 +122,17 @@ class ApiKeyController(Controller):
         )
         return ApiKeyPage(data=[_key_out(row) for row in rows], next_cursor=next_cursor)
 
-    @delete("/{key_id:uuid}", guards=[require("admin")], summary="Revoke an API key")
+    @delete(
+        "/{key_id:uuid}",
+        guards=[require("admin")],
+        summary="Revoke an API key",
+        opt={WRITABLE_WHEN_READ_ONLY: True},  # a leaked key is revocable whatever the subscription's state
+    )
     async def revoke_key(
         self, key_id: uuid.UUID, session: AsyncSession, actor: Actor, principal: Principal, state: State
     ) -> Response[None]:
-        """Revoke a key at once; requests made with it are refused from now on."""
+        """Revoke a key at once; requests made with it are refused from now on (also when the subscription is
+        inactive and every other change is refused)."""
         key = await session.get(ApiKey, (principal.tenant_id, key_id))
         if key is None:
             raise NotFound(f"There is no API key {key_id} in this agency.", field="key_id")

@@ -106,6 +106,7 @@ class WebhookController(Controller):
         self,
         data: WebhookEndpointIn,
         session: AsyncSession,
+        principal: Principal,
         actor: Actor,
         state: State,
         request: Request[Any, Any, Any],
@@ -114,7 +115,8 @@ class WebhookController(Controller):
 
         The secret (`whsec_…`) is in this response only; store it now. A replay of this request (same
         `Idempotency-Key`) returns the same endpoint with `secret` null. The URL must be https in
-        production and reach a public address; see the README's Webhooks section for receivers.
+        production and reach a public address; see the README's Webhooks section for receivers. A 402
+        `quota_exceeded` when the plan's webhook endpoints are all used.
         """
 
         async def create() -> Response[WebhookEndpointCreated]:
@@ -123,6 +125,7 @@ class WebhookController(Controller):
                 await policy.check(data.url)
             except UrlRefused as refused:
                 raise InvalidInput(str(refused), field="url") from None
+            await state.quotas.ensure_room(session, principal.tenant_id, "webhook_endpoints")
             secret = new_secret()
             vault: CredentialVault = state.vault
             event_types: list[str] = list(dict.fromkeys(data.event_types))

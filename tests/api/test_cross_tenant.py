@@ -6,7 +6,8 @@ the day it is added; a route with a path parameter this file does not know fails
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,6 +26,7 @@ from tests.api.conftest import (
     list_all,
     sync_account,
 )
+from tests.api.subscription_rows import set_subscription
 from tests.conftest import Agency
 
 if TYPE_CHECKING:
@@ -371,3 +373,34 @@ def test_same_names_in_two_agencies_stay_apart(
     assert [c["name"] for c in client.get("/v1/clients", headers=agency.headers).json()["data"]] == [CLIENT_NAME]
     accounts = client.get(f"/v1/clients/{alpha['ids']['client_id']}/accounts", headers=agency.headers).json()["data"]
     assert [a["handle"] for a in accounts] == [HANDLE]
+
+
+def test_another_agencys_subscription_plan_and_standing_are_never_visible_nor_shared(
+    client: TestClient[Litestar], agency: Agency, other_agency: Agency, database: TestDatabase
+) -> None:
+    create_client(client, agency, CLIENT_NAME)
+    set_subscription(
+        database,
+        agency,
+        plan="agency",
+        status="past_due",
+        past_due_since=datetime.now(UTC) - timedelta(days=30),
+        stripe_customer_id="cus_alpha_private",
+        stripe_subscription_id="sub_alpha_private",
+    )
+    client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+
+    subscription = client.get("/v1/subscription", headers=other_agency.headers)
+    plans = client.get("/v1/plans", headers=other_agency.headers)
+
+    body = subscription.json()
+    assert (body["plan"], body["status"], body["stripe_customer_id"]) == ("scale", "local", None)
+    assert body["access"]["writable"] is True
+    assert body["quotas"]["clients"]["usage"] == 0
+    assert [plan["id"] for plan in plans.json()["data"] if plan["current"]] == ["scale"]
+    for response in (subscription, plans):
+        _assert_no_leak(response.text, {"cus_alpha_private", "sub_alpha_private", agency.tenant_id}, set(), "billing")
+    # Agency A is read-only; B is not held to A's standing.
+    assert client.post("/v1/clients", json={"name": "Beta"}, headers=other_agency.headers).status_code == 201
+    assert client.post("/v1/clients", json={"name": "Alpha 2"}, headers=agency.headers).status_code == 402
+    assert client.get("/v1/subscription", headers=agency.headers).json()["stripe_customer_id"] == "cus_alpha_private"

@@ -1317,3 +1317,62 @@ def test_an_x_token_refused_mid_sync_is_refreshed_with_the_operators_app_which_i
     assert not {"client_id", "client_secret"} & set(stored)
     assert X_CLIENT_SECRET not in json.dumps(stored)
     jsonschema.validate(stored, dict(XConnector.credentials_schema))
+
+
+# --- the plan's tracked-account quota ---------------------------------------------------------------------
+
+ONE_ACCOUNT_PLAN = json.dumps({"solo": {"name": "Solo", "quotas": {"tracked_accounts": 1}}})
+
+
+@pytest.fixture
+def solo(database: TestDatabase, server: FixtureServer) -> Iterator[TestClient[Litestar]]:
+    """The OAuth app on a plan that tracks one account."""
+    app = oauth_app(database, server, plans_config=ONE_ACCOUNT_PLAN, default_plan="solo")
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_starting_to_connect_an_account_past_the_quota_is_402_before_the_user_consents(
+    solo: TestClient[Litestar], database: TestDatabase
+) -> None:
+    agency = sign_up(solo)
+    owner = create_client(solo, agency)["id"]
+    solo.post(f"/v1/clients/{owner}/accounts", json={"network": "demo", "handle": "one"}, headers=agency.headers)
+
+    response = solo.post(
+        f"/v1/clients/{owner}/oauth/authorizations",
+        json={"network": "parley", "handle": "martin_bakery"},
+        headers=agency.headers,
+    )
+
+    body = assert_problem(response, 402, code="quota_exceeded", field="tracked_accounts")
+    assert (body["usage"], body["limit"], body["plan"]) == (1, 1, "solo")
+    assert count_rows(database, OAuthState) == 0
+
+
+@pytest.mark.parametrize("redirect", [False, True])
+def test_a_callback_finding_the_quota_full_connects_nothing_and_says_why(
+    solo: TestClient[Litestar], database: TestDatabase, server: FixtureServer, redirect: bool
+) -> None:
+    agency = sign_up(solo)
+    owner = create_client(solo, agency)["id"]
+    server.prepend(Route("POST", "/oauth/token", json=token_answer(), times=1))
+    extra = {"redirect_after": "https://portal.agency.example/done"} if redirect else {}
+    started = start(solo, agency, owner, **extra)
+    # The slot is taken while the user is at the network's consent page.
+    solo.post(f"/v1/clients/{owner}/accounts", json={"network": "demo", "handle": "one"}, headers=agency.headers)
+
+    response = call_back(solo, code=CODE, state=started.state)
+
+    if redirect:
+        assert response.status_code == 303
+        query = query_of(response.headers["location"])
+        assert (query["status"], query["error"]) == ("error", "quota_exceeded")
+        assert "Solo plan allows 1 tracked account" in query["error_description"]
+    else:
+        body = assert_problem(response, 402, code="quota_exceeded", field="tracked_accounts")
+        assert response.headers["cache-control"] == "no-store"
+        assert body["usage"] == 1
+    assert count_rows(database, SocialAccount, network="parley") == 0
+    assert state_row(database, started.body["id"]).used_at is not None
+    assert "oauth.quota_exceeded" in {row.action for row in audit_rows(database, agency.tenant_id)}
