@@ -65,6 +65,7 @@ from tenants.database import Database
 from tenants.plans import load_plans
 from tenants.settings import Settings, load_settings
 from tenants.stripe_api import stripe_client
+from tenants.usage_reporting import REPORTER_NETWORK_RETRIES, UsageReporter
 
 API_VERSION = "1.0.0"
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs", "^/v1/stripe/webhook$"]
@@ -112,6 +113,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         objective_checker=ObjectivesChecker(registry),
     )
     engine.on_run_finished = alert_evaluator.after_sync
+    stripe = stripe_client(settings, max_network_retries=REPORTER_NETWORK_RETRIES)
     return State(
         {
             "settings": settings,
@@ -129,7 +131,12 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "plans": plans,
             "standings": standings,  # each agency's plan and access, cached per process
             "quotas": quotas,  # counts and enforces the plans' quotas
-            "stripe_client": stripe_client(settings),  # None in local mode (no Stripe API key)
+            # Sends the usage ledger to Stripe; None in local mode (no RESONANCE_STRIPE_API_KEY).
+            "usage_reporter": UsageReporter(database, stripe, poll_seconds=settings.usage_report_seconds)
+            if stripe is not None
+            else None,
+            # Checkout and portal sessions, the webhook's look-ups (the SDK retries them); None in local mode.
+            "stripe_client": stripe_client(settings),
         }
     )
 
@@ -149,6 +156,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         if settings.scheduler_enabled:
             tasks.append(asyncio.create_task(app.state.sync_worker.run_forever(stop), name="sync-worker"))
             tasks.append(asyncio.create_task(app.state.webhook_worker.run_forever(stop), name="webhook-worker"))
+            if app.state.usage_reporter is not None:
+                tasks.append(asyncio.create_task(app.state.usage_reporter.run_forever(stop), name="usage-reporter"))
         try:
             yield
         finally:

@@ -38,10 +38,12 @@ connector_app = typer.Typer(help="Inspect and run connector plugins.", no_args_i
 tenant_app = typer.Typer(help="Manage agencies (tenants).", no_args_is_help=True)
 api_key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 credentials_app = typer.Typer(help="Manage stored connector credentials.", no_args_is_help=True)
+billing_app = typer.Typer(help="Report usage to Stripe and reconcile it.", no_args_is_help=True)
 app.add_typer(connector_app, name="connector")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(api_key_app, name="api-key")
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(billing_app, name="billing")
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -137,7 +139,7 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
-    """Run syncs and send webhooks without serving HTTP; start as many as you like, on as many machines as you like."""
+    """Run syncs, send webhooks and report usage to Stripe without serving HTTP; start as many as you like."""
     settings = _settings()
 
     async def main() -> None:
@@ -151,17 +153,24 @@ def worker(
             sync_worker.concurrency = concurrency
             sync_worker._slots = asyncio.Semaphore(concurrency)
         webhook_worker = state.webhook_worker
+        reporter = state.usage_reporter  # None in local mode
         try:
             if once:
                 ran = await sync_worker.run_pending()
                 sent = await webhook_worker.deliver_due()
-                out.print(f"ran {ran} sync(s), attempted {sent} webhook delivery(ies)")
+                reported = (await reporter.report_pending()).attempted if reporter is not None else 0
+                out.print(
+                    f"ran {ran} sync(s), attempted {sent} webhook delivery(ies), reported {reported} usage event(s)"
+                )
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            await asyncio.gather(sync_worker.run_forever(stop), webhook_worker.run_forever(stop))
+            loops = [sync_worker.run_forever(stop), webhook_worker.run_forever(stop)]
+            if reporter is not None:
+                loops.append(reporter.run_forever(stop))
+            await asyncio.gather(*loops)
         finally:
             await state.database.dispose()
 
@@ -481,6 +490,133 @@ def credentials_rotate() -> None:
         f"re-encrypted the credentials of {count} account(s) and the signing secrets of {endpoints} "
         "webhook endpoint(s) with the newest key"
     )
+
+
+LOCAL_MODE = (
+    "billing runs in local mode (RESONANCE_STRIPE_API_KEY is not set): usage stays in the ledger "
+    "and nothing is sent to Stripe."
+)
+
+
+@billing_app.command("report")
+def billing_report() -> None:
+    """Send the usage waiting in the ledger to Stripe now (one pass), as the background reporter does."""
+    settings = _settings()
+    if not settings.stripe_enabled:
+        raise fail(LOCAL_MODE)
+
+    async def main() -> Any:
+        from api.app import build_state
+
+        state = build_state(settings)
+        try:
+            with Progress(
+                TextColumn("reporting usage to Stripe"),
+                TextColumn("{task.completed} event(s)"),
+                TimeElapsedColumn(),
+                console=err,
+            ) as progress:
+                task = progress.add_task("report", total=None)
+                return await state.usage_reporter.report_pending(
+                    on_progress=lambda done: progress.update(task, completed=done)
+                )
+        finally:
+            await state.database.dispose()
+
+    summary = _run(main)
+    out.print(
+        f"sent {summary.sent} usage event(s) for {len(summary.tenants)} agency(ies) "
+        f"({summary.duplicates} already counted by Stripe); {summary.retrying} to retry later, "
+        f"{summary.too_old} too old for Stripe, {summary.rejected} rejected",
+        highlight=False,
+    )
+    if summary.failed_tenants:
+        raise fail(f"reporting failed for {len(summary.failed_tenants)} agency(ies); see the log above.")
+
+
+@billing_app.command("reconcile")
+def billing_reconcile(
+    period: Annotated[str | None, typer.Option(help="The month, YYYY-MM (default: this month, UTC).")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this agency (its id).")] = None,
+) -> None:
+    """Compare each agency's ledger totals for a month with Stripe's meter event summaries.
+
+    Exits with 1 when a total differs; the table shows how much of the difference is usage not sent yet,
+    too old for Stripe or rejected by it (the `unexplained` column should be 0).
+    """
+    import uuid
+    from datetime import UTC, datetime, time, timedelta
+
+    from rich.table import Table
+
+    from api.billing.controllers import month_bounds
+    from api.errors import ApiError
+
+    settings = _settings()
+    if not settings.stripe_enabled:
+        raise fail(LOCAL_MODE.replace("nothing is sent to Stripe.", "there is nothing to reconcile."))
+    try:
+        name, first, last = month_bounds(period)
+    except ApiError:
+        raise fail(f"--period must be a month like 2026-11, got {period!r}.") from None
+    tenant_id: uuid.UUID | None = None
+    if tenant is not None:
+        try:
+            tenant_id = uuid.UUID(tenant)
+        except ValueError:
+            raise fail(f"--tenant must be an agency id (a UUID), got {tenant!r}.") from None
+    start = datetime.combine(first, time.min, UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, UTC)
+
+    async def main() -> Any:
+        from tenants.database import Database
+        from tenants.reconciliation import ReconciliationError, reconcile
+        from tenants.stripe_api import stripe_client
+
+        client = stripe_client(settings)
+        assert client is not None
+        database = Database(settings.database_url)
+        try:
+            return await reconcile(database, client, start, end, tenant_id=tenant_id)
+        except ReconciliationError as error:
+            raise CliError(str(error)) from None
+        finally:
+            await database.dispose()
+
+    with err.status(f"reading the ledger and Stripe's meter event summaries for {name}"):
+        lines = _run(main)
+    if tenant_id is not None and not lines:
+        raise fail(f"agency {tenant_id} does not exist or has no Stripe customer, so nothing of it is reported.")
+    table = Table(title=f"Usage {name}: ledger and Stripe")
+    for column in ("agency", "customer", "meter", "ledger", "stripe", "not sent", "too old", "rejected", "unexplained"):
+        table.add_column(column, justify="left" if column in {"agency", "customer", "meter"} else "right")
+    for line in lines:
+        table.add_row(
+            line.tenant_name,
+            line.customer,
+            line.meter,
+            str(line.local),
+            "no meter" if line.stripe is None else f"{line.stripe:f}",
+            str(line.pending),
+            str(line.too_old),
+            str(line.rejected),
+            "" if line.unexplained is None else f"{line.unexplained:f}",
+            style=None if line.matches else "red",
+        )
+    Console(width=max(out.width, 160)).print(table)  # ids and numbers are never cut, even when piped to a file
+    differing = [line for line in lines if not line.matches]
+    if not differing:
+        out.print(f"Stripe's totals for {name} match the ledger for {len(lines)} agency-meter(s).")
+        return
+    unexplained = [line for line in differing if line.unexplained is None or line.unexplained != 0]
+    if unexplained:
+        reason = (
+            f"{len(unexplained)} of them by more than the usage not sent, too old or rejected "
+            "(a missing Stripe meter, or events counted twice or lost)"
+        )
+    else:
+        reason = "all of it usage not sent yet, too old for Stripe or rejected by it (see the table)"
+    raise fail(f"Stripe's totals for {name} differ from the ledger for {len(differing)} agency-meter(s): {reason}.")
 
 
 def main() -> None:

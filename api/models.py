@@ -14,6 +14,7 @@ from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenants.metering import UsageEvent
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 from tenants.subscriptions import StripeEvent, Subscription
+from tenants.usage_reporting import MeterEventDelivery
 
 __all__ = [
     "Alert",
@@ -25,6 +26,7 @@ __all__ = [
     "EmvRateCard",
     "IdempotencyRecord",
     "Member",
+    "MeterEventDelivery",
     "OAuthState",
     "Objective",
     "SocialAccount",

@@ -32,6 +32,16 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}.") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}.") from None
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -200,6 +210,9 @@ class Settings:
     stripe_webhook_secret: str = field(default_factory=lambda: _env("RESONANCE_STRIPE_WEBHOOK_SECRET", ""), repr=False)
     """The signing secret (`whsec_…`) of the Stripe webhook endpoint that calls `POST /v1/stripe/webhook`."""
 
+    usage_report_seconds: float = field(default_factory=lambda: _env_float("RESONANCE_USAGE_REPORT_SECONDS", 60.0))
+    """How often the background reporter sends the usage ledger to Stripe (with a Stripe key and the scheduler on)."""
+
     @property
     def production(self) -> bool:
         """True when running as a production service."""
@@ -248,6 +261,8 @@ class Settings:
             raise SettingsError(
                 "RESONANCE_STRIPE_API_BASE must be an http:// or https:// URL, such as http://127.0.0.1:12111."
             )
+        if self.usage_report_seconds <= 0:
+            raise SettingsError("RESONANCE_USAGE_REPORT_SECONDS must be more than 0.")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("RESONANCE_REDIS_URL must start with redis://, rediss:// or unix://.")
 

@@ -27,6 +27,17 @@ _SQLITE_QUERIES = {
     ),
     "resonance_find_oauth_state": "SELECT tenant_id, id FROM oauth_states WHERE state_hash = :a",
     "resonance_find_stripe_customer": ("SELECT tenant_id, tenant_id FROM subscriptions WHERE stripe_customer_id = :a"),
+    "resonance_usage_to_report": (
+        "SELECT s.tenant_id, s.tenant_id FROM subscriptions s WHERE s.stripe_customer_id IS NOT NULL AND ("
+        "EXISTS (SELECT 1 FROM usage_events u WHERE u.tenant_id = s.tenant_id AND NOT EXISTS ("
+        "SELECT 1 FROM meter_event_deliveries d WHERE d.tenant_id = u.tenant_id AND d.usage_event_id = u.id)) "
+        "OR EXISTS (SELECT 1 FROM meter_event_deliveries d WHERE d.tenant_id = s.tenant_id "
+        "AND d.status = 'retrying' AND d.next_attempt_at <= :a)) ORDER BY s.tenant_id LIMIT :b"
+    ),
+    "resonance_stripe_customers": (
+        "SELECT tenant_id, tenant_id FROM subscriptions WHERE stripe_customer_id IS NOT NULL "
+        "ORDER BY tenant_id LIMIT :a"
+    ),
     "resonance_due_webhook_deliveries": (
         "SELECT tenant_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= :a "
         "ORDER BY next_attempt_at LIMIT :b"
@@ -90,3 +101,13 @@ async def find_stripe_customer(session: AsyncSession, customer_id: str) -> uuid.
     """The agency whose Stripe customer this is (Stripe's webhooks carry no API key, only the customer)."""
     rows = await _pairs(session, "resonance_find_stripe_customer", customer_id)
     return rows[0][0] if rows else None
+
+
+async def usage_to_report(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Agencies with a Stripe customer and usage to send: ledger rows never tried, or retries due at `now`."""
+    return [tenant_id for tenant_id, _ in await _pairs(session, "resonance_usage_to_report", now, limit)]
+
+
+async def stripe_customers(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    """Agencies that have a Stripe customer (the ones whose usage is reported and reconciled)."""
+    return [tenant_id for tenant_id, _ in await _pairs(session, "resonance_stripe_customers", limit)]

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.auth import require
-from api.billing.schemas import ClientUsage, MeterTotal, UsageOut
+from api.billing.schemas import ClientUsage, MeterTotal, UnreportedUsage, UsageOut
 from api.clients.models import Client
 from api.errors import InvalidInput
 from tenants.ids import utcnow
 from tenants.metering import METERS, UsageEvent
+from tenants.usage_reporting import unreported_usage
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -82,5 +83,9 @@ class UsageController(Controller):
             clients=[
                 ClientUsage(client_id=client_id, client_name=names.get(client_id) if client_id else None, meters=meters)
                 for client_id, meters in sorted(per_client.items(), key=lambda item: str(item[0]))
+            ],
+            unreported=[
+                UnreportedUsage(meter=row.meter, status=row.status, events=row.events, quantity=row.quantity)
+                for row in await unreported_usage(session, start, end)
             ],
         )

@@ -22,6 +22,17 @@ class ClientUsage(msgspec.Struct):
     meters: dict[str, int]
 
 
+class UnreportedUsage(msgspec.Struct):
+    """Usage of the period that Stripe will never count: `too_old` (older than the 35 days Stripe accepts
+    when it could be sent) or `rejected` (refused by Stripe); the operator sees the same in
+    `resonance billing reconcile`."""
+
+    meter: str
+    status: str
+    events: int
+    quantity: int
+
+
 class UsageOut(msgspec.Struct, rename={"date_from": "from", "date_to": "to"}):
     """The agency's billable usage over one calendar month (UTC), per meter and per client."""
 
@@ -30,6 +41,8 @@ class UsageOut(msgspec.Struct, rename={"date_from": "from", "date_to": "to"}):
     date_to: date
     meters: list[MeterTotal]
     clients: list[ClientUsage]
+    unreported: list[UnreportedUsage] = msgspec.field(default_factory=list)
+    """Usage of the period not reported to Stripe and never to be (empty in local mode and when all is well)."""
 
 
 class PlanQuota(msgspec.Struct):

@@ -29,6 +29,8 @@ SYSTEM_FUNCTIONS = {
     "resonance_find_oauth_state",
     "resonance_due_webhook_deliveries",
     "resonance_find_stripe_customer",
+    "resonance_usage_to_report",
+    "resonance_stripe_customers",
 }
 
 

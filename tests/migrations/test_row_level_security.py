@@ -312,6 +312,8 @@ def test_the_system_functions_cannot_be_called_by_public(owner_engine: Engine) -
         "resonance_find_api_key",
         "resonance_find_oauth_state",
         "resonance_find_stripe_customer",
+        "resonance_stripe_customers",
+        "resonance_usage_to_report",
     ]
     for row in rows:
         assert (row.prosecdef, row.public_can, row.app_can) == (True, False, True), row.proname

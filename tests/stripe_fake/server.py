@@ -20,6 +20,7 @@ import json
 import re
 import secrets
 import string
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -180,6 +181,8 @@ class FakeStripe:
     api_key: str = field(default_factory=lambda: "sk_test_fake_" + secrets.token_hex(12))
     webhook_secret: str = field(default_factory=lambda: "whsec_fake_" + secrets.token_hex(16))
     duplicate_identifier_code: str | None = None
+    latency: float = 0.0
+    """Seconds each request waits before it is answered (outside the lock, so requests overlap as at Stripe)."""
     customers: dict[str, Json] = field(default_factory=dict)
     products: dict[str, Json] = field(default_factory=dict)
     prices: dict[str, Json] = field(default_factory=dict)
@@ -216,8 +219,7 @@ class FakeStripe:
         )
 
     def start(self) -> FakeStripe:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(
@@ -473,6 +475,8 @@ class FakeStripe:
         path = parts.path
         idempotency_key = headers.get("idempotency-key")
         raw = parts.query if method in ("GET", "DELETE") else body.decode("utf-8", "replace")
+        if self.latency:
+            time.sleep(self.latency)
         with self._lock:
             try:
                 params = self._params(method, parts.query, headers, body)
@@ -1200,6 +1204,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake's request log is `FakeStripe.requests`."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that go away mid-request (a killed worker); report anything else."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def running_fake() -> Iterator[FakeStripe]:

@@ -1,0 +1,516 @@
+"""The outbox that reports the usage ledger to Stripe as Billing Meter Events, each fact counted once.
+
+The ledger (`usage_events`) stays append-only. What has been reported is kept beside it, one
+`meter_event_deliveries` row per ledger row: a ledger row without one is waiting to be sent. Each
+fact is sent with a deterministic `identifier` derived from the agency and the fact's own key, so
+a repeated send (a retry, a worker killed between Stripe's answer and our record of it, two workers
+on the same row) is refused by Stripe as a duplicate, which is proof that it was counted, and
+recorded as sent.
+
+A pass, per agency with a Stripe customer and something to send:
+
+1. claim up to `batch_size` rows in one transaction: a row never tried gets a delivery row, a row
+   due for a retry has its attempt counted, and either way `next_attempt_at` moves a lease ahead, so
+   concurrent workers never send the same row at once and a worker that dies leaves the lease to
+   run out;
+2. send them, `concurrency` at a time;
+3. record each outcome: `sent`; `retrying` after a network error, 429, 5xx, a refused API key or a
+   clock ahead of Stripe's, with exponential backoff and jitter (`retry_delay`); `too_old` for a
+   fact older than Stripe accepts (35 days, checked before sending, and Stripe's own refusal):
+   logged as a warning, counted by `resonance billing reconcile` and shown to the agency by
+   GET /v1/usage; `rejected` for any other refusal, with Stripe's message kept.
+
+Retries combine two layers: the SDK retries a dropped connection or a 5xx once at once, with the
+same Idempotency-Key (`REPORTER_NETWORK_RETRIES`), and the outbox retries anything still failing
+later, with backoff from 30 s to an hour, until Stripe takes the fact or it becomes too old. An
+agency without a Stripe customer gets nothing sent: its usage waits in the ledger until checkout
+creates its customer (a background loop does not create customers for agencies that never chose
+to subscribe), and is then sent if it is recent enough.
+
+Stripe promises identifier uniqueness for at least 24 hours: a fact sent, then left unrecorded by
+a crash, and not retried within a day (every reporter stopped that long) could be counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import stripe
+from sqlalchemy import Index, and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field
+
+from tenants import system
+from tenants.database import TENANT_INFO_KEY, Database
+from tenants.ids import utcnow
+from tenants.metering import UsageEvent
+from tenants.scoping import TenantScoped, tenant_foreign_key
+from tenants.stripe_api import METER_EVENT_NAMES
+from tenants.subscriptions import subscription_row
+from tenants.types import UTCDateTime
+
+logger = logging.getLogger("resonance.billing")
+
+SENT: Final = "sent"
+RETRYING: Final = "retrying"
+TOO_OLD: Final = "too_old"
+REJECTED: Final = "rejected"
+UNREPORTED: Final = (TOO_OLD, REJECTED)
+"""Statuses of usage that Stripe will never count."""
+
+MAX_AGE: Final = timedelta(days=35)
+"""Stripe takes meter events "within the past 35 calendar days"."""
+LEASE: Final = timedelta(minutes=2)
+"""How long a claimed row may take to be sent before another worker may send it again."""
+RETRY_BASE: Final = timedelta(seconds=30)
+RETRY_CAP: Final = timedelta(hours=1)
+JITTER: Final = 0.2
+"""Each wait is multiplied by a random factor between 1 - JITTER and 1 + JITTER."""
+REPORTER_NETWORK_RETRIES: Final = 1
+"""The SDK's own immediate retries of a dropped connection or a 5xx, before the outbox's backoff takes over."""
+IDENTIFIER_PREFIX: Final = "rsn_"
+
+
+class MeterEventDelivery(TenantScoped, table=True):
+    """What became of one ledger row at Stripe: sent, waiting for a retry, too old, or rejected."""
+
+    __tablename__ = "meter_event_deliveries"
+    __table_args__ = (
+        tenant_foreign_key("usage_event_id", "usage_events", name="fk_meter_event_deliveries_usage_event"),
+        # The reporter's scan across tenants: rows waiting for a retry by the time they are due.
+        Index("ix_meter_event_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    usage_event_id: uuid.UUID = Field(primary_key=True)
+    identifier: str = Field(max_length=100)
+    """The meter event's `identifier` at Stripe (see `meter_event_identifier`)."""
+    status: str = Field(max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When a `retrying` row is due; while an attempt is in flight, when its lease runs out."""
+    last_error: str | None = Field(default=None, max_length=300)
+    """Why the last attempt did not count (Stripe's error code and message; never a key)."""
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When Stripe took the event (or said it already had it)."""
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def meter_event_identifier(tenant_id: uuid.UUID, idempotency_key: str) -> str:
+    """The `identifier` of a ledger row's meter event: the same every time it is sent, unique across agencies.
+
+    Stripe's identifiers are unique per Stripe account, at most 100 characters; ledger keys are unique per
+    agency and up to 200, so the pair is hashed (68 characters).
+    """
+    digest = hashlib.sha256(f"{tenant_id}:{idempotency_key}".encode()).hexdigest()
+    return IDENTIFIER_PREFIX + digest
+
+
+def retry_delay(attempt: int, factor: float = 1.0) -> timedelta:
+    """The wait after failed attempt number `attempt` (1-based): 30 s doubling up to an hour, times `factor`."""
+    base: timedelta = min(RETRY_BASE * (2 ** min(attempt - 1, 16)), RETRY_CAP)
+    return base * factor
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one send: a status (`sent`, `retrying`, `too_old`, `rejected`) and why."""
+
+    status: str
+    error: str | None = None
+    duplicate: bool = False
+    """Stripe already had an event with this identifier: counted once, by an earlier send."""
+    throttled: bool = False
+    """Stripe answered 429: the rest of this agency's batch waits for the next pass."""
+
+
+def _describe(error: stripe.StripeError) -> str:
+    code = f" {error.code}" if error.code else ""
+    return f"Stripe answered {error.http_status or 'no status'}{code}: {error.user_message or type(error).__name__}"[
+        :300
+    ]
+
+
+def is_duplicate_identifier(error: stripe.StripeError) -> bool:
+    """Stripe's refusal of an identifier it has already counted (400, `param=identifier`)."""
+    if not isinstance(error, stripe.InvalidRequestError):
+        return False
+    if error.code == "duplicate_meter_event":
+        return True
+    message = (error.user_message or "").lower()
+    return error.param == "identifier" and "already exists" in message
+
+
+def classify(error: stripe.StripeError) -> Outcome:
+    """The outcome of a send that Stripe (or the network) refused."""
+    if is_duplicate_identifier(error):
+        return Outcome(SENT, duplicate=True)
+    if isinstance(error, stripe.RateLimitError) or error.http_status == 429:
+        return Outcome(RETRYING, "Stripe answered 429: too many requests", throttled=True)
+    if isinstance(error, stripe.APIConnectionError):
+        return Outcome(RETRYING, f"could not reach Stripe ({type(error).__name__})")
+    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+        # The account's configuration, not the fact, is wrong: keep the fact for when the key is fixed.
+        # Stripe's message quotes part of the key, so it is not kept.
+        return Outcome(
+            RETRYING, f"Stripe refused the API key (HTTP {error.http_status}); check RESONANCE_STRIPE_API_KEY"
+        )
+    status = error.http_status or 0
+    if status >= 500 or status == 409 or error.code in {"lock_timeout", "timestamp_in_future"}:
+        return Outcome(RETRYING, _describe(error))
+    if error.code == "timestamp_too_far_in_past":
+        return Outcome(TOO_OLD, _describe(error))
+    return Outcome(REJECTED, _describe(error))
+
+
+@dataclass
+class _Row:
+    usage_event_id: uuid.UUID
+    meter: str
+    quantity: int
+    idempotency_key: str
+    occurred_at: datetime
+    attempt: int
+    identifier: str
+
+
+@dataclass
+class ReportSummary:
+    """What one pass did, in ledger rows."""
+
+    sent: int = 0
+    duplicates: int = 0
+    """Of `sent`: rows Stripe already had (sent before a crash or by another worker)."""
+    retrying: int = 0
+    too_old: int = 0
+    rejected: int = 0
+    tenants: set[uuid.UUID] = field(default_factory=set)
+    failed_tenants: set[uuid.UUID] = field(default_factory=set)
+    """Agencies whose pass raised (logged); the others went on."""
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retrying + self.too_old + self.rejected
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status == SENT:
+            self.sent += 1
+            self.duplicates += outcome.duplicate
+        elif outcome.status == RETRYING:
+            self.retrying += 1
+        elif outcome.status == TOO_OLD:
+            self.too_old += 1
+        else:
+            self.rejected += 1
+
+
+def _upsert_module(session: AsyncSession) -> Any:
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+class UsageReporter:
+    """Sends the ledger to Stripe; `run_forever` for services, `report_pending` for the CLI and tests."""
+
+    def __init__(
+        self,
+        database: Database,
+        client: stripe.StripeClient,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch_size: int = 100,
+        concurrency: int = 8,
+        poll_seconds: float = 60.0,
+        lease: timedelta = LEASE,
+        rng: random.Random | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.database = database
+        self.client = client
+        self.clock = clock
+        """Injected by tests to step through the backoff and the age limit without waiting."""
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.lease = lease
+        self.rng = rng or random.Random()  # jitter, not a secret
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    # ------------------------------------------------------------------------------------------------ passes
+
+    async def report_pending(self, on_progress: Callable[[int], None] | None = None) -> ReportSummary:
+        """Send everything due now, agency by agency, until nothing is left; returns what was done.
+
+        `on_progress` is called with the number of rows attempted after each batch.
+        """
+        summary = ReportSummary()
+        while True:
+            async with self.database.system_session() as session:
+                due = await system.usage_to_report(session, self.clock(), 100)
+            progressed = False
+            for tenant_id in due:
+                if tenant_id in summary.failed_tenants:
+                    continue
+                try:
+                    claimed = await self.report_tenant(tenant_id, summary)
+                except Exception:  # one agency's trouble (a database error, a bug) must not stop the others
+                    logger.exception("usage reporting for tenant %s failed; the others go on", tenant_id)
+                    summary.failed_tenants.add(tenant_id)
+                    continue
+                if claimed:
+                    progressed = True
+                    summary.tenants.add(tenant_id)
+                    if on_progress is not None:
+                        on_progress(summary.attempted)
+            if not progressed:
+                return summary
+
+    async def report_tenant(self, tenant_id: uuid.UUID, summary: ReportSummary | None = None) -> int:
+        """Claim, send and record one batch of an agency's due rows; returns how many were claimed."""
+        summary = summary if summary is not None else ReportSummary()
+        customer, rows = await self._claim(tenant_id)
+        if not rows or customer is None:
+            return 0
+        slots = asyncio.Semaphore(self.concurrency)
+        throttled = asyncio.Event()
+        outcomes: dict[uuid.UUID, Outcome] = {}
+
+        async def send(row: _Row) -> None:
+            async with slots:
+                if throttled.is_set():
+                    outcomes[row.usage_event_id] = Outcome(RETRYING, "not sent: Stripe rate-limited this pass")
+                    return
+                outcome = await self._send(tenant_id, customer, row)
+                if outcome.throttled:
+                    throttled.set()
+                outcomes[row.usage_event_id] = outcome
+
+        await asyncio.gather(*(send(row) for row in rows))
+        await self._record(tenant_id, rows, outcomes)
+        for row in rows:
+            outcome = outcomes[row.usage_event_id]
+            summary.add(outcome)
+            if outcome.status in UNREPORTED:
+                logger.warning(
+                    "usage not reported to Stripe (%s): tenant %s, meter %s, quantity %d, occurred at %s: %s",
+                    outcome.status,
+                    tenant_id,
+                    row.meter,
+                    row.quantity,
+                    row.occurred_at.isoformat(),
+                    outcome.error,
+                )
+        return len(rows)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Report what is due until `stop` is set, polling every `poll_seconds`."""
+        logger.info("usage reporter %s started", self.name)
+        while not stop.is_set():
+            try:
+                await self.report_pending()
+            except Exception:  # Stripe or the database unreachable: try again at the next poll
+                logger.exception("usage reporter %s could not poll; retrying", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+        logger.info("usage reporter %s stopped", self.name)
+
+    # ------------------------------------------------------------------------------------------------ steps
+
+    async def _claim(self, tenant_id: uuid.UUID) -> tuple[str | None, list[_Row]]:
+        now = self.clock()
+        lease_end = now + self.lease
+        ledger = UsageEvent.__table__  # type: ignore[attr-defined]
+        deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
+        columns = (ledger.c.id, ledger.c.meter, ledger.c.quantity, ledger.c.idempotency_key, ledger.c.occurred_at)
+        async with self.database.tenant_session(tenant_id) as session:
+            subscription = await subscription_row(session, tenant_id)
+            customer = subscription.stripe_customer_id if subscription is not None else None
+            if not customer:
+                return None, []  # no Stripe customer yet: the usage waits in the ledger
+            joined = ledger.outerjoin(
+                deliveries,
+                and_(deliveries.c.tenant_id == ledger.c.tenant_id, deliveries.c.usage_event_id == ledger.c.id),
+            )
+            due = (
+                await session.execute(
+                    select(*columns, deliveries.c.attempts)
+                    .select_from(joined)
+                    .where(
+                        ledger.c.tenant_id == tenant_id,
+                        deliveries.c.status == RETRYING,
+                        deliveries.c.next_attempt_at <= now,
+                    )
+                    .order_by(deliveries.c.next_attempt_at)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            fresh = (
+                await session.execute(
+                    select(*columns)
+                    .select_from(joined)
+                    .where(ledger.c.tenant_id == tenant_id, deliveries.c.usage_event_id.is_(None))
+                    .order_by(ledger.c.occurred_at, ledger.c.id)
+                    .limit(self.batch_size - len(due))
+                )
+            ).all()
+            facts = {row.id: row for row in [*due, *fresh]}
+            claimed: dict[uuid.UUID, int] = {}
+            if due:
+                # A compare-and-set: a row another worker claimed in the meantime has moved its lease ahead.
+                moved = await session.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.tenant_id == tenant_id,
+                        deliveries.c.usage_event_id.in_([row.id for row in due]),
+                        deliveries.c.status == RETRYING,
+                        deliveries.c.next_attempt_at <= now,
+                    )
+                    .values(attempts=deliveries.c.attempts + 1, next_attempt_at=lease_end, updated_at=now)
+                    .returning(deliveries.c.usage_event_id, deliveries.c.attempts)
+                )
+                claimed.update({row[0]: row[1] for row in moved.all()})
+            if fresh:
+                insert = (
+                    _upsert_module(session)
+                    .insert(deliveries)
+                    .values(
+                        [
+                            {
+                                "tenant_id": tenant_id,
+                                "usage_event_id": row.id,
+                                "identifier": meter_event_identifier(tenant_id, row.idempotency_key),
+                                "status": RETRYING,
+                                "attempts": 1,
+                                "next_attempt_at": lease_end,
+                                "updated_at": now,
+                            }
+                            for row in fresh
+                        ]
+                    )
+                    .on_conflict_do_nothing(index_elements=["tenant_id", "usage_event_id"])
+                    .returning(deliveries.c.usage_event_id)
+                )
+                claimed.update({row[0]: 1 for row in (await session.execute(insert)).all()})
+        rows = [
+            _Row(
+                usage_event_id=event_id,
+                meter=facts[event_id].meter,
+                quantity=facts[event_id].quantity,
+                idempotency_key=facts[event_id].idempotency_key,
+                occurred_at=facts[event_id].occurred_at,
+                attempt=attempt,
+                identifier=meter_event_identifier(tenant_id, facts[event_id].idempotency_key),
+            )
+            for event_id, attempt in claimed.items()
+        ]
+        rows.sort(key=lambda row: row.occurred_at)
+        return customer, rows
+
+    async def _send(self, tenant_id: uuid.UUID, customer: str, row: _Row) -> Outcome:
+        if row.occurred_at < self.clock() - MAX_AGE:
+            return Outcome(TOO_OLD, f"not sent: older than the {MAX_AGE.days} days Stripe accepts")
+        event_name = METER_EVENT_NAMES.get(row.meter)
+        if event_name is None:
+            return Outcome(REJECTED, f"not sent: no Stripe meter event name for meter {row.meter!r}")
+        try:
+            await self.client.v1.billing.meter_events.create_async(
+                params={
+                    "event_name": event_name,
+                    "payload": {"stripe_customer_id": customer, "value": str(row.quantity)},
+                    "identifier": row.identifier,
+                    "timestamp": int(row.occurred_at.timestamp()),
+                }
+            )
+        except stripe.StripeError as error:
+            outcome = classify(error)
+            if outcome.duplicate:
+                logger.info("meter event %s of tenant %s was already counted by Stripe", row.identifier, tenant_id)
+            return outcome
+        return Outcome(SENT)
+
+    async def _record(self, tenant_id: uuid.UUID, rows: list[_Row], outcomes: dict[uuid.UUID, Outcome]) -> None:
+        now = self.clock()
+        deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
+        values = []
+        for row in rows:
+            outcome = outcomes[row.usage_event_id]
+            retry_at = None
+            if outcome.status == RETRYING:
+                retry_at = now + retry_delay(row.attempt, self.rng.uniform(1 - JITTER, 1 + JITTER))
+            values.append(
+                {
+                    "b_tenant": tenant_id,
+                    "b_event": row.usage_event_id,
+                    "b_attempt": row.attempt,
+                    "b_status": outcome.status,
+                    "b_next": retry_at,
+                    "b_error": outcome.error,
+                    "b_reported": now if outcome.status == SENT else None,
+                    "b_updated": now,
+                }
+            )
+        statement = (
+            update(deliveries)
+            .where(
+                deliveries.c.tenant_id == bindparam("b_tenant"),
+                deliveries.c.usage_event_id == bindparam("b_event"),
+                deliveries.c.status == RETRYING,
+                # Only the attempt this worker claimed: a lease taken over by another worker is theirs.
+                deliveries.c.attempts == bindparam("b_attempt"),
+            )
+            .values(
+                status=bindparam("b_status"),
+                next_attempt_at=bindparam("b_next"),
+                last_error=bindparam("b_error"),
+                reported_at=bindparam("b_reported"),
+                updated_at=bindparam("b_updated"),
+            )
+        )
+        async with self.database.tenant_session(tenant_id) as session:
+            await session.execute(statement.execution_options(synchronize_session=False), values)
+
+
+@dataclass(frozen=True)
+class Unreported:
+    """Usage of a period that Stripe will never count, per meter and reason."""
+
+    meter: str
+    status: str
+    events: int
+    quantity: int
+
+
+async def unreported_usage(session: AsyncSession, start: datetime, end: datetime) -> list[Unreported]:
+    """The tenant's ledger rows in [start, end) that are `too_old` or `rejected` at Stripe, summed per meter."""
+    ledger = UsageEvent.__table__  # type: ignore[attr-defined]
+    deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
+    rows = (
+        await session.execute(
+            select(ledger.c.meter, deliveries.c.status, func.count(), func.sum(ledger.c.quantity))
+            .select_from(
+                ledger.join(
+                    deliveries,
+                    and_(deliveries.c.tenant_id == ledger.c.tenant_id, deliveries.c.usage_event_id == ledger.c.id),
+                )
+            )
+            .where(
+                ledger.c.occurred_at >= start,
+                ledger.c.occurred_at < end,
+                deliveries.c.status.in_(UNREPORTED),
+                ledger.c.tenant_id == session.info[TENANT_INFO_KEY],
+            )
+            .group_by(ledger.c.meter, deliveries.c.status)
+            .order_by(ledger.c.meter, deliveries.c.status)
+        )
+    ).all()
+    return [Unreported(meter=meter, status=status, events=int(n), quantity=int(q or 0)) for meter, status, n, q in rows]
