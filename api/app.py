@@ -27,7 +27,9 @@ from api.billing.controllers import UsageController
 from api.billing.plan_controllers import PlanController
 from api.billing.quotas import Quotas
 from api.billing.rate_limits import rate_limit_middleware
+from api.billing.sessions import BillingSessionController
 from api.billing.standing import Standings
+from api.billing.stripe_webhook import document_stripe_webhook, stripe_webhook
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.content.controllers import ContentController
@@ -68,7 +70,7 @@ from tenants.stripe_api import stripe_client
 from tenants.usage_reporting import REPORTER_NETWORK_RETRIES, UsageReporter
 
 API_VERSION = "1.0.0"
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs", "^/v1/stripe/webhook$"]
 
 
 def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Response[dict[str, Any]]:
@@ -139,6 +141,8 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "rate_limits": rate_limits_store(settings.redis_url, settings.redis_key_prefix)
             if settings.billing_enabled
             else None,
+            # Checkout and portal sessions, the webhook's look-ups (the SDK retries them); None in local mode.
+            "stripe_client": stripe_client(settings),
         }
     )
 
@@ -227,6 +231,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             AlertController,
             UsageController,
             PlanController,
+            BillingSessionController,
+            stripe_webhook,
         ],
         state=state,
         dependencies=dependencies,
@@ -249,4 +255,5 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     document_request_body(app, "/v1/clients/{client_id}/mentions", "post", import_request_body())
     document_callback(app)
     document_imports(app)
+    document_stripe_webhook(app)
     return app

@@ -19,7 +19,7 @@ from tests.conftest import Agency, make_settings
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-PUBLIC = re.compile(r"^/(health|ready|v1/signup|v1/oauth/callback|docs)")
+PUBLIC = re.compile(r"^/(health|ready|v1/signup|v1/oauth/callback|docs|v1/stripe/webhook)")
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from litestar import Litestar, post
+from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from api.app import PUBLIC_PATHS, create_app
-from api.auth import require
 from api.clients.models import Client
 from tests.api.conftest import assert_problem, count_rows, create_client, create_key, make_client_and_account
 from tests.api.subscription_rows import set_subscription
@@ -188,34 +186,19 @@ def test_every_write_route_is_refused_to_a_read_only_agency_except_the_listed_on
     assert set(allowed) - set(billing) == STILL_WRITABLE
 
 
-@pytest.fixture
-def app_with_billing_routes(database: TestDatabase) -> Iterator[TestClient[Litestar]]:
-    """The app plus stand-ins for the billing routes other modules add (checkout, portal, Stripe webhook)."""
-
-    @post("/v1/billing/checkout-session", guards=[require("write")], status_code=200, sync_to_thread=False)
-    def checkout() -> dict[str, str]:
-        return {"url": "https://checkout.example"}
-
-    @post("/v1/stripe/webhook", exclude_from_auth=True, status_code=200, sync_to_thread=False)
-    def stripe_webhook() -> dict[str, bool]:
-        return {"received": True}
-
-    app = create_app(make_settings(database))
-    app.register(checkout)
-    app.register(stripe_webhook)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
-
-
-def test_billing_routes_stay_open_to_a_read_only_agency(
-    app_with_billing_routes: TestClient[Litestar], database: TestDatabase
-) -> None:
-    client = app_with_billing_routes
+def test_billing_routes_stay_open_to_a_read_only_agency(client: TestClient[Litestar], database: TestDatabase) -> None:
     agency = sign_up(client)
     make_read_only(client, database, agency)
+    body = {"plan": "starter", "success_url": "https://a.example/ok", "cancel_url": "https://a.example/back"}
 
-    assert client.post("/v1/billing/checkout-session", json={}, headers=agency.headers).status_code == 200
-    assert client.post("/v1/stripe/webhook", content=b"{}").status_code == 200
+    # The guard lets them through: they answer for themselves (this app has no Stripe key nor webhook secret).
+    checkout = client.post("/v1/billing/checkout-session", json=body, headers=agency.headers)
+    assert_problem(checkout, 409, code="billing_local_mode")
+    portal = client.post(
+        "/v1/billing/portal-session", json={"return_url": "https://a.example/"}, headers=agency.headers
+    )
+    assert_problem(portal, 409, code="billing_local_mode")
+    assert_problem(client.post("/v1/stripe/webhook", content=b"{}"), 503, code="stripe_webhook_not_configured")
     assert_inactive(client.post("/v1/clients", json={"name": "New"}, headers=agency.headers))
 
 

@@ -362,23 +362,8 @@ class FakeStripe:
                 raise ValueError(f"unknown subscription status: {status}")
             now = self.now()
             sub_id = _new_id("sub")
-            items = []
-            for price_id in prices:
-                price = self.prices[price_id]
-                period = INTERVAL_SECONDS[price["recurring"]["interval"]] * price["recurring"]["interval_count"]
-                item: Json = {
-                    "id": _new_id("si"),
-                    "object": "subscription_item",
-                    "created": now,
-                    "current_period_start": now,
-                    "current_period_end": now + period,
-                    "metadata": {},
-                    "price": price,
-                    "subscription": sub_id,
-                }
-                if price["recurring"]["usage_type"] == "licensed":
-                    item["quantity"] = (quantities or {}).get(price_id, 1)
-                items.append(item)
+            quantity = quantities or {}
+            items = [self._subscription_item(sub_id, price_id, quantity.get(price_id, 1)) for price_id in prices]
             subscription: Json = {
                 "id": sub_id,
                 "object": "subscription",
@@ -410,6 +395,25 @@ class FakeStripe:
             self.subscriptions[sub_id] = subscription
             return subscription, self.make_event("customer.subscription.created", subscription)
 
+    def _subscription_item(self, subscription_id: str, price_id: str, quantity: int) -> Json:
+        """An item of a subscription starting now; since API version 2025-03-31 the period is on the items."""
+        price = self.prices[price_id]
+        now = self.now()
+        period = INTERVAL_SECONDS[price["recurring"]["interval"]] * price["recurring"]["interval_count"]
+        item: Json = {
+            "id": _new_id("si"),
+            "object": "subscription_item",
+            "created": now,
+            "current_period_start": now,
+            "current_period_end": now + period,
+            "metadata": {},
+            "price": price,
+            "subscription": subscription_id,
+        }
+        if price["recurring"]["usage_type"] == "licensed":
+            item["quantity"] = quantity
+        return item
+
     def set_subscription_status(self, subscription_id: str, status: str) -> Json:
         """Move a subscription to `status`; returns the matching webhook event.
 
@@ -426,6 +430,16 @@ class FakeStripe:
                 subscription["canceled_at"] = subscription["ended_at"] = self.now()
                 return self.make_event("customer.subscription.deleted", subscription)
             return self.make_event("customer.subscription.updated", subscription, {"status": previous})
+
+    def change_subscription_prices(self, subscription_id: str, prices: list[str]) -> Json:
+        """Replace a subscription's items with items of `prices` (a plan change made in the Customer Portal);
+        returns the `customer.subscription.updated` event, with `previous_attributes: {"items": <old items>}`."""
+        with self._lock:
+            subscription = self.subscriptions[subscription_id]
+            previous = json.loads(json.dumps(subscription["items"]))
+            items = [self._subscription_item(subscription_id, price_id, 1) for price_id in prices]
+            subscription["items"] = {**subscription["items"], "data": items, "total_count": len(items)}
+            return self.make_event("customer.subscription.updated", subscription, {"items": previous})
 
     def complete_checkout(self, session_id: str) -> Json:
         """Complete a subscription Checkout Session as if the customer paid.

@@ -509,3 +509,23 @@ def test_form_decoding_follows_stripe_bracket_nesting() -> None:
         "metadata": {"tenant_id": "t"},
         "expand": ["a", "b"],
     }
+
+
+def test_plan_change_swaps_the_subscription_items(
+    fake_stripe: FakeStripe, client: stripe.StripeClient, customer: stripe.Customer, prices: Any
+) -> None:
+    base, metered = prices
+    other = fake_stripe.add_price(
+        currency="eur", unit_amount="9900", product_data={"name": "Scale plan"}, recurring={"interval": "month"}
+    )
+    subscription, _ = fake_stripe.create_subscription(customer.id, [base.id, metered.id])
+    old_items = subscription["items"]["data"]
+
+    event = fake_stripe.change_subscription_prices(subscription["id"], [other["id"], metered.id])
+
+    assert event["type"] == "customer.subscription.updated"
+    assert event["data"]["previous_attributes"]["items"]["data"] == old_items
+    assert [item["price"]["id"] for item in event["data"]["object"]["items"]["data"]] == [other["id"], metered.id]
+    retrieved = client.v1.subscriptions.retrieve(subscription["id"])
+    assert [item.price.id for item in retrieved["items"].data] == [other["id"], metered.id]
+    assert [getattr(item, "quantity", None) for item in retrieved["items"].data] == [1, None]
