@@ -2,11 +2,15 @@
 
 Read from the `subscriptions` row and cached per process for a few seconds (like API keys), so the
 rate limiter and the write guard cost a dictionary lookup; a Stripe webhook handled in this process
-drops the entry at once, other processes see the change within `CACHE_SECONDS`.
+drops the entry at once, other processes see the change within `CACHE_SECONDS`. An entry used in its
+last `REFRESH_AHEAD_SECONDS` is read again in the background, so that under steady traffic no request
+(and no cached read of the fast path) waits for the database when it expires.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,6 +22,8 @@ from tenants.plans import Plan
 from tenants.subscriptions import LOCAL, Access, Subscription, access_of, subscription_row
 
 CACHE_SECONDS = 5.0
+REFRESH_AHEAD_SECONDS = 1.0
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,21 @@ class Standings:
         self.grace = grace
         self._entries: dict[uuid.UUID, tuple[float, Standing]] = {}
         self._lookups: SingleFlight[uuid.UUID, Standing] = SingleFlight()
+        self._generations: dict[uuid.UUID, int] = {}
+        """Bumped by `invalidate`: a lookup that started before keeps its answer out of the cache."""
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     def cached(self, tenant_id: uuid.UUID) -> Standing | None:
-        """The standing if it is in memory and fresh (no I/O): for the fast paths."""
+        """The standing if it is in memory and fresh (no I/O): for the fast paths. Near its expiry, a
+        background lookup is started (at most one per agency)."""
         entry = self._entries.get(tenant_id)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None:
             return None
+        remaining = entry[0] - time.monotonic()
+        if remaining < 0:
+            return None
+        if remaining < REFRESH_AHEAD_SECONDS and self._lookups.pending(tenant_id) is None:
+            self._refresh(tenant_id)
         return entry[1]
 
     async def of(self, tenant_id: uuid.UUID) -> Standing:
@@ -58,13 +73,30 @@ class Standings:
         standing = self.cached(tenant_id)
         if standing is not None:
             return standing
-        standing = await self._lookups.run(tenant_id, lambda: self._load(tenant_id))
-        self._entries[tenant_id] = (time.monotonic() + CACHE_SECONDS, standing)
-        return standing
+        return await self._lookup(tenant_id)
 
     def invalidate(self, tenant_id: uuid.UUID) -> None:
         """Forget the agency's standing (its subscription just changed)."""
+        self._generations[tenant_id] = self._generations.get(tenant_id, 0) + 1
         self._entries.pop(tenant_id, None)
+
+    async def _lookup(self, tenant_id: uuid.UUID) -> Standing:
+        generation = self._generations.get(tenant_id, 0)
+        standing = await self._lookups.run(tenant_id, lambda: self._load(tenant_id))
+        if self._generations.get(tenant_id, 0) == generation:  # else read before a change: answer, don't keep
+            self._entries[tenant_id] = (time.monotonic() + CACHE_SECONDS, standing)
+        return standing
+
+    def _refresh(self, tenant_id: uuid.UUID) -> None:
+        task = asyncio.get_running_loop().create_task(self._refresh_now(tenant_id))
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    async def _refresh_now(self, tenant_id: uuid.UUID) -> None:
+        try:
+            await self._lookup(tenant_id)
+        except Exception:  # the entry expires as usual and the next request looks the standing up itself
+            logger.warning("refreshing the standing of agency %s failed", tenant_id, exc_info=True)
 
     def standing_from(self, tenant_id: uuid.UUID, row: Subscription | None) -> Standing:
         """The standing a subscription row (or its absence) gives."""

@@ -59,8 +59,9 @@ def loadgen(options: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(output.stdout))
 
 
-def throughput(url: str, headers: dict[str, str], seconds: float) -> dict[str, Any]:
-    """Closed-loop requests/second: `wrk` (one thread, 16 connections) when installed, else our client."""
+def throughput(url: str, headers: dict[str, str], seconds: float, cpu: int | None = None) -> dict[str, Any]:
+    """Closed-loop requests/second: `wrk` (one thread, 16 connections, on `cpu` when given) when installed, else
+    our client."""
     wrk = shutil.which("wrk")
     if wrk is None:
         result = loadgen(
@@ -71,7 +72,7 @@ def throughput(url: str, headers: dict[str, str], seconds: float) -> dict[str, A
     command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(common.pinned([*command, url], cpu), check=True, capture_output=True, text=True).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     requests = re.search(r"(\d+) requests in", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
@@ -334,6 +335,13 @@ def _check_cost_us() -> float:
     return best
 
 
+SERVER_CPU, LOAD_CPU = 0, 1
+"""The billing comparison runs each server on CPU 0 and `wrk` on CPU 1 (with `taskset`, on 2 cores or more)."""
+SLICES = 4
+"""Each arm's round is cut in slices measured in an ABBA order (on, off, off, on…), which cancels a drift of the
+machine's speed during the pair."""
+
+
 def _pair(
     arms: dict[str, dict[str, str]],
     order: list[str],
@@ -343,10 +351,13 @@ def _pair(
     seconds: float,
 ) -> dict[str, float]:
     """One round of each arm on servers started for it, in `order`: a server started or measured first
-    has been seen to run faster or slower whatever its configuration, so the order alternates."""
+    has been seen to run faster or slower whatever its configuration, so the order alternates, and each
+    round is measured in slices in an ABBA order."""
     with ExitStack() as stack:
         urls = {
-            arm: stack.enter_context(common.uvicorn_server("api.app:create_app", arms[arm], label=f"billing {arm}"))
+            arm: stack.enter_context(
+                common.uvicorn_server("api.app:create_app", arms[arm], label=f"billing {arm}", cpu=SERVER_CPU)
+            )
             + path
             for arm in order
         }
@@ -356,14 +367,15 @@ def _pair(
                 raise RuntimeError(f"billing {arm} does not answer the same body")
             if ("ratelimit" in answer.headers) != (arm != "off"):
                 raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if arm != 'off' else 'present'}")
-            throughput(url, headers, 2)  # warm-up
-        measured = {}
-        for arm in order:
-            result = throughput(urls[arm], headers, seconds)
-            if result["errors"]:
-                raise RuntimeError(f"billing {arm}: {result['errors']} answers were not 200 (refused?)")
-            measured[arm] = float(result["rps"])
-        return measured
+            throughput(url, headers, 2, cpu=LOAD_CPU)  # warm-up
+        requests: dict[str, float] = dict.fromkeys(order, 0.0)
+        for index in range(SLICES):
+            for arm in order if index % 2 == 0 else list(reversed(order)):
+                result = throughput(urls[arm], headers, seconds / SLICES, cpu=LOAD_CPU)
+                if result["errors"]:
+                    raise RuntimeError(f"billing {arm}: {result['errors']} answers were not 200 (refused?)")
+                requests[arm] += float(result["rps"]) / SLICES
+        return requests
 
 
 def _forget_redis_keys(url: str, prefix: str) -> None:
