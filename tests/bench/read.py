@@ -41,6 +41,7 @@ from tests.bench.common import Outcome, say
 
 RATIO_TARGET = 0.35
 BILLING_TARGET = 0.95
+UNLIMITED_PLANS = '{"bench": {"name": "Bench", "quotas": {"api_requests_per_minute": null}}}'
 REDIS_URL_ENV = "RESONANCE_BENCH_REDIS_URL"
 P99_TARGET_MS = 25.0
 CONNECTIONS = 16
@@ -241,7 +242,13 @@ def _billing_cost(
     redis_url = _redis_url()
     prefix = f"resonance-bench:{uuid.uuid4().hex}:"
     env = common.resonance_env(database)
-    arms = {"on": env, "off": {**env, "RESONANCE_BILLING": "false"}}
+    arms = {
+        "on": env,
+        "off": {**env, "RESONANCE_BILLING": "false"},
+        # Counted but not limited (a plan without a request limit: no decision, no RateLimit headers), to tell
+        # the cost of limiting and its headers from the cost of counting.
+        "on, counted only": {**env, "RESONANCE_PLANS": UNLIMITED_PLANS},
+    }
     if redis_url:
         arms["on, Redis"] = {**env, "RESONANCE_REDIS_URL": redis_url, "RESONANCE_REDIS_PREFIX": prefix}
     else:
@@ -288,6 +295,18 @@ def _billing_cost(
             "read",
             "rate-limit check + count per cached read, in process (share of one read at the off rate)",
             f"{cost:.2f} us ({share:.1%})",
+            "",
+            None,
+        )
+    )
+    counted_only = statistics.median(
+        counted / off for counted, off in zip(rps["on, counted only"], rps["off"], strict=True)
+    )
+    outcomes.append(
+        Outcome(
+            "read",
+            "billing on, counted only (plan without a request limit) / off, median of pair ratios",
+            f"{counted_only:.3f}",
             "",
             None,
         )
@@ -365,8 +384,9 @@ def _pair(
             answer = httpx.get(url, headers=headers, timeout=30)
             if answer.content != body or answer.status_code != 200:
                 raise RuntimeError(f"billing {arm} does not answer the same body")
-            if ("ratelimit" in answer.headers) != (arm != "off"):
-                raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if arm != 'off' else 'present'}")
+            limited = arm in {"on", "on, Redis"}
+            if ("ratelimit" in answer.headers) != limited:
+                raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if limited else 'present'}")
             throughput(url, headers, 2, cpu=LOAD_CPU)  # warm-up
         requests: dict[str, float] = dict.fromkeys(order, 0.0)
         for index in range(SLICES):
