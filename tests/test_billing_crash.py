@@ -63,6 +63,11 @@ def _snapshot(owner: Engine) -> dict[str, int]:
     """Where things stand in the database (as its owner, across agencies)."""
     with owner.connect() as connection:
         runs = dict(connection.execute(text("SELECT status, count(*) FROM sync_runs GROUP BY status")).all())
+        # Claimed by the current life (a dead life's runs had their heartbeat aged an hour back).
+        runs_now = connection.execute(
+            text("SELECT count(*) FROM sync_runs WHERE status = 'running' AND heartbeat_at > :recent"),
+            {"recent": utcnow() - timedelta(minutes=10)},
+        ).scalar_one()
         ledger = connection.execute(text("SELECT count(*) FROM usage_events")).scalar_one()
         sent = connection.execute(
             text("SELECT count(*) FROM meter_event_deliveries WHERE status = 'sent'")
@@ -78,6 +83,7 @@ def _snapshot(owner: Engine) -> dict[str, int]:
         "done": runs.get("succeeded", 0) + runs.get("partial", 0),
         "failed": runs.get("failed", 0),
         "running": runs.get("running", 0),
+        "running_now": runs_now,
         "queued": runs.get("queued", 0),
         "ledger": ledger,
         "sent": sent,
@@ -141,6 +147,16 @@ def _go(worker: subprocess.Popen[bytes]) -> None:
     worker.stdin.flush()
 
 
+def _wait_for_sync(owner: Engine, timeout: float) -> bool:
+    """Wait until the current life is running a sync; False when it did not within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _snapshot(owner)["running_now"]:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def _wait_for_activity(owner: Engine, before: dict[str, int], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -190,7 +206,12 @@ async def test_the_worker_killed_twenty_times_leaves_exact_ledger_and_stripe_tot
             started_life = time.monotonic()
             following = _spawn(database, fake, log)  # loads while this life works
             active = _wait_for_activity(owner, before, timeout=10)
-            await asyncio.sleep(rng.uniform(0.0, 1.0))
+            # Every other kill aims at a sync under way (syncs can be short on a fast machine); the others land
+            # anywhere in the first second of work, which on this fake Stripe is mostly while events are in flight.
+            if kill % 2 == 0 and _wait_for_sync(owner, timeout=10):
+                await asyncio.sleep(rng.uniform(0.0, 0.1))
+            else:
+                await asyncio.sleep(rng.uniform(0.0, 1.0))
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=10)
             at = _snapshot(owner)
@@ -202,7 +223,7 @@ async def test_the_worker_killed_twenty_times_leaves_exact_ledger_and_stripe_tot
                 flush=True,
             )
             _age_leases(owner)
-            await _queue_syncs(db, accounts, rng.randint(0, 2), rng)
+            await _queue_syncs(db, accounts, rng.randint(1, 2), rng)  # the next life has a sync to be killed in
             worker = following
 
         print(f"{KILLS} kills in {time.monotonic() - started:.1f} s; letting a last worker finish", flush=True)
