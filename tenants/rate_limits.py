@@ -120,18 +120,12 @@ async def write_calls(database: Database, tenant_id: uuid.UUID, minute: int, qua
 class RateLimits(ABC):
     """A rate-limit store: checks and counts requests per agency, and flushes the `api_calls` meter."""
 
-    immediate: bool = False
-    """True when `try_hit` answers without I/O (memory); else callers await `hit`."""
     flush_interval: float = FLUSH_SECONDS
     """Seconds between two flushes of `run_forever`."""
 
     @abstractmethod
     async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
         """Check and count one request of the agency; None when its plan has no limit (still metered)."""
-
-    def try_hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
-        """`hit` without I/O, for stores whose `immediate` is True."""
-        raise NotImplementedError
 
     @abstractmethod
     async def flush(self, database: Database, now: float | None = None, *, final: bool = False) -> int:
@@ -176,8 +170,6 @@ class _Window:
 
 class MemoryRateLimits(RateLimits):
     """Embedded mode: counters in this process's memory."""
-
-    immediate = True
 
     def __init__(self, clock: Callable[[], float] = time.time, name: str | None = None) -> None:
         self.clock = clock

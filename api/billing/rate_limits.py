@@ -2,8 +2,8 @@
 
 Runs after `ApiKeyMiddleware` has found the principal, so public paths (health, signup, docs, OAuth
 callback, Stripe webhook) and refused keys are neither limited nor counted. The cached metrics reads
-answered before the application (`api/metrics/fast_path.py`) go through `check_now` / `check` here,
-with the same rule and the same headers.
+answered before the application (`api/metrics/fast_path.py`) take the memory store's `try_hit`, or `check`
+here, with the same rule and the same headers.
 
 Headers follow draft-ietf-httpapi-ratelimit-headers-11 (structured fields, RFC 9651), on every limited
 response, accepted or refused::
@@ -106,19 +106,6 @@ async def check(state: Any, tenant_id: uuid.UUID, standing: Standing) -> Decisio
             "retry in a few seconds.",
             headers={"Retry-After": "5"},
         ) from None
-
-
-def check_now(state: Any, tenant_id: uuid.UUID) -> tuple[bool, Decision | None]:
-    """For the cached-read fast path: `(decided, decision)` without I/O, or `(False, None)` when this
-    needs I/O (the standing is not cached, or the store is Redis) and the caller should `check`."""
-    store: RateLimits = state.rate_limits
-    if not store.immediate:
-        return False, None
-    standings: Standings = state.standings
-    standing = standings.cached(tenant_id)
-    if standing is None:
-        return False, None
-    return True, store.try_hit(tenant_id, standing.plan.limit(QUOTA))
 
 
 def rate_limit_middleware(app: ASGIApp) -> ASGIApp:

@@ -30,7 +30,7 @@ from api.errors import ApiError
 from api.metrics.cache import MetricsCache
 from api.observability import ensure_request_id
 from tenants import api_keys
-from tenants.rate_limits import QUOTA, RateLimits
+from tenants.rate_limits import QUOTA, MemoryRateLimits, RateLimits
 
 PATH = "/v1/metrics"
 
@@ -70,10 +70,10 @@ def _limit_headers_now(
 ) -> list[tuple[bytes, bytes]] | None:
     """The rate-limit headers of an accepted (and counted) request, decided without I/O; None to let the
     application decide (refused); `_NEEDS_IO` when the decision needs I/O (`_limit_headers_later`)."""
-    # `check_now` of api/billing/rate_limits.py, inlined: this runs on every cached read.
+    # This runs on every cached read: only the memory store answers without I/O (`try_hit`).
     if store is None:  # billing off
         return []
-    if not store.immediate:
+    if not isinstance(store, MemoryRateLimits):
         return _NEEDS_IO
     standing = standings.cached(principal.tenant_id)
     if standing is None:
