@@ -215,10 +215,16 @@ class MemoryRateLimits(RateLimits):
             window.minute = minute
 
     async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
-        return self.try_hit(tenant_id, limit)
+        used = self.try_hit(tenant_id, limit)
+        if used is None or limit is None:
+            return None
+        return self.decision(tenant_id, limit, accepted=bool(used))
 
-    def try_hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
-        # The hot path of every request (the cached-read fast path included): a few operations, no call
+    def try_hit(self, tenant_id: uuid.UUID, limit: int | None) -> int | None:
+        """Check and count one request, without I/O: once accepted, the requests counted in the window, this one
+        included (1 or more); 0 when refused (nothing counted); None when `limit` is None (counted, nothing to
+        check). `decision` then tells the rest (reset, retry after)."""
+        # The hot path of every request (the cached-read fast path included): a few operations, no call or object
         # that can be avoided.
         now = self.clock()
         if now < self._latest:
@@ -234,12 +240,20 @@ class MemoryRateLimits(RateLimits):
         if limit is None:
             window.calls += 1
             return None
-        counts = window.counts
-        if window.total >= limit:
-            return self._refused(window, limit, now, second)
-        counts[second % SLOTS] += 1
-        window.total += 1
+        total = window.total
+        if total >= limit:
+            return 0
+        window.counts[second % SLOTS] += 1
+        window.total = total = total + 1
         window.calls += 1
+        return total
+
+    def decision(self, tenant_id: uuid.UUID, limit: int, *, accepted: bool) -> Decision:
+        """Where the agency stands after its last `try_hit` (at that moment), which was `accepted` or not."""
+        now = self._latest
+        window = self._windows[tenant_id.int]
+        if not accepted:
+            return self._refused(window, limit, now, int(now))
         # > 0: the oldest counted second is at most 60 s before this one
         return Decision(True, limit, window.total, math.ceil(window.oldest + SLOTS - now), 0)
 

@@ -204,6 +204,10 @@ class Settings:
     redis_key_prefix: str = field(default_factory=lambda: _env("RESONANCE_REDIS_PREFIX", "resonance:"))
     """Prefix of every Redis key Resonance writes (several deployments, or tests, may share one Redis)."""
 
+    rate_limit_headers_from: float = field(default_factory=lambda: _env_float("RESONANCE_RATE_LIMIT_HEADERS_FROM", 0.5))
+    """The share of its per-minute request limit an agency has used in the window from which accepted responses
+    carry the `RateLimit` headers (0: on every response); refused (429) responses always carry them."""
+
     stripe_api_key: str = field(default_factory=lambda: _env("RESONANCE_STRIPE_API_KEY", ""), repr=False)
     """Stripe secret key; empty: billing runs in local mode (ledger, quotas and usage API, nothing sent)."""
 
@@ -266,6 +270,11 @@ class Settings:
             )
         if self.usage_report_seconds <= 0:
             raise SettingsError("RESONANCE_USAGE_REPORT_SECONDS must be more than 0.")
+        if not 0 <= self.rate_limit_headers_from <= 1:
+            raise SettingsError(
+                "RESONANCE_RATE_LIMIT_HEADERS_FROM must be a share between 0 (headers on every response) and 1, "
+                "such as 0.5."
+            )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("RESONANCE_REDIS_URL must start with redis://, rediss:// or unix://.")
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.billing.quotas import COUNTED, Quotas, usage_of
+from api.billing.rate_limits import DECISION_STATE
 from api.billing.schemas import AccessOut, PlanList, PlanOut, PlanQuota, QuotaUsage, SubscriptionOut
 from tenants.ids import utcnow
 from tenants.plans import QUOTAS, Plan
+from tenants.rate_limits import QUOTA as REQUEST_RATE
+from tenants.rate_limits import Decision
 
 
 def plan_out(plan: Plan, current: bool) -> PlanOut:
@@ -37,19 +40,26 @@ class PlanController(Controller):
         return PlanList(data=[plan_out(plan, plan.id == current) for plan in ordered])
 
     @get("/v1/subscription", guards=[require("read")], summary="The agency's subscription and quota use")
-    async def subscription(self, session: AsyncSession, principal: Principal, state: State) -> SubscriptionOut:
+    async def subscription(
+        self, request: Request[Principal, object, State], session: AsyncSession, principal: Principal, state: State
+    ) -> SubscriptionOut:
         """The agency's plan and subscription status (`local` when it never subscribed through Stripe), whether it
         may make changes (and until when, for a past-due subscription in its grace period), and for each quota the
         limit, the current use and what remains. Tracked accounts count every account but paused ones; syncs per
-        day count the runs started since 00:00 UTC, scheduled or requested. The API request rate is reported in
-        the `RateLimit` headers of every response, not here."""
+        day count the runs started since 00:00 UTC, scheduled or requested; API requests per minute count the
+        requests of the last 60 seconds, this one included (null with billing off or a plan without that limit).
+        The `RateLimit` headers carry the same figure on any response once half the limit is used."""
         quotas: Quotas = state.quotas
         standing = await quotas.standing(session, principal.tenant_id)
         now = utcnow()
         usage: dict[str, QuotaUsage] = {}
         for quota, text in QUOTAS.items():
             limit = standing.plan.limit(quota)
-            used = await usage_of(session, quota, now) if quota in COUNTED else None
+            if quota in COUNTED:
+                used: int | None = await usage_of(session, quota, now)
+            else:  # the request rate: this request's own rate-limit decision (api/billing/rate_limits.py)
+                decision: Decision | None = request.scope.get("state", {}).get(DECISION_STATE)
+                used = decision.used if quota == REQUEST_RATE and decision is not None else None
             remaining = None if limit is None or used is None else max(0, limit - used)
             usage[quota] = QuotaUsage(limit=limit, usage=used, remaining=remaining, description=text)
         return SubscriptionOut(

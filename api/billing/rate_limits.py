@@ -5,16 +5,20 @@ callback, Stripe webhook) and refused keys are neither limited nor counted. The 
 answered before the application (`api/metrics/fast_path.py`) take the memory store's `try_hit`, or `check`
 here, with the same rule and the same headers.
 
-Headers follow draft-ietf-httpapi-ratelimit-headers-11 (structured fields, RFC 9651), on every limited
-response, accepted or refused::
+Headers follow draft-ietf-httpapi-ratelimit-headers-11 (structured fields, RFC 9651)::
 
     RateLimit-Policy: "api_requests_per_minute";q=600;w=60
     RateLimit: "api_requests_per_minute";r=12;t=40
 
 `q` is the plan's limit, `w` the window in seconds, `r` the requests left, `t` the seconds until the
-oldest counted request stops counting (up to 61: see `tenants.rate_limits`). A refused request also gets
-`Retry-After` (whole seconds) and a problem+json body with code `rate_limited`. A plan without a
-limit gets no such headers; its requests are still metered.
+oldest counted request stops counting (up to 61: see `tenants.rate_limits`). A refused request gets them
+with `Retry-After` (whole seconds) and a problem+json body with code `rate_limited`. An accepted request
+gets them once the agency has used `RESONANCE_RATE_LIMIT_HEADERS_FROM` of its limit in the window (half by
+default; 0: on every response), as the draft's performance considerations (section 6.2) suggest: the
+headers are what a client needs to slow down, and sending two validated header fields on every answer
+costs the cached metrics read a measurable share of its throughput (`tests/bench/README.md`). Clients
+must not expect them far from the limit; `GET /v1/subscription` reports the window's use at any time
+(`rate_limit_decision` below). A plan without a limit gets no such headers; its requests are still metered.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ POLICY_HEADER = b"ratelimit-policy"
 STATE_HEADER = b"ratelimit"
 _POLICIES: dict[int, bytes] = {}
 _QUOTA = QUOTA.encode("ascii")
+DECISION_STATE = "rate_limit_decision"
+"""Where the middleware leaves the request's `Decision` in the scope's state (read by `GET /v1/subscription`)."""
 
 
 class RateLimited(ApiError):
@@ -56,6 +62,12 @@ def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     """The `RateLimit-Policy` and `RateLimit` headers for `decision`."""
     policy = _POLICIES.get(decision.limit) or policy_value(decision.limit)
     return [(POLICY_HEADER, policy), (STATE_HEADER, b'"%s";r=%d;t=%d' % (_QUOTA, decision.remaining, decision.reset))]
+
+
+def shows_headers(used: int, limit: int, share: float) -> bool:
+    """Whether an accepted request's response carries the headers: the agency has used (`used`, this request
+    included) at least `share` of its `limit` in the window."""
+    return used >= limit * share
 
 
 def _per_minute(limit: int | None) -> str:
@@ -109,9 +121,13 @@ async def check(state: Any, tenant_id: uuid.UUID, standing: Standing) -> Decisio
 
 
 def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
-    """Refuse requests over the agency's limit with a 429; add the headers to the ones accepted."""
+    """Refuse requests over the agency's limit with a 429; add the headers to the accepted ones near the limit."""
+
+    share: float | None = None
+    """`RESONANCE_RATE_LIMIT_HEADERS_FROM`, read from the app's settings once."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal share
         principal = scope.get("user")
         if str(scope["type"]) != "http" or not isinstance(principal, Principal):
             await app(scope, receive, send)
@@ -125,6 +141,12 @@ def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
             return
         if not decision.allowed:
             raise refusal(decision, standing, state.quotas)
+        scope.setdefault("state", {})[DECISION_STATE] = decision
+        if share is None:
+            share = float(state.settings.rate_limit_headers_from)
+        if not shows_headers(decision.used, decision.limit, share):
+            await app(scope, receive, send)
+            return
         headers = rate_limit_headers(decision)
 
         async def send_with_headers(message: Message) -> None:

@@ -80,9 +80,10 @@ class QuotaUsage(msgspec.Struct):
     limit: int | None
     """None: unlimited."""
     usage: int | None
-    """None where the count is not kept here (api_requests_per_minute: see the RateLimit response headers)."""
+    """For api_requests_per_minute, the requests of the last 60 seconds, this one included; None when that limit is
+    not enforced (billing off, or a plan without it)."""
     remaining: int | None
-    """None when unlimited or when the usage is not kept here."""
+    """None when unlimited or when the usage is not counted."""
     description: str
 
 

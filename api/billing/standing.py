@@ -49,22 +49,24 @@ class Standings:
         self.plans = plans
         self.default_plan = plans[default_plan]
         self.grace = grace
-        self._entries: dict[uuid.UUID, tuple[float, Standing]] = {}
+        self._entries: dict[int, tuple[float, Standing]] = {}
+        """By the agency's id as an integer (hashed in C; a UUID's hash is a Python call, on every request)."""
         self._lookups: SingleFlight[uuid.UUID, Standing] = SingleFlight()
         self._generations: dict[uuid.UUID, int] = {}
         """Bumped by `invalidate`: a lookup that started before keeps its answer out of the cache."""
-        self._refreshing: set[asyncio.Task[None]] = set()
+        self._refreshing: dict[int, asyncio.Task[None]] = {}
+        """Background refreshes started and not finished, by the agency's id as an integer: at most one each."""
 
     def cached(self, tenant_id: uuid.UUID) -> Standing | None:
         """The standing if it is in memory and fresh (no I/O): for the fast paths. Near its expiry, a
         background lookup is started (at most one per agency)."""
-        entry = self._entries.get(tenant_id)
+        entry = self._entries.get(tenant_id.int)
         if entry is None:
             return None
         remaining = entry[0] - time.monotonic()
         if remaining < 0:
             return None
-        if remaining < REFRESH_AHEAD_SECONDS and self._lookups.pending(tenant_id) is None:
+        if remaining < REFRESH_AHEAD_SECONDS and tenant_id.int not in self._refreshing:
             self._refresh(tenant_id)
         return entry[1]
 
@@ -78,19 +80,20 @@ class Standings:
     def invalidate(self, tenant_id: uuid.UUID) -> None:
         """Forget the agency's standing (its subscription just changed)."""
         self._generations[tenant_id] = self._generations.get(tenant_id, 0) + 1
-        self._entries.pop(tenant_id, None)
+        self._entries.pop(tenant_id.int, None)
 
     async def _lookup(self, tenant_id: uuid.UUID) -> Standing:
         generation = self._generations.get(tenant_id, 0)
         standing = await self._lookups.run(tenant_id, lambda: self._load(tenant_id))
         if self._generations.get(tenant_id, 0) == generation:  # else read before a change: answer, don't keep
-            self._entries[tenant_id] = (time.monotonic() + CACHE_SECONDS, standing)
+            self._entries[tenant_id.int] = (time.monotonic() + CACHE_SECONDS, standing)
         return standing
 
     def _refresh(self, tenant_id: uuid.UUID) -> None:
-        task = asyncio.get_running_loop().create_task(self._refresh_now(tenant_id))
-        self._refreshing.add(task)
-        task.add_done_callback(self._refreshing.discard)
+        # Registered before the task first runs, so the requests in between do not start more.
+        key = tenant_id.int
+        task = self._refreshing[key] = asyncio.get_running_loop().create_task(self._refresh_now(tenant_id))
+        task.add_done_callback(lambda _: self._refreshing.pop(key, None))
 
     async def _refresh_now(self, tenant_id: uuid.UUID) -> None:
         try:

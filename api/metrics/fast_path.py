@@ -10,21 +10,23 @@ else (no key, an unknown or revoked key, a miss, another route) goes through the
 usual, which gives the same answer, errors included, and fills the caches for the next request.
 
 With billing on, the answer is rate-limited and counted like any other request (`api/billing/rate_limits.py`),
-with the same headers. In memory mode that costs a few dictionary and list operations, no await; when the
-decision needs I/O (the agency's standing is not cached) or the request is refused, the request goes
-through the application instead, which decides, counts and refuses exactly as for any other route (a
-refused request was not counted here, so it is never counted twice). In Redis mode the check is awaited here.
+with the same headers under the same rule (near the limit, or always with `RESONANCE_RATE_LIMIT_HEADERS_FROM=0`).
+In memory mode that costs a few dictionary and list operations, no await; when the decision needs I/O
+(the agency's standing is not cached) or the request is refused, the request goes through the application
+instead, which decides, counts and refuses exactly as for any other route (a refused request was not
+counted here, so it is never counted twice). In Redis mode the check is awaited here.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from api import auth
-from api.billing.rate_limits import check, rate_limit_headers
+from api.billing.rate_limits import check, rate_limit_headers, shows_headers
 from api.billing.standing import Standings
 from api.errors import ApiError
 from api.metrics.cache import MetricsCache
@@ -62,29 +64,36 @@ def _cached_answer(scope: Scope) -> tuple[auth.Principal, bytes] | None:
     return None if body is None else (entry.principal, body)
 
 
-_NEEDS_IO: list[tuple[bytes, bytes]] = []
+Headers = Sequence[tuple[bytes, bytes]]
+_NO_HEADERS: Headers = ()
+_NEEDS_IO: Headers = []
 
 
 def _limit_headers_now(
-    store: RateLimits | None, standings: Standings, principal: auth.Principal
-) -> list[tuple[bytes, bytes]] | None:
-    """The rate-limit headers of an accepted (and counted) request, decided without I/O; None to let the
-    application decide (refused); `_NEEDS_IO` when the decision needs I/O (`_limit_headers_later`)."""
-    # This runs on every cached read: only the memory store answers without I/O (`try_hit`).
-    if store is None:  # billing off
-        return []
-    if not isinstance(store, MemoryRateLimits):
+    memory: MemoryRateLimits | None, standings: Standings, share: float, principal: auth.Principal
+) -> Headers | None:
+    """The rate-limit headers of an accepted (and counted) request, decided without I/O by the memory store; None
+    to let the application decide (refused); `_NEEDS_IO` when the decision needs I/O (`_limit_headers_later`)."""
+    # This runs on every cached read: a few dictionary and integer operations, no object built unless the
+    # headers are due.
+    if memory is None:  # the Redis store
         return _NEEDS_IO
-    standing = standings.cached(principal.tenant_id)
+    tenant_id = principal.tenant_id
+    standing = standings.cached(tenant_id)
     if standing is None:
         return _NEEDS_IO
-    decision = store.try_hit(principal.tenant_id, standing.plan.quotas.get(QUOTA))
-    if decision is None:  # a plan without a limit: counted, no headers
-        return []
-    return rate_limit_headers(decision) if decision.allowed else None
+    limit = standing.plan.quotas.get(QUOTA)
+    used = memory.try_hit(tenant_id, limit)
+    if used is None or limit is None:  # a plan without a limit: counted, no headers
+        return _NO_HEADERS
+    if not used:
+        return None
+    if used < limit * share:  # `shows_headers`, inlined on this path
+        return _NO_HEADERS
+    return rate_limit_headers(memory.decision(tenant_id, limit, accepted=True))
 
 
-async def _limit_headers_later(state: Any, principal: auth.Principal) -> list[tuple[bytes, bytes]] | None:
+async def _limit_headers_later(state: Any, share: float, principal: auth.Principal) -> Headers | None:
     """The same with the store's I/O (Redis); None when the standing is not cached or the store fails."""
     standing = state.standings.cached(principal.tenant_id)
     if standing is None:
@@ -94,29 +103,44 @@ async def _limit_headers_later(state: Any, principal: auth.Principal) -> list[tu
     except ApiError:
         return None
     if decision is None:
-        return []
-    return rate_limit_headers(decision) if decision.allowed else None
+        return _NO_HEADERS
+    if not decision.allowed:
+        return None
+    return rate_limit_headers(decision) if shows_headers(decision.used, decision.limit, share) else _NO_HEADERS
+
+
+def _billing_of(state: Any) -> tuple[MemoryRateLimits | None, Standings, float] | None:
+    """What `_limit_headers_now` needs from the app's state; None with billing off."""
+    store: RateLimits | None = state.rate_limits
+    if store is None:
+        return None
+    memory = store if isinstance(store, MemoryRateLimits) else None
+    return memory, state.standings, float(state.settings.rate_limit_headers_from)
 
 
 def cached_metrics_middleware(app: ASGIApp) -> ASGIApp:
     """Answer cached metrics reads at once; pass everything else to `app`."""
 
-    billing: tuple[RateLimits | None, Standings] | None = None
-    """The app's rate-limit store and standings, looked up in its state once (attribute access to the
-    state costs about as much as the rate-limit check itself)."""
+    billing: tuple[MemoryRateLimits | None, Standings, float] | None = None
+    """With billing on: the app's memory store (None for Redis), standings and `RESONANCE_RATE_LIMIT_HEADERS_FROM`,
+    looked up in its state once (attribute access to the state costs about as much as the rate-limit check);
+    None with billing off."""
+    looked_up = False
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        nonlocal billing
+        nonlocal billing, looked_up
         if str(scope["type"]) == "http" and scope["path"] == PATH and scope.get("method") == "GET":
             answer = _cached_answer(scope)
-            limit_headers = None
+            limit_headers: Headers | None = None
             if answer is not None:
+                if not looked_up:
+                    billing, looked_up = _billing_of(scope["app"].state), True
                 if billing is None:
-                    state = scope["app"].state
-                    billing = (state.rate_limits, state.standings)
-                limit_headers = _limit_headers_now(*billing, answer[0])
-                if limit_headers is _NEEDS_IO:
-                    limit_headers = await _limit_headers_later(scope["app"].state, answer[0])
+                    limit_headers = _NO_HEADERS
+                else:
+                    limit_headers = _limit_headers_now(*billing, answer[0])
+                    if limit_headers is _NEEDS_IO:
+                        limit_headers = await _limit_headers_later(scope["app"].state, billing[2], answer[0])
             if answer is not None and limit_headers is not None:
                 body = answer[1]
                 # Litestar's `before_send` hook (api.observability.echo_request_id) wraps `send`: it adds the

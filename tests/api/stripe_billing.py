@@ -1,6 +1,7 @@
-"""Helpers for the tests of Stripe billing: plans priced in the fake Stripe, an app pointed at it, deliveries.
+"""Helpers and fixtures for the tests of Stripe billing: plans priced in the fake Stripe, an app pointed at it,
+deliveries.
 
-Use with the `fake_stripe` fixture (`pytest_plugins = ["stripe_fake.plugin"]` in the test module).
+The fixtures that use them (`priced`, `billing`, `alpha`) are in `tests.api.stripe_fixtures`.
 """
 
 from __future__ import annotations

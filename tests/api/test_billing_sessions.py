@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,7 +19,6 @@ from tests.api.stripe_billing import (
     deliver,
     event_of,
     post_together,
-    price_plans,
     stripe_client_app,
     subscribe,
     subscription_of,
@@ -30,25 +28,9 @@ from tests.conftest import Agency, sign_up
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-pytest_plugins = ["stripe_fake.plugin"]
+pytest_plugins = ["stripe_fake.plugin", "tests.api.stripe_fixtures"]
 
 RETURN_URL = "https://agency.example/settings/billing"
-
-
-@pytest.fixture
-def priced(fake_stripe: FakeStripe) -> PricedPlans:
-    return price_plans(fake_stripe)
-
-
-@pytest.fixture
-def billing(database: TestDatabase, fake_stripe: FakeStripe, priced: PricedPlans) -> Iterator[TestClient[Litestar]]:
-    with stripe_client_app(database, fake_stripe, priced) as client:
-        yield client
-
-
-@pytest.fixture
-def alpha(billing: TestClient[Litestar]) -> Agency:
-    return sign_up(billing, "Agency Alpha")
 
 
 def test_checkout_session_subscribes_the_agencys_customer_to_the_plans_prices(

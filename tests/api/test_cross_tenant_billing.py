@@ -3,7 +3,6 @@ Stripe ids, and a webhook about one agency's customer never touches another agen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,8 +16,6 @@ from tests.api.stripe_billing import (
     checkout,
     customer_of,
     deliver,
-    price_plans,
-    stripe_client_app,
     subscribe,
     subscription_of,
 )
@@ -27,23 +24,7 @@ from tests.conftest import Agency, sign_up
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-pytest_plugins = ["stripe_fake.plugin"]
-
-
-@pytest.fixture
-def priced(fake_stripe: FakeStripe) -> PricedPlans:
-    return price_plans(fake_stripe)
-
-
-@pytest.fixture
-def billing(database: TestDatabase, fake_stripe: FakeStripe, priced: PricedPlans) -> Iterator[TestClient[Litestar]]:
-    with stripe_client_app(database, fake_stripe, priced) as client:
-        yield client
-
-
-@pytest.fixture
-def alpha(billing: TestClient[Litestar]) -> Agency:
-    return sign_up(billing, "Agency Alpha")
+pytest_plugins = ["stripe_fake.plugin", "tests.api.stripe_fixtures"]
 
 
 @pytest.fixture

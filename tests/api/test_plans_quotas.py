@@ -154,10 +154,11 @@ def test_subscription_of_a_new_agency_is_local_on_the_default_plan_with_its_usag
     assert quotas["tracked_accounts"]["remaining"] == 23
     assert quotas["syncs_per_day"]["usage"] == 1
     assert quotas["webhook_endpoints"]["usage"] == 0
+    # The requests of the last minute, this one included: the client, three accounts, the pause, the sync.
     assert quotas["api_requests_per_minute"] == {
         "limit": 600,
-        "usage": None,
-        "remaining": None,
+        "usage": 7,
+        "remaining": 593,
         "description": QUOTAS["api_requests_per_minute"],
     }
 

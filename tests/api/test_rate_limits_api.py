@@ -26,6 +26,7 @@ from api.metrics import fast_path
 from tenants.database import Database
 from tenants.metering import UsageEvent
 from tenants.rate_limits import MemoryRateLimits, RateLimits
+from tenants.settings import Settings, SettingsError
 from tenants.subscriptions import Subscription
 from tests.api.conftest import (
     assert_problem,
@@ -61,8 +62,10 @@ class Clock:
 
 @contextmanager
 def serving(database: TestDatabase, clock: Clock | None = None, **overrides: Any) -> Iterator[TestClient[Litestar]]:
-    """An app on the test plans (starter: 3 requests a minute), its store on `clock`."""
-    app = create_app(make_settings(database, **{"plans_config": PLANS, "default_plan": "starter", **overrides}))
+    """An app on the test plans (starter: 3 requests a minute), its store on `clock`, the RateLimit headers on every
+    limited response (`rate_limit_headers_from=0`) unless `overrides` say otherwise."""
+    defaults = {"plans_config": PLANS, "default_plan": "starter", "rate_limit_headers_from": 0.0}
+    app = create_app(make_settings(database, **{**defaults, **overrides}))
     if app.state.rate_limits is not None:
         app.state.rate_limits.flush_interval = 3600.0  # the tests flush by hand, at the moments they choose
         if clock is not None:
@@ -314,6 +317,8 @@ def test_billing_off_means_no_limit_no_headers_and_no_metering(database: TestDat
         agency = sign_up(client)
         answers = [client.get("/v1/clients", headers=agency.headers) for _ in range(6)]
         assert client.app.state.rate_limits is None
+        rate = client.get("/v1/subscription", headers=agency.headers).json()["quotas"]["api_requests_per_minute"]
+        assert (rate["limit"], rate["usage"], rate["remaining"]) == (3, None, None)  # the plan's, not enforced
 
     assert [answer.status_code for answer in answers] == [200] * 6
     assert all("ratelimit" not in answer.headers for answer in answers)
@@ -374,6 +379,74 @@ def test_a_cached_read_of_an_agency_whose_standing_is_not_cached_goes_through_th
 
         assert "x-cache" not in response.headers
         assert_problem(response, 429, code="rate_limited")
+
+
+def test_by_default_accepted_responses_carry_the_headers_once_half_the_limit_is_used(
+    database: TestDatabase, clock: Clock
+) -> None:
+    with serving(
+        database, clock, default_plan="agency", rate_limit_headers_from=Settings().rate_limit_headers_from
+    ) as client:
+        agency = sign_up(client)
+        answers = [client.get("/v1/clients", headers=agency.headers) for _ in range(51)]
+
+    assert [answer.status_code for answer in answers] == [200] * 50 + [429]
+    # 50 a minute: the first 24 answers say nothing, the 25th (half the limit used) and later ones say what is left.
+    assert [answer.headers.get("ratelimit") for answer in answers[:24]] == [None] * 24
+    assert [answer.headers.get("ratelimit-policy") for answer in answers[:24]] == [None] * 24
+    assert [HEADER.match(answer.headers["ratelimit"]).group(1) for answer in answers[24:50]] == [  # type: ignore[union-attr]
+        str(left) for left in range(25, -1, -1)
+    ]
+    assert all(answer.headers["ratelimit-policy"] == '"api_requests_per_minute";q=50;w=60' for answer in answers[24:])
+    assert answers[50].headers["ratelimit"] == '"api_requests_per_minute";r=0;t=61'
+
+
+def test_cached_metrics_reads_follow_the_same_rule_for_the_headers(database: TestDatabase, clock: Clock) -> None:
+    with serving(
+        database, clock, metrics_cache_seconds=60, default_plan="agency", rate_limit_headers_from=0.1
+    ) as client:
+        agency = sign_up(client)
+        _, account = make_client_and_account(client, agency)  # 2 requests
+        params = {"account_id": account["id"], "metric": "impressions", "from": "2026-03-02", "to": "2026-03-02"}
+        answers = [client.get("/v1/metrics", params=params, headers=agency.headers) for _ in range(4)]
+
+    # 50 a minute, headers from 5 requests on (a tenth): the 3rd and 4th requests say nothing, the 5th does.
+    assert [answer.headers.get("x-cache") for answer in answers] == ["miss", "hit", "hit", "hit"]
+    assert [answer.headers.get("ratelimit") for answer in answers[:2]] == [None, None]
+    assert [answer.headers["ratelimit"][:31] for answer in answers[2:]] == [
+        '"api_requests_per_minute";r=45;',
+        '"api_requests_per_minute";r=44;',
+    ]
+
+
+def test_the_subscription_reports_the_requests_of_the_last_minute(database: TestDatabase, clock: Clock) -> None:
+    with serving(database, clock, default_plan="agency", rate_limit_headers_from=1.0) as client:
+        agency = sign_up(client)
+        for _ in range(6):
+            client.get("/v1/clients", headers=agency.headers)
+
+        answer = client.get("/v1/subscription", headers=agency.headers)
+
+        assert "ratelimit" not in answer.headers  # far from the limit: the body says it
+        assert answer.json()["quotas"]["api_requests_per_minute"] == {
+            "limit": 50,
+            "usage": 7,  # this request included
+            "remaining": 43,
+            "description": "API requests per minute, all keys of the agency together",
+        }
+        put_on_plan(database, agency, "scale")
+        client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+        unlimited = client.get("/v1/subscription", headers=agency.headers).json()["quotas"]["api_requests_per_minute"]
+        assert (unlimited["limit"], unlimited["usage"], unlimited["remaining"]) == (None, None, None)
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "half", "nan"])
+def test_a_share_for_the_headers_outside_0_to_1_is_refused_with_a_sentence(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESONANCE_RATE_LIMIT_HEADERS_FROM", value)
+    with pytest.raises(SettingsError, match="RESONANCE_RATE_LIMIT_HEADERS_FROM must be a"):
+        Settings().validate()
 
 
 # Scaled mode: every process shares one Redis.

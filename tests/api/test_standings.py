@@ -46,10 +46,11 @@ def test_a_standing_used_near_its_expiry_is_read_again_in_the_background(databas
             assert standings.cached(tenant_id) is first
             assert not standings._refreshing
             # In its last second: the cached answer at once, and a lookup in the background.
-            standings._entries[tenant_id] = (time.monotonic() + standing_module.REFRESH_AHEAD_SECONDS / 2, first)
+            standings._entries[tenant_id.int] = (time.monotonic() + standing_module.REFRESH_AHEAD_SECONDS / 2, first)
             during = standings.cached(tenant_id)
+            assert standings.cached(tenant_id) is during  # a second request before the lookup has even started
             assert len(standings._refreshing) == 1
-            await asyncio.gather(*standings._refreshing)
+            await asyncio.gather(*standings._refreshing.values())
             after = standings.cached(tenant_id)
             assert after is not None
             return first.plan.id, during.plan.id if during else "", after.plan.id

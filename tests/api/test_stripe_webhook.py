@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,6 @@ from tests.api.stripe_billing import (
     deliver,
     deliver_together,
     event_of,
-    price_plans,
     stripe_client_app,
     subscribe,
     subscription_of,
@@ -35,29 +33,13 @@ if TYPE_CHECKING:
     from api.billing.standing import Standing
     from tests.conftest import TestDatabase
 
-pytest_plugins = ["stripe_fake.plugin"]
+pytest_plugins = ["stripe_fake.plugin", "tests.api.stripe_fixtures"]
 
 DAY = 86400
 GRACE = timedelta(days=7)  # RESONANCE_BILLING_GRACE_DAYS' default
 CREATED = "customer.subscription.created"
 UPDATED = "customer.subscription.updated"
 DELETED = "customer.subscription.deleted"
-
-
-@pytest.fixture
-def priced(fake_stripe: FakeStripe) -> PricedPlans:
-    return price_plans(fake_stripe)
-
-
-@pytest.fixture
-def billing(database: TestDatabase, fake_stripe: FakeStripe, priced: PricedPlans) -> Iterator[TestClient[Litestar]]:
-    with stripe_client_app(database, fake_stripe, priced) as client:
-        yield client
-
-
-@pytest.fixture
-def alpha(billing: TestClient[Litestar]) -> Agency:
-    return sign_up(billing, "Agency Alpha")
 
 
 @pytest.fixture

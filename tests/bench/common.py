@@ -215,10 +215,24 @@ def pinned(command: list[str], cpu: int | None) -> list[str]:
     return [taskset, "-c", str(cpu), *command]
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server started by `uvicorn_process`: its base URL and its process id."""
+
+    base: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from `/proc/<pid>/stat` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def uvicorn_server(factory: str, env: dict[str, str], *, label: str, cpu: int | None = None) -> Iterator[str]:
-    """Run `uvicorn --factory <factory>` in its own process (on `cpu` when given); yields its base URL, stops it
-    afterwards."""
+def uvicorn_process(factory: str, env: dict[str, str], *, label: str, cpu: int | None = None) -> Iterator[Served]:
+    """Run `uvicorn --factory <factory>` in its own process (on `cpu` when given: `taskset` execs it, so the pid is
+    uvicorn's); yields its URL and pid, stops it afterwards."""
     port = free_port()
     command = [PYTHON, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)]
     command += list(UVICORN_OPTIONS)
@@ -238,7 +252,7 @@ def uvicorn_server(factory: str, env: dict[str, str], *, label: str, cpu: int | 
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{label} did not answer within 60 s") from None
                 time.sleep(0.2)
-        yield base
+        yield Served(base, process.pid)
     finally:
         process.terminate()
         try:
@@ -246,6 +260,13 @@ def uvicorn_server(factory: str, env: dict[str, str], *, label: str, cpu: int | 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def uvicorn_server(factory: str, env: dict[str, str], *, label: str, cpu: int | None = None) -> Iterator[str]:
+    """`uvicorn_process`, yielding only its base URL."""
+    with uvicorn_process(factory, env, label=label, cpu=cpu) as served:
+        yield served.base
 
 
 BENCH_PLANS = '{"bench": {"name": "Bench", "quotas": {"api_requests_per_minute": 1000000000}}}'

@@ -9,13 +9,14 @@ Figures: requests/second of each (closed loop, best of the rounds), their ratio,
 latency of Resonance at a fixed open-loop rate of 0.35 x the bare app's requests/second.
 
 Then the cost of billing on this read: the same Resonance with billing on (every request rate-limited
-by plan and counted for the `api_calls` meter, memory store: embedded mode) and with billing off
-(`RESONANCE_BILLING=false`), in pairs of closed-loop rounds, each pair on servers started for it, started
-and measured in an order that alternates (on-off, off-on, ...) so that neither the machine's drift nor
-the first-started server's advantage (seen with two identical servers) falls on one side; the figure
-is the median of the pairs' on / off ratios (target >= 0.95). Beside it, the CPU time of the check in
-process, which the machine's noise moves far less. When Redis answers, the throughput of scaled mode
-(Redis store) too, for information.
+by plan and counted for the `api_calls` meter, memory store: embedded mode; the agency far from its limit,
+so no RateLimit headers) and with billing off (`RESONANCE_BILLING=false`), in pairs of servers started for
+the pair in an order that alternates, each measured in one-second slices in an ABBA order (on, off, off,
+on, ...) so that neither the machine's drift nor the first-started server's advantage falls on one side; the
+figure is the median of the pairs' on / off ratios (target >= 0.95). Beside it, each server's CPU time per
+answer and the CPU time of the check in process, which the machine's noise moves far less. Then, for
+information, the headers on every answer (`RESONANCE_RATE_LIMIT_HEADERS_FROM=0`) and scaled mode (Redis)
+against off.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import subprocess
 import tempfile
 import uuid
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,6 @@ from tests.bench.common import Outcome, say
 
 RATIO_TARGET = 0.35
 BILLING_TARGET = 0.95
-UNLIMITED_PLANS = '{"bench": {"name": "Bench", "quotas": {"api_requests_per_minute": null}}}'
 REDIS_URL_ENV = "RESONANCE_BENCH_REDIS_URL"
 P99_TARGET_MS = 25.0
 CONNECTIONS = 16
@@ -237,43 +238,24 @@ def _redis_url() -> str | None:
 def _billing_cost(
     database: common.BenchDatabase, path: str, headers: dict[str, str], body: bytes, quick: bool, seconds: float
 ) -> list[Outcome]:
-    """Billing on / off throughput in alternating pairs of rounds, each server answering the same body."""
-    pairs = 2 if quick else 6
-    redis_url = _redis_url()
-    prefix = f"resonance-bench:{uuid.uuid4().hex}:"
+    """Billing on / off throughput in pairs of servers measured in alternating one-second slices, each server
+    answering the same body; then, for information, the headers on every answer and scaled mode against off."""
+    pairs = 2 if quick else 10  # a server's speed varies by a few % from one start to the next: many pairs
     env = common.resonance_env(database)
-    arms = {
-        "on": env,
-        "off": {**env, "RESONANCE_BILLING": "false"},
-        # Counted but not limited (a plan without a request limit: no decision, no RateLimit headers), to tell
-        # the cost of limiting and its headers from the cost of counting.
-        "on, counted only": {**env, "RESONANCE_PLANS": UNLIMITED_PLANS},
-    }
-    if redis_url:
-        arms["on, Redis"] = {**env, "RESONANCE_REDIS_URL": redis_url, "RESONANCE_REDIS_PREFIX": prefix}
-    else:
-        say("Redis does not answer: no scaled-mode figure")
+    off = {**env, "RESONANCE_BILLING": "false"}
+    # The default: the agency is far from its limit, so its answers carry no RateLimit headers.
     say(
-        f"== billing on / off on the metrics read ({pairs} pairs of {seconds:g} s rounds; each pair on fresh "
-        "servers, started and measured in an order that alternates)"
+        f"== billing on / off on the metrics read ({pairs} pairs of servers, {seconds:g} one-second slices each "
+        "in an ABBA order)"
     )
-    rps: dict[str, list[float]] = {arm: [] for arm in arms}
-    try:
-        for index in range(pairs):
-            order = list(arms) if index % 2 == 0 else list(reversed(arms))
-            for arm, result in _pair(arms, order, path, headers, body, seconds).items():
-                rps[arm].append(result)
-            say(
-                f"pair {index + 1}/{pairs} ({' then '.join(order)}): "
-                + ", ".join(f"{arm} {rps[arm][-1]:,.0f} req/s" for arm in arms)
-                + f"; on / off {rps['on'][-1] / rps['off'][-1]:.3f}"
-            )
-    finally:
-        if redis_url:
-            _forget_redis_keys(redis_url, prefix)
+    rounds = _compare({"on": env, "off": off}, pairs, path, headers, body, seconds)
+    rps = {arm: [result.rps for result in results] for arm, results in rounds.items()}
     ratios = [on / off for on, off in zip(rps["on"], rps["off"], strict=True)]
     ratio = statistics.median(ratios)
     say(f"billing on / off per pair: {', '.join(f'{value:.3f}' for value in ratios)}; median {ratio:.3f}")
+    # The server's CPU time per answer, off / on: the same cost seen from the server.
+    cpu = {arm: statistics.median(result.cpu_us for result in results) for arm, results in rounds.items()}
+    cpu_ratio = statistics.median(off.cpu_us / on.cpu_us for on, off in zip(rounds["on"], rounds["off"], strict=True))
     outcomes = [
         Outcome("read", "billing off req/s (median of pairs)", f"{statistics.median(rps['off']):,.0f}", "", None),
         Outcome("read", "billing on req/s (median of pairs)", f"{statistics.median(rps['on']):,.0f}", "", None),
@@ -283,6 +265,13 @@ def _billing_cost(
             f"{ratio:.3f}",
             f">= {BILLING_TARGET}",
             ratio >= BILLING_TARGET,
+        ),
+        Outcome(
+            "read",
+            "server CPU per answer, billing off / on (median of pairs)",
+            f"{cpu_ratio:.3f} ({cpu['off']:.1f} / {cpu['on']:.1f} us)",
+            "",
+            None,
         ),
     ]
     cost = _check_cost_us()
@@ -299,30 +288,52 @@ def _billing_cost(
             None,
         )
     )
-    counted_only = statistics.median(
-        counted / off for counted, off in zip(rps["on, counted only"], rps["off"], strict=True)
-    )
-    outcomes.append(
-        Outcome(
-            "read",
-            "billing on, counted only (plan without a request limit) / off, median of pair ratios",
-            f"{counted_only:.3f}",
-            "",
-            None,
-        )
-    )
-    if "on, Redis" in rps:
-        redis_ratio = statistics.median(redis / off for redis, off in zip(rps["on, Redis"], rps["off"], strict=True))
-        outcomes.append(
-            Outcome(
-                "read",
-                "billing on with Redis (scaled mode) / off, median of pair ratios",
-                f"{redis_ratio:.3f}",
-                "",
-                None,
+    # For information: the headers on every answer (RESONANCE_RATE_LIMIT_HEADERS_FROM=0, as an agency past half its
+    # limit gets them), and scaled mode (one Redis round trip per request).
+    others = {"off": off, "on, headers always": {**env, "RESONANCE_RATE_LIMIT_HEADERS_FROM": "0"}}
+    redis_url = _redis_url()
+    prefix = f"resonance-bench:{uuid.uuid4().hex}:"
+    if redis_url:
+        others["on, Redis"] = {**env, "RESONANCE_REDIS_URL": redis_url, "RESONANCE_REDIS_PREFIX": prefix}
+    else:
+        say("Redis does not answer: no scaled-mode figure")
+    info_pairs = 2
+    say(f"== for information: {', '.join(list(others)[1:])} against billing off ({info_pairs} pairs)")
+    try:
+        rounds = _compare(others, info_pairs, path, headers, body, seconds)
+    finally:
+        if redis_url:
+            _forget_redis_keys(redis_url, prefix)
+    for arm, label in (
+        ("on, headers always", "billing on, RateLimit headers on every answer / off"),
+        ("on, Redis", "billing on with Redis (scaled mode) / off"),
+    ):
+        if arm in rounds:
+            versus = statistics.median(
+                result.rps / off.rps for result, off in zip(rounds[arm], rounds["off"], strict=True)
+            )
+            outcomes.append(Outcome("read", f"{label}, median of {info_pairs} pairs", f"{versus:.3f}", "", None))
+    return outcomes
+
+
+def _compare(
+    arms: dict[str, dict[str, str]], pairs: int, path: str, headers: dict[str, str], body: bytes, seconds: float
+) -> dict[str, list[Arm]]:
+    """Each arm's figures in `pairs` rounds, each round on servers started for it, in an order that alternates."""
+    rounds: dict[str, list[Arm]] = {arm: [] for arm in arms}
+    for index in range(pairs):
+        order = list(arms) if index % 2 == 0 else list(reversed(arms))
+        for arm, result in _pair(arms, order, path, headers, body, seconds).items():
+            rounds[arm].append(result)
+        say(
+            f"pair {index + 1}/{pairs} ({' then '.join(order)}): "
+            + ", ".join(f"{arm} {rounds[arm][-1].rps:,.0f} req/s ({rounds[arm][-1].cpu_us:.1f} us CPU)" for arm in arms)
+            + "; "
+            + ", ".join(
+                f"{arm} / off {rounds[arm][-1].rps / rounds['off'][-1].rps:.3f}" for arm in arms if arm != "off"
             )
         )
-    return outcomes
+    return rounds
 
 
 def _check_cost_us() -> float:
@@ -339,26 +350,41 @@ def _check_cost_us() -> float:
     from tenants.rate_limits import MemoryRateLimits
     from tenants.settings import Settings
 
+    share = Settings().rate_limit_headers_from
     plans = load_plans(Settings(plans_config=common.BENCH_PLANS, default_plan="bench"))
     standings = Standings(None, plans, "bench", timedelta(days=7))  # type: ignore[arg-type]  # never loads
     tenant_id = uuid.uuid4()
-    standings._entries[tenant_id] = (time.monotonic() + 3600, standings.standing_from(tenant_id, None))
-    store = MemoryRateLimits()
+    standings._entries[tenant_id.int] = (time.monotonic() + 3600, standings.standing_from(tenant_id, None))
+    store = MemoryRateLimits()  # what _limit_headers_now is given in memory mode
     principal = Principal(tenant_id=tenant_id, key_id=uuid.uuid4(), key_name="bench", scopes=frozenset({"read"}))
     best = float("inf")
     for _ in range(5):
         started = time.perf_counter()
         for _ in range(100_000):
-            _limit_headers_now(store, standings, principal)
+            _limit_headers_now(store, standings, share, principal)
         best = min(best, (time.perf_counter() - started) / 100_000 * 1e6)
     return best
 
 
 SERVER_CPU, LOAD_CPU = 0, 1
 """The billing comparison runs each server on CPU 0 and `wrk` on CPU 1 (with `taskset`, on 2 cores or more)."""
-SLICES = 4
-"""Each arm's round is cut in slices measured in an ABBA order (on, off, off, on…), which cancels a drift of the
-machine's speed during the pair."""
+SLICE_SECONDS = 1
+"""Each arm's round is cut in one-second slices measured in an ABBA order (on, off, off, on…): a drift of the
+machine's speed during the pair, or a hiccup, then falls on both arms alike. Longer slices, measured one arm after
+the other, let a few seconds of a busy machine decide a ratio (pairs moved by ±10 %)."""
+
+
+@dataclass
+class Arm:
+    """One arm's round in a pair: requests per second, and the server's CPU time per request."""
+
+    rps: float = 0.0
+    cpu_seconds: float = 0.0
+    requests: int = 0
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu_seconds / self.requests * 1e6
 
 
 def _pair(
@@ -368,34 +394,38 @@ def _pair(
     headers: dict[str, str],
     body: bytes,
     seconds: float,
-) -> dict[str, float]:
+) -> dict[str, Arm]:
     """One round of each arm on servers started for it, in `order`: a server started or measured first
     has been seen to run faster or slower whatever its configuration, so the order alternates, and each
     round is measured in slices in an ABBA order."""
     with ExitStack() as stack:
-        urls = {
+        servers = {
             arm: stack.enter_context(
-                common.uvicorn_server("api.app:create_app", arms[arm], label=f"billing {arm}", cpu=SERVER_CPU)
+                common.uvicorn_process("api.app:create_app", arms[arm], label=f"billing {arm}", cpu=SERVER_CPU)
             )
-            + path
             for arm in order
         }
-        for arm, url in urls.items():
-            answer = httpx.get(url, headers=headers, timeout=30)
+        for arm, server in servers.items():
+            answer = httpx.get(server.base + path, headers=headers, timeout=30)
             if answer.content != body or answer.status_code != 200:
                 raise RuntimeError(f"billing {arm} does not answer the same body")
-            limited = arm in {"on", "on, Redis"}
-            if ("ratelimit" in answer.headers) != limited:
-                raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if limited else 'present'}")
-            throughput(url, headers, 2, cpu=LOAD_CPU)  # warm-up
-        requests: dict[str, float] = dict.fromkeys(order, 0.0)
-        for index in range(SLICES):
+            headed = arm == "on, headers always"
+            if ("ratelimit" in answer.headers) != headed:
+                raise RuntimeError(f"billing {arm}: RateLimit headers {'missing' if headed else 'present'}")
+            throughput(server.base + path, headers, 2, cpu=LOAD_CPU)  # warm-up
+        measured = {arm: Arm() for arm in order}
+        slices = max(2, round(seconds / SLICE_SECONDS))
+        for index in range(slices):
             for arm in order if index % 2 == 0 else list(reversed(order)):
-                result = throughput(urls[arm], headers, seconds / SLICES, cpu=LOAD_CPU)
+                server = servers[arm]
+                cpu_before = common.cpu_seconds(server.pid)
+                result = throughput(server.base + path, headers, SLICE_SECONDS, cpu=LOAD_CPU)
+                measured[arm].cpu_seconds += common.cpu_seconds(server.pid) - cpu_before
                 if result["errors"]:
                     raise RuntimeError(f"billing {arm}: {result['errors']} answers were not 200 (refused?)")
-                requests[arm] += float(result["rps"]) / SLICES
-        return requests
+                measured[arm].rps += float(result["rps"]) / slices
+                measured[arm].requests += int(result["requests"])
+        return measured
 
 
 def _forget_redis_keys(url: str, prefix: str) -> None:

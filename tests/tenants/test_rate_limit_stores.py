@@ -157,10 +157,11 @@ async def test_memory_store_never_goes_back_in_time() -> None:
     limits = MemoryRateLimits(clock=clock)
     tenant = uuid.uuid4()
     for _ in range(2):
-        limits.try_hit(tenant, 2)
+        assert limits.try_hit(tenant, 2)
     clock.now = START - 3600  # the system clock stepped back an hour
 
-    decision = limits.try_hit(tenant, 2)
+    assert limits.try_hit(tenant, 2) == 0  # refused: the two still count
+    decision = await limits.hit(tenant, 2)
 
     assert decision is not None
     assert not decision.allowed
