@@ -66,7 +66,7 @@ from tenants.database import Database
 from tenants.plans import load_plans
 from tenants.rate_limits import rate_limits_store
 from tenants.settings import Settings, load_settings
-from tenants.stripe_api import stripe_client
+from tenants.stripe_api import close_http_client, new_http_client, stripe_client
 from tenants.usage_reporting import REPORTER_NETWORK_RETRIES, UsageReporter
 
 API_VERSION = "1.0.0"
@@ -115,7 +115,9 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         objective_checker=ObjectivesChecker(registry),
     )
     engine.on_run_finished = alert_evaluator.after_sync
-    stripe = stripe_client(settings, max_network_retries=REPORTER_NETWORK_RETRIES)
+    # One pair of connection pools for every Stripe client of the process, closed when the app stops.
+    stripe_http = new_http_client() if settings.stripe_enabled else None
+    stripe = stripe_client(settings, max_network_retries=REPORTER_NETWORK_RETRIES, http_client=stripe_http)
     return State(
         {
             "settings": settings,
@@ -142,7 +144,8 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             if settings.billing_enabled
             else None,
             # Checkout and portal sessions, the webhook's look-ups (the SDK retries them); None in local mode.
-            "stripe_client": stripe_client(settings),
+            "stripe_client": stripe_client(settings, http_client=stripe_http),
+            "stripe_http": stripe_http,
         }
     )
 
@@ -176,6 +179,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             await asyncio.gather(*tasks)
             if rate_limits is not None:
                 await rate_limits.close()
+            if app.state.stripe_http is not None:
+                await close_http_client(app.state.stripe_http)
             await app.state.database.dispose()
 
     openapi = OpenAPIConfig(

@@ -11,6 +11,7 @@ import json
 import logging
 import signal
 import sys
+import uuid
 from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
@@ -172,7 +173,7 @@ def worker(
                 loops.append(reporter.run_forever(stop))
             await asyncio.gather(*loops)
         finally:
-            await state.database.dispose()
+            await _release(state)
 
     _run(main)
 
@@ -218,7 +219,7 @@ def demo(
             alerts = await seed_analytics(state.database, state.alert_evaluator, agency, days=days)
             return agency.api_key, statuses, alerts, plan.name
         finally:
-            await state.database.dispose()
+            await _release(state)
 
     key, statuses, alerts, plan_name = _run(seed)
     failed = [status for status in statuses if status != "succeeded"]
@@ -368,7 +369,6 @@ def tenant_plan(
     cached standing each process keeps for the write guard and the rate limiter follows within 5 seconds.
     With Stripe, the subscription's next webhook sets the plan Stripe bills.
     """
-    import uuid
 
     from tenants.plans import load_plans
 
@@ -422,7 +422,6 @@ def api_key_create(
     scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
 ) -> None:
     """Create an API key for an agency and print it (shown once)."""
-    import uuid
 
     from tenants.models import SCOPES
 
@@ -492,6 +491,15 @@ def credentials_rotate() -> None:
     )
 
 
+async def _release(state: Any) -> None:
+    """Close what `build_state` opened: the database's connections and the Stripe connection pools."""
+    from tenants.stripe_api import close_http_client
+
+    await state.database.dispose()
+    if state.stripe_http is not None:
+        await close_http_client(state.stripe_http)
+
+
 LOCAL_MODE = (
     "billing runs in local mode (RESONANCE_STRIPE_API_KEY is not set): usage stays in the ledger "
     "and nothing is sent to Stripe."
@@ -521,7 +529,7 @@ def billing_report() -> None:
                     on_progress=lambda done: progress.update(task, completed=done)
                 )
         finally:
-            await state.database.dispose()
+            await _release(state)
 
     summary = _run(main)
     out.print(
@@ -534,6 +542,47 @@ def billing_report() -> None:
         raise fail(f"reporting failed for {len(summary.failed_tenants)} agency(ies); see the log above.")
 
 
+@billing_app.command("retry-rejected")
+def billing_retry_rejected(
+    tenant: Annotated[str | None, typer.Option(help="Only this agency (its id).")] = None,
+) -> None:
+    """Send again the usage Stripe rejected, once its cause is fixed (a meter created, a customer restored).
+
+    The rejected events are put back in line, due now, with their identifiers, so Stripe still counts each fact
+    once; the next pass of the reporter (or `resonance billing report`) sends them.
+    """
+    settings = _settings()
+    if not settings.stripe_enabled:
+        raise fail(LOCAL_MODE)
+    tenant_id = _tenant_option(tenant)
+
+    async def main() -> Any:
+        from api.app import build_state
+
+        state = build_state(settings)
+        try:
+            return await state.usage_reporter.retry_rejected(tenant_id)
+        finally:
+            await _release(state)
+
+    moved = _run(main)
+    out.print(
+        f"put {moved} rejected usage event(s) back in line; the reporter sends them at its next pass, "
+        "or now with `resonance billing report`",
+        highlight=False,
+    )
+
+
+def _tenant_option(tenant: str | None) -> uuid.UUID | None:
+    """`--tenant` as an agency id, or a sentence saying what is wrong."""
+    if tenant is None:
+        return None
+    try:
+        return uuid.UUID(tenant)
+    except ValueError:
+        raise fail(f"--tenant must be an agency id (a UUID), got {tenant!r}.") from None
+
+
 @billing_app.command("reconcile")
 def billing_reconcile(
     period: Annotated[str | None, typer.Option(help="The month, YYYY-MM (default: this month, UTC).")] = None,
@@ -544,7 +593,6 @@ def billing_reconcile(
     Exits with 1 when a total differs; the table shows how much of the difference is usage not sent yet,
     too old for Stripe or rejected by it (the `unexplained` column should be 0).
     """
-    import uuid
     from datetime import UTC, datetime, time, timedelta
 
     from rich.table import Table
@@ -559,21 +607,17 @@ def billing_reconcile(
         name, first, last = month_bounds(period)
     except ApiError:
         raise fail(f"--period must be a month like 2026-11, got {period!r}.") from None
-    tenant_id: uuid.UUID | None = None
-    if tenant is not None:
-        try:
-            tenant_id = uuid.UUID(tenant)
-        except ValueError:
-            raise fail(f"--tenant must be an agency id (a UUID), got {tenant!r}.") from None
+    tenant_id = _tenant_option(tenant)
     start = datetime.combine(first, time.min, UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, UTC)
 
     async def main() -> Any:
         from tenants.database import Database
         from tenants.reconciliation import ReconciliationError, reconcile
-        from tenants.stripe_api import stripe_client
+        from tenants.stripe_api import close_http_client, new_http_client, stripe_client
 
-        client = stripe_client(settings)
+        http = new_http_client()
+        client = stripe_client(settings, http_client=http)
         assert client is not None
         database = Database(settings.database_url)
         try:
@@ -582,6 +626,7 @@ def billing_reconcile(
             raise CliError(str(error)) from None
         finally:
             await database.dispose()
+            await close_http_client(http)
 
     with err.status(f"reading the ledger and Stripe's meter event summaries for {name}"):
         lines = _run(main)

@@ -26,8 +26,22 @@ METER_EVENT_NAMES: Final = {meter: f"resonance_{meter}" for meter in METERS}
 """The `event_name` of each meter's Billing Meter Events; the Stripe meters must be created with these names."""
 
 
-def stripe_client(settings: Settings, *, max_network_retries: int = 2) -> stripe.StripeClient | None:
-    """A Stripe client (async-capable, over httpx) when a key is set; None in local mode."""
+def new_http_client() -> stripe.HTTPXClient:
+    """The connection pools (async and sync) a `StripeClient` sends through; `close_http_client` closes them."""
+    return stripe.HTTPXClient(timeout=30, allow_sync_methods=True)
+
+
+async def close_http_client(client: stripe.HTTPXClient) -> None:
+    """Close both pools of `client` (the SDK never closes a client it was given)."""
+    await client.close_async()  # type: ignore[no-untyped-call]  # the SDK leaves them unannotated
+    client.close()  # type: ignore[no-untyped-call]
+
+
+def stripe_client(
+    settings: Settings, *, max_network_retries: int = 2, http_client: stripe.HTTPXClient | None = None
+) -> stripe.StripeClient | None:
+    """A Stripe client (async-capable, over httpx, through `http_client` or pools of its own) when a key is set;
+    None in local mode."""
     if not settings.stripe_enabled:
         return None
     options: dict[str, Any] = {}
@@ -36,7 +50,7 @@ def stripe_client(settings: Settings, *, max_network_retries: int = 2) -> stripe
         options["base_addresses"] = {"api": base, "connect": base, "files": base, "meter_events": base}
     return stripe.StripeClient(
         settings.stripe_api_key,
-        http_client=stripe.HTTPXClient(timeout=30, allow_sync_methods=True),
+        http_client=http_client or new_http_client(),
         max_network_retries=max_network_retries,
         **options,
     )

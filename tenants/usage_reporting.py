@@ -275,6 +275,28 @@ class UsageReporter:
             if not progressed:
                 return summary
 
+    async def retry_rejected(self, tenant_id: uuid.UUID | None = None) -> int:
+        """Put the usage Stripe rejected back in line, due now, for every agency with a Stripe customer or only
+        `tenant_id`: for after the cause is fixed (a meter created, a customer restored). Returns how many rows.
+        A row keeps its identifier, so Stripe still counts each fact once; one now too old becomes `too_old`."""
+        if tenant_id is None:
+            async with self.database.system_session() as session:
+                tenants = await system.stripe_customers(session, 100_000)
+        else:
+            tenants = [tenant_id]
+        deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
+        now = self.clock()
+        moved = 0
+        for agency in tenants:
+            async with self.database.tenant_session(agency) as session:
+                result = await session.execute(
+                    update(deliveries)
+                    .where(deliveries.c.tenant_id == agency, deliveries.c.status == REJECTED)
+                    .values(status=RETRYING, next_attempt_at=now, updated_at=now)
+                )
+                moved += int(result.rowcount)  # type: ignore[attr-defined]
+        return moved
+
     async def report_tenant(self, tenant_id: uuid.UUID, summary: ReportSummary | None = None) -> int:
         """Claim, send and record one batch of an agency's due rows; returns how many were claimed."""
         summary = summary if summary is not None else ReportSummary()

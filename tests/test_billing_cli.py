@@ -64,7 +64,7 @@ def agency_with_usage(database: TestDatabase, fake: FakeStripe, name: str, syncs
 
 
 def test_billing_commands_have_help() -> None:
-    for command in (["billing", "report"], ["billing", "reconcile"]):
+    for command in (["billing", "report"], ["billing", "reconcile"], ["billing", "retry-rejected"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, result.output
 
@@ -163,6 +163,27 @@ def test_reconcile_of_one_agency_shows_only_it(env: TestDatabase, fake: FakeStri
     assert "match the ledger for 4 agency-meter(s)" in result.output
 
 
+def test_retry_rejected_sends_again_what_stripe_refused_once_fixed(env: TestDatabase, fake: FakeStripe) -> None:
+    agency = agency_with_usage(env, fake, "Alpha", 3)
+    customer = fake.customers.pop(agency.customer or "")  # deleted in Stripe's dashboard by mistake
+    assert "5 rejected" in runner.invoke(app, ["billing", "report"]).output
+    fake.customers[agency.customer or ""] = customer  # restored
+
+    result = runner.invoke(app, ["billing", "retry-rejected", "--tenant", str(agency.tenant_id)])
+
+    assert result.exit_code == 0, result.output
+    assert "put 5 rejected usage event(s) back in line" in " ".join(result.output.split())
+    assert "sent 5 usage event(s)" in runner.invoke(app, ["billing", "report"]).output
+    assert fake_totals(fake, agency.customer or "") == {
+        "resonance_syncs": Decimal(3),
+        "resonance_mentions_analysed": Decimal(10),
+    }
+    assert "put 0 rejected" in runner.invoke(app, ["billing", "retry-rejected"]).output
+    refused = runner.invoke(app, ["billing", "retry-rejected", "--tenant", "nope"])
+    assert refused.exit_code == 1
+    assert "--tenant must be an agency id (a UUID), got 'nope'." in " ".join(refused.output.split())
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -186,7 +207,7 @@ def test_billing_commands_in_local_mode_say_so(database: TestDatabase, monkeypat
     monkeypatch.setenv("RESONANCE_ENV", "test")
     monkeypatch.delenv("RESONANCE_STRIPE_API_KEY", raising=False)
 
-    for command in ("report", "reconcile"):
+    for command in ("report", "reconcile", "retry-rejected"):
         result = runner.invoke(app, ["billing", command])
         assert result.exit_code == 1
         assert "billing runs in local mode (RESONANCE_STRIPE_API_KEY is not set)" in " ".join(result.output.split())

@@ -262,3 +262,14 @@ def test_sessions_need_an_admin_key(billing: TestClient[Litestar], fake_stripe: 
     portal = billing.post("/v1/billing/portal-session", json={"return_url": RETURN_URL}, headers=writer.headers)
     assert_problem(portal, 403, code="forbidden")
     assert not fake_stripe.requests
+
+
+def test_the_stripe_connection_pools_close_with_the_app(
+    database: TestDatabase, fake_stripe: FakeStripe, priced: PricedPlans
+) -> None:
+    with stripe_client_app(database, fake_stripe, priced) as client:
+        http = client.app.state.stripe_http
+        assert checkout(client, sign_up(client), "agency").status_code == 201  # through the shared pools
+        assert (http._client_async.is_closed, http._client.is_closed) == (False, False)
+
+    assert (http._client_async.is_closed, http._client.is_closed) == (True, True)

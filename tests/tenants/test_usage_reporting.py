@@ -274,6 +274,31 @@ async def test_a_refused_event_is_rejected_with_stripes_reason_and_not_sent_agai
     assert len(fake_stripe.requests_to(METER_EVENTS, "POST")) == 2
 
 
+async def test_rejected_usage_put_back_in_line_is_sent_once_the_cause_is_fixed(
+    db: Database, database: TestDatabase, fake_stripe: FakeStripe, meters: dict[str, str]
+) -> None:
+    alpha = await billed_agency(db, fake_stripe, "Alpha")
+    beta = await billed_agency(db, fake_stripe, "Beta")
+    await ledger(db, alpha.tenant_id, "syncs", 2)
+    await ledger(db, beta.tenant_id, "syncs", 3)
+    customers = {agency.customer or "": fake_stripe.customers.pop(agency.customer or "") for agency in (alpha, beta)}
+    outbox = reporter(db, database, fake_stripe)
+    assert (await outbox.report_pending()).rejected == 5
+    fake_stripe.customers.update(customers)  # the operator restored the customers in Stripe
+
+    assert await outbox.retry_rejected(alpha.tenant_id) == 2  # one agency: the other's rows stay rejected
+    first = await outbox.report_pending()
+    assert await outbox.retry_rejected() == 3
+    second = await outbox.report_pending()
+
+    assert (first.sent, second.sent) == (2, 3)
+    assert await outbox.retry_rejected() == 0
+    assert {row.status for row in await deliveries(db, alpha.tenant_id)} == {"sent"}
+    assert {row.status for row in await deliveries(db, beta.tenant_id)} == {"sent"}
+    assert fake_totals(fake_stripe, alpha.customer or "") == {"resonance_syncs": Decimal(2)}
+    assert fake_totals(fake_stripe, beta.customer or "") == {"resonance_syncs": Decimal(3)}
+
+
 async def test_a_refused_api_key_keeps_the_usage_for_later_and_keeps_no_key(
     db: Database, database: TestDatabase, fake_stripe: FakeStripe, meters: dict[str, str]
 ) -> None:
