@@ -249,7 +249,8 @@ class MemoryRateLimits(RateLimits):
         return total
 
     def decision(self, tenant_id: uuid.UUID, limit: int, *, accepted: bool) -> Decision:
-        """Where the agency stands after its last `try_hit` (at that moment), which was `accepted` or not."""
+        """Where the agency stands after its `try_hit`, which was `accepted` or not; call it right after, with no
+        await between (it reads the window at the store's latest clock reading)."""
         now = self._latest
         window = self._windows[tenant_id.int]
         if not accepted:

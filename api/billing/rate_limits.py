@@ -18,7 +18,7 @@ default; 0: on every response), as the draft's performance considerations (secti
 headers are what a client needs to slow down, and sending two validated header fields on every answer
 costs the cached metrics read a measurable share of its throughput (`tests/bench/README.md`). Clients
 must not expect them far from the limit; `GET /v1/subscription` reports the window's use at any time
-(`rate_limit_decision` below). A plan without a limit gets no such headers; its requests are still metered.
+(`DECISION_STATE` below). A plan without a limit gets no such headers; its requests are still metered.
 """
 
 from __future__ import annotations

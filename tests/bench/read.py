@@ -323,7 +323,11 @@ def _compare(
     rounds: dict[str, list[Arm]] = {arm: [] for arm in arms}
     for index in range(pairs):
         order = list(arms) if index % 2 == 0 else list(reversed(arms))
-        for arm, result in _pair(arms, order, path, headers, body, seconds).items():
+        # The servers of a pair share one hash seed, a new one each pair: how a seed lays out the dictionaries of
+        # a process moves its speed by a few percent, which would otherwise fall on one arm of a pair.
+        seed = str(HASH_SEED_BASE + index)
+        paired = {arm: {**env, "PYTHONHASHSEED": seed} for arm, env in arms.items()}
+        for arm, result in _pair(paired, order, path, headers, body, seconds).items():
             rounds[arm].append(result)
         say(
             f"pair {index + 1}/{pairs} ({' then '.join(order)}): "
@@ -368,6 +372,8 @@ def _check_cost_us() -> float:
 
 SERVER_CPU, LOAD_CPU = 0, 1
 """The billing comparison runs each server on CPU 0 and `wrk` on CPU 1 (with `taskset`, on 2 cores or more)."""
+HASH_SEED_BASE = 20261126
+"""The `PYTHONHASHSEED` of the first pair's servers; the next pairs take the next numbers."""
 SLICE_SECONDS = 1
 """Each arm's round is cut in one-second slices measured in an ABBA order (on, off, off, on…): a drift of the
 machine's speed during the pair, or a hiccup, then falls on both arms alike. Longer slices, measured one arm after
