@@ -48,7 +48,7 @@ class PlanController(Controller):
         limit, the current use and what remains. Tracked accounts count every account but paused ones; syncs per
         day count the runs started since 00:00 UTC, scheduled or requested; API requests per minute count the
         requests of the last 60 seconds, this one included (null with billing off or a plan without that limit).
-        The `RateLimit` headers carry the same figure on any response once half the limit is used."""
+        The `RateLimit` headers carry the same figure once half the limit is used (by default)."""
         quotas: Quotas = state.quotas
         standing = await quotas.standing(session, principal.tenant_id)
         now = utcnow()
