@@ -369,7 +369,6 @@ def tenant_plan(
     cached standing each process keeps for the write guard and the rate limiter follows within 5 seconds.
     With Stripe, the subscription's next webhook sets the plan Stripe bills.
     """
-
     from tenants.plans import load_plans
 
     settings = _settings()
@@ -422,7 +421,6 @@ def api_key_create(
     scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
 ) -> None:
     """Create an API key for an agency and print it (shown once)."""
-
     from tenants.models import SCOPES
 
     settings = _settings()
