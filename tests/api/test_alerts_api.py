@@ -666,7 +666,7 @@ def test_a_sync_evaluates_the_rules_of_the_accounts_client(
     mentions = list_all(client, agency, f"/v1/clients/{owner['id']}/mentions", **{"from": day, "to": day})
     labels = [mention["sentiment_label"] for mention in mentions if mention["sentiment_label"]]
     assert labels.count("negative") >= 12
-    assert alert["evidence"]["observed"] == round(labels.count("negative") / len(labels), 3)
+    assert alert["evidence"]["observed"] == round(labels.count("negative") / len(labels), 4)  # evidence keeps 4 places
     assert [call["type"] for call in events.calls] == ["alert.opened"]
     sync_account(client, agency, account["id"], yesterday, today)
     assert len(list_all(client, agency, "/v1/alerts")) == 1
