@@ -32,6 +32,7 @@ from api.billing.standing import Standings
 from api.billing.stripe_webhook import document_stripe_webhook, stripe_webhook
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
+from api.connectors.egress import egress_policy
 from api.content.controllers import ContentController
 from api.content.imports import import_request_body
 from api.dependencies import dependencies
@@ -90,6 +91,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
     database = Database(settings.database_url)
     registry = registry or load_registry()
     vault = CredentialVault(settings.secret_keys)
+    egress = egress_policy(settings)  # where connectors may connect besides the public internet
     engine = SyncEngine(
         database,
         registry,
@@ -98,6 +100,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         interval=timedelta(minutes=settings.sync_interval_minutes),
         base_urls=settings.base_url_overrides(),
         settings=settings,
+        egress=egress,
     )
     plans = load_plans(settings)
     standings = Standings(database, plans, settings.default_plan, timedelta(days=settings.billing_grace_days))
@@ -129,6 +132,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
             "sync_engine": engine,
             "sync_worker": worker,
             "webhook_policy": webhook_policy,
+            "egress_policy": egress,
             "outbound_transport": None,  # tests put a fake HTTP transport here for fetches of tenants' URLs
             "webhook_worker": WebhookWorker(database, vault, webhook_policy),
             "alert_evaluator": alert_evaluator,

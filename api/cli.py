@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import api.models  # noqa: F401  - every table must be known before any session is used
+from api.connectors.egress import egress_policy
 from plugins.registry import load_registry
 from plugins.sdk import AccountRef, ConnectorError, Window
 from tenants.settings import Settings, SettingsError, load_settings
@@ -314,8 +315,13 @@ def connector_run(
         settings=settings,
     )
 
+    try:
+        egress = egress_policy(load_settings())
+    except SettingsError as error:
+        raise fail(str(error)) from None
+
     async def main() -> int:
-        connector = connector_class(base_url=base_url)
+        connector = connector_class(base_url=base_url, egress=egress)
         count = 0
         try:
             async for record in connector.fetch(reference, window, {}):

@@ -166,6 +166,11 @@ class Settings:
     connector_base_urls: str = field(default_factory=lambda: _env("RESONANCE_CONNECTOR_BASE_URLS", ""))
     """`id=url` pairs, comma-separated: call these API base URLs instead of the networks' own."""
 
+    egress_allow: str = field(default_factory=lambda: _env("RESONANCE_EGRESS_ALLOW", ""))
+    """Hosts (`mastodon.internal.example`, `*.corp.example`) and networks (`10.20.0.0/16`), comma-separated, that
+    connectors may reach besides the public internet: self-hosted instances on a private network. The hosts of
+    `RESONANCE_CONNECTOR_BASE_URLS` are allowed without being listed here."""
+
     metrics_cache_seconds: int = field(default_factory=lambda: _env_int("RESONANCE_METRICS_CACHE_SECONDS", 5))
     """How long a process may answer a metrics read from its cache after another process changed the data."""
 

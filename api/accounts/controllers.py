@@ -19,11 +19,12 @@ from api.accounts.schemas import AccountIn, AccountOut, AccountPage, AccountPatc
 from api.auth import Principal, require
 from api.billing.quotas import UNTRACKED_STATUSES
 from api.clients.controllers import get_client
+from api.connectors.egress import check_account_hosts
 from api.errors import Conflict, InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
 from plugins.registry import Registry
-from plugins.sdk import Connector
+from plugins.sdk import AccountRef, Connector
 from tenants.audit import Actor, record
 from tenants.credentials import CredentialVault
 from tenants.ids import utcnow
@@ -92,6 +93,12 @@ def validate_credentials(connector: type[Connector], credentials: dict[str, Any]
     )
 
 
+async def check_hosts(state: State, connector: type[Connector], account: AccountRef) -> None:
+    """A 422 naming the field when the account names a host (an instance, a PDS) connectors may not reach."""
+    overridden = connector.id in state.settings.base_url_overrides()
+    await check_account_hosts(connector, account, state.egress_policy, overridden=overridden)
+
+
 class AccountController(Controller):
     tags = ["accounts"]
 
@@ -122,6 +129,17 @@ class AccountController(Controller):
                     field="kind",
                 )
             validate_credentials(connector, data.credentials)
+            await check_hosts(
+                state,
+                connector,
+                AccountRef(
+                    handle=data.handle,
+                    external_id=data.external_id,
+                    kind=data.kind,
+                    credentials=data.credentials,
+                    settings=data.settings,
+                ),
+            )
             duplicate = (
                 await session.scalars(
                     select(SocialAccount).where(
@@ -219,6 +237,18 @@ class AccountController(Controller):
         `quota_exceeded` when there is none."""
         account = await get_account(session, principal, account_id)
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        if "credentials" in changes or "settings" in changes:
+            await check_hosts(
+                state,
+                connector_for(state.registry, account.network),
+                AccountRef(
+                    handle=account.handle,
+                    external_id=account.external_id,
+                    kind="competitor" if account.kind == "competitor" else "owned",
+                    credentials=changes.get("credentials", {}),
+                    settings=changes.get("settings", dict(account.sync_settings)),
+                ),
+            )
         audit: dict[str, Any] = {}
         if "credentials" in changes:
             credentials = changes.pop("credentials")

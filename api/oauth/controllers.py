@@ -33,6 +33,7 @@ from api.accounts.models import SocialAccount
 from api.auth import Principal, require
 from api.billing.quotas import UNTRACKED_STATUSES, QuotaExceeded, Quotas
 from api.clients.controllers import get_client
+from api.connectors.egress import egress_policy
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError, Conflict, InvalidInput, Unavailable
 from api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from api.oauth import flow
@@ -227,7 +228,7 @@ async def _credentials(
     The connector is built like the sync engine builds it: the operator's base URL override, and the
     operator's OAuth app (never stored). Its message is shown without any secret in play.
     """
-    instance = connector(base_url=settings.base_url_overrides().get(connector.id))
+    instance = connector(base_url=settings.base_url_overrides().get(connector.id), egress=egress_policy(settings))
     instance.oauth_client = flow.connector_client(connector, settings)
     network = connector.id
     try:

@@ -36,6 +36,7 @@ from plugins.sdk import (
     AuthenticationError,
     Checkpoint,
     Connector,
+    EgressPolicy,
     Mention,
     MetricPoint,
     Post,
@@ -141,6 +142,7 @@ class SyncEngine:
         checkpoint_seconds: float = 1.0,
         base_urls: Mapping[str, str] | None = None,
         settings: Settings | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -154,6 +156,8 @@ class SyncEngine:
         """At most this long between storing a checkpoint and the records before it."""
         self.base_urls = dict(base_urls or {})
         """Operator overrides of connectors' API base URLs, by connector id."""
+        self.egress = egress or EgressPolicy()
+        """Where connectors may connect besides the public internet (the operator's allowed hosts)."""
         self.settings = settings
         """For the OAuth clients that renew expiring access tokens before a run (none without settings)."""
         self.on_data_changed: Callable[[uuid.UUID], None] = lambda _tenant_id: None
@@ -176,7 +180,7 @@ class SyncEngine:
         pending_state: dict[str, Any] | None = None
         last_flush = time.monotonic()
         error: BaseException | None = None
-        connector = context.connector(base_url=self.base_urls.get(context.connector.id))
+        connector = context.connector(base_url=self.base_urls.get(context.connector.id), egress=self.egress)
         # The operator's OAuth app, for a connector that refreshes its token mid-run: given to the
         # instance, never merged into the credentials (so never stored with refreshed ones).
         connector.oauth_client = connector_client(context.connector, self.settings)

@@ -4,66 +4,25 @@ A host name is resolved and every address it resolves to is checked (IPv4, IPv6,
 loopback, private, link-local, multicast, reserved and other addresses not routable on the internet are
 refused unless `RESONANCE_WEBHOOK_ALLOW_PRIVATE_URLS` allows them. Deliveries re-resolve and re-check
 at each attempt and then connect to the checked address itself, so a name that later resolves
-somewhere else (DNS rebinding) cannot turn a delivery against the service's own network.
+somewhere else (DNS rebinding) cannot turn a delivery against the service's own network. Which
+addresses count as public is the connectors' rule too (`plugins/sdk/_egress.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+from plugins.sdk._egress import IPAddress, Resolver, literal_address, refusal_reason, system_resolver
+
 EXAMPLE = "https://hooks.example.com/resonance"
 
 
 class UrlRefused(ValueError):
     """The URL cannot receive webhooks; the message says why and what to do, without any secret."""
-
-
-async def system_resolver(host: str, port: int) -> list[IPAddress]:
-    """Every address `host` resolves to, through the system's resolver."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses: list[IPAddress] = []
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
-
-
-def refusal_reason(address: IPAddress) -> str | None:
-    """Why webhooks may not go to `address` (`loopback`, `private`…), or None for a public address."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None:
-            return refusal_reason(embedded)
-    checks = (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("reserved", address.is_reserved),
-        ("private", address.is_private),
-    )
-    for reason, matches in checks:
-        if matches:
-            return reason
-    return None if address.is_global else "not publicly routable"
-
-
-def _literal(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -104,7 +63,7 @@ class AddressPolicy:
         parts = self.parse(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        literal = _literal(host)
+        literal = literal_address(host)
         if literal is not None:
             resolved = [literal]
         else:

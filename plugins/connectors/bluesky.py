@@ -419,6 +419,14 @@ class BlueskyConnector(Connector):
         "additionalProperties": False,
     }
 
+    @classmethod
+    def account_urls(cls, account: AccountRef) -> dict[str, str]:
+        """The PDS the account's login goes to, keyed by the field that names it (none: bsky.social)."""
+        for where, source in (("credentials", account.credentials), ("settings", account.settings)):
+            if source.get("pds_url") is not None:
+                return {f"{where}.pds_url": _pds_url(source["pds_url"])}
+        return {}
+
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """Without a login there is nothing to check; with one, open a session (createSession)."""
         login = _login(credentials)

@@ -379,6 +379,19 @@ class MastodonConnector(Connector):
         "additionalProperties": False,
     }
 
+    @classmethod
+    def account_urls(cls, account: AccountRef) -> dict[str, str]:
+        """The instance the account is read on, keyed by the field that names it (none: mastodon.social)."""
+        sources = [("settings", account.settings)]
+        if account.kind != "competitor":
+            sources.append(("credentials", account.credentials))
+        for where, source in sources:
+            instance = _instance_setting(source)
+            if instance is not None:
+                return {f"{where}.instance_url": instance}
+        _username, domain = parse_handle(account.handle)
+        return {"handle": _normalise_instance(domain)} if domain is not None else {}
+
     def _client(self, instance: str | None, token: str | None) -> ConnectorHttp:
         return http_for(
             self, instance, token=BearerToken(access_token=token) if token else None, classify_error=_classify

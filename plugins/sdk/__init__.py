@@ -13,6 +13,7 @@ from plugins.sdk._connector import (
     OAuthClient,
     OAuthConfig,
 )
+from plugins.sdk._egress import EgressPolicy, EgressRefused
 from plugins.sdk._errors import (
     AuthenticationError,
     BadResponseError,
@@ -68,6 +69,8 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "ConnectorHttp",
+    "EgressPolicy",
+    "EgressRefused",
     "ErrorClassifier",
     "ForbiddenUrlError",
     "HttpPolicy",

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Final, Literal
 import httpx
 import msgspec
 
+from plugins.sdk._egress import EgressPolicy
 from plugins.sdk._errors import BadResponseError
 from plugins.sdk._http import ConnectorHttp
 from plugins.sdk._records import AccountRef, Record, Window
@@ -160,10 +161,14 @@ class Connector:
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         oauth_client: OAuthClient | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.base_url = base_url or self.default_base_url
         self.transport = transport
         self.oauth_client = oauth_client
+        self.egress = (egress or EgressPolicy()).trusting([base_url])
+        """Where this connector's HTTP client may connect beyond the public internet: the operator's allowed
+        hosts, and the base URL given here (an operator's or a test's override, never a tenant's host)."""
         self.refreshed_credentials: dict[str, Any] | None = None
         """Set by a connector that refreshed its tokens; the engine stores them (encrypted)."""
 
@@ -186,8 +191,26 @@ class Connector:
             raise ValueError(f"connector {self.id!r} has no base URL; pass base_url=")
         allowed = () if self.overridden else self.other_base_urls
         return ConnectorHttp(
-            network=self.id, base_url=self.base_url, allowed_base_urls=allowed, transport=self.transport, **options
+            network=self.id,
+            base_url=self.base_url,
+            allowed_base_urls=allowed,
+            transport=self.transport,
+            egress=self.egress,
+            **options,
         )
+
+    @classmethod
+    def account_urls(cls, account: AccountRef) -> dict[str, str]:
+        """The URLs that the account's own fields make this connector call, keyed by the field naming each.
+
+        A connector whose hosts a tenant chooses (a Mastodon instance in the handle or in
+        `settings.instance_url`, a Bluesky `credentials.pds_url`, a feed URL) returns them here, e.g.
+        `{"handle": "https://mastodon.social"}`; Resonance checks each against the deployment's egress
+        policy when the account is created or changed, and refuses it with an error naming the field.
+        Raise `ConnectorError` when a field is not a usable URL. The default is a connector whose hosts are
+        all its own (`{}`).
+        """
+        return {}
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """Raise `AuthenticationError` when the credentials are refused; return when they work."""

@@ -4,8 +4,10 @@ It times out, retries network errors and 5xx with exponential backoff and full j
 `Retry-After` and each network's rate-limit headers (waiting when the wait is short, ending the run
 with `RateLimitedError` when it is not, so the engine resumes later from the last checkpoint),
 refreshes an expired token once, paginates, and refuses any URL outside the connector's declared
-base URLs. Error messages name the network and the endpoint's path, never its query string (Meta
-and others take tokens there).
+base URLs. Every connection obeys the deployment's egress policy (`_egress`): public addresses and the
+operator's allowed hosts only. Error messages name the network and the endpoint's path, never its query
+string (Meta and others take tokens there), and a connection that failed reads the same whatever the
+cause (refused by the policy, closed port, timeout), so they tell a tenant nothing about the network.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from plugins.sdk._egress import EgressPolicy
 from plugins.sdk._errors import (
     AuthenticationError,
     BadResponseError,
@@ -194,9 +197,12 @@ class ConnectorHttp:
         policy: HttpPolicy | None = None,
         classify_error: ErrorClassifier | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        egress: EgressPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`egress` says which hosts beyond the public internet may be reached (none by default);
+        `transport` replaces the network altogether (tests), and the policy with it."""
         self.network = network
         self.base_url = base_url.rstrip("/") + "/"
         self.allowed = [self.base_url, *(url.rstrip("/") + "/" for url in allowed_base_urls)]
@@ -209,7 +215,7 @@ class ConnectorHttp:
         self._client = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             timeout=httpx.Timeout(self.policy.timeout_seconds),
-            transport=transport,
+            transport=transport or (egress or EgressPolicy()).transport(),
             follow_redirects=False,
         )
 
@@ -290,11 +296,11 @@ class ConnectorHttp:
                 response = await self._client.request(
                     method, absolute, params=params or None, json=json_body, data=data, headers=request_headers
                 )
-            except httpx.TimeoutException as error:
-                failure: ConnectorError = TransientError(f"{self.network} {method} {endpoint} timed out ({error!r})")
             except httpx.TransportError as error:
-                failure = TransientError(
-                    f"{self.network} {method} {endpoint} could not connect: {type(error).__name__}"
+                # One sentence for every cause: which one (refused, closed, filtered, reset) stays in our log.
+                logger.info("%s: %s %s failed: %s: %s", self.network, method, endpoint, type(error).__name__, error)
+                failure: ConnectorError = TransientError(
+                    f"{self.network} {method} {endpoint}: no answer (the connection failed or timed out)"
                 )
             else:
                 wait = rate_limit_wait(response, self._clock())

@@ -36,6 +36,7 @@ from plugins.sdk import (
     Checkpoint,
     ConnectorError,
     ConnectorHttp,
+    EgressPolicy,
     Mention,
     MetricPoint,
     OAuthClient,
@@ -591,12 +592,13 @@ def test_long_lived_token_exchange_and_page_token(graph: Graph) -> None:
     )
 
     async def run() -> tuple[dict[str, Any], str]:
-        async with ConnectorHttp(network="facebook_pages", base_url=graph.base) as anonymous:
+        local = EgressPolicy.parse("127.0.0.0/8")  # the fake Graph API listens on loopback
+        async with ConnectorHttp(network="facebook_pages", base_url=graph.base, egress=local) as anonymous:
             exchanged = await exchange_long_lived_user_token(
                 anonymous, app_id="1234", app_secret="s3cr3t", short_lived_token="EAASHORT"
             )
         async with ConnectorHttp(
-            network="facebook_pages", base_url=graph.base, token=BearerToken(exchanged["access_token"])
+            network="facebook_pages", base_url=graph.base, token=BearerToken(exchanged["access_token"]), egress=local
         ) as user:
             return exchanged, await page_access_token(user, PAGE_ID)
 

@@ -16,6 +16,7 @@ from plugins.sdk import (
     BadResponseError,
     BearerToken,
     ConnectorHttp,
+    EgressPolicy,
     ForbiddenUrlError,
     HttpPolicy,
     RateLimitedError,
@@ -28,6 +29,8 @@ from plugins.sdk import (
 from plugins.sdk.testing import FixtureServer, Route, serving
 
 NOW = 1_800_000_000.0
+LOOPBACK = EgressPolicy.parse("127.0.0.0/8")
+"""The fixture server listens on loopback, which connectors may reach only when an operator allows it."""
 
 
 class Sleeps:
@@ -51,7 +54,14 @@ def server() -> Iterator[FixtureServer]:
 
 def client(server: FixtureServer, sleeps: Sleeps, **options: object) -> ConnectorHttp:
     policy = options.pop("policy", HttpPolicy(max_attempts=3, backoff_initial_seconds=0.01))
-    return ConnectorHttp(network="chirp", base_url=server.base_url + "/v1", sleep=sleeps, policy=policy, **options)  # type: ignore[arg-type]
+    return ConnectorHttp(
+        network="chirp",
+        base_url=server.base_url + "/v1",
+        sleep=sleeps,
+        policy=policy,
+        egress=LOOPBACK,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def run(coroutine: object) -> object:
@@ -203,8 +213,9 @@ def test_a_connection_failure_is_transient(sleeps: Sleeps) -> None:
         base_url="http://127.0.0.1:9",
         sleep=sleeps,
         policy=HttpPolicy(max_attempts=2, backoff_initial_seconds=0.01),
+        egress=LOOPBACK,
     )
-    with pytest.raises(TransientError, match="could not connect"):
+    with pytest.raises(TransientError, match=r"chirp GET /me: no answer \(the connection failed or timed out\)"):
         run(http.get_json("me"))
 
 

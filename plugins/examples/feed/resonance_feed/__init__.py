@@ -466,6 +466,16 @@ class FeedConnector(Connector):
         "additionalProperties": False,
     }
 
+    @classmethod
+    def account_urls(cls, account: AccountRef) -> dict[str, str]:
+        """The feed (and the protected feed of the credentials), keyed by the field that names each."""
+        where = "settings.feed_url" if account.settings.get("feed_url") is not None else "handle"
+        urls = {where: account_feed(account).url}
+        login = login_from(account.credentials)
+        if login is not None:
+            urls["credentials.feed_url"] = login.feed.url
+        return urls
+
     def client(self, feed: FeedUrl, login: Login | None = None) -> ConnectorHttp:
         """`self.http()` aimed at the feed's origin, or at the base-URL override when there is one."""
         connector: Connector = self
