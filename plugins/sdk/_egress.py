@@ -135,26 +135,19 @@ class EgressPolicy:
 
     def trusting(self, urls: Iterable[str | None]) -> EgressPolicy:
         """This policy with the hosts of `urls` allowed too (an operator's base-URL overrides)."""
-        hosts = {urlsplit(url).hostname for url in urls if url}
-        named = {host.lower() for host in hosts if host}
-        literal = [literal_address(host) for host in named]
-        extra_networks = tuple(ipaddress.ip_network(address) for address in literal if address is not None)
-        if not named:
+        hosts = {host.lower() for url in urls if url and (host := urlsplit(url).hostname)}
+        if not hosts:
             return self
+        literals = tuple(ipaddress.ip_network(address) for host in hosts if (address := literal_address(host)))
         return replace(
-            self,
-            allowed_hosts=self.allowed_hosts | named,
-            allowed_networks=self.allowed_networks + extra_networks,
+            self, allowed_hosts=self.allowed_hosts | hosts, allowed_networks=self.allowed_networks + literals
         )
 
     def host_allowed(self, host: str) -> bool:
-        """Whether the operator allowed `host` by name (exactly or by a `*.domain` pattern)."""
+        """Whether the operator allowed `host` by name (exactly, or under a `*.domain` pattern)."""
         name = host.lower().rstrip(".")
-        if name in self.allowed_hosts:
-            return True
-        return any(
-            pattern.startswith("*.") and name.endswith(pattern[1:]) and name != pattern[2:]
-            for pattern in self.allowed_hosts
+        return name in self.allowed_hosts or any(
+            pattern.startswith("*.") and name.endswith(pattern[1:]) for pattern in self.allowed_hosts
         )
 
     def address_refusal(self, address: IPAddress) -> str | None:
