@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -18,11 +19,13 @@ from litestar.testing import TestClient
 from api.accounts.models import SocialAccount
 from api.alerts.models import AlertRule
 from api.clients.models import Client
+from api.content.models import StoredMention
 from api.metrics.window import FIRST_DAY, LAST_DAY
 from api.objectives.models import Objective
+from api.request_body import MAX_JSON_DEPTH, nesting_too_deep
 from api.roi.models import CostEntry, ValueEntry
 from api.webhooks.models import WebhookEndpoint
-from tenants.models import ApiKey
+from tenants.models import ApiKey, Tenant
 from tests.api.conftest import assert_problem, count_rows, create_account, create_client
 from tests.conftest import Agency
 
@@ -44,6 +47,240 @@ def nested(depth: int, kind: str) -> bytes:
     if kind == "array":
         return b"[" * depth + b"]" * depth
     return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+# --- JSON bodies nested too deeply, or not UTF-8 ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["array", "object"])
+@pytest.mark.parametrize("path", ["/v1/signup", "/v1/clients", "/v1/alert-rules"])
+def test_a_json_body_nested_10000_deep_is_a_400_problem_and_changes_nothing(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, path: str, kind: str
+) -> None:
+    headers = {**agency.headers, **JSON} if path != "/v1/signup" else JSON
+
+    response, elapsed = timed(lambda: client.post(path, content=nested(10_000, kind), headers=headers))
+
+    body = assert_problem(response, 400, code="malformed_request")
+    assert f"more than {MAX_JSON_DEPTH} levels deep" in body["detail"]
+    assert "/docs" in body["detail"]
+    assert elapsed < FAST
+    assert (count_rows(database, Tenant), count_rows(database, Client), count_rows(database, AlertRule)) == (1, 0, 0)
+
+
+def test_nesting_is_measured_outside_strings_and_up_to_the_limit_exactly() -> None:
+    limit = MAX_JSON_DEPTH
+
+    assert not nesting_too_deep(nested(limit, "array"))
+    assert nesting_too_deep(nested(limit + 1, "array"))
+    assert not nesting_too_deep(nested(limit, "object"))
+    assert nesting_too_deep(nested(limit + 1, "object"))
+    # Brackets in strings, escaped quotes and backslashes included, are text, not nesting.
+    assert not nesting_too_deep(b'{"a": "' + b"[" * 1000 + b'", "b": "\\"[[[\\\\", "c": [[1]]}')
+    assert nesting_too_deep(b'{"a": "\\\\", "b": ' + nested(limit + 1, "array") + b"}")
+    # Many containers side by side are fine, however many: only the depth counts (the outer array is a level).
+    assert not nesting_too_deep(b"[" + b",".join([nested(limit - 1, "array")] * 500) + b"]")
+    assert nesting_too_deep(b"[" + b",".join([nested(limit - 1, "array")] * 499 + [nested(limit, "array")]) + b"]")
+
+
+def test_the_nesting_check_stays_cheap_on_the_largest_body_accepted() -> None:
+    # About 10 MB (Litestar's body limit) of containers 63 deep: the costliest shape for the check.
+    body = b"[" + b",".join([nested(MAX_JSON_DEPTH - 1, "array")] * 77_000) + b"]"
+
+    verdict, elapsed = timed(lambda: nesting_too_deep(body))
+
+    assert verdict is False
+    assert elapsed < FAST
+
+
+@pytest.mark.parametrize("path", ["/v1/signup", "/v1/clients"])
+def test_a_json_body_that_is_not_utf8_is_a_400_problem(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, path: str
+) -> None:
+    headers = {**agency.headers, **JSON} if path != "/v1/signup" else JSON
+    content = (
+        b'{"agency_name": "\xff\xfe", "email": "a@b.example"}' if path == "/v1/signup" else b'{"name": "\xff\xfe"}'
+    )
+
+    response = client.post(path, content=content, headers=headers)
+
+    body = assert_problem(response, 400, code="malformed_request")
+    assert "not valid UTF-8" in body["detail"]
+    assert "Send JSON encoded as UTF-8" in body["detail"]
+    assert (count_rows(database, Tenant), count_rows(database, Client)) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [nested(10_000, "array"), b'[{"source": "reviews", "text": "\xff"}]'],
+    ids=["nested", "not-utf8"],
+)
+def test_a_mentions_import_that_cannot_be_read_is_refused_naming_the_body(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, content: bytes
+) -> None:
+    owner = create_client(client, agency)
+
+    response = client.post(f"/v1/clients/{owner['id']}/mentions", content=content, headers={**agency.headers, **JSON})
+
+    body = assert_problem(response, 422, field="body")
+    assert "JSON array of mentions" in body["detail"]
+    assert count_rows(database, StoredMention) == 0
+
+
+def test_a_csv_import_that_is_not_utf8_is_a_422_saying_to_save_it_as_utf8(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = create_client(client, agency)
+    base = f"/v1/clients/{owner['id']}"
+    csv = {**agency.headers, "Content-Type": "text/csv"}
+    files = {
+        "mentions": b"source,external_id,published_at,text\nreviews,r-1,2026-03-02T09:00:00Z,caf\xe9\n",
+        "costs/import": b"type,date,amount,note\nad_spend,2026-03-01,10,caf\xe9\n",
+        "values/import": b"type,date,amount,note\nconversion,2026-03-01,10,caf\xe9\n",
+    }
+
+    for route, content in files.items():
+        response = client.post(f"{base}/{route}", content=content, headers=csv)
+
+        body = assert_problem(response, 422, field="body")
+        assert "UTF-8" in body["detail"], route
+        assert "send it again" in body["detail"], route
+    assert (count_rows(database, StoredMention), count_rows(database, CostEntry), count_rows(database, ValueEntry)) == (
+        0,
+        0,
+        0,
+    )
+
+
+# --- NUL characters --------------------------------------------------------------------------------------
+
+WEBHOOK_URL = "http://93.184.215.14/hook"
+
+
+def _nul_cases(client_id: str) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(method, path, a body valid but for one NUL, the field the problem must name)."""
+    return [
+        ("POST", "/v1/clients", {"name": "Boulangerie\x00Martin"}, "name"),
+        ("POST", f"/v1/clients/{client_id}/accounts", {"network": "demo", "handle": "mar\x00tin"}, "handle"),
+        (
+            "POST",
+            "/v1/alert-rules",
+            {"client_id": client_id, "kind": "silence", "name": "watch\x00", "params": {"days": 1}},
+            "name",
+        ),
+        (
+            "POST",
+            "/v1/alert-rules",
+            {"client_id": client_id, "kind": "mention_spike", "params": {"account_id": "\x00"}},
+            "params.account_id",
+        ),
+        (
+            "POST",
+            "/v1/webhook-endpoints",
+            {"url": WEBHOOK_URL, "event_types": ["sync.failed"], "description": "ops \x00 channel"},
+            "description",
+        ),
+        (
+            "POST",
+            "/v1/webhook-endpoints",
+            {"url": WEBHOOK_URL, "event_types": ["sync.failed", "alert.opened\x00"]},
+            "event_types[1]",
+        ),
+        (
+            "POST",
+            f"/v1/clients/{client_id}/costs",
+            {"type": "ad_spend", "date": "2026-03-01", "amount": "10", "note": "spring\x00campaign"},
+            "note",
+        ),
+        (
+            "POST",
+            f"/v1/clients/{client_id}/values",
+            {"type": "conversion", "date": "2026-03-01", "amount": "10", "campaign": "\x00"},
+            "campaign",
+        ),
+        (
+            "POST",
+            f"/v1/clients/{client_id}/objectives",
+            {"metric": "followers", "target": 10, "start": "2026-01-01", "end": "2026-06-30", "name": "12k\x00"},
+            "name",
+        ),
+        ("POST", "/v1/api-keys", {"name": "ci", "scopes": ["read", "wri\x00te"]}, "scopes[1]"),
+        ("PATCH", f"/v1/clients/{client_id}", {"industry": "bakery\x00"}, "industry"),
+    ]
+
+
+def test_a_nul_character_in_any_text_field_is_a_422_naming_it_and_stores_nothing(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = create_client(client, agency)
+    before = {model: count_rows(database, model) for model in STORED}
+
+    for method, path, body, field in _nul_cases(owner["id"]):
+        response = client.request(method, path, content=msgspec.json.encode(body), headers={**agency.headers, **JSON})
+
+        problem = assert_problem(response, 422, code="validation_error", field=field)
+        assert "NUL character" in problem["detail"], (path, problem)
+        assert problem["errors"] == [{"field": field, "message": "contains a NUL character", "source": "body"}]
+    assert {model: count_rows(database, model) for model in STORED} == before
+    assert client.get(f"/v1/clients/{owner['id']}", headers=agency.headers).json()["industry"] is None
+
+
+STORED = (Client, SocialAccount, AlertRule, WebhookEndpoint, CostEntry, ValueEntry, Objective, ApiKey)
+
+
+def test_a_nul_character_at_signup_is_a_422_and_creates_no_agency(
+    client: TestClient[Litestar], database: TestDatabase
+) -> None:
+    body = {"agency_name": "Agence\x00Nul", "email": "owner@nul.example"}
+
+    response = client.post("/v1/signup", content=msgspec.json.encode(body), headers=JSON)
+
+    assert_problem(response, 422, field="agency_name")
+    assert count_rows(database, Tenant) == 0
+
+
+def test_a_nul_character_in_a_query_parameter_or_header_is_a_422_naming_it(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = create_client(client, agency)
+
+    in_query = client.get(f"/v1/clients/{owner['id']}/sentiment?network=x%00y", headers=agency.headers)
+    in_header = client.post(
+        "/v1/clients", json={"name": "Maison"}, headers={**agency.headers, "Idempotency-Key": "key\x00one"}
+    )
+
+    assert "network in the query" in assert_problem(in_query, 422, field="network")["detail"]
+    assert "idempotency-key in the header" in assert_problem(in_header, 422, field="idempotency-key")["detail"]
+    assert count_rows(database, Client) == 1
+
+
+def test_an_import_with_a_nul_character_names_the_row_and_imports_nothing(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    owner = create_client(client, agency)
+    base = f"/v1/clients/{owner['id']}"
+    good = {"source": "reviews", "published_at": "2026-03-02T09:00:00Z", "text": "Très bon pain"}
+    mentions_json = [{**good, "external_id": "r-1"}, {**good, "external_id": "r-2", "author": "cla\x00ire"}]
+    mentions_csv = (
+        "source,external_id,published_at,text\n"
+        "reviews,r-1,2026-03-02T09:00:00Z,Bon\n"
+        "reviews,r-2,2026-03-02T09:00:00Z,B\x00on\n"
+    )
+    costs_csv = "type,date,amount,note\nad_spend,2026-03-01,10,ok\nad_spend,2026-03-02,12,spr\x00ing\n"
+    csv = {**agency.headers, "Content-Type": "text/csv"}
+
+    as_json = client.post(f"{base}/mentions", content=msgspec.json.encode(mentions_json), headers=agency.headers)
+    as_csv = client.post(f"{base}/mentions", content=mentions_csv.encode(), headers=csv)
+    costs = client.post(f"{base}/costs/import", content=costs_csv.encode(), headers=csv)
+
+    first = assert_problem(as_json, 422, field="author")["errors"][0]
+    assert (first["index"], first["field"]) == (1, "author")
+    assert "NUL character" in first["reason"]
+    assert assert_problem(as_csv, 422, field="text")["errors"][0]["line"] == 3
+    refused = assert_problem(costs, 422, field="note")
+    assert refused["errors"] == [{"line": 3, "field": "note", "reason": refused["errors"][0]["reason"]}]
+    assert "NUL character" in refused["detail"]
+    assert (count_rows(database, StoredMention), count_rows(database, CostEntry)) == (0, 0)
 
 
 # --- periods and date ranges -----------------------------------------------------------------------------
@@ -93,9 +330,6 @@ def test_a_pdf_report_with_only_an_early_to_is_a_422_naming_to(client: TestClien
     assert "outside the days Resonance supports" in assert_problem(early, 422, field="to")["detail"]
     assert fine.status_code == 200, fine.text
     assert fine.content.startswith(b"%PDF")
-
-
-STORED = (Client, SocialAccount, AlertRule, WebhookEndpoint, CostEntry, ValueEntry, Objective, ApiKey)
 
 
 EXTREME_RANGES: dict[str, dict[str, str]] = {
