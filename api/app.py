@@ -50,6 +50,8 @@ from api.openapi import document_problems, document_request_body
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
 from api.reports.controllers import ReportController
+from api.request_body import JsonBodyRequest
+from api.request_text import nul_guard_middleware
 from api.roi.ledger_controllers import CostController, ValueController, document_imports
 from api.roi.report_controllers import EmvRatesController, RoiController
 from api.sentiment.controllers import SentimentController
@@ -247,12 +249,14 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         dependencies=dependencies,
         guards=[subscription_access],  # a read-only agency's writes are refused (api/billing/access.py)
         middleware=[
+            nul_guard_middleware,  # a NUL in the path, query or a header never reaches SQL (api/request_text.py)
             cached_metrics_middleware,
             request_id_middleware,
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
             *([rate_limit_middleware] if settings.billing_enabled else []),
         ],
         exception_handlers={**exception_handlers, IntegrityError: _conflict},
+        request_class=JsonBodyRequest,  # JSON bodies: UTF-8, bounded nesting, no NUL (api/request_body.py)
         openapi_config=openapi,
         before_send=[echo_request_id],
         lifespan=[lifespan],

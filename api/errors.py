@@ -40,6 +40,14 @@ class ApiError(Exception):
         self.extra = extra or {}
 
 
+class MalformedBody(ApiError):
+    """The body cannot be read at all (not JSON, not UTF-8, nested too deeply): same code as Litestar's 400."""
+
+    status_code = 400
+    code = "malformed_request"
+    title = "Malformed request"
+
+
 class Unauthorized(ApiError):
     status_code = 401
     code = "unauthorized"
@@ -239,6 +247,7 @@ __all__ = [
     "Forbidden",
     "IdempotencyKeyReused",
     "InvalidInput",
+    "MalformedBody",
     "MediaType",
     "NotFound",
     "Unauthorized",

@@ -36,6 +36,7 @@ from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
+from api.metrics.window import check_day
 from api.pagination import fetch_page, page_size
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
@@ -319,6 +320,8 @@ class AlertController(Controller):
                 f"from {date_from} to {date_to} spans more than {MAX_EVALUATION_DAYS} days; evaluate a shorter range.",
                 field="from",
             )
+        # Rules compare each day with a baseline of the days before it: keep those inside the calendar.
+        check_day(date_from, "from")
         evaluation = await evaluator.evaluate(session, client, actor=actor, date_from=date_from, date_to=date_to)
         return EvaluationOut(
             client_id=client.id,

@@ -28,6 +28,7 @@ from api.content.schemas import (
 )
 from api.errors import InvalidInput
 from api.idempotency import idempotent
+from api.metrics.window import check_day
 from api.pagination import fetch_page, page_size
 from tenants.audit import Actor, record
 
@@ -35,6 +36,8 @@ from tenants.audit import Actor, record
 def _bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
     if date_from and date_to and date_from > date_to:
         raise InvalidInput(f"from ({date_from}) is after to ({date_to}).", field="from")
+    check_day(date_from, "from")
+    check_day(date_to, "to")  # the day after it must exist
     start = datetime.combine(date_from, time.min, UTC) if date_from else None
     end = datetime.combine(date_to + timedelta(days=1), time.min, UTC) if date_to else None
     return start, end

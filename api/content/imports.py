@@ -25,8 +25,10 @@ from sqlmodel import col, select
 from api.accounts.models import SocialAccount
 from api.content.models import StoredMention
 from api.content.schemas import MentionImportRow
-from api.errors import InvalidInput, PayloadTooLarge
+from api.errors import InvalidInput, MalformedBody, PayloadTooLarge
 from api.openapi import schema_from_json_schema
+from api.request_body import decode_json_body
+from api.request_text import nul_path
 from api.sentiment import analyse_mention_rows
 from api.sentiment.language import normalise_language
 from api.sync import store
@@ -71,11 +73,10 @@ def _problem(position: dict[str, int], field_name: str, reason: str) -> dict[str
 def parse_json(body: bytes, max_rows: int) -> list[ParsedRow]:
     """A JSON array of mention objects."""
     try:
-        document = msgspec.json.decode(body)
-    except msgspec.DecodeError as error:
+        document = decode_json_body(body)  # too deep, not UTF-8 or not JSON: refused before any row is read
+    except MalformedBody as error:
         raise InvalidInput(
-            f"The body is not valid JSON ({error}). Send a JSON array of mentions, or a CSV file with "
-            "Content-Type: text/csv.",
+            f"{error.detail} An import is a JSON array of mentions, or a CSV file with Content-Type: text/csv.",
             field="body",
         ) from None
     if not isinstance(document, list):
@@ -89,7 +90,10 @@ def parse_csv(body: bytes, max_rows: int) -> list[ParsedRow]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InvalidInput(f"The CSV file is not UTF-8 ({error.reason} at byte {error.start}).", field="body") from None
+        raise InvalidInput(
+            f"The CSV file is not UTF-8 ({error.reason} at byte {error.start}); save it as UTF-8 and send it again.",
+            field="body",
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\x00extra")
     header = reader.fieldnames or []
     unknown = [name for name in header if name not in COLUMNS]
@@ -135,6 +139,9 @@ def _validate(row: ParsedRow, strict: bool) -> tuple[MentionImportRow | None, di
         return None, _problem(row.position, "body", "each mention must be a JSON object")
     if "\x00extra" in row.values:
         return None, _problem(row.position, "body", "the row has more cells than the header has columns")
+    # Checked before anything else looks at the values: PostgreSQL cannot store a NUL in a text column.
+    if (where := nul_path(row.values)) is not None:
+        return None, _problem(row.position, where, "holds a NUL character (\\u0000), which text cannot contain")
     try:
         mention = msgspec.convert(row.values, MentionImportRow, strict=strict)
     except msgspec.ValidationError as error:

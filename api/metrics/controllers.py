@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -25,22 +25,12 @@ from api.metrics.cache import MetricsCache
 from api.metrics.models import StoredMetricPoint
 from api.metrics.rollup import Granularity, rollup
 from api.metrics.schemas import CatalogMetric, CatalogOut, MetricSeries, MetricsOut, MetricValue, NativeSource
+from api.metrics.window import resolve_range
 from plugins.registry import Registry
 from plugins.sdk import CATALOG_VERSION
 from tenants.ids import utcnow
 
 DEFAULT_DAYS = 30
-MAX_DAYS = 1830
-
-
-def _window(date_from: date | None, date_to: date | None) -> tuple[date, date]:
-    end = date_to or utcnow().date()
-    start = date_from or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise InvalidInput(f"from ({start}) is after to ({end}).", field="from")
-    if (end - start).days >= MAX_DAYS:
-        raise InvalidInput(f"the range is longer than {MAX_DAYS} days; ask for a shorter one.", field="from")
-    return start, end
 
 
 def _cache_key(request: Request[Any, Any, Any]) -> str:
@@ -120,7 +110,7 @@ class MetricsController(Controller):
     ) -> MetricsOut:
         if (account_id is None) == (client_id is None):
             raise InvalidInput("send exactly one of account_id or client_id.", field="account_id")
-        start, end = _window(date_from, date_to)
+        start, end = resolve_range(date_from, date_to, utcnow().date(), DEFAULT_DAYS)
         catalog = state.registry.metrics
         unknown = [name for name in metric or () if name not in catalog]
         if unknown:

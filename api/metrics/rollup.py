@@ -30,3 +30,12 @@ def rollup(
         else:
             periods[start] = value
     return sorted(periods.items())
+
+
+def period_count(first: date, last: date, granularity: Granularity) -> int:
+    """How many periods touch the days `first` to `last` (both included), counted without listing them."""
+    if granularity == "week":
+        return (period_start(last, "week") - period_start(first, "week")).days // 7 + 1
+    if granularity == "month":
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    return (last - first).days + 1

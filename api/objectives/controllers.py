@@ -20,6 +20,7 @@ from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
+from api.metrics.window import MAX_DAYS, check_day
 from api.objectives import progress as definitions
 from api.objectives.models import Objective
 from api.objectives.progress import DERIVED_METRICS, Contribution, ObjectiveProgress, objective_status
@@ -37,7 +38,7 @@ from api.roi.report_controllers import client_today
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
 
-MAX_PERIOD_DAYS = 1830
+MAX_PERIOD_DAYS = MAX_DAYS
 TARGET_PLACES = 6
 ROUNDING = (
     "Computed exactly in decimal; shown rounded half to even: metric values to 2 places (engagement_rate to 6), "
@@ -133,6 +134,9 @@ async def _validate(session: AsyncSession, client: Client, objective: Objective,
         raise InvalidInput(f"end ({objective.end}) is before start ({objective.start}).", field="end")
     if (objective.end - objective.start).days >= MAX_PERIOD_DAYS:
         raise InvalidInput(f"the period is longer than {MAX_PERIOD_DAYS} days; set a shorter one.", field="end")
+    # Progress looks back one period (or TREND_DAYS) before the start: keep that inside the calendar.
+    check_day(objective.start, "start")
+    check_day(objective.end, "end")
     if objective.account_id is not None:
         account = (
             await session.scalars(
@@ -197,6 +201,7 @@ class ObjectiveController(Controller):
     ) -> ObjectivePage:
         """The client's objectives, oldest first, each with its progress."""
         client = await get_client(session, principal, client_id)
+        check_day(as_of, "as_of")
         rows, next_cursor = await fetch_page(
             session,
             select(Objective).where(Objective.client_id == client.id),
@@ -221,6 +226,7 @@ class ObjectiveController(Controller):
         """The objective with its value so far, expected value by now, forecast at the current pace, status,
         and, when off track, the account that falls furthest behind its share."""
         client = await get_client(session, principal, client_id)
+        check_day(as_of, "as_of")
         return await objective_out(session, await _objective(session, client, objective_id), client, state, as_of)
 
     @patch("/{objective_id:uuid}", guards=[require("write")], summary="Change an objective")

@@ -12,6 +12,7 @@ import msgspec
 
 from api.clients.models import Client
 from api.errors import InvalidInput
+from api.request_text import nul_path
 from api.roi.ledger import build_cost, build_value
 from api.roi.models import CostEntry, ValueEntry
 from api.roi.schemas import CostIn, ValueIn
@@ -144,6 +145,9 @@ def _parse(
     for line, row in rows:
         if "__width__" in row:
             errors.append(RowError(line, "row", row["__width__"]))
+            continue
+        if (where := nul_path(row)) is not None:  # PostgreSQL cannot store a NUL in a text column
+            errors.append(RowError(line, where, "It holds a NUL character (\\u0000), which text cannot contain."))
             continue
         try:
             data = msgspec.convert(row, shape, strict=False)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from api.clients.models import Client
 from api.errors import InvalidInput
+from api.metrics.window import check_day
 from api.roi.models import CostEntry, ValueEntry
 from api.roi.money import INPUT_HOURS_PLACES, INPUT_MONEY_PLACES, INPUT_RATE_PLACES, checked, exact, plain
 from api.roi.schemas import CostIn, CostOut, ValueIn, ValueOut
@@ -78,6 +79,7 @@ def build_cost(client: Client, data: CostIn) -> CostEntry:
             places=INPUT_MONEY_PLACES,
         )
     currency, exchange_rate = _currency_and_rate(client, data.currency, data.exchange_rate)
+    check_day(data.day, "date")
     return CostEntry(
         client_id=client.id,
         type=data.type,
@@ -115,6 +117,7 @@ def build_value(client: Client, data: ValueIn) -> ValueEntry:
         with exact():
             amount = _derived(count * unit_value, "count") if unit_value is not None else Decimal(0)
     currency, exchange_rate = _currency_and_rate(client, data.currency, data.exchange_rate)
+    check_day(data.day, "date")
     return ValueEntry(
         client_id=client.id,
         type=data.type,

@@ -19,6 +19,7 @@ from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.errors import ApiError, InvalidInput, NotFound
 from api.idempotency import idempotent
+from api.metrics.window import check_day
 from api.pagination import fetch_page, page_size
 from api.roi.imports import parse_costs, parse_values
 from api.roi.ledger import build_cost, build_value, cost_out, value_out
@@ -51,6 +52,8 @@ class UnsupportedMediaType(ApiError):
 def _check_range(date_from: date | None, date_to: date | None) -> None:
     if date_from and date_to and date_from > date_to:
         raise InvalidInput(f"from ({date_from}) is after to ({date_to}).", field="from")
+    check_day(date_from, "from")
+    check_day(date_to, "to")
 
 
 def _csv_body_expected(request: Request[Any, Any, Any]) -> None:

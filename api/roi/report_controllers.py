@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.errors import InvalidInput
+from api.metrics.window import resolve_range
 from api.roi.emv import ACTION_METRICS, DEFAULTS_NOTE, EmvRates, rates_for
 from api.roi.models import EmvRateCard
 from api.roi.money import INPUT_MONEY_PLACES, checked, money, number
@@ -25,7 +26,6 @@ from tenants.audit import Actor, record
 from tenants.ids import utcnow
 
 DEFAULT_DAYS = 30
-MAX_DAYS = 1830
 
 
 def _rates_out(client: Client, rates: EmvRates, updated_at: datetime | None) -> EmvRatesOut:
@@ -119,10 +119,5 @@ class RoiController(Controller):
         The answer carries the formulas, the inputs and the rates used; amounts are exact decimals in the
         client's currency, rounded only for display."""
         client = await get_client(session, principal, client_id)
-        end = date_to or client_today(client)
-        start = date_from or end - timedelta(days=DEFAULT_DAYS - 1)
-        if start > end:
-            raise InvalidInput(f"from ({start}) is after to ({end}).", field="from")
-        if (end - start).days >= MAX_DAYS:
-            raise InvalidInput(f"the range is longer than {MAX_DAYS} days; ask for a shorter one.", field="from")
+        start, end = resolve_range(date_from, date_to, client_today(client), DEFAULT_DAYS)
         return await roi_report(session, client, start, end, network)

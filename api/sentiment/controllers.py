@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.content.controllers import mention_out
-from api.errors import InvalidInput
+from api.metrics.window import resolve_range
 from api.sentiment.default import POSITIVE_THRESHOLD
-from api.sentiment.periods import Granularity, period_starts
+from api.sentiment.periods import Granularity
 from api.sentiment.report import MentionFilter, extremes, label_counts
 from api.sentiment.schemas import SentimentDefinition, SentimentFilters, SentimentReport
 
@@ -62,15 +62,9 @@ class SentimentController(Controller):
         client = await get_client(session, principal, client_id)
         zone = ZoneInfo(client.timezone)
         today = datetime.now(zone).date()
-        last = date_to or today
-        first = date_from or last - timedelta(days=DEFAULT_DAYS - 1)
-        if first > last:
-            raise InvalidInput(f"from ({first}) is after to ({last}).", field="from")
-        if len(period_starts(first, last, granularity)) > MAX_PERIODS:
-            raise InvalidInput(
-                f"The window holds more than {MAX_PERIODS} {granularity}s; shorten it or use a coarser granularity.",
-                field="granularity",
-            )
+        first, last = resolve_range(
+            date_from, date_to, today, DEFAULT_DAYS, granularity=granularity, max_periods=MAX_PERIODS
+        )
         selection = MentionFilter(
             client_id=client_id,
             first=first,

@@ -17,6 +17,7 @@ from api.accounts.controllers import get_account
 from api.auth import Principal, require
 from api.errors import Conflict, InvalidInput, NotFound
 from api.idempotency import idempotent
+from api.metrics.window import check_day
 from api.pagination import fetch_page, page_size
 from api.sync.models import SyncRun
 from api.sync.schemas import SyncIn, SyncRunOut, SyncRunPage
@@ -56,6 +57,8 @@ def _check_window(data: SyncIn) -> None:
             raise InvalidInput(f"since ({data.since}) is after until ({data.until}).", field="since")
         if data.until - data.since > MAX_WINDOW:
             raise InvalidInput("the window is longer than ten years; sync it in smaller windows.", field="since")
+        check_day(data.since, "since")
+        check_day(data.until, "until")
 
 
 class SyncController(Controller):
