@@ -26,6 +26,17 @@ from tenants.ids import utcnow
 from tenants.models import ApiKey
 
 SCOPE_ORDER = {"read": 0, "write": 1, "admin": 2}
+"""The ranked scopes: each covers the ones below it."""
+GRANTED_BY_ADMIN = frozenset({"webhooks"})
+"""Scopes outside the ranking: a key has one when it was created with it, or with `admin`."""
+SCOPE_MEANINGS = {
+    "read": "read the agency's data",
+    "write": "also change clients, accounts, syncs, analytics inputs and alerts",
+    "admin": "everything, including API keys, billing and webhook endpoints",
+    "webhooks": "manage webhook endpoints (create, delete, test, redeliver) without `admin`; "
+    "pair it with `read` to list them",
+}
+"""What each scope allows, as the OpenAPI document and the CLI state it."""
 logger = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """`last_used_at` is written at most this often per key, so reads do not turn into writes."""
@@ -47,8 +58,10 @@ class Principal:
     scopes: frozenset[str]
 
     def allows(self, scope: str) -> bool:
-        """True when one of the key's scopes covers `scope` (admin > write > read)."""
-        needed = SCOPE_ORDER[scope]
+        """True when one of the key's scopes covers `scope` (admin > write > read; admin covers `webhooks`)."""
+        needed = SCOPE_ORDER.get(scope)
+        if needed is None:
+            return scope in self.scopes or "admin" in self.scopes
         return any(SCOPE_ORDER.get(have, -1) >= needed for have in self.scopes)
 
     def actor(self, request_id: str | None = None) -> Actor:
@@ -194,17 +207,23 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
+def _covering(scope: str) -> list[str]:
+    """The scopes a key may have to pass `require(scope)`, `scope` first."""
+    if scope in GRANTED_BY_ADMIN:
+        return [scope, "admin"]
+    return [name for name, rank in SCOPE_ORDER.items() if rank >= SCOPE_ORDER[scope]]
+
+
 def require(scope: str) -> Any:
-    """A guard that lets the request through only when the key has `scope`."""
+    """A guard that lets the request through only when the key has `scope` (or a scope that covers it)."""
+    others = " or ".join(f"'{name}'" for name in _covering(scope)[1:])
+    advice = f"Use a key created with scopes including '{scope}'" + (f" (or {others})." if others else ".")
 
     # A coroutine: Litestar runs a plain function guard in a worker thread, which costs more than the check.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, Principal) or not principal.allows(scope):
-            raise Forbidden(
-                f"This API key does not have the '{scope}' scope needed here. "
-                f"Use a key created with scopes including '{scope}'."
-            )
+            raise Forbidden(f"This API key does not have the '{scope}' scope needed here. {advice}")
 
     guard.__name__ = f"require_{scope}"
     return guard

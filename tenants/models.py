@@ -15,8 +15,8 @@ from tenants.types import JsonDocument, UTCDateTime
 
 Role = Literal["owner", "admin", "analyst", "client_viewer"]
 ROLES: tuple[str, ...] = ("owner", "admin", "analyst", "client_viewer")
-Scope = Literal["read", "write", "admin"]
-SCOPES: tuple[str, ...] = ("read", "write", "admin")
+Scope = Literal["read", "write", "admin", "webhooks"]
+SCOPES: tuple[str, ...] = ("read", "write", "admin", "webhooks")
 
 
 def _timestamp(**kwargs: Any) -> Any:

@@ -8,12 +8,17 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from api.auth import SCOPE_MEANINGS
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Acme Social"])]
 Email = Annotated[
     str,
     msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320, examples=["owner@agency.example"]),
 ]
-ScopeName = Literal["read", "write", "admin"]
+ScopeName = Literal["read", "write", "admin", "webhooks"]
+SCOPES_DESCRIPTION = "What the key may do: " + "; ".join(
+    f"`{name}`: {meaning}" for name, meaning in SCOPE_MEANINGS.items()
+)
 
 
 class SignupIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,9 +66,9 @@ class ApiKeyIn(msgspec.Struct, forbid_unknown_fields=True):
     """A key to create; scopes default to read and write."""
 
     name: Name
-    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1)] = msgspec.field(
-        default_factory=lambda: ["read", "write"]
-    )
+    scopes: Annotated[
+        list[ScopeName], msgspec.Meta(min_length=1, description=SCOPES_DESCRIPTION, examples=[["read", "webhooks"]])
+    ] = msgspec.field(default_factory=lambda: ["read", "write"])
 
 
 class ApiKeyPage(msgspec.Struct):
