@@ -36,6 +36,7 @@ from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
+from api.objectives.progress import find_objective
 from api.pagination import fetch_page, page_size
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
@@ -114,6 +115,15 @@ async def validate_params(
                 "use one of the ids listed by GET /v1/clients/{client_id}/accounts, or leave it out.",
                 field="params.account_id",
             )
+    objective_id = getattr(shaped, "objective_id", None)
+    if objective_id is not None and await find_objective(session, client_id, objective_id) is None:
+        # The same sentence for another client's, another agency's (row-level filtered) and an unknown objective:
+        # nothing here says whether the id exists elsewhere.
+        raise InvalidInput(
+            f"params.objective_id {objective_id} is not an objective of client {client_id}; "
+            "use one of the ids listed by GET /v1/clients/{client_id}/objectives.",
+            field="params.objective_id",
+        )
     return builtins
 
 
