@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -137,18 +137,58 @@ class KeyCache:
                 del self._entries[key_hash]
 
 
-def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The key sent as `Authorization: Bearer …` or `X-API-Key: …`."""
-    authorization = connection.headers.get("authorization")
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
+def presented_key(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The well-formed API key a request presents in its raw ASGI headers, else `Unauthorized` saying what is wrong.
+
+    The one rule for picking the credential, used by the authentication middleware and by the cached metrics fast
+    path alike, so that both always agree: the key comes as `Authorization: Bearer …` or `X-API-Key: …`; both may be
+    sent only when they carry the same key, and each at most once. A request that presents anything else (another
+    scheme, an empty or malformed key, two different keys) is refused whatever else it carries, rather than
+    trusting whichever header comes first.
+    """
+    authorization: bytes | None = None
+    api_key: bytes | None = None
+    for name, value in headers:
+        if name == b"authorization":
+            if authorization is not None:
+                raise Unauthorized("The request has two Authorization headers; send the API key in one only.")
+            authorization = value
+        elif name == b"x-api-key":
+            if api_key is not None:
+                raise Unauthorized("The request has two X-API-Key headers; send the API key in one only.")
+            api_key = value
+    bearer: str | None = None
+    if authorization is not None:
+        scheme, _, rest = authorization.decode("latin-1").strip().partition(" ")
+        if not scheme:
+            raise Unauthorized("The Authorization header is empty; send the key as 'Authorization: Bearer rsn_live_…'.")
         if scheme.lower() != "bearer":
             raise Unauthorized(
                 f"The Authorization header uses the {scheme!r} scheme; "
                 "send the key as 'Authorization: Bearer rsn_live_…'."
             )
-        return value.strip() or None
-    return connection.headers.get("x-api-key")
+        bearer = rest.strip()
+        if not bearer:
+            raise Unauthorized(
+                "The Authorization header has no key after 'Bearer'; send 'Authorization: Bearer rsn_live_…'."
+            )
+    header_key = None if api_key is None else api_key.decode("latin-1").strip()
+    if bearer is not None and header_key is not None and bearer != header_key:
+        raise Unauthorized(
+            "The Authorization and X-API-Key headers carry two different keys; send one key, in one of them."
+        )
+    secret = bearer if bearer is not None else header_key
+    if not secret:
+        raise Unauthorized(
+            "No API key was sent. Send it as 'Authorization: Bearer rsn_live_…' "
+            "(sign up with POST /v1/signup to get one)."
+        )
+    if not api_keys.is_well_formed(secret):
+        raise Unauthorized(
+            "The API key is malformed (wrong prefix, length or checksum). "
+            "Copy the whole key, starting with rsn_live_, into the Authorization: Bearer header."
+        )
+    return secret
 
 
 async def _lookup_key(database: Database, key_hash: str) -> Principal | None:
@@ -165,12 +205,7 @@ async def _lookup_key(database: Database, key_hash: str) -> Principal | None:
 
 
 async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> Principal:
-    """The principal of `secret`, or `Unauthorized` with a sentence saying what is wrong."""
-    if not api_keys.is_well_formed(secret):
-        raise Unauthorized(
-            "The API key is malformed (wrong prefix, length or checksum). "
-            "Copy the whole key, starting with rsn_live_, into the Authorization: Bearer header."
-        )
+    """The principal of `secret` (a well-formed key: see `presented_key`), or `Unauthorized` saying what is wrong."""
     key_hash = api_keys.hash_key(secret)
     cached = cache.get(key_hash)
     if cached is None:
@@ -196,12 +231,7 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
     """Authenticates every request outside the excluded paths (health, signup, docs)."""
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        secret = presented_key(connection)
-        if not secret:
-            raise Unauthorized(
-                "No API key was sent. Send it as 'Authorization: Bearer rsn_live_…' "
-                "(sign up with POST /v1/signup to get one)."
-            )
+        secret = presented_key(connection.scope["headers"])
         state = connection.app.state
         principal = await authenticate_key(state.database, state.key_cache, secret)
         return AuthenticationResult(user=principal, auth=principal.key_id)
