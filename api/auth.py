@@ -50,12 +50,19 @@ traffic no request waits for the lookup while the entry never outlives `CACHE_SE
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the tenant, the key and what the key may do."""
+    """Who is calling: the tenant, the key, what the key may do and, for a key limited to one client, which."""
 
     tenant_id: uuid.UUID
     key_id: uuid.UUID
     key_name: str
     scopes: frozenset[str]
+    client_id: uuid.UUID | None = None
+    """The one client of the agency this key sees (None: the whole agency); see `api/client_keys.py`."""
+
+    def sees_client(self, client_id: uuid.UUID) -> bool:
+        """Whether the key may see the client: every lookup of a client's object asks this, and answers a 404 when
+        not, exactly as for another agency's object."""
+        return self.client_id is None or self.client_id == client_id
 
     def allows(self, scope: str) -> bool:
         """True when one of the key's scopes covers `scope` (admin > write > read; admin covers `webhooks`)."""
@@ -136,6 +143,12 @@ class KeyCache:
             if entry.principal.key_id == key_id:
                 del self._entries[key_hash]
 
+    def forget_client(self, tenant_id: uuid.UUID, client_id: uuid.UUID) -> None:
+        """Drop at once the keys limited to a client (deleted with it, in this process)."""
+        for key_hash, entry in list(self._entries.items()):
+            if entry.principal.tenant_id == tenant_id and entry.principal.client_id == client_id:
+                del self._entries[key_hash]
+
 
 def presented_key(headers: Iterable[tuple[bytes, bytes]]) -> str:
     """The well-formed API key a request presents in its raw ASGI headers, else `Unauthorized` saying what is wrong.
@@ -201,7 +214,9 @@ async def _lookup_key(database: Database, key_hash: str) -> Principal | None:
         key = await session.get(ApiKey, (tenant_id, key_id))
     if key is None or key.revoked_at is not None:
         return None
-    return Principal(tenant_id=tenant_id, key_id=key_id, key_name=key.name, scopes=frozenset(key.scopes))
+    return Principal(
+        tenant_id=tenant_id, key_id=key_id, key_name=key.name, scopes=frozenset(key.scopes), client_id=key.client_id
+    )
 
 
 async def authenticate_key(database: Database, cache: KeyCache, secret: str) -> Principal:

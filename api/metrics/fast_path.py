@@ -6,7 +6,8 @@ This middleware, first in the chain, answers `GET /v1/metrics` itself when, and 
 already in memory: the request presents one well-formed API key, picked from its headers by the rule the
 authentication middleware applies (`api.auth.presented_key`), its principal is cached and fresh (the same
 `KeyCache` the authentication middleware fills), the key has the `read` scope, its `last_used_at`
-is not due to be written, and the tenant's answer for this exact query string is cached. Anything
+is not due to be written, and the tenant's answer for this exact query string, computed for a key with the same
+client limit (`api/client_keys.py`), is cached. Anything
 else (no key, an unknown or revoked key, a miss, another route) goes through the application as
 usual, which gives the same answer, errors included, and fills the caches for the next request.
 
@@ -51,9 +52,13 @@ def _cached_answer(scope: Scope) -> tuple[auth.Principal, bytes] | None:
         return None
     if not entry.principal.allows("read"):
         return None
+    principal = entry.principal
     metrics: MetricsCache = state.metrics_cache
-    body = metrics.get(entry.principal.tenant_id, bytes(scope.get("query_string", b"")).decode("latin-1"))
-    return None if body is None else (entry.principal, body)
+    # Keyed by the key's client limit too: a key limited to a client only meets answers computed for that limit.
+    body = metrics.get(
+        principal.tenant_id, bytes(scope.get("query_string", b"")).decode("latin-1"), principal.client_id
+    )
+    return None if body is None else (principal, body)
 
 
 Headers = Sequence[tuple[bytes, bytes]]
