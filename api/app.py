@@ -30,6 +30,7 @@ from api.billing.rate_limits import rate_limit_middleware
 from api.billing.sessions import BillingSessionController
 from api.billing.standing import Standings
 from api.billing.stripe_webhook import document_stripe_webhook, stripe_webhook
+from api.client_keys import client_key_access, document_client_keys
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.connectors.egress import egress_policy
@@ -247,7 +248,10 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         ],
         state=state,
         dependencies=dependencies,
-        guards=[subscription_access],  # a read-only agency's writes are refused (api/billing/access.py)
+        guards=[
+            client_key_access,  # a key limited to a client is refused what concerns the whole agency
+            subscription_access,  # a read-only agency's writes are refused (api/billing/access.py)
+        ],
         middleware=[
             nul_guard_middleware,  # a NUL in the path, query or a header never reaches SQL (api/request_text.py)
             cached_metrics_middleware,
@@ -265,6 +269,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     )
     document_problems(app)
     document_access(app)
+    document_client_keys(app)
     document_request_body(app, "/v1/clients/{client_id}/mentions", "post", import_request_body())
     document_callback(app)
     document_imports(app)

@@ -424,7 +424,7 @@ def tenant_plan(
 def api_key_create(
     tenant_id: Annotated[str, typer.Option(help="The agency's id.")],
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli key",
-    scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
+    scope: Annotated[list[str] | None, typer.Option(help="read, write, admin or webhooks (repeatable).")] = None,
 ) -> None:
     """Create an API key for an agency and print it (shown once)."""
     from tenants.models import SCOPES
@@ -433,7 +433,7 @@ def api_key_create(
     scopes = scope or ["read", "write"]
     unknown = [item for item in scopes if item not in SCOPES]
     if unknown:
-        raise fail(f"scope {unknown[0]!r} is not one of read, write, admin.")
+        raise fail(f"scope {unknown[0]!r} is not one of {', '.join(SCOPES)}.")
     try:
         tenant_uuid = uuid.UUID(tenant_id)
     except ValueError:

@@ -15,8 +15,8 @@ from tenants.types import JsonDocument, UTCDateTime
 
 Role = Literal["owner", "admin", "analyst", "client_viewer"]
 ROLES: tuple[str, ...] = ("owner", "admin", "analyst", "client_viewer")
-Scope = Literal["read", "write", "admin"]
-SCOPES: tuple[str, ...] = ("read", "write", "admin")
+Scope = Literal["read", "write", "admin", "webhooks"]
+SCOPES: tuple[str, ...] = ("read", "write", "admin", "webhooks")
 
 
 def _timestamp(**kwargs: Any) -> Any:
@@ -50,12 +50,16 @@ class Member(TenantScoped, table=True):
 
 
 class ApiKey(TenantScoped, table=True):
-    """An API key: only its SHA-256 hash is stored; the key itself is shown once."""
+    """An API key: only its SHA-256 hash is stored; the key itself is shown once.
+
+    A key with a `client_id` sees that client of the agency only, and is deleted with it.
+    """
 
     __tablename__ = "api_keys"
     __table_args__ = (
         UniqueConstraint("tenant_id", "key_hash", name="uq_api_keys_tenant_hash"),
         Index("ix_api_keys_key_hash", "key_hash"),
+        tenant_foreign_key("client_id", "clients", name="fk_api_keys_client"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -63,6 +67,7 @@ class ApiKey(TenantScoped, table=True):
     prefix: str = Field(max_length=40)
     key_hash: str = Field(max_length=64)
     scopes: list[str] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))
+    client_id: uuid.UUID | None = None
     created_at: datetime = _timestamp()
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,14 +16,20 @@ from tenants.models import ApiKey, Member, Tenant
 
 
 async def create_api_key(
-    session: AsyncSession, actor: Actor, *, name: str, scopes: Sequence[str]
+    session: AsyncSession, actor: Actor, *, name: str, scopes: Sequence[str], client_id: uuid.UUID | None = None
 ) -> tuple[ApiKey, str]:
-    """Add a key to the session's tenant; returns the row and the secret, which is never stored."""
+    """Add a key to the session's tenant (limited to `client_id` when given); returns the row and the secret,
+    which is never stored."""
     new_key = api_keys.generate()
-    key = ApiKey(name=name, prefix=new_key.display_prefix, key_hash=new_key.key_hash, scopes=list(scopes))
+    key = ApiKey(
+        name=name, prefix=new_key.display_prefix, key_hash=new_key.key_hash, scopes=list(scopes), client_id=client_id
+    )
     session.add(key)
     await session.flush()
-    record(session, actor, "api_key.created", key, changes={"name": name, "scopes": list(scopes)})
+    changes: dict[str, Any] = {"name": name, "scopes": list(scopes)}
+    if client_id is not None:
+        changes["client_id"] = str(client_id)
+    record(session, actor, "api_key.created", key, changes=changes)
     return key, new_key.secret
 
 

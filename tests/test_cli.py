@@ -179,7 +179,7 @@ def test_tenant_and_api_key_creation(sqlite_env: str) -> None:
     assert "there is no tenant" in unknown.output
     bad_scope = runner.invoke(app, ["api-key", "create", "--tenant-id", tenant_id, "--scope", "root"])
     assert bad_scope.exit_code == 1
-    assert "scope 'root' is not one of read, write, admin" in bad_scope.output
+    assert "scope 'root' is not one of read, write, admin, webhooks" in bad_scope.output
 
 
 def test_demo_seeds_three_clients_and_backfills_every_account(sqlite_env: str) -> None:

@@ -18,6 +18,7 @@ from api.accounts.models import SocialAccount
 from api.accounts.schemas import AccountIn, AccountOut, AccountPage, AccountPatch
 from api.auth import Principal, require
 from api.billing.quotas import UNTRACKED_STATUSES
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.connectors.egress import check_account_hosts
 from api.errors import Conflict, InvalidInput, NotFound
@@ -54,9 +55,10 @@ def account_out(account: SocialAccount) -> AccountOut:
 
 
 async def get_account(session: AsyncSession, principal: Principal, account_id: uuid.UUID) -> SocialAccount:
-    """The tenant's account, or a 404 (also for another tenant's account)."""
+    """The tenant's account, or a 404 (also for another tenant's account, and another client's for a key limited to
+    one client)."""
     account = await session.get(SocialAccount, (principal.tenant_id, account_id))
-    if account is None:
+    if account is None or not principal.sees_client(account.client_id):
         raise NotFound(f"There is no account {account_id} in this agency.", field="account_id")
     return account
 
@@ -100,6 +102,7 @@ async def check_hosts(state: State, connector: type[Connector], account: Account
 
 
 class AccountController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["accounts"]
 
     @post(

@@ -33,10 +33,12 @@ from api.alerts.schemas import (
     Suppressed,
 )
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.metrics.window import check_day
+from api.objectives.progress import find_objective
 from api.pagination import fetch_page, page_size
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
@@ -66,17 +68,17 @@ def rule_out(rule: AlertRule) -> AlertRuleOut:
 
 
 async def get_rule(session: AsyncSession, principal: Principal, rule_id: uuid.UUID) -> AlertRule:
-    """The tenant's rule, or a 404 (also for another tenant's rule)."""
+    """The tenant's rule, or a 404 (also for another tenant's, and another client's for a key limited to a client)."""
     rule = await session.get(AlertRule, (principal.tenant_id, rule_id))
-    if rule is None:
+    if rule is None or not principal.sees_client(rule.client_id):
         raise NotFound(f"There is no alert rule {rule_id} in this agency.", field="rule_id")
     return rule
 
 
 async def get_alert(session: AsyncSession, principal: Principal, alert_id: uuid.UUID) -> Alert:
-    """The tenant's alert, or a 404 (also for another tenant's alert)."""
+    """The tenant's alert, or a 404 (also for another tenant's, and another client's for a key limited to a client)."""
     alert = await session.get(Alert, (principal.tenant_id, alert_id))
-    if alert is None:
+    if alert is None or not principal.sees_client(alert.client_id):
         raise NotFound(f"There is no alert {alert_id} in this agency.", field="alert_id")
     return alert
 
@@ -115,12 +117,22 @@ async def validate_params(
                 "use one of the ids listed by GET /v1/clients/{client_id}/accounts, or leave it out.",
                 field="params.account_id",
             )
+    objective_id = getattr(shaped, "objective_id", None)
+    if objective_id is not None and await find_objective(session, client_id, objective_id) is None:
+        # The same sentence for another client's, another agency's (row-level filtered) and an unknown objective:
+        # nothing here says whether the id exists elsewhere.
+        raise InvalidInput(
+            f"params.objective_id {objective_id} is not an objective of client {client_id}; "
+            "use one of the ids listed by GET /v1/clients/{client_id}/objectives.",
+            field="params.objective_id",
+        )
     return builtins
 
 
 class AlertRuleController(Controller):
     path = "/v1/alert-rules"
     tags = ["alerts"]
+    opt = {OPEN_TO_CLIENT_KEYS: True}
 
     @post("/", guards=[require("write")], status_code=201, summary="Create an alert rule")
     async def create_rule(
@@ -165,8 +177,10 @@ class AlertRuleController(Controller):
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> AlertRulePage:
-        """The agency's alert rules, oldest first."""
+        """The agency's alert rules, oldest first (for a key limited to a client, that client's)."""
         statement = select(AlertRule)
+        if principal.client_id is not None:
+            statement = statement.where(col(AlertRule.client_id) == principal.client_id)
         if client_id is not None:
             await get_client(session, principal, client_id)
             statement = statement.where(AlertRule.client_id == client_id)
@@ -212,6 +226,7 @@ class AlertRuleController(Controller):
 
 class AlertController(Controller):
     tags = ["alerts"]
+    opt = {OPEN_TO_CLIENT_KEYS: True}
 
     @get("/v1/alerts", guards=[require("read")], summary="List alerts")
     async def list_alerts(
@@ -228,8 +243,11 @@ class AlertController(Controller):
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> AlertPage:
-        """The agency's alerts, newest first (by when they were opened), with their evidence."""
+        """The agency's alerts, newest first (by when they were opened), with their evidence (for a key limited to a
+        client, that client's)."""
         statement = select(Alert)
+        if principal.client_id is not None:
+            statement = statement.where(col(Alert.client_id) == principal.client_id)
         if client_id is not None:
             await get_client(session, principal, client_id)
             statement = statement.where(Alert.client_id == client_id)

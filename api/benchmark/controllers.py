@@ -18,6 +18,7 @@ from api.benchmark.percentiles import MIN_GROUP, PERCENTILES, position
 from api.benchmark.schemas import BenchmarkOut, PeerPercentiles, ShareOfVoice, Side
 from api.benchmark.share_of_voice import SHARE_OF_VOICE, share_of_voice
 from api.benchmark.sides import ACCOUNT_FIGURES, SIDE_FIGURES, SideFigures, account_figures, side_figures
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.content.models import StoredMention
@@ -112,6 +113,7 @@ async def benchmark_of(session: AsyncSession, client: Client, window: Window) ->
 
 
 class BenchmarkController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["analytics"]
 
     @get("/v1/clients/{client_id:uuid}/benchmark", guards=[require("read")], summary="Benchmark a client")

@@ -10,6 +10,7 @@ from api.auth import Principal, require
 from api.billing.quotas import COUNTED, Quotas, usage_of
 from api.billing.rate_limits import DECISION_STATE
 from api.billing.schemas import AccessOut, PlanList, PlanOut, PlanQuota, QuotaUsage, SubscriptionOut
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from tenants.ids import utcnow
 from tenants.plans import QUOTAS, Plan
 from tenants.rate_limits import QUOTA as REQUEST_RATE
@@ -31,7 +32,8 @@ def plan_out(plan: Plan, current: bool) -> PlanOut:
 class PlanController(Controller):
     tags = ["billing"]
 
-    @get("/v1/plans", guards=[require("read")], summary="The plans on sale")
+    # The price list is open to a key limited to a client; the agency's subscription and quota use are not.
+    @get("/v1/plans", guards=[require("read")], summary="The plans on sale", opt={OPEN_TO_CLIENT_KEYS: True})
     async def plans(self, session: AsyncSession, principal: Principal, state: State) -> PlanList:
         """Every plan with its monthly price and quotas (null: unlimited); `current` marks the agency's."""
         quotas: Quotas = state.quotas

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.background_tasks import BackgroundTask
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS, agency_wide
 from api.clients.models import Client
 from api.clients.schemas import ClientIn, ClientOut, ClientPage, ClientPatch
 from api.errors import Conflict, InvalidInput, NotFound
@@ -41,8 +42,12 @@ def client_out(client: Client) -> ClientOut:
 
 
 async def get_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID) -> Client:
-    """The tenant's client, or a 404 (also for another tenant's client)."""
-    client = await session.get(Client, (principal.tenant_id, client_id))
+    """The tenant's client, or a 404 (also for another tenant's client, and for a client the key is not limited to).
+
+    Every route that reaches a client's objects comes through here (or `get_account`, `get_rule`…), so a key limited
+    to one client (`api/client_keys.py`) can never reach another's.
+    """
+    client = await session.get(Client, (principal.tenant_id, client_id)) if principal.sees_client(client_id) else None
     if client is None:
         raise NotFound(f"There is no client {client_id} in this agency.", field="client_id")
     return client
@@ -67,8 +72,15 @@ async def _check_name_free(session: AsyncSession, name: str, except_id: uuid.UUI
 class ClientController(Controller):
     path = "/v1/clients"
     tags = ["clients"]
+    opt = {OPEN_TO_CLIENT_KEYS: True}
 
-    @post("/", guards=[require("write")], status_code=201, summary="Create a client")
+    @post(
+        "/",
+        guards=[require("write")],
+        status_code=201,
+        summary="Create a client",
+        opt={OPEN_TO_CLIENT_KEYS: False},  # a key limited to a client adds none to the agency
+    )
     async def create_client(
         self,
         data: ClientIn,
@@ -96,14 +108,18 @@ class ClientController(Controller):
     async def list_clients(
         self,
         session: AsyncSession,
+        principal: Principal,
         state: State,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> ClientPage:
-        """The agency's clients, oldest first."""
+        """The agency's clients, oldest first (for a key limited to a client, that client only)."""
+        statement = select(Client)
+        if principal.client_id is not None:
+            statement = statement.where(col(Client.id) == principal.client_id)
         rows, next_cursor = await fetch_page(
             session,
-            select(Client),
+            statement,
             [col(Client.id)],
             limit=page_size(limit, state.settings.page_size_max),
             cursor=cursor,
@@ -136,11 +152,24 @@ class ClientController(Controller):
     async def delete_client(
         self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, state: State
     ) -> Response[None]:
-        """Delete the client with its accounts, metrics, posts, mentions and sync history."""
+        """Delete the client with its accounts, metrics, posts, mentions, sync history and the API keys limited to
+        it. A key limited to the client cannot delete it (403): that is for a key of the agency."""
         client = await get_client(session, principal, client_id)
+        if principal.client_id is not None:
+            raise agency_wide(principal, "deleting a client")
         record(session, actor, "client.deleted", client, changes={"name": client.name})
         await session.delete(client)
-        # Cached metrics reads of this tenant are dropped once the deletion has committed.
+        # The keys limited to the client go with it (foreign key): forgotten now and again after the commit, so that a
+        # request racing this one cannot put one back in this process's cache. Cached metrics reads of this tenant are
+        # dropped once the deletion has committed.
+        state.key_cache.forget_client(principal.tenant_id, client_id)
         return Response(
-            None, status_code=204, background=BackgroundTask(state.metrics_cache.invalidate, principal.tenant_id)
+            None,
+            status_code=204,
+            background=BackgroundTasks(
+                [
+                    BackgroundTask(state.key_cache.forget_client, principal.tenant_id, client_id),
+                    BackgroundTask(state.metrics_cache.invalidate, principal.tenant_id),
+                ]
+            ),
         )

@@ -6,6 +6,7 @@ from litestar import Controller, get
 from litestar.datastructures import State
 
 from api.auth import require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.connectors.schemas import ConnectorList, ConnectorMetric, ConnectorOut, PluginProblemOut
 from api.errors import NotFound
 from plugins.registry import Registry
@@ -30,6 +31,7 @@ def connector_out(registry: Registry, connector: type[Connector]) -> ConnectorOu
 
 
 class ConnectorController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     path = "/v1/connectors"
     tags = ["connectors"]
 

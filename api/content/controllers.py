@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from api.accounts.controllers import get_account
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.content.imports import IMPORT_MAX_BYTES, import_mentions, parse_csv, parse_json
 from api.content.models import StoredMention, StoredPost
@@ -80,6 +81,7 @@ def mention_out(mention: StoredMention) -> MentionOut:
 
 
 class ContentController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["content"]
 
     @get("/v1/accounts/{account_id:uuid}/posts", guards=[require("read")], summary="List an account's posts")

@@ -12,6 +12,7 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.employer_brand.schemas import EmployerBrandOut
 from api.employer_brand.service import DEFAULT_DAYS, DEFAULT_TAGS, employer_brand_of
@@ -19,6 +20,7 @@ from api.metrics.window import resolve_window
 
 
 class EmployerBrandController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["analytics"]
 
     @get(

@@ -4,7 +4,9 @@ Metrics change when a sync writes points (every few hours per account), while da
 same series again and again. A response is fresh for `ttl` seconds; in this process it is dropped at
 once when the tenant's data changes (a sync stored points, a client or account was deleted). Keys
 start with the tenant id, which comes from the API key, so one tenant's cached answer can never be
-served to another.
+served to another; then comes the client the key is limited to (None for a key of the whole agency),
+so an answer computed for the agency is never served to a key limited to another client, for which
+the same query string is a 404.
 
 An entry read in the last second of its freshness is recomputed by one background task while it is
 served (refresh-ahead), so under steady traffic answers are renewed before they expire and no request
@@ -28,7 +30,8 @@ from dataclasses import dataclass
 
 from api.singleflight import SingleFlight
 
-Key = tuple[uuid.UUID, str]
+Key = tuple[uuid.UUID, uuid.UUID | None, str]
+"""(tenant, the client the reading key is limited to or None, query string)."""
 Compute = Callable[[], Awaitable[bytes]]
 logger = logging.getLogger(__name__)
 REFRESH_AHEAD_SECONDS = 1.0
@@ -46,7 +49,7 @@ class _Entry:
 
 
 class MetricsCache:
-    """Encoded responses by (tenant, query string): fresh for `ttl` seconds, then stale for as long again."""
+    """Encoded responses by (tenant, client limit, query string): fresh for `ttl` seconds, then stale as long again."""
 
     def __init__(self, ttl: float, size: int = 4096) -> None:
         self.ttl = ttl
@@ -60,9 +63,9 @@ class MetricsCache:
     def enabled(self) -> bool:
         return self.ttl > 0
 
-    def get(self, tenant_id: uuid.UUID, query: str) -> bytes | None:
+    def get(self, tenant_id: uuid.UUID, query: str, client_id: uuid.UUID | None = None) -> bytes | None:
         """The cached body (fresh, or stale while a refresh runs), or None when absent or too old."""
-        key = (tenant_id, query)
+        key = (tenant_id, client_id, query)
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -91,31 +94,41 @@ class MetricsCache:
 
     def _keeper(self, key: Key, compute: Compute) -> Compute:
         """`compute`, keeping its answer unless the tenant's data changed meanwhile."""
-        tenant_id, query = key
+        tenant_id, client_id, query = key
         generation = self._generation.get(tenant_id, 0)
 
         async def compute_and_keep() -> bytes:
             body = await compute()
             if self._generation.get(tenant_id, 0) == generation:
-                self.put(tenant_id, query, body, compute)
+                self.put(tenant_id, query, body, compute, client_id=client_id)
             return body
 
         return compute_and_keep
 
-    async def load(self, tenant_id: uuid.UUID, query: str, compute: Compute) -> bytes:
+    async def load(
+        self, tenant_id: uuid.UUID, query: str, compute: Compute, client_id: uuid.UUID | None = None
+    ) -> bytes:
         """The cached body, else the one computation of it in flight, else `compute()` (kept for `ttl`)."""
-        cached = self.get(tenant_id, query)
+        cached = self.get(tenant_id, query, client_id)
         if cached is not None:
             return cached
-        key = (tenant_id, query)
+        key = (tenant_id, client_id, query)
         return await self.loading.run(key, self._keeper(key, compute))
 
-    def put(self, tenant_id: uuid.UUID, query: str, body: bytes, compute: Compute | None = None) -> None:
+    def put(
+        self,
+        tenant_id: uuid.UUID,
+        query: str,
+        body: bytes,
+        compute: Compute | None = None,
+        *,
+        client_id: uuid.UUID | None = None,
+    ) -> None:
         """Keep `body` for `ttl` seconds, and `compute` to refresh it afterwards (nothing when disabled)."""
         if not self.enabled:
             return
         now = time.monotonic()
-        key = (tenant_id, query)
+        key = (tenant_id, client_id, query)
         refresh_at = now + self.ttl - min(REFRESH_AHEAD_SECONDS, self.ttl / 5)
         self._entries[key] = _Entry(refresh_at, now + self.ttl, now + 2 * self.ttl, body, compute)
         self._entries.move_to_end(key)

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from api.accounts.controllers import get_account
 from api.accounts.models import SocialAccount
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.errors import InvalidInput
 from api.metrics.cache import MetricsCache
@@ -44,13 +45,15 @@ async def serve_cached(request: Request[Any, Any, Any]) -> Response[bytes] | Non
         return None
     cache: MetricsCache = request.app.state.metrics_cache
     query = _cache_key(request)
-    body = cache.get(principal.tenant_id, query)
-    if body is None and (running := cache.loading.pending((principal.tenant_id, query))) is not None:
+    body = cache.get(principal.tenant_id, query, principal.client_id)
+    key = (principal.tenant_id, principal.client_id, query)
+    if body is None and (running := cache.loading.pending(key)) is not None:
         _done, body = await cache.loading.wait(running)  # another request is reading these series right now
     return Response(body, media_type=MediaType.JSON, headers={"X-Cache": "hit"}) if body is not None else None
 
 
 class MetricsController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     path = "/v1/metrics"
     tags = ["metrics"]
 
@@ -93,7 +96,7 @@ class MetricsController(Controller):
                 )
             return msgspec.json.encode(result)
 
-        body = await cache.load(principal.tenant_id, query, compute)
+        body = await cache.load(principal.tenant_id, query, compute, principal.client_id)
         return Response(body, media_type=MediaType.JSON, headers={"X-Cache": "miss"})
 
     async def _read(

@@ -3,9 +3,11 @@
 Dashboards read the same series again and again; once an answer is cached (see `cache.py`), serving
 it costs less than the authentication middleware, guards, hooks and response machinery around it.
 This middleware, first in the chain, answers `GET /v1/metrics` itself when, and only when, everything needed is
-already in memory: the API key is well formed and its principal is cached and fresh (the same
+already in memory: the request presents one well-formed API key, picked from its headers by the rule the
+authentication middleware applies (`api.auth.presented_key`), its principal is cached and fresh (the same
 `KeyCache` the authentication middleware fills), the key has the `read` scope, its `last_used_at`
-is not due to be written, and the tenant's answer for this exact query string is cached. Anything
+is not due to be written, and the tenant's answer for this exact query string, computed for a key with the same
+client limit (`api/client_keys.py`), is cached. Anything
 else (no key, an unknown or revoked key, a miss, another route) goes through the application as
 usual, which gives the same answer, errors included, and fills the caches for the next request.
 
@@ -28,7 +30,7 @@ from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEven
 from api import auth
 from api.billing.rate_limits import check, rate_limit_headers, shows_headers
 from api.billing.standing import Standings
-from api.errors import ApiError
+from api.errors import ApiError, Unauthorized
 from api.metrics.cache import MetricsCache
 from api.observability import ensure_request_id
 from tenants import api_keys
@@ -37,20 +39,11 @@ from tenants.rate_limits import QUOTA, MemoryRateLimits, RateLimits
 PATH = "/v1/metrics"
 
 
-def _presented_key(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, secret = value.decode("latin-1").partition(" ")
-            return secret.strip() if scheme.lower() == "bearer" else None
-        if name == b"x-api-key":
-            return value.decode("latin-1")
-    return None
-
-
 def _cached_answer(scope: Scope) -> tuple[auth.Principal, bytes] | None:
-    secret = _presented_key(scope)
-    if not secret or not api_keys.is_well_formed(secret):
-        return None
+    try:
+        secret = auth.presented_key(scope["headers"])  # the application's own rule, so both always agree
+    except Unauthorized:
+        return None  # the application refuses the request, with the same sentence
     state = scope["app"].state
     keys: auth.KeyCache = state.key_cache
     key_hash = api_keys.hash_key(secret)
@@ -59,9 +52,13 @@ def _cached_answer(scope: Scope) -> tuple[auth.Principal, bytes] | None:
         return None
     if not entry.principal.allows("read"):
         return None
+    principal = entry.principal
     metrics: MetricsCache = state.metrics_cache
-    body = metrics.get(entry.principal.tenant_id, bytes(scope.get("query_string", b"")).decode("latin-1"))
-    return None if body is None else (entry.principal, body)
+    # Keyed by the key's client limit too: a key limited to a client only meets answers computed for that limit.
+    body = metrics.get(
+        principal.tenant_id, bytes(scope.get("query_string", b"")).decode("latin-1"), principal.client_id
+    )
+    return None if body is None else (principal, body)
 
 
 Headers = Sequence[tuple[bytes, bytes]]

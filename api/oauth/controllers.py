@@ -32,6 +32,7 @@ from api.accounts.controllers import connector_for, get_account, validate_creden
 from api.accounts.models import SocialAccount
 from api.auth import Principal, require
 from api.billing.quotas import UNTRACKED_STATUSES, QuotaExceeded, Quotas
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.connectors.egress import egress_policy
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError, Conflict, InvalidInput, Unavailable
@@ -324,6 +325,7 @@ async def _connect(
 
 
 class OAuthController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["accounts"]
 
     @post(

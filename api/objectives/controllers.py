@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.errors import InvalidInput, NotFound
@@ -160,6 +161,7 @@ async def _validate(session: AsyncSession, client: Client, objective: Objective,
 
 
 class ObjectiveController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     path = "/v1/clients/{client_id:uuid}/objectives"
     tags = ["objectives"]
 

@@ -12,6 +12,7 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.metrics.history import AccountKind, client_accounts, load_histories
@@ -64,6 +65,7 @@ async def presence_of(
 
 
 class PresenceController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["analytics"]
 
     @get("/v1/clients/{client_id:uuid}/presence", guards=[require("read")], summary="Read a client's presence")

@@ -11,6 +11,7 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.metrics.history import AccountKind, client_accounts, load_histories
 from api.metrics.rollup import Granularity
@@ -24,6 +25,7 @@ METRICS = ("followers", "engagements", "reach", "impressions", *INTERACTIONS)
 
 
 class RatesController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["analytics"]
 
     @get("/v1/clients/{client_id:uuid}/rates", guards=[require("read")], summary="Read a client's rates by period")

@@ -15,6 +15,7 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.metrics.window import resolve_window
 from api.reports.builder import build_report
@@ -33,6 +34,7 @@ def _filename(name: str, start: date, end: date, extension: str) -> str:
 
 
 class ReportController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["reports"]
 
     @get(

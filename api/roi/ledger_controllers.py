@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.errors import ApiError, InvalidInput, NotFound
@@ -83,6 +84,7 @@ async def _value(session: AsyncSession, client: Client, value_id: uuid.UUID) -> 
 
 
 class CostController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     path = "/v1/clients/{client_id:uuid}/costs"
     tags = ["roi"]
 
@@ -195,6 +197,7 @@ class CostController(Controller):
 
 
 class ValueController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     path = "/v1/clients/{client_id:uuid}/values"
     tags = ["roi"]
 

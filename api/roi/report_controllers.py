@@ -13,6 +13,7 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.errors import InvalidInput
@@ -51,6 +52,7 @@ def client_today(client: Client) -> date:
 
 
 class EmvRatesController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     path = "/v1/clients/{client_id:uuid}/emv-rates"
     tags = ["roi"]
 
@@ -97,6 +99,7 @@ class EmvRatesController(Controller):
 
 
 class RoiController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     path = "/v1/clients/{client_id:uuid}/roi"
     tags = ["roi"]
 

@@ -13,6 +13,7 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.content.controllers import mention_out
 from api.metrics.window import resolve_range
@@ -26,6 +27,7 @@ DEFAULT_DAYS = 30
 
 
 class SentimentController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["analytics"]
 
     @get(

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.accounts.controllers import get_account
+from api.accounts.models import SocialAccount
 from api.auth import Principal, require
+from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.errors import Conflict, InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.metrics.window import check_day
@@ -61,8 +63,20 @@ def _check_window(data: SyncIn) -> None:
         check_day(data.until, "until")
 
 
+async def get_sync_run(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> SyncRun:
+    """The tenant's sync run, or a 404 (also for another tenant's, and another client's for a key limited to one)."""
+    run = await session.get(SyncRun, (principal.tenant_id, sync_id))
+    if run is not None and principal.client_id is not None:
+        account = await session.get(SocialAccount, (principal.tenant_id, run.account_id))
+        run = run if account is not None and principal.sees_client(account.client_id) else None
+    if run is None:
+        raise NotFound(f"There is no sync run {sync_id} in this agency.", field="sync_id")
+    return run
+
+
 class SyncController(Controller):
     tags = ["syncs"]
+    opt = {OPEN_TO_CLIENT_KEYS: True}
 
     @post("/v1/accounts/{account_id:uuid}/syncs", guards=[require("write")], status_code=202, summary="Start a sync")
     async def start_sync(
@@ -132,7 +146,4 @@ class SyncController(Controller):
     @get("/v1/syncs/{sync_id:uuid}", guards=[require("read")], summary="Get a sync run")
     async def get_sync(self, sync_id: uuid.UUID, session: AsyncSession, principal: Principal) -> SyncRunOut:
         """One sync run with its counts, duration and errors."""
-        run = await session.get(SyncRun, (principal.tenant_id, sync_id))
-        if run is None:
-            raise NotFound(f"There is no sync run {sync_id} in this agency.", field="sync_id")
-        return run_out(run)
+        return run_out(await get_sync_run(session, principal, sync_id))

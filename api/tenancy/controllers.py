@@ -14,7 +14,9 @@ from sqlmodel import col, select
 
 from api.auth import Principal, require
 from api.billing.access import WRITABLE_WHEN_READ_ONLY
-from api.errors import NotFound
+from api.client_keys import AGENCY_SCOPES, OPEN_TO_CLIENT_KEYS
+from api.clients.controllers import get_client
+from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
 from api.tenancy.schemas import (
@@ -38,6 +40,7 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
         name=key.name,
         prefix=key.prefix,
         scopes=list(key.scopes),
+        client_id=key.client_id,
         created_at=key.created_at,
         last_used_at=key.last_used_at,
         revoked_at=key.revoked_at,
@@ -50,6 +53,7 @@ def _key_created(key: ApiKey, secret: str) -> ApiKeyCreated:
         name=key.name,
         prefix=key.prefix,
         scopes=list(key.scopes),
+        client_id=key.client_id,
         created_at=key.created_at,
         secret=secret,
     )
@@ -74,6 +78,7 @@ async def signup(data: SignupIn, state: State, request: Request[Any, Any, Any]) 
 
 
 class TenantController(Controller):
+    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["tenant"]
 
     @get("/v1/tenant", guards=[require("read")], summary="The caller's agency")
@@ -91,15 +96,31 @@ class ApiKeyController(Controller):
 
     @post("/", guards=[require("admin")], status_code=201, summary="Create an API key")
     async def create_key(
-        self, data: ApiKeyIn, session: AsyncSession, actor: Actor, request: Request[Any, Any, Any]
+        self,
+        data: ApiKeyIn,
+        session: AsyncSession,
+        principal: Principal,
+        actor: Actor,
+        request: Request[Any, Any, Any],
     ) -> Response[ApiKeyCreated]:
-        """Create a scoped key. The secret is in this response only; store it now.
+        """Create a scoped key, for the whole agency or limited to one of its clients (`client_id`: a 404 when the
+        agency has no such client). The secret is in this response only; store it now.
 
         A replay of this request (same `Idempotency-Key`) returns the same key with `secret` null.
         """
 
         async def create() -> Response[ApiKeyCreated]:
-            key, secret = await create_api_key(session, actor, name=data.name, scopes=data.scopes)
+            if data.client_id is not None:
+                await get_client(session, principal, data.client_id)
+                agency_scopes = sorted(AGENCY_SCOPES.intersection(data.scopes))
+                if agency_scopes:
+                    raise InvalidInput(
+                        f"A key limited to a client cannot have the '{agency_scopes[0]}' scope: it concerns the whole "
+                        "agency. Leave it out, or leave client_id out for a key of the whole agency.",
+                        field="scopes",
+                    )
+            scopes = list(dict.fromkeys(data.scopes))
+            key, secret = await create_api_key(session, actor, name=data.name, scopes=scopes, client_id=data.client_id)
             return Response(_key_created(key, secret), status_code=201)
 
         return await idempotent(request, session, create, redact=_without_secret)

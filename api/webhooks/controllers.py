@@ -92,6 +92,11 @@ async def get_delivery(
     return delivery
 
 
+MANAGE = require("webhooks")
+"""Changing the agency's endpoints (or making them receive anything) needs `webhooks` or `admin`, not just `write`:
+an endpoint receives every alert and sync failure of the agency, signed with a secret its receiver trusts."""
+
+
 def _wake(state: State) -> BackgroundTask:
     """Wake the in-process delivery worker once the response (and so the transaction) is done."""
     return BackgroundTask(state.webhook_worker.wake)
@@ -101,7 +106,7 @@ class WebhookController(Controller):
     path = "/v1/webhook-endpoints"
     tags = ["webhooks"]
 
-    @post("/", guards=[require("write")], status_code=201, summary="Register a webhook endpoint")
+    @post("/", guards=[MANAGE], status_code=201, summary="Register a webhook endpoint")
     async def create_endpoint(
         self,
         data: WebhookEndpointIn,
@@ -116,7 +121,7 @@ class WebhookController(Controller):
         The secret (`whsec_…`) is in this response only; store it now. A replay of this request (same
         `Idempotency-Key`) returns the same endpoint with `secret` null. The URL must be https in
         production and reach a public address; see the README's Webhooks section for receivers. A 402
-        `quota_exceeded` when the plan's webhook endpoints are all used.
+        `quota_exceeded` when the plan's webhook endpoints are all used. Needs the `webhooks` or `admin` scope.
         """
 
         async def create() -> Response[WebhookEndpointCreated]:
@@ -175,11 +180,13 @@ class WebhookController(Controller):
         """One webhook endpoint (without its secret)."""
         return endpoint_out(await get_endpoint(session, principal, endpoint_id))
 
-    @delete("/{endpoint_id:uuid}", guards=[require("write")], summary="Delete a webhook endpoint")
+    @delete("/{endpoint_id:uuid}", guards=[MANAGE], summary="Delete a webhook endpoint")
     async def delete_endpoint(
         self, endpoint_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
     ) -> None:
-        """Stop sending events to this endpoint; its deliveries, pending ones included, are deleted with it."""
+        """Stop sending events to this endpoint; its deliveries, pending ones included, are deleted with it.
+
+        Needs the `webhooks` or `admin` scope."""
         endpoint = await get_endpoint(session, principal, endpoint_id)
         record(session, actor, "webhook_endpoint.deleted", endpoint, changes={"url": endpoint.url})
         await session.delete(endpoint)
@@ -215,7 +222,7 @@ class WebhookController(Controller):
 
     @post(
         "/{endpoint_id:uuid}/deliveries/{delivery_id:uuid}/redeliver",
-        guards=[require("write")],
+        guards=[MANAGE],
         status_code=202,
         summary="Deliver an event again",
     )
@@ -231,7 +238,8 @@ class WebhookController(Controller):
     ) -> Response[WebhookDeliveryOut]:
         """Queue the delivery's event again, now, as a new delivery with a fresh retry schedule.
 
-        The event keeps its id, so a receiver that already processed it can recognise the repeat.
+        The event keeps its id, so a receiver that already processed it can recognise the repeat. Needs the
+        `webhooks` or `admin` scope.
         """
 
         async def create() -> Response[WebhookDeliveryOut]:
@@ -257,7 +265,7 @@ class WebhookController(Controller):
         response.background = _wake(state)
         return response
 
-    @post("/{endpoint_id:uuid}/test", guards=[require("write")], status_code=202, summary="Send a test event")
+    @post("/{endpoint_id:uuid}/test", guards=[MANAGE], status_code=202, summary="Send a test event")
     async def send_test(
         self,
         endpoint_id: uuid.UUID,
@@ -267,7 +275,9 @@ class WebhookController(Controller):
         state: State,
         request: Request[Any, Any, Any],
     ) -> Response[WebhookDeliveryOut]:
-        """Queue a `ping` event to this endpoint (whatever it subscribes to), to check the receiver end to end."""
+        """Queue a `ping` event to this endpoint (whatever it subscribes to), to check the receiver end to end.
+
+        Needs the `webhooks` or `admin` scope."""
 
         async def create() -> Response[WebhookDeliveryOut]:
             endpoint = await get_endpoint(session, principal, endpoint_id)

@@ -95,6 +95,14 @@ def create_rule(client: TestClient[Litestar], agency: Agency, client_id: str, ki
     return response.json()
 
 
+def create_objective(client: TestClient[Litestar], agency: Agency, client_id: str) -> Any:
+    """An objective of the client (what an `objective_off_track` rule must name)."""
+    body = {"metric": "followers", "target": "6000", "start": "2026-01-01", "end": "2026-06-30"}
+    response = client.post(f"/v1/clients/{client_id}/objectives", json=body, headers=agency.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def evaluate(client: TestClient[Litestar], agency: Agency, client_id: str, **days: str) -> Any:
     body = {"from": days["date_from"], "to": days["date_to"]} if days else {}
     response = client.post(f"/v1/clients/{client_id}/alerts/evaluate", json=body, headers=agency.headers)
@@ -479,14 +487,18 @@ class FakeObjectives:
 def test_an_objective_off_track_opens_an_alert_through_the_plugged_checker(
     client: TestClient[Litestar], agency: Agency, paris: Any
 ) -> None:
-    objective_id = uuid.uuid4()
+    objective_id = uuid.UUID(create_objective(client, agency, paris["id"])["id"])
     checker = FakeObjectives(objective_id, off_track=True)
     client.app.state.alert_evaluator.objective_checker = checker
     rule = create_rule(
         client, agency, paris["id"], "objective_off_track", params={"objective_id": str(objective_id), "tolerance": 0.2}
     )
-    unknown = create_rule(
-        client, agency, paris["id"], "objective_off_track", params={"objective_id": str(uuid.uuid4())}
+    unknown = create_rule(  # an objective of the client that the checker knows nothing about
+        client,
+        agency,
+        paris["id"],
+        "objective_off_track",
+        params={"objective_id": create_objective(client, agency, paris["id"])["id"]},
     )
 
     result = evaluate(client, agency, paris["id"], date_from="2026-03-01", date_to="2026-03-02")
@@ -706,7 +718,11 @@ def test_deleting_a_rule_or_its_client_deletes_the_alerts(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase, open_alert: Any, paris: Any
 ) -> None:
     remaining = create_rule(
-        client, agency, paris["id"], "objective_off_track", params={"objective_id": str(uuid.uuid4())}
+        client,
+        agency,
+        paris["id"],
+        "objective_off_track",
+        params={"objective_id": create_objective(client, agency, paris["id"])["id"]},
     )
     assert count_rows(database, Alert, rule_id=open_alert["rule_id"]) == 1
 
