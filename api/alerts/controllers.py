@@ -36,6 +36,7 @@ from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
+from api.objectives.models import Objective
 from api.pagination import fetch_page, page_size
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
@@ -113,6 +114,15 @@ async def validate_params(
                 f"params.account_id {account_id} is not an account of client {client_id}; "
                 "use one of the ids listed by GET /v1/clients/{client_id}/accounts, or leave it out.",
                 field="params.account_id",
+            )
+    objective_id = getattr(shaped, "objective_id", None)
+    if objective_id is not None:
+        objective = await session.get(Objective, (principal.tenant_id, objective_id))
+        if objective is None or objective.client_id != client_id:
+            raise InvalidInput(
+                f"params.objective_id {objective_id} is not an objective of client {client_id}; "
+                "use one of the ids listed by GET /v1/clients/{client_id}/objectives.",
+                field="params.objective_id",
             )
     return builtins
 

@@ -95,6 +95,18 @@ def create_rule(client: TestClient[Litestar], agency: Agency, client_id: str, ki
     return response.json()
 
 
+def create_objective(client: TestClient[Litestar], agency: Agency, client_id: str) -> str:
+    """An objective of the client (an objective_off_track rule must name one of them); its id."""
+    response = client.post(
+        f"/v1/clients/{client_id}/objectives",
+        json={"metric": "followers", "target": "6000", "start": "2026-01-01", "end": "2026-06-30"},
+        headers=agency.headers,
+    )
+    assert response.status_code == 201, response.text
+    made: str = response.json()["id"]
+    return made
+
+
 def evaluate(client: TestClient[Litestar], agency: Agency, client_id: str, **days: str) -> Any:
     body = {"from": days["date_from"], "to": days["date_to"]} if days else {}
     response = client.post(f"/v1/clients/{client_id}/alerts/evaluate", json=body, headers=agency.headers)
@@ -226,6 +238,21 @@ def test_a_rule_watching_an_account_of_another_client_is_422(
     )
 
     assert_problem(response, 422, field="params.account_id")
+
+
+def test_a_rule_watching_an_objective_of_another_client_or_none_is_422(
+    client: TestClient[Litestar], agency: Agency, paris: Any
+) -> None:
+    elsewhere = create_objective(client, agency, create_client(client, agency, "Someone else")["id"])
+
+    for objective_id in (elsewhere, str(uuid.uuid4())):
+        response = client.post(
+            "/v1/alert-rules",
+            json={"client_id": paris["id"], "kind": "objective_off_track", "params": {"objective_id": objective_id}},
+            headers=agency.headers,
+        )
+        assert_problem(response, 422, code="validation_error", field="params.objective_id")
+    assert list_all(client, agency, "/v1/alert-rules") == []
 
 
 def test_a_rule_for_another_agencys_client_is_404(
@@ -479,14 +506,19 @@ class FakeObjectives:
 def test_an_objective_off_track_opens_an_alert_through_the_plugged_checker(
     client: TestClient[Litestar], agency: Agency, paris: Any
 ) -> None:
-    objective_id = uuid.uuid4()
+    objective_id = uuid.UUID(create_objective(client, agency, paris["id"]))
     checker = FakeObjectives(objective_id, off_track=True)
     client.app.state.alert_evaluator.objective_checker = checker
     rule = create_rule(
         client, agency, paris["id"], "objective_off_track", params={"objective_id": str(objective_id), "tolerance": 0.2}
     )
+    # An objective the plugged checker does not know: its rule opens nothing.
     unknown = create_rule(
-        client, agency, paris["id"], "objective_off_track", params={"objective_id": str(uuid.uuid4())}
+        client,
+        agency,
+        paris["id"],
+        "objective_off_track",
+        params={"objective_id": create_objective(client, agency, paris["id"])},
     )
 
     result = evaluate(client, agency, paris["id"], date_from="2026-03-01", date_to="2026-03-02")
@@ -706,7 +738,11 @@ def test_deleting_a_rule_or_its_client_deletes_the_alerts(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase, open_alert: Any, paris: Any
 ) -> None:
     remaining = create_rule(
-        client, agency, paris["id"], "objective_off_track", params={"objective_id": str(uuid.uuid4())}
+        client,
+        agency,
+        paris["id"],
+        "objective_off_track",
+        params={"objective_id": create_objective(client, agency, paris["id"])},
     )
     assert count_rows(database, Alert, rule_id=open_alert["rule_id"]) == 1
 
