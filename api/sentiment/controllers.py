@@ -16,6 +16,7 @@ from api.auth import Principal, require
 from api.clients.controllers import get_client
 from api.content.controllers import mention_out
 from api.errors import InvalidInput
+from api.metrics.history import client_accounts
 from api.sentiment.default import POSITIVE_THRESHOLD
 from api.sentiment.periods import Granularity, period_starts
 from api.sentiment.report import MentionFilter, extremes, label_counts
@@ -71,6 +72,9 @@ class SentimentController(Controller):
                 f"The window holds more than {MAX_PERIODS} {granularity}s; shorten it or use a coarser granularity.",
                 field="granularity",
             )
+        if account_id is not None:
+            # Like every other account_id of a client's routes: one that is not the client's is a 404.
+            await client_accounts(session, client_id, account_id=account_id)
         selection = MentionFilter(
             client_id=client_id,
             first=first,
