@@ -29,6 +29,7 @@ from api.content.schemas import (
 )
 from api.errors import InvalidInput
 from api.idempotency import idempotent
+from api.metrics.history import client_accounts
 from api.metrics.window import check_day
 from api.pagination import fetch_page, page_size
 from tenants.audit import Actor, record
@@ -134,6 +135,8 @@ class ContentController(Controller):
         start, end = _bounds(date_from, date_to)
         statement = select(StoredMention).where(StoredMention.client_id == client_id)
         if account_id:
+            # Like every other account_id of a client's routes: one that is not the client's is a 404.
+            await client_accounts(session, client_id, account_id=account_id)
             statement = statement.where(StoredMention.account_id == account_id)
         if network:
             statement = statement.where(StoredMention.source == network)

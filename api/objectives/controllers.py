@@ -248,7 +248,10 @@ class ObjectiveController(Controller):
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
         for name, value in changes.items():
             setattr(objective, name, value)
-        await _validate(session, client, objective, state)
+        # The checks query the session: flushing the change first would send an account_id of another agency
+        # to the database, whose foreign key refuses it as a 409 before the check could say 422 account_id.
+        with session.no_autoflush:
+            await _validate(session, client, objective, state)
         objective.updated_at = utcnow()
         record(session, actor, "objective.updated", objective, changes=changes)
         return await objective_out(session, objective, client, state, None)

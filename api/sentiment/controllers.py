@@ -16,6 +16,7 @@ from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.controllers import get_client
 from api.content.controllers import mention_out
+from api.metrics.history import client_accounts
 from api.metrics.window import resolve_range
 from api.sentiment.default import POSITIVE_THRESHOLD
 from api.sentiment.periods import Granularity
@@ -67,6 +68,9 @@ class SentimentController(Controller):
         first, last = resolve_range(
             date_from, date_to, today, DEFAULT_DAYS, granularity=granularity, max_periods=MAX_PERIODS
         )
+        if account_id is not None:
+            # Like every other account_id of a client's routes: one that is not the client's is a 404.
+            await client_accounts(session, client_id, account_id=account_id)
         selection = MentionFilter(
             client_id=client_id,
             first=first,

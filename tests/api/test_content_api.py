@@ -122,7 +122,8 @@ def test_mentions_filter_by_account(client: TestClient[Litestar], agency: Agency
 
     assert len(mentions) == synced["runs"][account["id"]]["mentions_count"] > 0
     assert {m["account_id"] for m in mentions} == {account["id"]}
-    assert list_all(client, agency, path, account_id=str(uuid.uuid4())) == []
+    unknown = client.get(path, params={"account_id": str(uuid.uuid4())}, headers=agency.headers)
+    assert_problem(unknown, 404, code="not_found", field="account_id")
 
 
 def test_mentions_filter_by_language(client: TestClient[Litestar], agency: Agency, synced: dict[str, Any]) -> None:

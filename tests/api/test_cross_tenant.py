@@ -341,8 +341,8 @@ def test_another_agencys_lists_never_contain_our_objects(
         params={"account_id": ids["account_id"]},
         headers=other_agency.headers,
     )
-    assert mentions.status_code == 200
-    assert mentions.json()["data"] == []
+    assert_problem(mentions, 404, code="not_found", field="account_id")
+    _assert_no_leak(mentions.text, markers, {ids["account_id"]}, "GET mentions filtered by another agency's account")
 
 
 @pytest.mark.parametrize("parameter", ["account_id", "client_id"])

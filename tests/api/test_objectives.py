@@ -362,6 +362,22 @@ def test_a_patch_that_breaks_the_objective_changes_nothing(
     assert client.get(path, headers=agency.headers).json()["start"] == "2026-03-01"
 
 
+def test_a_patch_naming_an_account_that_is_not_the_clients_is_422_and_changes_nothing(
+    client: TestClient[Litestar], agency: Agency, scene: dict[str, str]
+) -> None:
+    owner = scene["client_id"]
+    made = create(client, agency, owner, target="3000", account_id=scene["linkedin"], **MARCH_IMPRESSIONS)
+    path = f"/v1/clients/{owner}/objectives/{made['id']}"
+    # No account at all (as another agency's is, to this agency), and an account of this agency's other client.
+    elsewhere = create_account(client, agency, create_client(client, agency, "Another Client")["id"], "elsewhere")
+
+    for account_id in (str(uuid.uuid4()), elsewhere["id"]):
+        response = client.patch(path, json={"account_id": account_id}, headers=agency.headers)
+        assert_problem(response, 422, code="validation_error", field="account_id")
+
+    assert client.get(path, headers=agency.headers).json()["account_id"] == scene["linkedin"]
+
+
 def test_an_objective_of_another_client_is_404(
     client: TestClient[Litestar], agency: Agency, scene: dict[str, str]
 ) -> None:

@@ -236,6 +236,17 @@ def test_needs_a_key_and_hides_other_agencies_clients(
     assert "mention" not in str(problem)
 
 
+def test_an_account_that_is_not_the_clients_is_404(
+    client: TestClient[Litestar], agency: Agency, crafted: dict[str, Any]
+) -> None:
+    path = f"/v1/clients/{crafted['client_id']}/sentiment"
+    elsewhere = create_account(client, agency, create_client(client, agency, "Third Client")["id"], "elsewhere")
+
+    for account_id in (elsewhere["id"], str(uuid.uuid4())):
+        response = client.get(path, params={"account_id": account_id}, headers=agency.headers)
+        assert_problem(response, 404, code="not_found", field="account_id")
+
+
 def test_synced_mentions_are_labelled_and_counted(client: TestClient[Litestar], agency: Agency) -> None:
     owner = create_client(client, agency, "Synced Client")
     account = create_account(client, agency, owner["id"], "synced")
