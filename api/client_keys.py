@@ -18,10 +18,10 @@ from typing import Any, Final
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.routes import HTTPRoute
 
 from api.auth import Principal
 from api.errors import Forbidden
+from api.openapi import operations
 
 OPEN_TO_CLIENT_KEYS: Final = "open_to_client_keys"
 """Set `opt={OPEN_TO_CLIENT_KEYS: True}` on a controller (or route) whose every object is reached through a client's
@@ -53,16 +53,7 @@ async def client_key_access(connection: ASGIConnection[Any, Any, Any, Any], hand
 
 def document_client_keys(app: Litestar) -> None:
     """Say on each authenticated operation closed to client-limited keys that they are refused there."""
-    paths = app.openapi_schema.paths or {}
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path_format not in paths:
+    for _route, handler, _method, operation in operations(app):
+        if handler.opt.get(OPEN_TO_CLIENT_KEYS) or handler.opt.get("exclude_from_auth"):
             continue
-        item = paths[route.path_format]
-        for handler in route.route_handlers:
-            if handler.opt.get(OPEN_TO_CLIENT_KEYS) or handler.opt.get("exclude_from_auth"):
-                continue
-            for method in handler.http_methods:
-                operation = getattr(item, method.lower(), None)
-                if operation is None:
-                    continue
-                operation.description = f"{operation.description or ''}\n\n{CLOSED_NOTE}".strip()
+        operation.description = f"{operation.description or ''}\n\n{CLOSED_NOTE}".strip()

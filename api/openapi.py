@@ -7,19 +7,23 @@ authenticated route can give (401, 403, 404, 422) are listed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     Components,
     Example,
     OpenAPIMediaType,
     OpenAPIResponse,
+    Operation,
     Reference,
     RequestBody,
     Schema,
 )
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+from litestar.routes import HTTPRoute
 
 from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
@@ -70,6 +74,20 @@ def _problem_response(code: str, description: str) -> OpenAPIResponse:
             )
         },
     )
+
+
+def operations(app: Litestar) -> Iterator[tuple[HTTPRoute, HTTPRouteHandler, str, Operation]]:
+    """Every documented operation with the route and handler serving it, and its method (upper case)."""
+    paths = app.openapi_schema.paths or {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path_format not in paths:
+            continue
+        item = paths[route.path_format]
+        for handler in route.route_handlers:
+            for method in sorted(handler.http_methods):
+                operation = getattr(item, method.lower(), None)
+                if operation is not None:
+                    yield route, handler, method, operation
 
 
 def document_problems(app: Litestar) -> None:

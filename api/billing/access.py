@@ -13,10 +13,10 @@ from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference
-from litestar.routes import HTTPRoute
 
 from api.auth import Principal
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError
+from api.openapi import operations
 
 READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -82,24 +82,17 @@ def _problem(description: str) -> OpenAPIResponse:
 
 def document_access(app: Litestar) -> None:
     """Add the 402 of a read-only agency to every guarded write, and the quota refusals where they happen."""
-    paths = app.openapi_schema.paths or {}
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path_format not in paths:
+    for route, handler, method, operation in operations(app):
+        if method in READ_METHODS or handler.opt.get("exclude_from_auth") or always_writable(handler, route.path):
             continue
-        item = paths[route.path_format]
-        for handler in route.route_handlers:
-            for method in sorted(set(handler.http_methods) - READ_METHODS):
-                operation = getattr(item, method.lower(), None)
-                if operation is None or handler.opt.get("exclude_from_auth") or always_writable(handler, route.path):
-                    continue
-                responses = operation.responses or {}
-                inactive = "`subscription_inactive`: the agency's subscription makes it read-only (canceled, unpaid…)."
-                quota = QUOTA_ROUTES.get((method, route.path_format))
-                if quota == "syncs_per_day":
-                    responses["429"] = _problem(
-                        "`quota_exceeded`: the plan's syncs per day are used up; `Retry-After` says when they return."
-                    )
-                elif quota is not None:
-                    inactive = f"`quota_exceeded`: the plan's {quota} quota is full (see `upgrade`); or {inactive}"
-                responses["402"] = _problem(inactive)
-                operation.responses = responses
+        responses = operation.responses or {}
+        inactive = "`subscription_inactive`: the agency's subscription makes it read-only (canceled, unpaid…)."
+        quota = QUOTA_ROUTES.get((method, route.path_format))
+        if quota == "syncs_per_day":
+            responses["429"] = _problem(
+                "`quota_exceeded`: the plan's syncs per day are used up; `Retry-After` says when they return."
+            )
+        elif quota is not None:
+            inactive = f"`quota_exceeded`: the plan's {quota} quota is full (see `upgrade`); or {inactive}"
+        responses["402"] = _problem(inactive)
+        operation.responses = responses
