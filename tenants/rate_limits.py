@@ -72,7 +72,7 @@ CLOSE_GRACE_SECONDS: Final = 5
 """A minute is flushed from Redis this long after it ended (a margin should Redis's clock step back)."""
 
 
-class Decision:
+class RateDecision:
     """The answer for one request: accepted or not, and where the agency stands in its window."""
 
     __slots__ = ("allowed", "limit", "remaining", "reset", "retry_after", "used")
@@ -90,7 +90,7 @@ class Decision:
 
     def __repr__(self) -> str:
         return (
-            f"Decision(allowed={self.allowed}, limit={self.limit}, used={self.used}, reset={self.reset}, "
+            f"RateDecision(allowed={self.allowed}, limit={self.limit}, used={self.used}, reset={self.reset}, "
             f"retry_after={self.retry_after})"
         )
 
@@ -124,7 +124,7 @@ class RateLimits(ABC):
     """Seconds between two flushes of `run_forever`."""
 
     @abstractmethod
-    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
+    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> RateDecision | None:
         """Check and count one request of the agency; None when its plan has no limit (still metered)."""
 
     @abstractmethod
@@ -214,7 +214,7 @@ class MemoryRateLimits(RateLimits):
                 window.calls = 0
             window.minute = minute
 
-    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
+    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> RateDecision | None:
         used = self.try_hit(tenant_id, limit)
         if used is None or limit is None:
             return None
@@ -248,7 +248,7 @@ class MemoryRateLimits(RateLimits):
         window.calls += 1
         return total
 
-    def decision(self, tenant_id: uuid.UUID, limit: int, *, accepted: bool) -> Decision:
+    def decision(self, tenant_id: uuid.UUID, limit: int, *, accepted: bool) -> RateDecision:
         """Where the agency stands after its `try_hit`, which was `accepted` or not; call it right after, with no
         await between (it reads the window at the store's latest clock reading)."""
         now = self._latest
@@ -256,10 +256,10 @@ class MemoryRateLimits(RateLimits):
         if not accepted:
             return self._refused(window, limit, now, int(now))
         # > 0: the oldest counted second is at most 60 s before this one
-        return Decision(True, limit, window.total, math.ceil(window.oldest + SLOTS - now), 0)
+        return RateDecision(True, limit, window.total, math.ceil(window.oldest + SLOTS - now), 0)
 
     @staticmethod
-    def _refused(window: _Window, limit: int, now: float, second: int) -> Decision:
+    def _refused(window: _Window, limit: int, now: float, second: int) -> RateDecision:
         counts = window.counts
         oldest = None
         retry_after = WINDOW_SECONDS  # a limit of 0 never frees anything
@@ -275,7 +275,7 @@ class MemoryRateLimits(RateLimits):
                 retry_after = _ceil(counted + SLOTS - now)
                 break
         reset = _ceil((oldest if oldest is not None else second) + SLOTS - now)
-        return Decision(False, limit, window.total, reset, retry_after)
+        return RateDecision(False, limit, window.total, reset, retry_after)
 
     def _take(self, minute_now: int, final: bool) -> dict[tuple[uuid.UUID, int], int]:
         """Move the calls of minutes that are over (all when `final`) out of the windows, synchronously."""
@@ -381,13 +381,13 @@ class RedisRateLimits(RateLimits):
     def _clock_arg(self) -> str:
         return "" if self.clock is None else repr(self.clock())
 
-    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> Decision | None:
+    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> RateDecision | None:
         allowed, used, reset, retry_after = await self._script(
             args=[self.prefix, str(tenant_id), -1 if limit is None else limit, self._clock_arg(), CALLS_TTL_SECONDS]
         )
         if limit is None:
             return None
-        return Decision(bool(allowed), limit, int(used), int(reset), int(retry_after))
+        return RateDecision(bool(allowed), limit, int(used), int(reset), int(retry_after))
 
     async def _now(self) -> float:
         if self.clock is not None:

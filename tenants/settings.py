@@ -64,7 +64,7 @@ _OAUTH_CLIENT_KEYS = frozenset(
 
 
 @dataclass(frozen=True)
-class OAuthClient:
+class OAuthAppConfig:
     """The OAuth 2.0 client (app) registered with one network, from `RESONANCE_OAUTH_CLIENTS`."""
 
     client_id: str
@@ -90,7 +90,7 @@ def _is_http_url(value: object) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
-def _oauth_client(connector_id: str, entry: Any) -> OAuthClient:
+def _oauth_client(connector_id: str, entry: Any) -> OAuthAppConfig:
     """One entry of `RESONANCE_OAUTH_CLIENTS`; messages name keys, never a value (it may be a secret)."""
     where = f"{OAUTH_CLIENTS_ENV} entry {connector_id!r}"
     if not isinstance(entry, dict):
@@ -119,7 +119,7 @@ def _oauth_client(connector_id: str, entry: Any) -> OAuthClient:
         not isinstance(scopes, list) or not all(isinstance(scope, str) and scope for scope in scopes)
     ):
         raise SettingsError(f"{where} has scopes that are not a list of non-empty strings.")
-    return OAuthClient(
+    return OAuthAppConfig(
         client_id=client_id.strip(),
         client_secret=secret,
         authorize_url=entry.get("authorize_url"),
@@ -296,7 +296,7 @@ class Settings:
             overrides[connector_id.strip()] = url.strip()
         return overrides
 
-    def oauth_client_configs(self) -> dict[str, OAuthClient]:
+    def oauth_client_configs(self) -> dict[str, OAuthAppConfig]:
         """`RESONANCE_OAUTH_CLIENTS` by connector id, or `SettingsError` naming the variable and the problem.
 
         The value is a JSON object such as `{"x": {"client_id": "...", "client_secret": "..."}}`; each entry

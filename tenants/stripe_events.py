@@ -78,7 +78,7 @@ class SubscriptionState:
 
 
 @dataclass(frozen=True)
-class Decision:
+class EventDecision:
     """What an event does to the row, and why (a sentence for logs and the webhook's answer)."""
 
     outcome: Outcome
@@ -195,7 +195,7 @@ def _same_state(row: Subscription, state: SubscriptionState) -> bool:
 
 def decide(
     row: Subscription, state: SubscriptionState, at: int, *, authoritative: bool, can_ask: bool = True
-) -> Decision:
+) -> EventDecision:
     """Whether `state` (from an event created at `at`) replaces the row's state.
 
     `authoritative`: the state was just read from Stripe's API (it is current, whatever the event's time).
@@ -204,40 +204,40 @@ def decide(
     stored = row.stripe_subscription_id
     if stored == state.id:
         if row.status in FINAL_STATUSES:
-            return Decision("ignored", f"subscription {state.id} is {row.status}, which is final")
+            return EventDecision("ignored", f"subscription {state.id} is {row.status}, which is final")
         if authoritative:
-            return Decision("applied", f"subscription {state.id} is {state.status} (read from Stripe)")
+            return EventDecision("applied", f"subscription {state.id} is {state.status} (read from Stripe)")
         if at < row.stripe_state_at:
-            return Decision("outdated", f"the stored state of subscription {state.id} is newer than this event")
+            return EventDecision("outdated", f"the stored state of subscription {state.id} is newer than this event")
         if at == row.stripe_state_at and not _same_state(row, state) and can_ask:
-            return Decision("ask_stripe", "another event of the same second gave another state")
-        return Decision("applied", f"subscription {state.id} is {state.status}")
+            return EventDecision("ask_stripe", "another event of the same second gave another state")
+        return EventDecision("applied", f"subscription {state.id} is {state.status}")
     if authoritative:
-        return Decision("applied", f"subscription {state.id} ({state.status}) is the customer's current one")
+        return EventDecision("applied", f"subscription {state.id} ({state.status}) is the customer's current one")
     if stored is None:
         if at < row.stripe_state_at:
-            return Decision("outdated", "the stored state is newer than this event")
-        return Decision("applied", f"subscription {state.id} is {state.status}")
+            return EventDecision("outdated", "the stored state is newer than this event")
+        return EventDecision("applied", f"subscription {state.id} is {state.status}")
     if can_ask:
-        return Decision("ask_stripe", f"the event is about subscription {state.id}, the agency's is {stored}")
+        return EventDecision("ask_stripe", f"the event is about subscription {state.id}, the agency's is {stored}")
     if row.status in FINAL_STATUSES and state.status not in FINAL_STATUSES and at >= row.stripe_state_at:
-        return Decision("applied", f"subscription {state.id} ({state.status}) follows the ended {stored}")
-    return Decision("ignored", f"the event is about subscription {state.id}, the agency's is {stored}")
+        return EventDecision("applied", f"subscription {state.id} ({state.status}) follows the ended {stored}")
+    return EventDecision("ignored", f"the event is about subscription {state.id}, the agency's is {stored}")
 
 
-def decide_checkout(row: Subscription, session: Mapping[str, Any], *, can_ask: bool = True) -> Decision:
+def decide_checkout(row: Subscription, session: Mapping[str, Any], *, can_ask: bool = True) -> EventDecision:
     """A completed Checkout Session links its subscription: Stripe is asked for it unless it is the stored one.
 
     Without an API key, the subscription's own `customer.subscription.*` events set the state.
     """
     subscription = object_id(session.get("subscription"))
     if subscription is None:
-        return Decision("ignored", "the Checkout Session has no subscription")
+        return EventDecision("ignored", "the Checkout Session has no subscription")
     if row.stripe_subscription_id == subscription:
-        return Decision("applied", f"subscription {subscription} is already linked")
+        return EventDecision("applied", f"subscription {subscription} is already linked")
     if not can_ask:
-        return Decision("ignored", "no Stripe API key to read the new subscription; its own events will set it")
-    return Decision("ask_stripe", f"the Checkout Session created subscription {subscription}")
+        return EventDecision("ignored", "no Stripe API key to read the new subscription; its own events will set it")
+    return EventDecision("ask_stripe", f"the Checkout Session created subscription {subscription}")
 
 
 def apply_state(row: Subscription, state: SubscriptionState, at: int) -> None:
@@ -308,7 +308,7 @@ async def apply_event(
     current: Mapping[str, Any] | None = None,
     asked: bool = False,
     can_ask: bool = True,
-) -> Decision:
+) -> EventDecision:
     """Apply `event` to the agency's row in the caller's tenant transaction, recording it as applied.
 
     The event's record is inserted first: on PostgreSQL a concurrent delivery of the same event waits for
@@ -317,25 +317,25 @@ async def apply_event(
     `asked=True` and `current`: the customer's current subscription object, or None when it has none).
     """
     if not await _record(session, tenant_id, event):
-        return Decision("duplicate", f"event {event.id} was already applied")
+        return EventDecision("duplicate", f"event {event.id} was already applied")
     row = (
         await session.scalars(select(Subscription).where(col(Subscription.tenant_id) == tenant_id).with_for_update())
     ).first()
     if row is None:
-        return Decision("ignored", "the agency has no subscription row")
+        return EventDecision("ignored", "the agency has no subscription row")
     if not asked and event.type == CHECKOUT_COMPLETED:
         reference = _text(event.object.get("client_reference_id"))
         if reference is not None and reference != str(tenant_id):
-            return Decision("ignored", "the Checkout Session names another agency")
+            return EventDecision("ignored", "the Checkout Session names another agency")
         decision = decide_checkout(row, event.object, can_ask=can_ask)
         if decision.outcome == "ask_stripe":
             raise AskStripe(decision.reason)
         return decision
     if asked and current is None:
-        return Decision("ignored", "Stripe lists no subscription for the customer")
+        return EventDecision("ignored", "Stripe lists no subscription for the customer")
     state = subscription_state(current if asked and current is not None else event.object, plans)
     if state.tenant_hint is not None and state.tenant_hint != str(tenant_id):
-        return Decision("ignored", "the subscription's metadata names another agency")
+        return EventDecision("ignored", "the subscription's metadata names another agency")
     decision = decide(row, state, event.created, authoritative=asked, can_ask=can_ask)
     if decision.outcome == "ask_stripe":
         raise AskStripe(decision.reason)

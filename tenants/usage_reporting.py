@@ -124,7 +124,7 @@ def retry_delay(attempt: int, factor: float = 1.0) -> timedelta:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ReportOutcome:
     """What became of one send: a status (`sent`, `retrying`, `too_old`, `rejected`) and why."""
 
     status: str
@@ -152,26 +152,26 @@ def is_duplicate_identifier(error: stripe.StripeError) -> bool:
     return error.param == "identifier" and "already exists" in message
 
 
-def classify(error: stripe.StripeError) -> Outcome:
+def classify(error: stripe.StripeError) -> ReportOutcome:
     """The outcome of a send that Stripe (or the network) refused."""
     if is_duplicate_identifier(error):
-        return Outcome(SENT, duplicate=True)
+        return ReportOutcome(SENT, duplicate=True)
     if isinstance(error, stripe.RateLimitError) or error.http_status == 429:
-        return Outcome(RETRYING, "Stripe answered 429: too many requests", throttled=True)
+        return ReportOutcome(RETRYING, "Stripe answered 429: too many requests", throttled=True)
     if isinstance(error, stripe.APIConnectionError):
-        return Outcome(RETRYING, f"could not reach Stripe ({type(error).__name__})")
+        return ReportOutcome(RETRYING, f"could not reach Stripe ({type(error).__name__})")
     if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
         # The account's configuration, not the fact, is wrong: keep the fact for when the key is fixed.
         # Stripe's message quotes part of the key, so it is not kept.
-        return Outcome(
+        return ReportOutcome(
             RETRYING, f"Stripe refused the API key (HTTP {error.http_status}); check RESONANCE_STRIPE_API_KEY"
         )
     status = error.http_status or 0
     if status >= 500 or status == 409 or error.code in {"lock_timeout", "timestamp_in_future"}:
-        return Outcome(RETRYING, _describe(error))
+        return ReportOutcome(RETRYING, _describe(error))
     if error.code == "timestamp_too_far_in_past":
-        return Outcome(TOO_OLD, _describe(error))
-    return Outcome(REJECTED, _describe(error))
+        return ReportOutcome(TOO_OLD, _describe(error))
+    return ReportOutcome(REJECTED, _describe(error))
 
 
 @dataclass
@@ -203,7 +203,7 @@ class ReportSummary:
     def attempted(self) -> int:
         return self.sent + self.retrying + self.too_old + self.rejected
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: ReportOutcome) -> None:
         if outcome.status == SENT:
             self.sent += 1
             self.duplicates += outcome.duplicate
@@ -305,12 +305,12 @@ class UsageReporter:
             return 0
         slots = asyncio.Semaphore(self.concurrency)
         throttled = asyncio.Event()
-        outcomes: dict[uuid.UUID, Outcome] = {}
+        outcomes: dict[uuid.UUID, ReportOutcome] = {}
 
         async def send(row: _Row) -> None:
             async with slots:
                 if throttled.is_set():
-                    outcomes[row.usage_event_id] = Outcome(RETRYING, "not sent: Stripe rate-limited this pass")
+                    outcomes[row.usage_event_id] = ReportOutcome(RETRYING, "not sent: Stripe rate-limited this pass")
                     return
                 outcome = await self._send(tenant_id, customer, row)
                 if outcome.throttled:
@@ -438,12 +438,12 @@ class UsageReporter:
         rows.sort(key=lambda row: row.occurred_at)
         return customer, rows
 
-    async def _send(self, tenant_id: uuid.UUID, customer: str, row: _Row) -> Outcome:
+    async def _send(self, tenant_id: uuid.UUID, customer: str, row: _Row) -> ReportOutcome:
         if row.occurred_at < self.clock() - MAX_AGE:
-            return Outcome(TOO_OLD, f"not sent: older than the {MAX_AGE.days} days Stripe accepts")
+            return ReportOutcome(TOO_OLD, f"not sent: older than the {MAX_AGE.days} days Stripe accepts")
         event_name = METER_EVENT_NAMES.get(row.meter)
         if event_name is None:
-            return Outcome(REJECTED, f"not sent: no Stripe meter event name for meter {row.meter!r}")
+            return ReportOutcome(REJECTED, f"not sent: no Stripe meter event name for meter {row.meter!r}")
         try:
             await self.client.v1.billing.meter_events.create_async(
                 params={
@@ -458,9 +458,9 @@ class UsageReporter:
             if outcome.duplicate:
                 logger.info("meter event %s of tenant %s was already counted by Stripe", row.identifier, tenant_id)
             return outcome
-        return Outcome(SENT)
+        return ReportOutcome(SENT)
 
-    async def _record(self, tenant_id: uuid.UUID, rows: list[_Row], outcomes: dict[uuid.UUID, Outcome]) -> None:
+    async def _record(self, tenant_id: uuid.UUID, rows: list[_Row], outcomes: dict[uuid.UUID, ReportOutcome]) -> None:
         now = self.clock()
         deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
         values = []

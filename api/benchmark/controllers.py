@@ -23,14 +23,14 @@ from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.content.models import StoredMention
 from api.metrics.history import client_accounts, load_histories
-from api.metrics.window import Window, resolve_window
+from api.metrics.window import DayRange, resolve_window
 from api.rates.formulas import INTERACTIONS
 
 DEFAULT_DAYS = 90
 METRICS = ("followers", "engagements", "reach", "impressions", *INTERACTIONS)
 
 
-async def _sides(session: AsyncSession, accounts: list[SocialAccount], window: Window) -> dict[str, Side]:
+async def _sides(session: AsyncSession, accounts: list[SocialAccount], window: DayRange) -> dict[str, Side]:
     figures = [account_figures(h, window) for h in await load_histories(session, accounts, window, METRICS)]
     return {
         kind: Side(total=side_figures(chosen), accounts=chosen)
@@ -40,7 +40,7 @@ async def _sides(session: AsyncSession, accounts: list[SocialAccount], window: W
 
 
 async def _voice(
-    session: AsyncSession, client_id: uuid.UUID, accounts: list[SocialAccount], window: Window
+    session: AsyncSession, client_id: uuid.UUID, accounts: list[SocialAccount], window: DayRange
 ) -> ShareOfVoice:
     by_id = {account.id: account for account in accounts}
     first, after = window.utc_bounds()
@@ -56,15 +56,15 @@ async def _voice(
     return ShareOfVoice(total=total, networks=networks)
 
 
-async def _peer_owned(session: AsyncSession, peer: Client, window: Window) -> SideFigures:
+async def _peer_owned(session: AsyncSession, peer: Client, window: DayRange) -> SideFigures:
     """A peer client's owned side over the same local dates in its own time zone."""
     accounts = await client_accounts(session, peer.id, kind="owned")
-    own_window = Window(start=window.start, end=window.end, timezone=peer.timezone)
+    own_window = DayRange(start=window.start, end=window.end, timezone=peer.timezone)
     histories = await load_histories(session, accounts, own_window, METRICS)
     return side_figures([account_figures(h, own_window) for h in histories])
 
 
-async def _percentiles(session: AsyncSession, client: Client, owned: SideFigures, window: Window) -> PeerPercentiles:
+async def _percentiles(session: AsyncSession, client: Client, owned: SideFigures, window: DayRange) -> PeerPercentiles:
     if client.industry is None:
         return PeerPercentiles(
             industry=None,
@@ -90,7 +90,7 @@ async def _percentiles(session: AsyncSession, client: Client, owned: SideFigures
     )
 
 
-async def benchmark_of(session: AsyncSession, client: Client, window: Window) -> BenchmarkOut:
+async def benchmark_of(session: AsyncSession, client: Client, window: DayRange) -> BenchmarkOut:
     """The client's benchmark over `window` (used by the API and the reports)."""
     accounts = await client_accounts(session, client.id)
     sides = await _sides(session, accounts, window)

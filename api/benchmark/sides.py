@@ -9,7 +9,7 @@ from datetime import timedelta
 import msgspec
 
 from api.metrics.history import AccountHistory
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 from api.presence.audience import audience_growth
 from api.presence.cadence import posts_per_week
 from api.rates.formulas import engagement_rate, engagements, total
@@ -52,7 +52,7 @@ class SideFigures(msgspec.Struct):
     posts_per_week: float | None
 
 
-def account_figures(history: AccountHistory, window: Window) -> AccountFigures:
+def account_figures(history: AccountHistory, window: DayRange) -> AccountFigures:
     """One account's audience, growth, engagement rate and cadence over `window`."""
     days = [window.start + timedelta(days=n) for n in range(window.days)]
     engaged, _source = engagements(history.daily, days)

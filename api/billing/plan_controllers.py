@@ -14,7 +14,7 @@ from api.client_keys import OPEN_TO_CLIENT_KEYS
 from tenants.ids import utcnow
 from tenants.plans import QUOTAS, Plan
 from tenants.rate_limits import QUOTA as REQUEST_RATE
-from tenants.rate_limits import Decision
+from tenants.rate_limits import RateDecision
 
 
 def plan_out(plan: Plan, current: bool) -> PlanOut:
@@ -60,7 +60,7 @@ class PlanController(Controller):
             if quota in COUNTED:
                 used: int | None = await usage_of(session, quota, now)
             else:  # the request rate: this request's own rate-limit decision (api/billing/rate_limits.py)
-                decision: Decision | None = request.scope.get("state", {}).get(DECISION_STATE)
+                decision: RateDecision | None = request.scope.get("state", {}).get(DECISION_STATE)
                 used = decision.used if quota == REQUEST_RATE and decision is not None else None
             remaining = None if limit is None or used is None else max(0, limit - used)
             usage[quota] = QuotaUsage(limit=limit, usage=used, remaining=remaining, description=text)

@@ -33,7 +33,7 @@ from api.auth import Principal
 from api.billing.quotas import Quotas
 from api.billing.standing import Standing, Standings
 from api.errors import ApiError, Unavailable
-from tenants.rate_limits import QUOTA, WINDOW_SECONDS, Decision, RateLimits
+from tenants.rate_limits import QUOTA, WINDOW_SECONDS, RateDecision, RateLimits
 
 logger = logging.getLogger("resonance.rate_limits")
 POLICY_HEADER = b"ratelimit-policy"
@@ -41,7 +41,7 @@ STATE_HEADER = b"ratelimit"
 _POLICIES: dict[int, bytes] = {}
 _QUOTA = QUOTA.encode("ascii")
 DECISION_STATE = "rate_limit_decision"
-"""Where the middleware leaves the request's `Decision` in the scope's state (read by `GET /v1/subscription`)."""
+"""Where the middleware leaves the request's `RateDecision` in the scope's state (read by `GET /v1/subscription`)."""
 
 
 class RateLimited(ApiError):
@@ -58,7 +58,7 @@ def policy_value(limit: int) -> bytes:
     return value
 
 
-def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+def rate_limit_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
     """The `RateLimit-Policy` and `RateLimit` headers for `decision`."""
     policy = _POLICIES.get(decision.limit) or policy_value(decision.limit)
     return [(POLICY_HEADER, policy), (STATE_HEADER, b'"%s";r=%d;t=%d' % (_QUOTA, decision.remaining, decision.reset))]
@@ -74,7 +74,7 @@ def _per_minute(limit: int | None) -> str:
     return "no limit" if limit is None else f"{limit} per minute"
 
 
-def refusal(decision: Decision, standing: Standing, quotas: Quotas) -> RateLimited:
+def refusal(decision: RateDecision, standing: Standing, quotas: Quotas) -> RateLimited:
     """The 429 for a refused request: the quota, usage, limit, plan, when to retry and how to upgrade (the same
     `upgrade` object as the other quota refusals)."""
     plan = standing.plan
@@ -105,7 +105,7 @@ def refusal(decision: Decision, standing: Standing, quotas: Quotas) -> RateLimit
     )
 
 
-async def check(state: Any, tenant_id: uuid.UUID, standing: Standing) -> Decision | None:
+async def check(state: Any, tenant_id: uuid.UUID, standing: Standing) -> RateDecision | None:
     """Check and count one request of the agency (any store); None when its plan has no limit."""
     store: RateLimits = state.rate_limits
     try:

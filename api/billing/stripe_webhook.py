@@ -28,8 +28,8 @@ from tenants.plans import Plan
 from tenants.stripe_events import (
     HANDLED_EVENTS,
     AskStripe,
-    Decision,
     Event,
+    EventDecision,
     MalformedEvent,
     apply_event,
     current_subscription,
@@ -108,7 +108,7 @@ async def _apply(
     can_ask: bool,
     current: dict[str, Any] | None = None,
     asked: bool = False,
-) -> Decision:
+) -> EventDecision:
     async with database.tenant_session(tenant_id) as session:
         return await apply_event(session, tenant_id, event, plans, current=current, asked=asked, can_ask=can_ask)
 

@@ -19,7 +19,7 @@ from api.employer_brand.schemas import ComponentOut, EmployerBrandOut
 from api.employer_brand.topics import WORKPLACE_PHRASES, is_about_working_there
 from api.metrics.models import StoredMetricPoint
 from api.metrics.sources import native_to_canonical
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 from api.rates.formulas import post_engagement, post_reach
 from api.roi.models import ValueEntry
 from plugins.registry import Registry
@@ -111,7 +111,7 @@ async def _sentiment(
 
 
 async def employer_brand_of(
-    session: AsyncSession, registry: Registry, client: Client, window: Window, tags: set[str]
+    session: AsyncSession, registry: Registry, client: Client, window: DayRange, tags: set[str]
 ) -> EmployerBrandOut:
     """The index and its components for `client` over `window` (days in the client's time zone)."""
     client_id = client.id

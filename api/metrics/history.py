@@ -21,7 +21,7 @@ from api.accounts.models import SocialAccount
 from api.content.models import StoredPost
 from api.errors import NotFound
 from api.metrics.models import StoredMetricPoint
-from api.metrics.window import Window, local_time
+from api.metrics.window import DayRange, local_time
 
 AccountKind = Literal["owned", "competitor"]
 
@@ -78,7 +78,7 @@ async def client_accounts(
 async def load_histories(
     session: AsyncSession,
     accounts: Sequence[SocialAccount],
-    window: Window,
+    window: DayRange,
     metrics: Iterable[str],
     *,
     followers_before: bool = False,

@@ -25,7 +25,7 @@ LAST_DAY = date(2999, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class DayRange:
     """From `start` to `end`, both included, as local dates in `timezone`."""
 
     start: date
@@ -126,8 +126,8 @@ def resolve_range(
 
 def resolve_window(
     date_from: date | None, date_to: date | None, timezone: str, default_days: int, max_days: int = MAX_DAYS
-) -> Window:
+) -> DayRange:
     """The asked window, `to` defaulting to today in the client's zone and `from` to `default_days` before it."""
     today = local_time(utcnow(), timezone).date()
     start, end = resolve_range(date_from, date_to, today, default_days, max_days)
-    return Window(start=start, end=end, timezone=timezone)
+    return DayRange(start=start, end=end, timezone=timezone)

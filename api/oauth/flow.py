@@ -25,7 +25,7 @@ import httpx
 from plugins import sdk
 from plugins.sdk import AuthenticationError, Connector, ConnectorError, OAuthConfig, TransientError
 from plugins.sdk._connector import oauth_token_credentials
-from tenants.settings import OAUTH_CLIENTS_ENV, OAuthClient, Settings
+from tenants.settings import OAUTH_CLIENTS_ENV, OAuthAppConfig, Settings
 
 logger = logging.getLogger("resonance.oauth")
 
@@ -45,7 +45,7 @@ class Endpoints:
 
     network: str
     config: OAuthConfig
-    client: OAuthClient
+    client: OAuthAppConfig
     authorize_url: str
     token_url: str
 

@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import msgspec
 
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 
 POSTS_PER_WEEK = "posts_per_week = posts published in the window ÷ days in the window * 7."
 DAYS_SINCE_LAST_POST = (
@@ -49,17 +49,17 @@ class Regularity(msgspec.Struct):
     weeks_meeting_target: int | None
 
 
-def posts_per_week(posts: int, window: Window) -> float:
+def posts_per_week(posts: int, window: DayRange) -> float:
     return posts / window.days * 7
 
 
-def days_since_last_post(post_days: Sequence[date], last_before: date | None, window: Window) -> int | None:
+def days_since_last_post(post_days: Sequence[date], last_before: date | None, window: DayRange) -> int | None:
     """Days from the last post (in the window, else before it) to the window's end."""
     last = max(post_days) if post_days else last_before
     return (window.end - last).days if last is not None else None
 
 
-def longest_silence(post_days: Sequence[date], window: Window) -> Silence:
+def longest_silence(post_days: Sequence[date], window: DayRange) -> Silence:
     """The longest run of days in the window with no post (the first such run when two are as long; no
     dates when the account posted every day)."""
     # Sentinels one day outside the window make the edges ordinary gaps.
@@ -72,7 +72,7 @@ def longest_silence(post_days: Sequence[date], window: Window) -> Silence:
     return best
 
 
-def regularity(post_days: Sequence[date], window: Window, target: float | None) -> Regularity:
+def regularity(post_days: Sequence[date], window: DayRange, target: float | None) -> Regularity:
     """The regularity score of the window's whole weeks against `target` posts per week."""
     weeks = window.days // 7
     counts = [0] * weeks

@@ -17,7 +17,7 @@ from api.clients.controllers import get_client
 from api.clients.models import Client
 from api.metrics.history import AccountKind, client_accounts, load_histories
 from api.metrics.sources import native_to_canonical, reports
-from api.metrics.window import Window, resolve_window
+from api.metrics.window import DayRange, resolve_window
 from api.presence.audience import AUDIENCE_GROWTH, REACH_BEYOND_FOLLOWERS
 from api.presence.cadence import DAYS_SINCE_LAST_POST, LONGEST_SILENCE, POSTS_PER_WEEK, REGULARITY
 from api.presence.schemas import PresenceOut
@@ -41,7 +41,7 @@ DEFINITIONS = {
 
 
 async def presence_of(
-    session: AsyncSession, registry: Registry, client: Client, window: Window, kind: AccountKind = "owned"
+    session: AsyncSession, registry: Registry, client: Client, window: DayRange, kind: AccountKind = "owned"
 ) -> PresenceOut:
     """The presence of the client's accounts of `kind` over `window` (used by the API and the reports)."""
     accounts = await client_accounts(session, client.id, kind=kind)

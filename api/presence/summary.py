@@ -9,7 +9,7 @@ from datetime import date
 import msgspec
 
 from api.metrics.history import AccountHistory
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 from api.presence.audience import AudienceGrowth, ReachBeyondFollowers, audience_growth, reach_beyond_followers
 from api.presence.cadence import (
     Regularity,
@@ -39,7 +39,7 @@ class AccountPresence(msgspec.Struct):
 
 
 def account_presence(
-    history: AccountHistory, window: Window, native_to_canonical: Mapping[str, str], reports_split: bool
+    history: AccountHistory, window: DayRange, native_to_canonical: Mapping[str, str], reports_split: bool
 ) -> AccountPresence:
     """Every presence figure of one account over `window`."""
     post_days = [post.local_time.date() for post in history.posts]

@@ -9,7 +9,7 @@ import msgspec
 
 from api.metrics.history import AccountHistory
 from api.metrics.rollup import Granularity, period_start
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 from api.rates.formulas import engagement_rate, engagements, growth, total
 
 
@@ -33,7 +33,7 @@ class PeriodRates(msgspec.Struct, frozen=True):
     reach_per_post: float | None
 
 
-def periods(window: Window, granularity: Granularity) -> list[tuple[date, list[date]]]:
+def periods(window: DayRange, granularity: Granularity) -> list[tuple[date, list[date]]]:
     """Each period overlapping the window, with its days inside the window."""
     grouped: dict[date, list[date]] = {}
     day = window.start
@@ -43,7 +43,7 @@ def periods(window: Window, granularity: Granularity) -> list[tuple[date, list[d
     return list(grouped.items())
 
 
-def account_rates(history: AccountHistory, window: Window, granularity: Granularity) -> list[PeriodRates]:
+def account_rates(history: AccountHistory, window: DayRange, granularity: Granularity) -> list[PeriodRates]:
     """Engagement rate, follower growth and reach per post of each period of the window."""
     posts_by_day = Counter(post.local_time.date() for post in history.posts)
     followers = history.series("followers")

@@ -9,7 +9,7 @@ from api.alerts.models import Alert
 from api.benchmark.controllers import benchmark_of
 from api.clients.models import Client
 from api.employer_brand.service import DEFAULT_TAGS, employer_brand_of
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 from api.objectives.models import Objective
 from api.objectives.progress import objective_status
 from api.presence.controllers import presence_of
@@ -36,7 +36,7 @@ DEFAULT_COLOR = "#1F3A5F"
 
 
 async def build_report(
-    session: AsyncSession, registry: Registry, client: Client, window: Window, language: Language
+    session: AsyncSession, registry: Registry, client: Client, window: DayRange, language: Language
 ) -> Report:
     """The report of `client` over `window` (its own days), in `language`."""
     start, end = window.start, window.end

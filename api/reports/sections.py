@@ -17,7 +17,7 @@ from api.content.models import StoredMention, StoredPost
 from api.employer_brand.schemas import EmployerBrandOut
 from api.metrics.models import StoredMetricPoint
 from api.metrics.rollup import period_start
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 from api.reports.document import Chart, Figure, Section, Table
 from api.reports.i18n import Language, label
 
@@ -101,7 +101,7 @@ async def _count(session: AsyncSession, statement: object) -> int:
 
 
 async def _content_counts(
-    session: AsyncSession, client: Client, accounts: list[uuid.UUID], window: Window
+    session: AsyncSession, client: Client, accounts: list[uuid.UUID], window: DayRange
 ) -> tuple[int, int]:
     low, high = window.utc_bounds()
     posts = await _count(
@@ -127,12 +127,12 @@ async def _content_counts(
     return posts, mentions
 
 
-async def summary_section(session: AsyncSession, client: Client, window: Window, language: Language) -> Section:
+async def summary_section(session: AsyncSession, client: Client, window: DayRange, language: Language) -> Section:
     """Audience, reach, engagement and activity of the client's own accounts, against the previous period."""
     accounts = [account.id for account in await owned_accounts(session, client.id)]
     current, previous = await _metric_totals(session, accounts, window.start, window.end)
     posts, mentions = await _content_counts(session, client, accounts, window)
-    before = Window(*previous_window(window.start, window.end), window.timezone)
+    before = DayRange(*previous_window(window.start, window.end), window.timezone)
     previous_posts, previous_mentions = await _content_counts(session, client, accounts, before)
     rate, denominator = current.engagement_rate()
     previous_rate, _ = previous.engagement_rate()

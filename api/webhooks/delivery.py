@@ -73,7 +73,7 @@ def retry_delay(attempt: int, factor: float = 1.0) -> timedelta | None:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class DeliveryOutcome:
     """What one attempt got: the receiver's status code, or why there was none."""
 
     status_code: int | None = None
@@ -147,7 +147,7 @@ class WebhookWorker:
 
             async def attempt(item: _Claimed) -> None:
                 async with slots:
-                    outcome = Outcome(error=item.problem) if item.problem else await self._send(client, item)
+                    outcome = DeliveryOutcome(error=item.problem) if item.problem else await self._send(client, item)
                     await self._record(item, outcome)
 
             await asyncio.gather(*(attempt(item) for item in claimed))
@@ -194,11 +194,11 @@ class WebhookWorker:
                 problem=problem,
             )
 
-    async def _send(self, client: httpx.AsyncClient, item: _Claimed) -> Outcome:
+    async def _send(self, client: httpx.AsyncClient, item: _Claimed) -> DeliveryOutcome:
         try:
             _parts, addresses = await self.policy.addresses(item.url)
         except UrlRefused as refused:
-            return Outcome(error=f"not sent: {refused}"[:300])
+            return DeliveryOutcome(error=f"not sent: {refused}"[:300])
         body = msgspec.json.encode(item.payload)
         url = httpx.URL(item.url)
         headers = {
@@ -220,13 +220,15 @@ class WebhookWorker:
                 error = f"could not connect to {address}"
                 continue
             except httpx.TimeoutException:
-                return Outcome(error=f"no answer within {TIMEOUT_SECONDS:g} s")
+                return DeliveryOutcome(error=f"no answer within {TIMEOUT_SECONDS:g} s")
             except httpx.HTTPError as failure:
-                return Outcome(error=f"the request failed ({type(failure).__name__})")
-            return Outcome(status_code=code, error=None if 200 <= code < 300 else f"the receiver answered HTTP {code}")
-        return Outcome(error=error)
+                return DeliveryOutcome(error=f"the request failed ({type(failure).__name__})")
+            return DeliveryOutcome(
+                status_code=code, error=None if 200 <= code < 300 else f"the receiver answered HTTP {code}"
+            )
+        return DeliveryOutcome(error=error)
 
-    async def _record(self, item: _Claimed, outcome: Outcome) -> None:
+    async def _record(self, item: _Claimed, outcome: DeliveryOutcome) -> None:
         now = self.clock()
         values: dict[str, Any] = {"last_status_code": outcome.status_code, "last_error": outcome.error}
         if outcome.succeeded:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from api.benchmark.percentiles import position
 from api.metrics.history import AccountHistory, PostFact
-from api.metrics.window import Window
+from api.metrics.window import DayRange
 from api.presence.audience import reach_beyond_followers
 from api.presence.cadence import Silence, longest_silence, regularity
 from api.presence.slots import best_slots
@@ -16,7 +16,7 @@ from api.rates.periods import account_rates
 from plugins.connectors.facebook_pages import FacebookPagesConnector
 
 FACEBOOK = {d.native: d.canonical for d in FacebookPagesConnector.metrics}
-WEEK = Window(start=date(2026, 3, 2), end=date(2026, 3, 8), timezone="UTC")
+WEEK = DayRange(start=date(2026, 3, 2), end=date(2026, 3, 8), timezone="UTC")
 
 
 def test_a_facebook_posts_engagement_adds_its_interaction_fields() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tenants.rate_limits import Decision, MemoryRateLimits, RateLimits, RedisRateLimits
+from tenants.rate_limits import MemoryRateLimits, RateDecision, RateLimits, RedisRateLimits
 from tests.conftest import TestRedis
 
 START = 1_772_445_600.0  # 2026-03-02T10:00:00Z
@@ -42,7 +42,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[tuple[RateLimit
     await redis_store.close()
 
 
-async def hit(store: RateLimits, tenant: uuid.UUID, limit: int | None) -> Decision | None:
+async def hit(store: RateLimits, tenant: uuid.UUID, limit: int | None) -> RateDecision | None:
     return await store.hit(tenant, limit)
 
 
