@@ -16,7 +16,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
-from plugins.sdk._egress import IPAddress, Resolver, literal_address, refusal_reason, system_resolver
+from plugins.sdk._egress import IPAddress, Resolver, literal_address, refusal_reason, resolve_host, system_resolver
 
 EXAMPLE = "https://hooks.example.com/resonance"
 
@@ -64,15 +64,9 @@ class AddressPolicy:
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         literal = literal_address(host)
-        if literal is not None:
-            resolved = [literal]
-        else:
-            try:
-                resolved = await self.resolver(host, port)
-            except (OSError, UnicodeError):
-                resolved = []
-            if not resolved:
-                raise UrlRefused(f"url host {host!r} does not resolve to any address; check the host name.")
+        resolved = await resolve_host(host, port, self.resolver)
+        if not resolved:
+            raise UrlRefused(f"url host {host!r} does not resolve to any address; check the host name.")
         if not self.allow_private:
             for address in resolved:
                 reason = refusal_reason(address)

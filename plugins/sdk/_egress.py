@@ -94,6 +94,18 @@ def literal_address(host: str) -> IPAddress | None:
         return None
 
 
+async def resolve_host(host: str, port: int, resolver: Resolver) -> list[IPAddress]:
+    """The addresses to check for `host`: itself when written as an address, else what it resolves to
+    (nothing when it does not resolve)."""
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
+    try:
+        return await resolver(host, port)
+    except (OSError, UnicodeError):
+        return []
+
+
 def _host_pattern(item: str) -> str:
     pattern = item.lower().rstrip(".")
     name = pattern.removeprefix("*.")
@@ -166,18 +178,11 @@ class EgressPolicy:
         Every address the name resolves to must be allowed: a name with one public and one private
         address is refused, since the connection could reach either.
         """
-        literal = literal_address(host)
-        if literal is not None:
-            resolved = [literal]
-        else:
-            try:
-                resolved = await self.resolver(host, port)
-            except (OSError, UnicodeError):
-                resolved = []
-            if not resolved:
-                raise EgressRefused(host, "the name does not resolve")
-            if self.host_allowed(host):
-                return resolved
+        resolved = await resolve_host(host, port, self.resolver)
+        if not resolved:
+            raise EgressRefused(host, "the name does not resolve")
+        if literal_address(host) is None and self.host_allowed(host):
+            return resolved
         for address in resolved:
             reason = self.address_refusal(address)
             if reason is not None:
