@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +26,15 @@ from api.benchmark.controllers import BenchmarkController
 from api.billing.access import document_access, subscription_access
 from api.billing.controllers import UsageController
 from api.billing.plan_controllers import PlanController
+from api.billing.plans import load_plans
 from api.billing.quotas import Quotas
-from api.billing.rate_limits import rate_limit_middleware
+from api.billing.rate_limit_middleware import rate_limit_middleware
+from api.billing.rate_limits import rate_limits_store
 from api.billing.sessions import BillingSessionController
 from api.billing.standing import Standings
+from api.billing.stripe_api import close_http_client, new_http_client, stripe_client
 from api.billing.stripe_webhook import document_stripe_webhook, stripe_webhook
+from api.billing.usage_reporting import REPORTER_NETWORK_RETRIES, UsageReporter
 from api.client_keys import client_key_access, document_client_keys
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
@@ -56,6 +61,7 @@ from api.request_text import nul_guard_middleware
 from api.roi.ledger_controllers import CostController, ValueController, document_imports
 from api.roi.report_controllers import EmvRatesController, RoiController
 from api.sentiment.controllers import SentimentController
+from api.services import Services
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
@@ -67,11 +73,7 @@ from api.webhooks.urls import AddressPolicy
 from plugins.registry import Registry, load_registry
 from tenants.credentials import CredentialVault
 from tenants.database import Database
-from tenants.plans import load_plans
-from tenants.rate_limits import rate_limits_store
 from tenants.settings import Settings, load_settings
-from tenants.stripe_api import close_http_client, new_http_client, stripe_client
-from tenants.usage_reporting import REPORTER_NETWORK_RETRIES, UsageReporter
 
 API_VERSION = "1.0.0"
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs", "^/v1/stripe/webhook$"]
@@ -124,37 +126,33 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
     # One pair of connection pools for every Stripe client of the process, closed when the app stops.
     stripe_http = new_http_client() if settings.stripe_enabled else None
     stripe = stripe_client(settings, max_network_retries=REPORTER_NETWORK_RETRIES, http_client=stripe_http)
-    return State(
-        {
-            "settings": settings,
-            "database": database,
-            "registry": registry,
-            "vault": vault,
-            "key_cache": KeyCache(),
-            "metrics_cache": metrics_cache,
-            "sync_engine": engine,
-            "sync_worker": worker,
-            "webhook_policy": webhook_policy,
-            "egress_policy": egress,
-            "outbound_transport": None,  # tests put a fake HTTP transport here for fetches of tenants' URLs
-            "webhook_worker": WebhookWorker(database, vault, webhook_policy),
-            "alert_evaluator": alert_evaluator,
-            "plans": plans,
-            "standings": standings,  # each agency's plan and access, cached per process
-            "quotas": quotas,  # counts and enforces the plans' quotas
-            # Sends the usage ledger to Stripe; None in local mode (no RESONANCE_STRIPE_API_KEY).
-            "usage_reporter": UsageReporter(database, stripe, poll_seconds=settings.usage_report_seconds)
-            if stripe is not None
-            else None,
-            # Per-agency request limits and the api_calls meter (memory, or Redis in scaled mode); None: billing off.
-            "rate_limits": rate_limits_store(settings.redis_url, settings.redis_key_prefix)
-            if settings.billing_enabled
-            else None,
-            # Checkout and portal sessions, the webhook's look-ups (the SDK retries them); None in local mode.
-            "stripe_client": stripe_client(settings, http_client=stripe_http),
-            "stripe_http": stripe_http,
-        }
+    services = Services(
+        settings=settings,
+        database=database,
+        registry=registry,
+        vault=vault,
+        key_cache=KeyCache(),
+        metrics_cache=metrics_cache,
+        sync_engine=engine,
+        sync_worker=worker,
+        webhook_policy=webhook_policy,
+        egress_policy=egress,
+        webhook_worker=WebhookWorker(database, vault, webhook_policy),
+        alert_evaluator=alert_evaluator,
+        plans=plans,
+        standings=standings,
+        quotas=quotas,
+        usage_reporter=UsageReporter(database, stripe, poll_seconds=settings.usage_report_seconds)
+        if stripe is not None
+        else None,
+        rate_limits=rate_limits_store(settings.redis_url, settings.redis_key_prefix)
+        if settings.billing_enabled
+        else None,
+        stripe_client=stripe_client(settings, http_client=stripe_http),
+        stripe_http=stripe_http,
     )
+    # Transitional: the members are also State attributes until every reader asks for `services`.
+    return State({**{field.name: getattr(services, field.name) for field in fields(services)}, "services": services})
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> Litestar:

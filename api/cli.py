@@ -375,7 +375,7 @@ def tenant_plan(
     cached standing each process keeps for the write guard and the rate limiter follows within 5 seconds.
     With Stripe, the subscription's next webhook sets the plan Stripe bills.
     """
-    from tenants.plans import load_plans
+    from api.billing.plans import load_plans
 
     settings = _settings()
     try:
@@ -390,10 +390,10 @@ def tenant_plan(
         raise fail(f"TENANT_ID must be a tenant id (a UUID), got {tenant_id!r}.") from None
 
     async def main() -> tuple[str | None, bool]:
+        from api.billing.subscriptions import set_plan
         from tenants.audit import Actor, record
         from tenants.database import Database
         from tenants.models import Tenant
-        from tenants.subscriptions import set_plan
 
         database = Database(settings.database_url)
         try:
@@ -497,7 +497,7 @@ def credentials_rotate() -> None:
 
 async def _release(state: Any) -> None:
     """Close what `build_state` opened: the database's connections and the Stripe connection pools."""
-    from tenants.stripe_api import close_http_client
+    from api.billing.stripe_api import close_http_client
 
     await state.database.dispose()
     if state.stripe_http is not None:
@@ -616,9 +616,9 @@ def billing_reconcile(
     end = datetime.combine(last + timedelta(days=1), time.min, UTC)
 
     async def main() -> Any:
+        from api.billing.reconciliation import ReconciliationError, reconcile
+        from api.billing.stripe_api import close_http_client, new_http_client, stripe_client
         from tenants.database import Database
-        from tenants.reconciliation import ReconciliationError, reconcile
-        from tenants.stripe_api import close_http_client, new_http_client, stripe_client
 
         http = new_http_client()
         client = stripe_client(settings, http_client=http)

@@ -18,6 +18,8 @@ from api.accounts.models import SocialAccount
 from api.alerts.evaluation import AlertEvaluator
 from api.alerts.models import AlertRule
 from api.alerts.schemas import PARAMS_BY_KIND
+from api.billing.plans import Plan
+from api.billing.subscriptions import set_plan
 from api.clients.models import Client
 from api.metrics.models import StoredMetricPoint
 from api.objectives.models import Objective
@@ -27,9 +29,7 @@ from api.sync.models import SyncRun
 from tenants.audit import Actor
 from tenants.database import Database
 from tenants.ids import utcnow
-from tenants.plans import Plan
 from tenants.signup import create_tenant
-from tenants.subscriptions import set_plan
 
 DEMO_ACTOR = Actor(label="cli:demo")
 

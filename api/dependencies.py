@@ -11,6 +11,7 @@ from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
+from api.services import provide_services
 from tenants.audit import Actor
 
 
@@ -36,4 +37,5 @@ dependencies = {
     "principal": Provide(provide_principal),
     "session": Provide(provide_session),
     "actor": Provide(provide_actor),
+    "services": Provide(provide_services),
 }

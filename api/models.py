@@ -2,6 +2,9 @@
 
 from api.accounts.models import SocialAccount
 from api.alerts.models import Alert, AlertRule
+from api.billing.metering import UsageEvent
+from api.billing.subscriptions import StripeEvent, Subscription
+from api.billing.usage_reporting import MeterEventDelivery
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.idempotency import IdempotencyRecord
@@ -11,10 +14,7 @@ from api.objectives.models import Objective
 from api.roi.models import CostEntry, EmvRateCard, ValueEntry
 from api.sync.models import SyncRun
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tenants.metering import UsageEvent
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
-from tenants.subscriptions import StripeEvent, Subscription
-from tenants.usage_reporting import MeterEventDelivery
 
 __all__ = [
     "Alert",

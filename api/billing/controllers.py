@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.auth import require
+from api.billing.metering import METERS, UsageEvent
 from api.billing.schemas import ClientUsage, MeterTotal, UnreportedUsage, UsageOut
+from api.billing.usage_reporting import unreported_usage
 from api.clients.models import Client
 from api.errors import InvalidInput
 from api.metrics.window import FIRST_DAY, LAST_DAY
 from tenants.ids import utcnow
-from tenants.metering import METERS, UsageEvent
-from tenants.usage_reporting import unreported_usage
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -7,14 +7,14 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.billing.plans import QUOTAS, Plan
 from api.billing.quotas import COUNTED, Quotas, usage_of
-from api.billing.rate_limits import DECISION_STATE
+from api.billing.rate_limit_middleware import DECISION_STATE
+from api.billing.rate_limits import QUOTA as REQUEST_RATE
+from api.billing.rate_limits import RateDecision
 from api.billing.schemas import AccessOut, PlanList, PlanOut, PlanQuota, QuotaUsage, SubscriptionOut
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from tenants.ids import utcnow
-from tenants.plans import QUOTAS, Plan
-from tenants.rate_limits import QUOTA as REQUEST_RATE
-from tenants.rate_limits import RateDecision
 
 
 def plan_out(plan: Plan, current: bool) -> PlanOut:
@@ -59,7 +59,7 @@ class PlanController(Controller):
             limit = standing.plan.limit(quota)
             if quota in COUNTED:
                 used: int | None = await usage_of(session, quota, now)
-            else:  # the request rate: this request's own rate-limit decision (api/billing/rate_limits.py)
+            else:  # the request rate: this request's own rate-limit decision (api/billing/rate_limit_middleware.py)
                 decision: RateDecision | None = request.scope.get("state", {}).get(DECISION_STATE)
                 used = decision.used if quota == REQUEST_RATE and decision is not None else None
             remaining = None if limit is None or used is None else max(0, limit - used)

@@ -26,14 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.accounts.models import SocialAccount
+from api.billing.plans import Plan
 from api.billing.standing import Standing, Standings
+from api.billing.subscriptions import subscription_row
 from api.clients.models import Client
 from api.errors import ApiError
 from api.sync.models import SyncRun
 from api.webhooks.models import WebhookEndpoint
 from tenants.ids import utcnow
-from tenants.plans import Plan
-from tenants.subscriptions import subscription_row
 
 UNTRACKED_STATUSES: Final = frozenset({"paused"})
 """Account statuses that do not count as tracked: a paused account is neither synced nor billed, and resuming it

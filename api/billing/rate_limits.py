@@ -1,159 +1,423 @@
-"""Rate limits over HTTP: the middleware that checks every authenticated request, its headers and its 429.
+"""Per-agency API rate limits by plan, and the `api_calls` meter they feed.
 
-Runs after `ApiKeyMiddleware` has found the principal, so public paths (health, signup, docs, OAuth
-callback, Stripe webhook) and refused keys are neither limited nor counted. The cached metrics reads
-answered before the application (`api/metrics/fast_path.py`) take the memory store's `try_hit`, or `check`
-here, with the same rule and the same headers.
+The limit is `api_requests_per_minute` of the agency's plan: all its keys together, every authenticated
+request. Two stores give the same answers: `MemoryRateLimits` (embedded mode: one process, no I/O, no
+lock, the event loop runs one check at a time) and `RedisRateLimits` (scaled mode: every API process
+shares one Redis and each check is one atomic Lua script, checking and counting in one round trip,
+timed by Redis's own clock so that the processes' clocks do not matter).
 
-Headers follow draft-ietf-httpapi-ratelimit-headers-11 (structured fields, RFC 9651)::
+Algorithm: a sliding window of per-second counters, read conservatively. Each accepted request is
+counted in the counter of its second; a request is accepted when the counters of the current second
+and of the 60 seconds before it (61 counters) add up to less than the limit. Those 61 counters cover
+the last 60 to 61 seconds, never less than 60, so the requests accepted in any 60 s interval, wherever
+it starts, are at most the limit: take the last request accepted in the interval; every other request
+of the interval lies in the 60 s before it, all counted when it was checked. GCRA and the
+two-window "sliding window counter" were rejected because neither keeps that promise: GCRA with a
+burst of `limit` lets `limit` through at once and then the refill, up to 2 x limit - 1 in a minute;
+the weighted two-window estimate assumes requests spread evenly over the previous window and lets
+more through when they were not. The price of the conservative reading is that a request keeps
+counting until the end of the 60th second after its own (60 to 61 s), so `t` in the headers may
+say 61. Memory: 61 small integers per agency in a process; a hash of at most 61 fields in Redis.
 
-    RateLimit-Policy: "api_requests_per_minute";q=600;w=60
-    RateLimit: "api_requests_per_minute";r=12;t=40
+The `api_calls` meter counts the accepted requests per agency and minute (UTC) and writes them to the
+usage ledger (`api.billing.metering`), `occurred_at` the start of the minute, `client_id` None:
 
-`q` is the plan's limit, `w` the window in seconds, `r` the requests left, `t` the seconds until the
-oldest counted request stops counting (up to 61: see `tenants.rate_limits`). A refused request gets them
-with `Retry-After` (whole seconds) and a problem+json body with code `rate_limited`. An accepted request
-gets them once the agency has used `RESONANCE_RATE_LIMIT_HEADERS_FROM` of its limit in the window (half by
-default; 0: on every response), as the draft's performance considerations (section 6.2) suggest: the
-headers are what a client needs to slow down, and sending two validated header fields on every answer
-costs the cached metrics read a measurable share of its throughput (`tests/bench/README.md`). Clients
-must not expect them far from the limit; `GET /v1/subscription` reports the window's use at any time
-(`DECISION_STATE` below). A plan without a limit gets no such headers; its requests are still metered.
+* Redis mode: the counter of a minute is shared by every process (incremented by the same script
+  that accepted the request). Once the minute is over, any process may write it as
+  `api_calls:<YYYY-MM-DDTHH:MM>` with the Redis total: same key, same value, so two processes
+  flushing the same minute, or one flushing it twice, count it once. A process that crashes loses
+  nothing: the counts are in Redis (kept `CALLS_TTL_SECONDS`), and the minute stays listed as
+  pending until a flush has written it, whichever process does it, even after a restart.
+* Memory mode: each process counts its own requests and writes them as
+  `api_calls:<YYYY-MM-DDTHH:MM>:<process>`, the process name unique to this run of the process (host,
+  pid and a random part), so processes never overwrite each other and a repeated flush adds nothing.
+  Closed minutes are written every `FLUSH_SECONDS` and whatever remains (the current minute
+  included) when the application stops. A process killed without stopping loses the calls it had
+  not written yet: at most the current minute and the one before it. Use Redis where that matters.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import math
+import os
+import socket
+import time
 import uuid
-from typing import Any
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from api.auth import Principal
-from api.billing.quotas import Quotas
-from api.billing.standing import Standing, Standings
-from api.errors import ApiError, Unavailable
-from tenants.rate_limits import QUOTA, WINDOW_SECONDS, RateDecision, RateLimits
+from api.billing.metering import record_usage
+from tenants.database import Database
 
 logger = logging.getLogger("resonance.rate_limits")
-POLICY_HEADER = b"ratelimit-policy"
-STATE_HEADER = b"ratelimit"
-_POLICIES: dict[int, bytes] = {}
-_QUOTA = QUOTA.encode("ascii")
-DECISION_STATE = "rate_limit_decision"
-"""Where the middleware leaves the request's `RateDecision` in the scope's state (read by `GET /v1/subscription`)."""
+
+QUOTA: Final = "api_requests_per_minute"
+WINDOW_SECONDS: Final = 60
+"""The window the limit is promised over: never more than the limit in any 60 s."""
+SLOTS: Final = WINDOW_SECONDS + 1
+"""Per-second counters read at each check: the current second and the 60 before it."""
+METER: Final = "api_calls"
+FLUSH_SECONDS: Final = 15.0
+"""How often the serving process writes closed minutes of `api_calls` to the ledger."""
+CALLS_TTL_SECONDS: Final = 2 * 24 * 3600
+"""How long Redis keeps a minute's call counters: a flush may come this late and still count them."""
+REDIS_CONNECTIONS: Final = 32
+"""Connections to Redis per process; more concurrent checks wait (up to 5 s) for one to be free."""
+CLOSE_GRACE_SECONDS: Final = 5
+"""A minute is flushed from Redis this long after it ended (a margin should Redis's clock step back)."""
 
 
-class RateLimited(ApiError):
-    status_code = 429
-    code = "rate_limited"
-    title = "Too many requests"
+class RateDecision:
+    """The answer for one request: accepted or not, and where the agency stands in its window."""
+
+    __slots__ = ("allowed", "limit", "remaining", "reset", "retry_after", "used")
+
+    def __init__(self, allowed: bool, limit: int, used: int, reset: int, retry_after: int) -> None:
+        self.allowed = allowed
+        self.limit = limit
+        self.used = used
+        """Requests counted in the window (this one included when accepted)."""
+        self.remaining = limit - used if used < limit else 0
+        self.reset = reset
+        """Seconds until the oldest counted request stops counting (quota comes back then)."""
+        self.retry_after = retry_after
+        """When refused: whole seconds until a request would be accepted; 0 when accepted."""
+
+    def __repr__(self) -> str:
+        return (
+            f"RateDecision(allowed={self.allowed}, limit={self.limit}, used={self.used}, reset={self.reset}, "
+            f"retry_after={self.retry_after})"
+        )
 
 
-def policy_value(limit: int) -> bytes:
-    """`"api_requests_per_minute";q=<limit>;w=60`, built once per limit."""
-    value = _POLICIES.get(limit)
-    if value is None:
-        value = _POLICIES[limit] = f'"{QUOTA}";q={limit};w={WINDOW_SECONDS}'.encode("ascii")
-    return value
+def minute_key(minute: int) -> str:
+    """`YYYY-MM-DDTHH:MM` (UTC) of the minute number `minute` (seconds since the epoch // 60)."""
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M")
 
 
-def rate_limit_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
-    """The `RateLimit-Policy` and `RateLimit` headers for `decision`."""
-    policy = _POLICIES.get(decision.limit) or policy_value(decision.limit)
-    return [(POLICY_HEADER, policy), (STATE_HEADER, b'"%s";r=%d;t=%d' % (_QUOTA, decision.remaining, decision.reset))]
+def process_name() -> str:
+    """A name for this run of this process: host, pid and a random part (a restarted process gets another)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def shows_headers(used: int, limit: int, share: float) -> bool:
-    """Whether an accepted request's response carries the headers: the agency has used (`used`, this request
-    included) at least `share` of its `limit` in the window."""
-    return used >= limit * share
+async def write_calls(database: Database, tenant_id: uuid.UUID, minute: int, quantity: int, key: str) -> None:
+    """Append one agency's calls of one minute to its ledger under `key` (nothing if already there)."""
+    async with database.tenant_session(tenant_id) as session:
+        await record_usage(
+            session,
+            meter=METER,
+            quantity=quantity,
+            key=key,
+            occurred_at=datetime.fromtimestamp(minute * 60, UTC),
+        )
 
 
-def _per_minute(limit: int | None) -> str:
-    return "no limit" if limit is None else f"{limit} per minute"
+class RateLimits(ABC):
+    """A rate-limit store: checks and counts requests per agency, and flushes the `api_calls` meter."""
+
+    flush_interval: float = FLUSH_SECONDS
+    """Seconds between two flushes of `run_forever`."""
+
+    @abstractmethod
+    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> RateDecision | None:
+        """Check and count one request of the agency; None when its plan has no limit (still metered)."""
+
+    @abstractmethod
+    async def flush(self, database: Database, now: float | None = None, *, final: bool = False) -> int:
+        """Write the minutes of calls that are over (every minute when `final`) to the ledger; returns
+        how many (agency, minute) entries were written."""
+
+    async def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
+        """Release connections."""
+
+    async def run_forever(self, database: Database, stop: asyncio.Event) -> None:
+        """Flush every `flush_interval` seconds until `stop` is set, then flush what remains."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.flush_interval)
+            final = stop.is_set()
+            try:
+                await self.flush(database, final=final)
+            except Exception:  # the database or Redis may be briefly away: counts stay, the next flush writes them
+                logger.exception("could not write the api_calls meter; will retry")
+            if final:
+                return
 
 
-def refusal(decision: RateDecision, standing: Standing, quotas: Quotas) -> RateLimited:
-    """The 429 for a refused request: the quota, usage, limit, plan, when to retry and how to upgrade (the same
-    `upgrade` object as the other quota refusals)."""
-    plan = standing.plan
-    upgrade = quotas.upgrade(standing.tenant_id, plan, QUOTA, decision.limit)
-    if upgrade["plans"]:
-        offers = ", ".join(f"{offer['name']} ({_per_minute(offer['limit'])})" for offer in upgrade["plans"])
-        how = f", or move to a plan allowing more: {offers}"
-    else:
-        how = ""
-    detail = (
-        f"The agency has made {decision.used} API requests in the last {WINDOW_SECONDS} seconds, the limit of "
-        f"its {plan.name} plan ({decision.limit} per minute, all its API keys together). Retry after "
-        f"{decision.retry_after} seconds{how}."
-    )
-    headers = {name.decode(): value.decode() for name, value in rate_limit_headers(decision)}
-    headers["Retry-After"] = str(decision.retry_after)
-    return RateLimited(
-        detail,
-        headers=headers,
-        extra={
-            "quota": QUOTA,
-            "usage": decision.used,
-            "limit": decision.limit,
-            "plan": plan.id,
-            "retry_after": decision.retry_after,
-            "upgrade": upgrade,
-        },
-    )
+def _ceil(value: float) -> int:
+    return max(math.ceil(value), 1)
 
 
-async def check(state: Any, tenant_id: uuid.UUID, standing: Standing) -> RateDecision | None:
-    """Check and count one request of the agency (any store); None when its plan has no limit."""
-    store: RateLimits = state.rate_limits
-    try:
-        return await store.hit(tenant_id, standing.plan.limit(QUOTA))
-    except Exception:
-        # Serving uncounted calls would lose billed usage: refuse until the shared store is back.
-        logger.exception("the rate-limit store does not answer")
-        raise Unavailable(
-            "Request limits cannot be checked right now (the shared rate-limit store does not answer); "
-            "retry in a few seconds.",
-            headers={"Retry-After": "5"},
-        ) from None
+class _Window:
+    """One agency's per-second counters (a ring of `SLOTS`) and its calls in the current minute."""
+
+    __slots__ = ("calls", "counts", "minute", "oldest", "second", "total")
+
+    def __init__(self, second: int) -> None:
+        self.counts = [0] * SLOTS
+        self.total = 0
+        self.oldest = second
+        """The oldest second with a count (meaningless while `total` is 0)."""
+        self.second = second
+        self.minute = second // 60
+        self.calls = 0
 
 
-def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
-    """Refuse requests over the agency's limit with a 429; add the headers to the accepted ones near the limit."""
+class MemoryRateLimits(RateLimits):
+    """Embedded mode: counters in this process's memory."""
 
-    share: float | None = None
-    """`RESONANCE_RATE_LIMIT_HEADERS_FROM`, read from the app's settings once."""
+    def __init__(self, clock: Callable[[], float] = time.time, name: str | None = None) -> None:
+        self.clock = clock
+        """Seconds since the epoch; tests inject their own to cross windows without sleeping."""
+        self.name = name or process_name()
+        self._latest = 0.0
+        self._windows: dict[int, _Window] = {}
+        """By the agency's id as an integer (hashed in C; a UUID's hash is a Python call)."""
+        self._pending: dict[tuple[uuid.UUID, int], int] = {}
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        nonlocal share
-        principal = scope.get("user")
-        if str(scope["type"]) != "http" or not isinstance(principal, Principal):
-            await app(scope, receive, send)
-            return
-        state = scope["app"].state
-        standings: Standings = state.standings
-        standing = await standings.of(principal.tenant_id)
-        decision = await check(state, principal.tenant_id, standing)
-        if decision is None:
-            await app(scope, receive, send)
-            return
-        if not decision.allowed:
-            raise refusal(decision, standing, state.quotas)
-        scope.setdefault("state", {})[DECISION_STATE] = decision
-        if share is None:
-            share = float(state.settings.rate_limit_headers_from)
-        if not shows_headers(decision.used, decision.limit, share):
-            await app(scope, receive, send)
-            return
-        headers = rate_limit_headers(decision)
+    def _now(self) -> float:
+        now = self.clock()
+        if now < self._latest:
+            return self._latest
+        self._latest = now
+        return now
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *headers]
-            await send(message)
+    def _advance(self, tenant_id: uuid.UUID, window: _Window, second: int) -> None:
+        counts = window.counts
+        if second - window.second >= SLOTS:
+            window.counts = [0] * SLOTS
+            window.total = 0
+        else:
+            for passed in range(window.second + 1, second + 1):
+                slot = passed % SLOTS
+                window.total -= counts[slot]
+                counts[slot] = 0
+        window.second = second
+        if not window.total:
+            window.oldest = second
+        elif window.oldest < second - WINDOW_SECONDS:
+            # Each second is stepped over once as the window slides: constant time per request on average.
+            oldest = second - WINDOW_SECONDS
+            while not counts[oldest % SLOTS]:
+                oldest += 1
+            window.oldest = oldest
+        minute = second // 60
+        if minute != window.minute:
+            if window.calls:
+                key = (tenant_id, window.minute)
+                self._pending[key] = self._pending.get(key, 0) + window.calls
+                window.calls = 0
+            window.minute = minute
 
-        await app(scope, receive, send_with_headers)
+    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> RateDecision | None:
+        used = self.try_hit(tenant_id, limit)
+        if used is None or limit is None:
+            return None
+        return self.decision(tenant_id, limit, accepted=bool(used))
 
-    return middleware
+    def try_hit(self, tenant_id: uuid.UUID, limit: int | None) -> int | None:
+        """Check and count one request, without I/O: once accepted, the requests counted in the window, this one
+        included (1 or more); 0 when refused (nothing counted); None when `limit` is None (counted, nothing to
+        check). `decision` then tells the rest (reset, retry after)."""
+        # The hot path of every request (the cached-read fast path included): a few operations, no call or object
+        # that can be avoided.
+        now = self.clock()
+        if now < self._latest:
+            now = self._latest  # never backwards (a clock stepped back by NTP): a closed minute stays closed
+        else:
+            self._latest = now
+        second = int(now)
+        window = self._windows.get(tenant_id.int)
+        if window is None:
+            window = self._windows[tenant_id.int] = _Window(second)
+        elif second != window.second:
+            self._advance(tenant_id, window, second)
+        if limit is None:
+            window.calls += 1
+            return None
+        total = window.total
+        if total >= limit:
+            return 0
+        window.counts[second % SLOTS] += 1
+        window.total = total = total + 1
+        window.calls += 1
+        return total
+
+    def decision(self, tenant_id: uuid.UUID, limit: int, *, accepted: bool) -> RateDecision:
+        """Where the agency stands after its `try_hit`, which was `accepted` or not; call it right after, with no
+        await between (it reads the window at the store's latest clock reading)."""
+        now = self._latest
+        window = self._windows[tenant_id.int]
+        if not accepted:
+            return self._refused(window, limit, now, int(now))
+        # > 0: the oldest counted second is at most 60 s before this one
+        return RateDecision(True, limit, window.total, math.ceil(window.oldest + SLOTS - now), 0)
+
+    @staticmethod
+    def _refused(window: _Window, limit: int, now: float, second: int) -> RateDecision:
+        counts = window.counts
+        oldest = None
+        retry_after = WINDOW_SECONDS  # a limit of 0 never frees anything
+        freed = 0
+        for counted in range(second - WINDOW_SECONDS, second + 1):
+            count = counts[counted % SLOTS]
+            if not count:
+                continue
+            if oldest is None:
+                oldest = counted
+            freed += count
+            if limit and window.total - freed < limit:
+                retry_after = _ceil(counted + SLOTS - now)
+                break
+        reset = _ceil((oldest if oldest is not None else second) + SLOTS - now)
+        return RateDecision(False, limit, window.total, reset, retry_after)
+
+    def _take(self, minute_now: int, final: bool) -> dict[tuple[uuid.UUID, int], int]:
+        """Move the calls of minutes that are over (all when `final`) out of the windows, synchronously."""
+        for number, window in list(self._windows.items()):
+            if window.calls and (final or window.minute < minute_now):
+                key = (uuid.UUID(int=number), window.minute)
+                self._pending[key] = self._pending.get(key, 0) + window.calls
+                window.calls = 0
+            if not window.calls and minute_now * 60 - window.second > SLOTS:
+                del self._windows[number]  # idle for over a window: nothing in it counts any more
+        taken, self._pending = self._pending, {}
+        return taken
+
+    async def flush(self, database: Database, now: float | None = None, *, final: bool = False) -> int:
+        taken = self._take(int(self._now() if now is None else now) // 60, final)
+        written = 0
+        for (tenant_id, minute), quantity in taken.items():
+            try:
+                await write_calls(database, tenant_id, minute, quantity, f"{METER}:{minute_key(minute)}:{self.name}")
+            except BaseException:
+                # Keep what was not written for the next flush (a written entry would be skipped by its key).
+                for key in list(taken)[written:]:
+                    self._pending[key] = self._pending.get(key, 0) + taken[key]
+                raise
+            written += 1
+        return written
+
+
+_HIT_SCRIPT = """
+-- ARGV: prefix, tenant, limit (-1: unlimited, counted only), now in seconds ('' = Redis's clock), calls TTL
+local prefix, tenant, limit, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
+local now
+if ARGV[4] == '' then
+  local clock = redis.call('TIME')
+  now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+else
+  now = tonumber(ARGV[4])
+end
+local second = math.floor(now)
+local minute = math.floor(second / 60)
+local function count_call()
+  local calls = prefix .. 'calls:' .. minute
+  if redis.call('HINCRBY', calls, tenant, 1) == 1 then
+    redis.call('EXPIRE', calls, ttl)
+    redis.call('ZADD', prefix .. 'calls:pending', minute, minute)
+  end
+end
+if limit < 0 then
+  count_call()
+  return {1, 0, 0, 0}
+end
+local window = prefix .. 'window:' .. tenant
+local fields = redis.call('HGETALL', window)
+local seconds, counts, total = {}, {}, 0
+for i = 1, #fields, 2 do
+  local counted, count = tonumber(fields[i]), tonumber(fields[i + 1])
+  if counted < second - 60 then
+    redis.call('HDEL', window, fields[i])
+  else
+    seconds[#seconds + 1] = counted
+    counts[counted] = count
+    total = total + count
+  end
+end
+table.sort(seconds)
+local function ceil1(value)
+  return math.max(math.ceil(value), 1)
+end
+if total >= limit then
+  local retry, freed = 60, 0
+  if limit > 0 then
+    for _, counted in ipairs(seconds) do
+      freed = freed + counts[counted]
+      if total - freed < limit then
+        retry = ceil1(counted + 61 - now)
+        break
+      end
+    end
+  end
+  return {0, total, ceil1((seconds[1] or second) + 61 - now), retry}
+end
+redis.call('HINCRBY', window, second, 1)
+redis.call('EXPIRE', window, 62)
+count_call()
+return {1, total + 1, ceil1((seconds[1] or second) + 61 - now), 0}
+"""
+
+
+class RedisRateLimits(RateLimits):
+    """Scaled mode: counters in Redis shared by every API process (one Redis; not written for Redis Cluster)."""
+
+    def __init__(self, url: str, prefix: str = "resonance:", clock: Callable[[], float] | None = None) -> None:
+        import redis.asyncio as redis  # only scaled mode needs it
+
+        # A burst of concurrent requests waits for one of the pool's connections rather than failing.
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=5)
+        self.redis: Any = redis.Redis(connection_pool=pool)
+        self.prefix = prefix
+        self.clock = clock
+        """None: Redis's own clock (one clock for every process); tests inject their own."""
+        self._script = self.redis.register_script(_HIT_SCRIPT)
+
+    def _clock_arg(self) -> str:
+        return "" if self.clock is None else repr(self.clock())
+
+    async def hit(self, tenant_id: uuid.UUID, limit: int | None) -> RateDecision | None:
+        allowed, used, reset, retry_after = await self._script(
+            args=[self.prefix, str(tenant_id), -1 if limit is None else limit, self._clock_arg(), CALLS_TTL_SECONDS]
+        )
+        if limit is None:
+            return None
+        return RateDecision(bool(allowed), limit, int(used), int(reset), int(retry_after))
+
+    async def _now(self) -> float:
+        if self.clock is not None:
+            return self.clock()
+        seconds, microseconds = await self.redis.time()
+        return float(seconds) + float(microseconds) / 1_000_000
+
+    async def flush(self, database: Database, now: float | None = None, *, final: bool = False) -> int:
+        # `final` changes nothing here: the current minute is shared with the other processes and is
+        # written by whichever flushes after it is over.
+        now = await self._now() if now is None else now
+        last_closed = (int(now) - CLOSE_GRACE_SECONDS) // 60 - 1
+        pending = self.prefix + "calls:pending"
+        written = 0
+        for raw in await self.redis.zrangebyscore(pending, "-inf", last_closed):
+            minute = int(raw)
+            calls = await self.redis.hgetall(f"{self.prefix}calls:{minute}")
+            if not calls:
+                logger.error("the api_calls counters of %s are gone from Redis; not written", minute_key(minute))
+            for tenant, quantity in calls.items():
+                tenant_id = uuid.UUID(tenant.decode())
+                await write_calls(database, tenant_id, minute, int(quantity), f"{METER}:{minute_key(minute)}")
+                written += 1
+            await self.redis.zrem(pending, raw)
+        return written
+
+    async def close(self) -> None:
+        await self.redis.aclose(close_connection_pool=True)
+
+
+def rate_limits_store(redis_url: str, prefix: str = "resonance:") -> RateLimits:
+    """Redis when a URL is given (scaled mode), else this process's memory (embedded mode)."""
+    return RedisRateLimits(redis_url, prefix) if redis_url else MemoryRateLimits()

@@ -22,12 +22,12 @@ from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
+from api.billing.plans import Plan
+from api.billing.stripe_api import ensure_customer
+from api.billing.stripe_events import FINAL_STATUSES
+from api.billing.subscriptions import subscription_row
 from api.errors import ApiError, InvalidInput
 from api.idempotency import IDEMPOTENCY_HEADER, idempotent
-from tenants.plans import Plan
-from tenants.stripe_api import ensure_customer
-from tenants.stripe_events import FINAL_STATUSES
-from tenants.subscriptions import subscription_row
 
 logger = logging.getLogger("resonance.billing")
 

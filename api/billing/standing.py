@@ -16,10 +16,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from api.billing.plans import Plan
+from api.billing.subscriptions import LOCAL, Access, Subscription, access_of, subscription_row
 from api.singleflight import SingleFlight
 from tenants.database import Database
-from tenants.plans import Plan
-from tenants.subscriptions import LOCAL, Access, Subscription, access_of, subscription_row
 
 CACHE_SECONDS = 5.0
 REFRESH_AHEAD_SECONDS = 1.0

@@ -2,7 +2,7 @@
 
 Public (Stripe sends no API key): the signature over the raw body, with the endpoint's signing secret and a
 300 s tolerance, is what makes an event trusted; the event's Stripe customer names the agency. The effect
-and the record of the event are one tenant transaction (`tenants.stripe_events.apply_event`). Any 2xx
+and the record of the event are one tenant transaction (`api.billing.stripe_events.apply_event`). Any 2xx
 tells Stripe to stop retrying, so events that change nothing (duplicates, outdated, unknown customers,
 types not acted on) are 200; a failure to read Stripe when in doubt is a 502, which Stripe retries.
 """
@@ -20,12 +20,9 @@ from litestar import Litestar, Request, post
 from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference
 
+from api.billing.plans import Plan
 from api.billing.sessions import stripe_failed
-from api.errors import PROBLEM_MEDIA_TYPE, ApiError
-from tenants import system
-from tenants.database import Database
-from tenants.plans import Plan
-from tenants.stripe_events import (
+from api.billing.stripe_events import (
     HANDLED_EVENTS,
     AskStripe,
     Event,
@@ -36,6 +33,9 @@ from tenants.stripe_events import (
     object_id,
     parse_event,
 )
+from api.errors import PROBLEM_MEDIA_TYPE, ApiError
+from tenants import system
+from tenants.database import Database
 
 logger = logging.getLogger("resonance.billing")
 

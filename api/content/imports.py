@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
+from api.billing.metering import mention_key, record_facts
 from api.content.models import StoredMention
 from api.content.schemas import MentionImportRow
 from api.errors import InvalidInput, MalformedBody, PayloadTooLarge
@@ -34,7 +35,6 @@ from api.sentiment.language import normalise_language
 from api.sync import store
 from plugins.sdk import SentimentAnalyzer
 from tenants.ids import new_id, utcnow
-from tenants.metering import mention_key, record_facts
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
 """The largest import body accepted (Litestar answers 413 past it)."""

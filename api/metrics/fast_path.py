@@ -11,7 +11,7 @@ client limit (`api/client_keys.py`), is cached. Anything
 else (no key, an unknown or revoked key, a miss, another route) goes through the application as
 usual, which gives the same answer, errors included, and fills the caches for the next request.
 
-With billing on, the answer is rate-limited and counted like any other request (`api/billing/rate_limits.py`),
+With billing on, the answer is rate-limited and counted like any other request (`api/billing/rate_limit_middleware.py`),
 with the same headers under the same rule (near the limit, or always with `RESONANCE_RATE_LIMIT_HEADERS_FROM=0`).
 In memory mode that costs a few dictionary and list operations, no await; when the decision needs I/O
 (the agency's standing is not cached) or the request is refused, the request goes through the application
@@ -28,13 +28,13 @@ from typing import Any
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from api import auth
-from api.billing.rate_limits import check, rate_limit_headers, shows_headers
+from api.billing.rate_limit_middleware import check, rate_limit_headers, shows_headers
+from api.billing.rate_limits import QUOTA, MemoryRateLimits, RateLimits
 from api.billing.standing import Standings
 from api.errors import ApiError, Unauthorized
 from api.metrics.cache import MetricsCache
 from api.observability import ensure_request_id
 from tenants import api_keys
-from tenants.rate_limits import QUOTA, MemoryRateLimits, RateLimits
 
 PATH = "/v1/metrics"
 

@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from api.accounts.models import SocialAccount
+from api.billing.metering import mention_key, record_facts, record_usage
 from api.oauth.flow import connector_client
 from api.oauth.renewal import renew_for_sync
 from api.sentiment import analyse_mention_rows, analyzer_for
@@ -49,7 +50,6 @@ from plugins.sdk import (
 from tenants.credentials import CredentialVault
 from tenants.database import Database
 from tenants.ids import new_id, utcnow
-from tenants.metering import mention_key, record_facts, record_usage
 from tenants.settings import Settings
 
 logger = logging.getLogger("resonance.sync")

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from stripe_fake import FakeStripe
 
 from api.app import create_app
-from tenants.stripe_api import METER_EVENT_NAMES
-from tenants.subscriptions import StripeEvent, Subscription
+from api.billing.stripe_api import METER_EVENT_NAMES
+from api.billing.subscriptions import StripeEvent, Subscription
 from tests.api.conftest import count_rows, owner_connection, table
 from tests.conftest import Agency, TestDatabase, make_settings, sign_up
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from tenants.subscriptions import Subscription
+from api.billing.subscriptions import Subscription
 from tests.api.conftest import owner_connection, table
 from tests.conftest import Agency, TestDatabase
 

@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 from stripe_fake import FakeStripe
 
-from tenants.stripe_api import METER_EVENT_NAMES
-from tenants.subscriptions import Subscription
+from api.billing.stripe_api import METER_EVENT_NAMES
+from api.billing.subscriptions import Subscription
 from tests.api.conftest import assert_problem, create_account, create_client, owner_connection, sync_account, table
 from tests.api.stripe_billing import PricedPlans, deliver, event_of, price_plans, stripe_client_app, subscribe
 from tests.conftest import Agency, TestDatabase, sign_up

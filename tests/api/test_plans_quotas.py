@@ -18,12 +18,12 @@ from sqlalchemy import update
 
 from api.accounts.models import SocialAccount
 from api.app import create_app
+from api.billing.plans import QUOTAS
 from api.billing.quotas import Quotas, next_day_start, uuid7_floor
 from api.clients.models import Client
 from api.sync.models import SyncRun
 from api.webhooks.models import WebhookEndpoint
 from tenants.models import AuditEntry
-from tenants.plans import QUOTAS
 from tests.api.conftest import (
     assert_problem,
     count_rows,
@@ -368,8 +368,8 @@ def test_one_agencys_usage_never_counts_against_another(tiny: TestClient[Litesta
 
 
 def test_upgrade_names_checkout_when_stripe_is_on() -> None:
+    from api.billing.plans import BUILT_IN
     from api.billing.standing import Standings
-    from tenants.plans import BUILT_IN
 
     standings = Standings(database=None, plans=dict(BUILT_IN), default_plan="starter", grace=timedelta(days=7))  # type: ignore[arg-type]
     quotas = Quotas(standings, stripe_enabled=True)

@@ -21,13 +21,13 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.auth import Principal
+from api.billing.metering import UsageEvent
+from api.billing.rate_limits import MemoryRateLimits, RateLimits
+from api.billing.subscriptions import Subscription
 from api.clients.models import Client
 from api.metrics import fast_path
 from tenants.database import Database
-from tenants.metering import UsageEvent
-from tenants.rate_limits import MemoryRateLimits, RateLimits
 from tenants.settings import Settings, SettingsError
-from tenants.subscriptions import Subscription
 from tests.api.conftest import (
     assert_problem,
     count_rows,

@@ -9,12 +9,12 @@ import uuid
 from datetime import timedelta
 
 from api.billing import standing as standing_module
+from api.billing.plans import BUILT_IN
 from api.billing.standing import Standing, Standings
+from api.billing.subscriptions import Subscription, subscription_row
 from tenants.audit import SYSTEM
 from tenants.database import Database
-from tenants.plans import BUILT_IN
 from tenants.signup import create_tenant
-from tenants.subscriptions import Subscription, subscription_row
 from tests.conftest import TestDatabase
 
 

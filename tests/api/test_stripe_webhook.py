@@ -13,7 +13,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from stripe_fake import FakeStripe, signature_header
 
-from tenants.subscriptions import StripeEvent, access_of
+from api.billing.subscriptions import StripeEvent, access_of
 from tests.api.conftest import assert_problem, count_rows
 from tests.api.stripe_billing import (
     PricedPlans,

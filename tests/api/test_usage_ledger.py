@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from api.app import create_app
-from tenants.metering import UsageEvent
+from api.billing.metering import UsageEvent
 from tests.api.conftest import assert_problem, count_rows, create_account, create_client, sync_account
 from tests.conftest import Agency, make_settings, run_syncs
 

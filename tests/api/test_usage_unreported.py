@@ -13,12 +13,12 @@ from litestar.testing import TestClient
 from stripe_fake.server import FakeStripe, running_fake
 
 from api.app import create_app
+from api.billing.subscriptions import Subscription
+from api.billing.usage_reporting import UsageReporter
 from tenants.database import Database
 from tenants.ids import utcnow
-from tenants.subscriptions import Subscription
-from tenants.usage_reporting import UsageReporter
+from tests.billing.billing_helpers import add_meters, client_for, ledger
 from tests.conftest import Agency, TestDatabase, make_settings, sign_up
-from tests.tenants.billing_helpers import add_meters, client_for, ledger
 
 
 @pytest.fixture

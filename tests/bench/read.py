@@ -348,10 +348,10 @@ def _check_cost_us() -> float:
     from datetime import timedelta
 
     from api.auth import Principal
+    from api.billing.plans import load_plans
+    from api.billing.rate_limits import MemoryRateLimits
     from api.billing.standing import Standings
     from api.metrics.fast_path import _limit_headers_now
-    from tenants.plans import load_plans
-    from tenants.rate_limits import MemoryRateLimits
     from tenants.settings import Settings
 
     share = Settings().rate_limit_headers_from

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from api.accounts.models import SocialAccount
 from api.app import build_state
+from api.billing.metering import UsageEvent
 from api.clients.models import Client
 from api.content.models import StoredMention
 from api.sync.models import SyncRun
 from tenants.audit import SYSTEM
-from tenants.metering import UsageEvent
 from tenants.signup import create_tenant
 from tests.conftest import BACKENDS, TestDatabase, make_settings
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import update
 
 from api.billing import quotas as quotas_module
+from api.billing.plans import Plan
 from api.billing.quotas import Quotas, next_day_start
 from api.billing.standing import Standings
+from api.billing.subscriptions import Subscription
 from api.sync.models import SyncRun
 from api.sync.worker import SyncWorker
 from tenants.ids import utcnow
-from tenants.plans import Plan
-from tenants.subscriptions import Subscription
 from tests.sync.conftest import Owner, SyncHarness
 
 PLANS = {

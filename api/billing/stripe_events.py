@@ -25,9 +25,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from api.billing.plans import Plan
+from api.billing.subscriptions import StripeEvent, Subscription
 from tenants.ids import utcnow
-from tenants.plans import Plan
-from tenants.subscriptions import StripeEvent, Subscription
 
 SUBSCRIPTION_EVENTS: Final = frozenset(
     {

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
 
-from tenants.metering import METERS
+from api.billing.metering import METERS
 from tenants.settings import Settings, SettingsError
 
 QUOTAS: Final = {

@@ -13,14 +13,14 @@ import stripe
 from sqlalchemy import select
 from stripe_fake.server import FakeStripe
 
+from api.billing.metering import UsageEvent, record_usage
+from api.billing.stripe_api import METER_EVENT_NAMES, stripe_client
+from api.billing.subscriptions import Subscription
+from api.billing.usage_reporting import MeterEventDelivery, UsageReporter
 from tenants.audit import SYSTEM
 from tenants.database import Database
 from tenants.ids import utcnow
-from tenants.metering import UsageEvent, record_usage
 from tenants.signup import create_tenant
-from tenants.stripe_api import METER_EVENT_NAMES, stripe_client
-from tenants.subscriptions import Subscription
-from tenants.usage_reporting import MeterEventDelivery, UsageReporter
 from tests.conftest import TestDatabase, make_settings
 
 

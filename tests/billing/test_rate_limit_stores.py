@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tenants.rate_limits import MemoryRateLimits, RateDecision, RateLimits, RedisRateLimits
+from api.billing.rate_limits import MemoryRateLimits, RateDecision, RateLimits, RedisRateLimits
 from tests.conftest import TestRedis
 
 START = 1_772_445_600.0  # 2026-03-02T10:00:00Z
@@ -183,7 +183,7 @@ async def test_two_redis_clients_share_one_exact_limit(redis_server: TestRedis) 
 
 _WORKER = """
 import asyncio, json, sys, uuid
-from tenants.rate_limits import RedisRateLimits
+from api.billing.rate_limits import RedisRateLimits
 
 async def main(url, prefix, tenant, limit, count):
     store = RedisRateLimits(url, prefix)

@@ -21,13 +21,13 @@ from typing import Any
 import stripe
 from sqlalchemy import ColumnElement, and_, case, func, select
 
+from api.billing.metering import METERS, UsageEvent
+from api.billing.stripe_api import METER_EVENT_NAMES
+from api.billing.subscriptions import subscription_row
+from api.billing.usage_reporting import REJECTED, SENT, TOO_OLD, MeterEventDelivery
 from tenants import system
 from tenants.database import Database
-from tenants.metering import METERS, UsageEvent
 from tenants.models import Tenant
-from tenants.stripe_api import METER_EVENT_NAMES
-from tenants.subscriptions import subscription_row
-from tenants.usage_reporting import REJECTED, SENT, TOO_OLD, MeterEventDelivery
 
 
 class ReconciliationError(Exception):

@@ -11,12 +11,12 @@ import pytest
 from stripe_fake.server import FakeStripe, running_fake
 from typer.testing import CliRunner
 
+from api.billing.usage_reporting import meter_event_identifier
 from api.cli import app
 from tenants.database import Database
 from tenants.ids import utcnow
-from tenants.usage_reporting import meter_event_identifier
+from tests.billing.billing_helpers import BilledAgency, add_meters, billed_agency, fake_totals, ledger
 from tests.conftest import TestDatabase
-from tests.tenants.billing_helpers import BilledAgency, add_meters, billed_agency, fake_totals, ledger
 
 runner = CliRunner()
 NOW = utcnow()

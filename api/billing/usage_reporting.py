@@ -52,13 +52,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field
 
+from api.billing.metering import UsageEvent
+from api.billing.stripe_api import METER_EVENT_NAMES
+from api.billing.subscriptions import subscription_row
 from tenants import system
 from tenants.database import TENANT_INFO_KEY, Database
 from tenants.ids import utcnow
-from tenants.metering import UsageEvent
 from tenants.scoping import TenantScoped, tenant_foreign_key
-from tenants.stripe_api import METER_EVENT_NAMES
-from tenants.subscriptions import subscription_row
 from tenants.types import UTCDateTime
 
 logger = logging.getLogger("resonance.billing")

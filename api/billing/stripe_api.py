@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.billing.metering import METERS
+from api.billing.plans import Plan
+from api.billing.subscriptions import LOCAL, Subscription, subscription_row
 from tenants.ids import new_id, utcnow
-from tenants.metering import METERS
 from tenants.models import Tenant
-from tenants.plans import Plan
 from tenants.settings import Settings
-from tenants.subscriptions import LOCAL, Subscription, subscription_row
 
 METER_EVENT_NAMES: Final = {meter: f"resonance_{meter}" for meter in METERS}
 """The `event_name` of each meter's Billing Meter Events; the Stripe meters must be created with these names."""

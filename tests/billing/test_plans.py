@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tenants.plans import BUILT_IN, QUOTAS, load_plans
+from api.billing.plans import BUILT_IN, QUOTAS, load_plans
 from tenants.settings import Settings, SettingsError
 
 CUSTOM = {

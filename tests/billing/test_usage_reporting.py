@@ -11,11 +11,9 @@ import pytest
 from sqlalchemy import delete, select
 from stripe_fake.server import FakeStripe
 
-from tenants.database import Database
-from tenants.ids import utcnow
-from tenants.metering import UsageEvent
-from tenants.subscriptions import Subscription
-from tenants.usage_reporting import (
+from api.billing.metering import UsageEvent
+from api.billing.subscriptions import Subscription
+from api.billing.usage_reporting import (
     RETRY_BASE,
     RETRYING,
     SENT,
@@ -25,8 +23,9 @@ from tenants.usage_reporting import (
     meter_event_identifier,
     retry_delay,
 )
-from tests.conftest import TestDatabase
-from tests.tenants.billing_helpers import (
+from tenants.database import Database
+from tenants.ids import utcnow
+from tests.billing.billing_helpers import (
     add_meters,
     billed_agency,
     client_for,
@@ -36,6 +35,7 @@ from tests.tenants.billing_helpers import (
     ledger_totals,
     reporter,
 )
+from tests.conftest import TestDatabase
 
 METER_EVENTS = "/v1/billing/meter_events"
 

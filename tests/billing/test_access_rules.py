@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tenants.subscriptions import access_of
+from api.billing.subscriptions import access_of
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 GRACE = timedelta(days=7)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tenants.plans import Plan
-from tenants.stripe_events import (
+from api.billing.plans import Plan
+from api.billing.stripe_events import (
     MalformedEvent,
     apply_state,
     current_subscription,
@@ -19,7 +19,7 @@ from tenants.stripe_events import (
     parse_event,
     subscription_state,
 )
-from tenants.subscriptions import LOCAL, Subscription
+from api.billing.subscriptions import LOCAL, Subscription
 
 PLANS = {
     plan_id: Plan(

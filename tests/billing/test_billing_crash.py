@@ -35,16 +35,16 @@ from sqlalchemy import Engine, func, select, text
 from stripe_fake.server import FakeStripe, running_fake
 
 from api.accounts.models import SocialAccount
+from api.billing.metering import UsageEvent
+from api.billing.stripe_api import METER_EVENT_NAMES
+from api.billing.usage_reporting import MeterEventDelivery, meter_event_identifier
 from api.clients.models import Client
 from api.content.models import StoredMention
 from api.sync.models import SyncRun
 from tenants.database import Database, sync_engine
 from tenants.ids import utcnow
-from tenants.metering import UsageEvent
-from tenants.stripe_api import METER_EVENT_NAMES
-from tenants.usage_reporting import MeterEventDelivery, meter_event_identifier
+from tests.billing.billing_helpers import BilledAgency, add_meters, billed_agency
 from tests.conftest import BACKENDS, TestDatabase
-from tests.tenants.billing_helpers import BilledAgency, add_meters, billed_agency
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = int(os.environ.get("CRASH_KILLS", "20"))
