@@ -34,7 +34,7 @@ from api.alerts.schemas import (
 )
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
+from api.clients.service import get_client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.metrics.window import check_day

@@ -19,8 +19,8 @@ from api.benchmark.schemas import BenchmarkOut, PeerPercentiles, ShareOfVoice, S
 from api.benchmark.share_of_voice import SHARE_OF_VOICE, share_of_voice
 from api.benchmark.sides import ACCOUNT_FIGURES, SIDE_FIGURES, SideFigures, account_figures, side_figures
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
 from api.clients.models import Client
+from api.clients.service import get_client
 from api.content.models import StoredMention
 from api.metrics.history import client_accounts, load_histories
 from api.metrics.window import DayRange, resolve_window

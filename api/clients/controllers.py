@@ -18,7 +18,8 @@ from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS, agency_wide
 from api.clients.models import Client
 from api.clients.schemas import ClientIn, ClientOut, ClientPage, ClientPatch
-from api.errors import Conflict, InvalidInput, NotFound
+from api.clients.service import get_client
+from api.errors import Conflict, InvalidInput
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
 from tenants.audit import Actor, record
@@ -39,18 +40,6 @@ def client_out(client: Client) -> ClientOut:
         created_at=client.created_at,
         updated_at=client.updated_at,
     )
-
-
-async def get_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID) -> Client:
-    """The tenant's client, or a 404 (also for another tenant's client, and for a client the key is not limited to).
-
-    Every route that reaches a client's objects comes through here (or `get_account`, `get_rule`…), so a key limited
-    to one client (`api/client_keys.py`) can never reach another's.
-    """
-    client = await session.get(Client, (principal.tenant_id, client_id)) if principal.sees_client(client_id) else None
-    if client is None:
-        raise NotFound(f"There is no client {client_id} in this agency.", field="client_id")
-    return client
 
 
 def _check_timezone(timezone: str) -> None:

@@ -12,20 +12,20 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from api.accounts.controllers import get_account
+from api.accounts.service import get_account
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
+from api.clients.service import get_client
 from api.content.imports import IMPORT_MAX_BYTES, import_mentions, parse_csv, parse_json
 from api.content.models import StoredMention, StoredPost
 from api.content.schemas import (
     AnalyzerOut,
     MentionImportOut,
-    MentionOut,
     MentionPage,
     PostOut,
     PostPage,
     SentimentCounts,
+    mention_out,
 )
 from api.errors import InvalidInput
 from api.idempotency import idempotent
@@ -58,26 +58,6 @@ def post_out(post: StoredPost) -> PostOut:
         metrics=dict(post.metrics),
         tags=list(post.tags),
         fetched_at=post.fetched_at,
-    )
-
-
-def mention_out(mention: StoredMention) -> MentionOut:
-    """The API shape of a mention."""
-    return MentionOut(
-        id=mention.id,
-        client_id=mention.client_id,
-        account_id=mention.account_id,
-        source=mention.source,
-        external_id=mention.external_id,
-        kind=mention.kind,
-        published_at=mention.published_at,
-        text=mention.text,
-        author=mention.author,
-        url=mention.url,
-        language=mention.language,
-        sentiment_label=mention.sentiment_label,
-        sentiment_score=mention.sentiment_score,
-        fetched_at=mention.fetched_at,
     )
 
 

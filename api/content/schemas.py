@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from api.content.models import StoredMention
+
 
 class PostOut(msgspec.Struct):
     id: uuid.UUID
@@ -93,3 +95,23 @@ class MentionImportOut(msgspec.Struct):
     sentiment: SentimentCounts
     languages: dict[str, int]
     analyzer: AnalyzerOut
+
+
+def mention_out(mention: StoredMention) -> MentionOut:
+    """The API shape of a mention."""
+    return MentionOut(
+        id=mention.id,
+        client_id=mention.client_id,
+        account_id=mention.account_id,
+        source=mention.source,
+        external_id=mention.external_id,
+        kind=mention.kind,
+        published_at=mention.published_at,
+        text=mention.text,
+        author=mention.author,
+        url=mention.url,
+        language=mention.language,
+        sentiment_label=mention.sentiment_label,
+        sentiment_score=mention.sentiment_score,
+        fetched_at=mention.fetched_at,
+    )

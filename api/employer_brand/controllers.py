@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
+from api.clients.service import get_client
 from api.employer_brand.schemas import EmployerBrandOut
 from api.employer_brand.service import DEFAULT_DAYS, DEFAULT_TAGS, employer_brand_of
 from api.metrics.window import resolve_window

@@ -16,11 +16,11 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from api.accounts.controllers import get_account
 from api.accounts.models import SocialAccount
+from api.accounts.service import get_account
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
+from api.clients.service import get_client
 from api.errors import InvalidInput
 from api.metrics.cache import MetricsCache
 from api.metrics.models import StoredMetricPoint

@@ -28,12 +28,12 @@ from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from api.accounts.controllers import connector_for, get_account, validate_credentials
 from api.accounts.models import SocialAccount
+from api.accounts.service import connector_for, get_account, validate_credentials
 from api.auth import Principal, require
 from api.billing.quotas import UNTRACKED_STATUSES, QuotaExceeded, Quotas
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
+from api.clients.service import get_client
 from api.connectors.egress import egress_policy
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError, Conflict, InvalidInput, Unavailable
 from api.idempotency import IDEMPOTENCY_HEADER, idempotent

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
 from api.clients.models import Client
+from api.clients.service import get_client
 from api.metrics.history import AccountKind, client_accounts, load_histories
 from api.metrics.sources import native_to_canonical, reports
 from api.metrics.window import DayRange, resolve_window

@@ -16,8 +16,8 @@ from sqlmodel import col, select
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
 from api.clients.models import Client
+from api.clients.service import get_client
 from api.errors import ApiError, InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.metrics.window import check_day

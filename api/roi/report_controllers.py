@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
 from api.clients.models import Client
+from api.clients.service import get_client
 from api.errors import InvalidInput
 from api.metrics.window import resolve_range
 from api.roi.emv import ACTION_METRICS, DEFAULTS_NOTE, EmvRates, rates_for

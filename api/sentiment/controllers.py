@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
-from api.content.controllers import mention_out
+from api.clients.service import get_client
+from api.content.schemas import mention_out
 from api.metrics.history import client_accounts
 from api.metrics.window import resolve_range
 from api.sentiment.default import POSITIVE_THRESHOLD

@@ -13,8 +13,8 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from api.accounts.controllers import get_account
 from api.accounts.models import SocialAccount
+from api.accounts.service import get_account
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.errors import Conflict, InvalidInput, NotFound

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from api.auth import Principal, require
 from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.client_keys import AGENCY_SCOPES, OPEN_TO_CLIENT_KEYS
-from api.clients.controllers import get_client
+from api.clients.service import get_client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
