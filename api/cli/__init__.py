@@ -1,0 +1,34 @@
+"""The `resonance` command: serve, migrate, worker, demo, connectors, tenants, API keys and billing.
+
+Each group of commands lives in its own module; this one puts them together. Every failure the operator can
+fix is reported as one plain sentence on stderr with exit code 1; no traceback reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import typer
+
+import api.models  # noqa: F401  - every table must be known before any session is used
+from api.cli import server
+from api.cli.billing import billing_app
+from api.cli.connectors import connector_app
+from api.cli.tenancy import api_key_app, credentials_app, tenant_app
+
+app = typer.Typer(
+    help="Resonance: what a company's presence on social networks is worth.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for command in (server.migrate, server.serve, server.worker, server.demo):
+    app.command()(command)
+app.add_typer(connector_app, name="connector")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(api_key_app, name="api-key")
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(billing_app, name="billing")
+
+
+def main() -> None:
+    """Entry point of the `resonance` console script."""
+    app()

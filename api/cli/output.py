@@ -1,0 +1,59 @@
+"""What every command shares: the two consoles, the one-sentence failure, and running a coroutine.
+
+Every failure the operator can fix is reported as one plain sentence on stderr with exit code 1;
+no traceback reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from tenants.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+err = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+
+class CliError(Exception):
+    """A problem the operator can fix; its message is printed as is."""
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def settings_or_fail() -> Settings:
+    """The process's settings, checked; a sentence and exit code 1 when they are wrong."""
+    try:
+        settings = load_settings()
+        settings.validate()
+    except SettingsError as error:
+        raise fail(str(error)) from None
+    return settings
+
+
+def run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `coroutine()`, turning a `CliError` or an unreachable database or file into a sentence."""
+    try:
+        return asyncio.run(coroutine())
+    except CliError as error:
+        raise fail(str(error)) from None
+    except OSError as error:
+        raise fail(f"could not reach the database or a file: {error.strerror or error}.") from None
+
+
+async def release(state: Any) -> None:
+    """Close what `build_state` opened: the database's connections and the Stripe connection pools."""
+    from api.billing.stripe_api import close_http_client
+
+    await state.database.dispose()
+    if state.stripe_http is not None:
+        await close_http_client(state.stripe_http)

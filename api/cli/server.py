@@ -1,0 +1,182 @@
+"""`resonance migrate`, `serve`, `worker` and `demo`: the service's processes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.cli.output import CliError, err, fail, out, release, run, settings_or_fail
+from tenants.settings import Settings
+
+
+def migrate_or_fail(settings: Settings) -> None:
+    """Bring the schema up to date, or fail with a sentence naming the setting to check."""
+    from sqlalchemy.exc import OperationalError
+
+    from tenants.migrate import upgrade
+
+    url = settings.migration_database_url or settings.database_url
+    path = settings.sqlite_path()
+    if path is not None and path.parent and not path.parent.exists():
+        raise fail(f"the directory {path.parent} for the SQLite database does not exist; create it first.")
+    try:
+        upgrade(url)
+    except OperationalError as error:
+        raise fail(
+            f"could not migrate the database: {str(error.orig).strip().splitlines()[0]}. "
+            "Check RESONANCE_DATABASE_URL (or RESONANCE_MIGRATION_DATABASE_URL)."
+        ) from None
+
+
+def migrate() -> None:
+    """Bring the database schema up to date (run once per deploy, before the new servers start)."""
+    settings = settings_or_fail()
+    migrate_or_fail(settings)
+    out.print("database is up to date")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes.", min=1)] = 1,
+) -> None:
+    """Serve the API (and, unless RESONANCE_SCHEDULER=false, sync accounts in the background)."""
+    settings = settings_or_fail()
+    if settings.sqlite_path() is not None:
+        migrate_or_fail(settings)  # embedded mode: the single process owns its database file
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from api.observability import configure_logging
+
+    configure_logging(settings.log_level)
+    out.print(f"Resonance listening on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
+    once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
+) -> None:
+    """Run syncs, send webhooks and report usage to Stripe without serving HTTP; start as many as you like."""
+    settings = settings_or_fail()
+
+    async def main() -> None:
+        from api.app import build_state
+        from api.observability import configure_logging
+
+        configure_logging(settings.log_level)
+        state = build_state(settings)
+        sync_worker = state.sync_worker
+        if concurrency:
+            sync_worker.concurrency = concurrency
+            sync_worker._slots = asyncio.Semaphore(concurrency)
+        webhook_worker = state.webhook_worker
+        reporter = state.usage_reporter  # None in local mode
+        try:
+            if once:
+                ran = await sync_worker.run_pending()
+                sent = await webhook_worker.deliver_due()
+                reported = (await reporter.report_pending()).attempted if reporter is not None else 0
+                out.print(
+                    f"ran {ran} sync(s), attempted {sent} webhook delivery(ies), reported {reported} usage event(s)"
+                )
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            loops = [sync_worker.run_forever(stop), webhook_worker.run_forever(stop)]
+            if reporter is not None:
+                loops.append(reporter.run_forever(stop))
+            await asyncio.gather(*loops)
+        finally:
+            await release(state)
+
+    run(main)
+
+
+def demo(
+    days: Annotated[int, typer.Option(help="Days of history to backfill.", min=1, max=730)] = 180,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed and backfill, then exit.")] = False,
+) -> None:
+    """Migrate, seed a demo agency (three clients, demo connector), backfill history, then serve."""
+    settings = settings_or_fail()
+    migrate_or_fail(settings)
+    logging.getLogger("resonance").setLevel(logging.WARNING)
+
+    async def seed() -> tuple[str, list[str], int, str]:
+        from datetime import timedelta
+
+        from api.app import build_state
+        from api.demo import backfill, demo_needs, demo_plan, seed_analytics, seed_demo
+
+        state = build_state(settings)
+        try:
+            interval = timedelta(minutes=settings.sync_interval_minutes)
+            plan = demo_plan(state.plans, settings.default_plan, interval)
+            if plan is None:
+                needs = ", ".join(f"{quota} {used}" for quota, used in demo_needs(interval).items())
+                raise CliError(f"no plan in RESONANCE_PLANS fits the demo agency ({needs}); add one that does.")
+            agency = await seed_demo(state.database, plan=plan.id)
+            with Progress(
+                TextColumn("backfilling {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+            ) as progress:
+                task = progress.add_task(f"{days} days", total=len(agency.account_ids))
+                statuses = await backfill(
+                    state.database, state.sync_engine, agency, days=days, on_account_done=lambda: progress.advance(task)
+                )
+            err.print("adding alert rules, objectives and a ROI ledger, and evaluating the alerts of the last 60 days")
+            alerts = await seed_analytics(state.database, state.alert_evaluator, agency, days=days)
+            return agency.api_key, statuses, alerts, plan.name
+        finally:
+            await release(state)
+
+    key, statuses, alerts, plan_name = run(seed)
+    failed = [status for status in statuses if status != "succeeded"]
+    if failed:
+        raise fail(f"{len(failed)} of {len(statuses)} demo syncs did not succeed; see the log above.")
+    base = f"http://{host}:{port}"
+    out.print(
+        f"\nDemo agency ready: 3 clients, {len(statuses)} accounts, {days} days of history, {alerts} alerts open, "
+        f"on the {plan_name} plan."
+    )
+    out.print(f"API key (shown once): [bold]{key}[/bold]\n")
+    out.print("Try:")
+    out.print(f"  export RESONANCE_KEY={key}")
+    out.print(f'  curl -s {base}/v1/clients -H "Authorization: Bearer $RESONANCE_KEY"')
+    out.print(
+        f'  curl -s "{base}/v1/metrics?client_id=CLIENT_ID&metric=followers&granularity=week" '
+        '-H "Authorization: Bearer $RESONANCE_KEY"'
+    )
+    out.print(
+        f'  curl -s "{base}/v1/clients/CLIENT_ID/report?format=pdf" '
+        '-H "Authorization: Bearer $RESONANCE_KEY" -o report.pdf'
+    )
+    out.print(f'  curl -s "{base}/v1/alerts?status=open" -H "Authorization: Bearer $RESONANCE_KEY"')
+    out.print(f"  open {base}/docs\n")
+    if not no_serve:
+        _serve(settings, host, port, 1)
