@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
-from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
@@ -152,7 +151,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         stripe_http=stripe_http,
     )
     # Transitional: the members are also State attributes until every reader asks for `services`.
-    return State({**{field.name: getattr(services, field.name) for field in fields(services)}, "services": services})
+    return State({**services.members(), "services": services})
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> Litestar:
