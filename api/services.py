@@ -8,9 +8,10 @@ reading untyped attributes of Litestar's `State`; middleware, which has no depen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar.datastructures import State
+from litestar.params import Dependency
 
 if TYPE_CHECKING:  # the members' classes import much of the service; only their names are needed here
     import httpx
@@ -59,6 +60,12 @@ class Services:
     stripe_client: stripe.StripeClient | None  # checkout, portal and the webhook's look-ups; None in local mode
     stripe_http: stripe.HTTPXClient | None  # the connection pools every Stripe client of the process shares
     outbound_transport: httpx.AsyncBaseTransport | None = None  # tests: a fake transport for tenants' URLs
+
+
+ServicesDependency = Annotated[Services, Dependency(skip_validation=True)]
+"""How a handler or a provider asks for the services: `services: ServicesDependency`. Litestar validates the
+values it injects with msgspec, which would read the dataclass's annotations, and those name classes imported
+only for type checking here; the services are the process's own object, so there is nothing to validate."""
 
 
 def services_of(source: State | dict[str, Any]) -> Services:
