@@ -16,8 +16,8 @@ from api.benchmark.share_of_voice import SHARE_OF_VOICE, share_of_voice
 from api.benchmark.sides import ACCOUNT_FIGURES, SIDE_FIGURES, SideFigures, account_figures, side_figures
 from api.clients.models import Client
 from api.clients.service import get_client
+from api.content.history import client_accounts, load_histories
 from api.content.models import StoredMention
-from api.metrics.history import client_accounts, load_histories
 from api.metrics.window import AskedDays, DayRange
 from api.rates.formulas import INTERACTIONS
 

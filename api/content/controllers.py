@@ -13,10 +13,11 @@ from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.service import get_client
 from api.content import service
-from api.content.imports import IMPORT_MAX_BYTES, parse_csv, parse_json
 from api.content.schemas import MentionImportOut, MentionPage, PostPage
 from api.errors import InvalidInput
 from api.idempotency import idempotent
+from api.mention_import.importer import IMPORT_MAX_BYTES, parse_csv, parse_json
+from api.mention_import.service import import_client_mentions
 from api.metrics.window import AskedDays
 from api.pagination import PageRequest
 from api.parameters import PAGE, day_range
@@ -109,7 +110,7 @@ class ContentController(Controller):
                     "or text/csv.",
                     field="Content-Type",
                 )
-            summary = await service.import_client_mentions(
+            summary = await import_client_mentions(
                 session, principal, actor, services.sync_engine.analyzer, client_id, rows, strict
             )
             return Response(summary, status_code=200)

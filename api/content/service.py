@@ -1,4 +1,8 @@
-"""Content's queries and flows: an account's posts, a client's mentions, and the import of mentions."""
+"""Content's queries: an account's posts and a client's mentions, page by page.
+
+Importing mentions is `api.mention_import`: it analyses, meters and stores them as a sync does, so it sits
+above the packages content's tables serve (sync, sentiment, billing).
+"""
 
 from __future__ import annotations
 
@@ -11,22 +15,16 @@ from sqlmodel import col, select
 from api.accounts.service import get_account
 from api.auth import Principal
 from api.clients.service import get_client
-from api.content.imports import ImportResult, ParsedRow, import_mentions
+from api.content.history import client_accounts
 from api.content.models import StoredMention, StoredPost
 from api.content.schemas import (
-    AnalyzerOut,
-    MentionImportOut,
     MentionPage,
     PostPage,
-    SentimentCounts,
     mention_out,
     post_out,
 )
-from api.metrics.history import client_accounts
 from api.metrics.window import AskedDays
 from api.pagination import PageRequest, fetch_requested_page
-from plugins.sdk import SentimentAnalyzer
-from tenants.audit import Actor, record
 
 
 def _instants(days: AskedDays) -> tuple[datetime | None, datetime | None]:
@@ -85,47 +83,3 @@ async def list_mentions(
         session, statement, [col(StoredMention.published_at), col(StoredMention.id)], page, descending=True
     )
     return MentionPage(data=[mention_out(row) for row in rows], next_cursor=next_cursor)
-
-
-async def import_client_mentions(
-    session: AsyncSession,
-    principal: Principal,
-    actor: Actor,
-    analyzer: SentimentAnalyzer,
-    client_id: uuid.UUID,
-    rows: list[ParsedRow],
-    strict: bool,
-) -> MentionImportOut:
-    """Store `rows` (parsed from JSON when `strict`, else from CSV) as the client's mentions, all or none, audited."""
-    result: ImportResult = await import_mentions(
-        session, tenant_id=principal.tenant_id, client_id=client_id, rows=rows, strict=strict, analyzer=analyzer
-    )
-    client = await get_client(session, principal, client_id)
-    summary = MentionImportOut(
-        received=result.received,
-        created=result.created,
-        updated=result.updated,
-        unchanged=result.unchanged,
-        analysed=result.received,
-        sentiment=SentimentCounts(
-            positive=result.sentiment["positive"],
-            negative=result.sentiment["negative"],
-            neutral=result.sentiment["neutral"],
-        ),
-        languages=dict(sorted(result.languages.items())),
-        analyzer=AnalyzerOut(name=analyzer.name, version=analyzer.version),
-    )
-    record(
-        session,
-        actor,
-        "mentions.imported",
-        client,
-        changes={
-            "format": "csv" if not strict else "json",
-            "received": result.received,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-        },
-    )
-    return summary

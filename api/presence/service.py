@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.clients.models import Client
 from api.clients.service import get_client
-from api.metrics.history import AccountKind, client_accounts, load_histories
+from api.content.history import AccountKind, client_accounts, load_histories
 from api.metrics.sources import native_to_canonical, reports
 from api.metrics.window import AskedDays, DayRange
 from api.presence.audience import AUDIENCE_GROWTH, REACH_BEYOND_FOLLOWERS

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.metrics.history import AccountKind
+from api.content.history import AccountKind
 from api.metrics.rollup import Granularity
 from api.metrics.window import AskedDays
 from api.parameters import local_days

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.clients.service import get_client
-from api.metrics.history import AccountKind, client_accounts, load_histories
+from api.content.history import AccountKind, client_accounts, load_histories
 from api.metrics.rollup import Granularity
 from api.metrics.window import AskedDays
 from api.rates.formulas import ENGAGEMENT_RATE, FOLLOWER_GROWTH, INTERACTIONS, REACH_PER_POST

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.clients.service import get_client
+from api.content.history import client_accounts
 from api.content.schemas import mention_out
-from api.metrics.history import client_accounts
 from api.metrics.window import AskedDays, today_in
 from api.sentiment.default import POSITIVE_THRESHOLD
 from api.sentiment.periods import Granularity
