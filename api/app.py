@@ -39,11 +39,11 @@ from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.connectors.egress import egress_policy
 from api.content.controllers import ContentController
-from api.content.imports import import_request_body
 from api.dependencies import dependencies
 from api.employer_brand.controllers import EmployerBrandController
 from api.errors import exception_handlers, problem
 from api.health import health, ready
+from api.mention_import.importer import import_request_body
 from api.metrics.cache import MetricsCache
 from api.metrics.controllers import MetricsController
 from api.metrics.fast_path import cached_metrics_middleware

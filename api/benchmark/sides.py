@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import msgspec
 
-from api.metrics.history import AccountHistory
+from api.content.history import AccountHistory
 from api.metrics.window import DayRange
 from api.presence.audience import audience_growth
 from api.presence.cadence import posts_per_week

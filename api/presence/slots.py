@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from api.metrics.history import PostFact
+from api.content.history import PostFact
 from api.rates.formulas import post_engagement
 
 MIN_POSTS_PER_SLOT = 3

@@ -8,7 +8,7 @@ from datetime import date
 
 import msgspec
 
-from api.metrics.history import AccountHistory
+from api.content.history import AccountHistory
 from api.metrics.window import DayRange
 from api.presence.audience import AudienceGrowth, ReachBeyondFollowers, audience_growth, reach_beyond_followers
 from api.presence.cadence import (

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import msgspec
 
-from api.metrics.history import AccountHistory
+from api.content.history import AccountHistory
 from api.metrics.rollup import Granularity, period_start
 from api.metrics.window import DayRange
 from api.rates.formulas import engagement_rate, engagements, growth, total

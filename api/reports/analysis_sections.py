@@ -9,12 +9,12 @@ from __future__ import annotations
 from api.alerts.models import Alert
 from api.benchmark.schemas import BenchmarkOut
 from api.content.models import StoredMention
-from api.objectives.controllers import progress_out
 from api.objectives.models import Objective
 from api.objectives.progress import ObjectiveProgress
+from api.objectives.schemas import progress_out
 from api.presence.schemas import PresenceOut
 from api.reports.document import Chart, Figure, Section, Table, Value
-from api.reports.i18n import Language, label
+from api.reports.i18n import Words
 from api.roi.schemas import RoiOut
 from api.sentiment.schemas import SentimentPeriod, SentimentTotals
 
@@ -26,7 +26,7 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else value / 100
 
 
-def presence_section(presence: PresenceOut, language: Language) -> Section:
+def presence_section(presence: PresenceOut, words: Words) -> Section:
     rows: list[list[Value]] = [
         [
             f"{account.network} · {account.handle}",
@@ -41,69 +41,66 @@ def presence_section(presence: PresenceOut, language: Language) -> Section:
     ]
     return Section(
         key="presence",
-        title=label("presence", language),
+        title=words("presence"),
         tables=[
             Table(
-                title=label("presence", language),
-                columns=[
-                    label(name, language)
-                    for name in (
-                        "account",
-                        "posts",
-                        "posts_per_week",
-                        "days_since_last_post",
-                        "longest_silence",
-                        "regularity",
-                        "audience_growth_pct",
-                    )
-                ],
+                title=words("presence"),
+                columns=words.each(
+                    "account",
+                    "posts",
+                    "posts_per_week",
+                    "days_since_last_post",
+                    "longest_silence",
+                    "regularity",
+                    "audience_growth_pct",
+                ),
                 rows=rows,
             )
         ],
-        notes=[label("presence_note", language)],
+        notes=[words("presence_note")],
     )
 
 
 def sentiment_section(
-    periods: list[SentimentPeriod], totals: SentimentTotals, negative: list[StoredMention], language: Language
+    periods: list[SentimentPeriod], totals: SentimentTotals, negative: list[StoredMention], words: Words
 ) -> Section:
     chart = Chart(
-        title=label("net_sentiment_by_week", language),
+        title=words("net_sentiment_by_week"),
         kind="line",
         categories=[period.period_start.isoformat() for period in periods],
-        series={label("net_sentiment", language): [period.net_sentiment for period in periods]},
+        series={words("net_sentiment"): [period.net_sentiment for period in periods]},
     )
     return Section(
         key="sentiment",
-        title=label("sentiment", language),
+        title=words("sentiment"),
         figures=[
-            Figure(label("mentions", language), totals.total),
-            Figure(label("positive", language), totals.positive),
-            Figure(label("negative", language), totals.negative),
-            Figure(label("neutral", language), totals.neutral),
-            Figure(label("net_sentiment", language), totals.net_sentiment, "%"),
+            Figure(words("mentions"), totals.total),
+            Figure(words("positive"), totals.positive),
+            Figure(words("negative"), totals.negative),
+            Figure(words("neutral"), totals.neutral),
+            Figure(words("net_sentiment"), totals.net_sentiment, "%"),
         ],
         tables=[
             Table(
-                title=label("most_negative", language),
-                columns=[label("published", language), label("text", language)],
+                title=words("most_negative"),
+                columns=words.each("published", "text"),
                 rows=[[mention.published_at.date().isoformat(), mention.text[:EXCERPT]] for mention in negative],
             )
         ]
         if negative
         else [],
         charts=[chart] if periods else [],
-        notes=[label("net_sentiment_note", language)],
+        notes=[words("net_sentiment_note")],
     )
 
 
-def alerts_section(alerts: list[Alert], language: Language) -> Section:
+def alerts_section(alerts: list[Alert], words: Words) -> Section:
     """The alerts the client's rules opened for days of the window, oldest first."""
     rows: list[list[Value]] = [
         [
             alert.bucket.isoformat(),
-            label(f"alert_{alert.kind}", language),
-            label(f"alert_status_{alert.status}", language),
+            words(f"alert_{alert.kind}"),
+            words(f"alert_status_{alert.status}"),
             alert.evidence.get("observed"),
             alert.evidence.get("threshold"),
         ]
@@ -111,25 +108,25 @@ def alerts_section(alerts: list[Alert], language: Language) -> Section:
     ]
     return Section(
         key="alerts",
-        title=label("alerts", language),
+        title=words("alerts"),
         figures=[
-            Figure(label("alerts_opened", language), len(alerts)),
-            Figure(label("alerts_still_open", language), sum(alert.status == "open" for alert in alerts)),
+            Figure(words("alerts_opened"), len(alerts)),
+            Figure(words("alerts_still_open"), sum(alert.status == "open" for alert in alerts)),
         ],
         tables=[
             Table(
-                title=label("alerts", language),
-                columns=[label(name, language) for name in ("day", "alert_kind", "status", "observed", "threshold")],
+                title=words("alerts"),
+                columns=words.each("day", "alert_kind", "status", "observed", "threshold"),
                 rows=rows,
             )
         ]
         if rows
         else [],
-        notes=[label("alerts_note", language)],
+        notes=[words("alerts_note")],
     )
 
 
-def benchmark_section(benchmark: BenchmarkOut, language: Language) -> Section:
+def benchmark_section(benchmark: BenchmarkOut, words: Words) -> Section:
     def side_row(name: str, side_label: str) -> list[Value]:
         side = benchmark.owned if name == "owned" else benchmark.competitor
         return [
@@ -142,36 +139,35 @@ def benchmark_section(benchmark: BenchmarkOut, language: Language) -> Section:
         ]
 
     percentiles = benchmark.percentiles
-    figures = [Figure(label("share_of_voice", language), benchmark.share_of_voice.total.share_of_voice, "%")]
+    figures = [Figure(words("share_of_voice"), benchmark.share_of_voice.total.share_of_voice, "%")]
     for key, position in (
         ("percentile_engagement_rate", percentiles.engagement_rate),
         ("percentile_growth", percentiles.growth_pct),
         ("percentile_cadence", percentiles.posts_per_week),
     ):
         if position is not None and position.percentile is not None:
-            figures.append(Figure(label(key, language), position.percentile, "score"))
+            figures.append(Figure(words(key), position.percentile, "score"))
     return Section(
         key="benchmark",
-        title=label("benchmark", language),
+        title=words("benchmark"),
         figures=figures,
         tables=[
             Table(
-                title=label("benchmark", language),
-                columns=[
-                    label(name, language)
-                    for name in ("side", "accounts", "audience_size", "growth_pct", "engagement_rate", "posts_per_week")
-                ],
+                title=words("benchmark"),
+                columns=words.each(
+                    "side", "accounts", "audience_size", "growth_pct", "engagement_rate", "posts_per_week"
+                ),
                 rows=[
-                    side_row("owned", label("owned", language)),
-                    side_row("competitor", label("competitors", language)),
+                    side_row("owned", words("owned")),
+                    side_row("competitor", words("competitors")),
                 ],
             )
         ],
-        notes=[label("benchmark_note", language)],
+        notes=[words("benchmark_note")],
     )
 
 
-def objectives_section(objectives: list[tuple[Objective, ObjectiveProgress]], language: Language) -> Section:
+def objectives_section(objectives: list[tuple[Objective, ObjectiveProgress]], words: Words) -> Section:
     rows: list[list[Value]] = []
     for objective, progress in objectives:
         shown = progress_out(progress)  # the same rounding as the objectives route
@@ -183,45 +179,42 @@ def objectives_section(objectives: list[tuple[Objective, ObjectiveProgress]], la
                 f"{objective.target.normalize():f}",
                 shown.value,
                 shown.forecast,
-                label(f"status_{progress.status}", language),
+                words(f"status_{progress.status}"),
                 f"{driver.network} · {driver.handle}" if driver else None,
             ]
         )
     return Section(
         key="objectives",
-        title=label("objectives", language),
+        title=words("objectives"),
         tables=[
             Table(
-                title=label("objectives", language),
-                columns=[
-                    label(name, language)
-                    for name in ("objective", "period_short", "target", "value", "forecast", "status", "driver")
-                ],
+                title=words("objectives"),
+                columns=words.each("objective", "period_short", "target", "value", "forecast", "status", "driver"),
                 rows=rows,
             )
         ]
         if rows
         else [],
-        summary=[] if rows else [label("no_objectives", language)],
+        summary=[] if rows else [words("no_objectives")],
     )
 
 
-def roi_section(roi: RoiOut, language: Language) -> Section:
+def roi_section(roi: RoiOut, words: Words) -> Section:
     totals = roi.totals
     return Section(
         key="roi",
-        title=label("roi", language),
+        title=words("roi"),
         figures=[
-            Figure(label("cost", language), totals.cost, "money"),
-            Figure(label("value", language), totals.value, "money"),
-            Figure(label("roi_ratio", language), None if totals.roi is None else float(totals.roi), "%"),
-            Figure(label("roas", language), None if totals.roas is None else float(totals.roas)),
-            Figure(label("emv", language), roi.emv.total, "money"),
+            Figure(words("cost"), totals.cost, "money"),
+            Figure(words("value"), totals.value, "money"),
+            Figure(words("roi_ratio"), None if totals.roi is None else float(totals.roi), "%"),
+            Figure(words("roas"), None if totals.roas is None else float(totals.roas)),
+            Figure(words("emv"), roi.emv.total, "money"),
         ],
         tables=[
             Table(
-                title=label("roi_by_network", language),
-                columns=[label(name, language) for name in ("network", "cost", "value", "roi_ratio", "emv")],
+                title=words("roi_by_network"),
+                columns=words.each("network", "cost", "value", "roi_ratio", "emv"),
                 rows=[
                     [line.network, line.cost, line.value, None if line.roi is None else float(line.roi), line.emv]
                     for line in roi.by_network
@@ -229,5 +222,5 @@ def roi_section(roi: RoiOut, language: Language) -> Section:
                 units=["", "money", "money", "%", "money"],
             )
         ],
-        notes=[label("roi_note", language), *(note for note in (totals.roi_note, totals.roas_note) if note)],
+        notes=[words("roi_note"), *(note for note in (totals.roi_note, totals.roas_note) if note)],
     )

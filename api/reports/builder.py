@@ -6,13 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.alerts.models import Alert
-from api.benchmark.controllers import benchmark_of
+from api.benchmark.service import benchmark_of
 from api.clients.models import Client
 from api.employer_brand.service import DEFAULT_TAGS, employer_brand_of
 from api.metrics.window import DayRange
 from api.objectives.models import Objective
 from api.objectives.progress import objective_status
-from api.presence.controllers import presence_of
+from api.presence.service import presence_of
 from api.reports.analysis_sections import (
     alerts_section,
     benchmark_section,
@@ -22,7 +22,7 @@ from api.reports.analysis_sections import (
     sentiment_section,
 )
 from api.reports.document import Brand, Report
-from api.reports.i18n import Language, label
+from api.reports.i18n import Language, Words
 from api.reports.sections import employer_brand_section, summary_section
 from api.roi.report import roi_report
 from api.sentiment.report import MentionFilter, extremes, label_counts
@@ -40,6 +40,7 @@ async def build_report(
 ) -> Report:
     """The report of `client` over `window` (its own days), in `language`."""
     start, end = window.start, window.end
+    words = Words(language)
     mentions = MentionFilter(client_id=client.id, first=start, last=end, zone=window.zone)
     periods, totals = await label_counts(session, mentions, "week")
     objectives = (await session.scalars(select(Objective).where(col(Objective.client_id) == client.id))).all()
@@ -55,19 +56,19 @@ async def build_report(
         )
     ).all()
     sections = [
-        await summary_section(session, client, window, language),
-        objectives_section(progress, language),
-        presence_section(await presence_of(session, registry, client, window), language),
-        sentiment_section(periods, totals, await extremes(session, mentions, "negative", NEGATIVE_MENTIONS), language),
-        alerts_section(list(alerts), language),
-        benchmark_section(await benchmark_of(session, client, window), language),
-        employer_brand_section(await employer_brand_of(session, registry, client, window, set(DEFAULT_TAGS)), language),
-        roi_section(await roi_report(session, client, start, end, None), language),
+        await summary_section(session, client, window, words),
+        objectives_section(progress, words),
+        presence_section(await presence_of(session, registry, client, window), words),
+        sentiment_section(periods, totals, await extremes(session, mentions, "negative", NEGATIVE_MENTIONS), words),
+        alerts_section(list(alerts), words),
+        benchmark_section(await benchmark_of(session, client, window), words),
+        employer_brand_section(await employer_brand_of(session, registry, client, window, set(DEFAULT_TAGS)), words),
+        roi_section(await roi_report(session, client, start, end, None), words),
     ]
     return Report(
         client_id=client.id,
         client_name=client.name,
-        title=label("report_title", language),
+        title=words("report_title"),
         language=language,
         currency=client.currency,
         date_from=start,

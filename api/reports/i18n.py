@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -192,3 +193,38 @@ def money(value: float | Decimal, currency: str, language: Language) -> str:
 
 def day(value: date, language: Language) -> str:
     return format_date(value, format="long", locale=language)
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The report's words and number formats in one language: what every section and renderer is handed.
+
+    Sections ask `words("presence")` instead of threading the language through every `label`, `number`,
+    `percent`, `money` and `day` call; a section is written once for every language.
+    """
+
+    language: Language
+
+    def __call__(self, key: str, **values: str) -> str:
+        """The text of `key`, with `{placeholders}` filled (`label`)."""
+        return label(key, self.language, **values)
+
+    def each(self, *keys: str) -> list[str]:
+        """The texts of `keys`, in order (a table's column titles)."""
+        return [label(key, self.language) for key in keys]
+
+    def number(self, value: float | int | Decimal, *, digits: int = 0) -> str:
+        """A number with the language's separators and `digits` decimal places."""
+        return number(value, self.language, digits=digits)
+
+    def percent(self, value: float, *, digits: int = 1) -> str:
+        """A percentage in the language's pattern (`percent`)."""
+        return percent(value, self.language, digits=digits)
+
+    def money(self, value: float | Decimal, currency: str) -> str:
+        """An amount of `currency` in the language's pattern."""
+        return money(value, currency, self.language)
+
+    def day(self, value: date) -> str:
+        """A date in the language's long format."""
+        return day(value, self.language)

@@ -38,7 +38,7 @@ def pdf_text(text: str) -> str:
 
 
 def _value(value: Value, unit: str, report: Report) -> str:
-    language = report.language
+    words = i18n.Words(report.language)
     if value is None:
         return "-"
     if isinstance(value, str):
@@ -47,24 +47,24 @@ def _value(value: Value, unit: str, report: Report) -> str:
         except ArithmeticError:
             return value
         if unit == "money":
-            return i18n.money(number, report.currency, language)
-        return i18n.number(number, language, digits=0 if number == number.to_integral_value() else 2)
+            return words.money(number, report.currency)
+        return words.number(number, digits=0 if number == number.to_integral_value() else 2)
     if unit == "%":
-        return i18n.percent(value, language)
+        return words.percent(value)
     if unit == "money":
-        return i18n.money(value, report.currency, language)
+        return words.money(value, report.currency)
     if unit == "score":
-        return i18n.number(value, language, digits=1)
+        return words.number(value, digits=1)
     if isinstance(value, float) and not value.is_integer() and abs(value) < 100:
-        return i18n.number(value, language, digits=2)
-    return i18n.number(value, language)
+        return words.number(value, digits=2)
+    return words.number(value)
 
 
 def _change(figure: Figure, report: Report) -> str:
     if figure.change is None:
         return ""
     sign = "+" if figure.change >= 0 else ""
-    return sign + i18n.percent(figure.change, report.language)
+    return sign + i18n.Words(report.language).percent(figure.change)
 
 
 def _shade(color: colors.Color, amount: float) -> colors.Color:
@@ -170,12 +170,8 @@ def _chart(chart: Chart, brand: colors.Color) -> Drawing:
 def _header(report: Report, styles: _Styles, brand: colors.Color, logo: bytes | None) -> list[Flowable]:
     title = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=18, leading=22, textColor=colors.white)
     subtitle = ParagraphStyle("subtitle", fontName="Helvetica", fontSize=10, leading=13, textColor=colors.white)
-    period = i18n.label(
-        "period",
-        report.language,
-        start=i18n.day(report.date_from, report.language),
-        end=i18n.day(report.date_to, report.language),
-    )
+    words = i18n.Words(report.language)
+    period = words("period", start=words.day(report.date_from), end=words.day(report.date_to))
     text = [Paragraph(pdf_text(report.client_name), title), Paragraph(pdf_text(f"{report.title} · {period}"), subtitle)]
     cells: list[object] = [text]
     widths = [CONTENT_WIDTH]
@@ -203,11 +199,12 @@ def _header(report: Report, styles: _Styles, brand: colors.Color, logo: bytes | 
 def render_pdf(report: Report, logo: bytes | None = None, logo_problem: str | None = None) -> bytes:
     """An A4 PDF of `report`; `logo` is the client's logo image (PNG or JPEG bytes), if there is one, and
     `logo_problem` why the client's logo could not be shown, if it could not."""
+    words = i18n.Words(report.language)
     brand = colors.HexColor(report.brand.color)
     styles = _Styles(brand)
     story: list[Flowable] = _header(report, styles, brand, logo)
     if logo_problem:
-        story.append(Paragraph(pdf_text(f"{i18n.label('logo_problem', report.language)}: {logo_problem}"), styles.note))
+        story.append(Paragraph(pdf_text(f"{words('logo_problem')}: {logo_problem}"), styles.note))
     for section in report.sections:
         block: list[Flowable] = [Paragraph(pdf_text(section.title), styles.heading)]
         block += [Paragraph(pdf_text(line), styles.body) for line in section.summary]
@@ -222,9 +219,7 @@ def render_pdf(report: Report, logo: bytes | None = None, logo_problem: str | No
                 KeepTogether([Paragraph(f"<b>{pdf_text(chart.title)}</b>", styles.body), _chart(chart, brand)]),
             ]
         story += [Paragraph(pdf_text(note), styles.note) for note in section.notes]
-    footer = f"{report.client_name} · {i18n.label('generated', report.language)} " + i18n.day(
-        report.generated_at.date(), report.language
-    )
+    footer = f"{report.client_name} · {words('generated')} " + words.day(report.generated_at.date())
 
     def decorate(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()

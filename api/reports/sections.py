@@ -19,7 +19,7 @@ from api.metrics.models import StoredMetricPoint
 from api.metrics.rollup import period_start
 from api.metrics.window import DayRange
 from api.reports.document import Chart, Figure, Section, Table
-from api.reports.i18n import Language, label
+from api.reports.i18n import Words
 
 SUMMARY_METRICS = ("followers", "impressions", "reach", "engagements")
 
@@ -127,7 +127,7 @@ async def _content_counts(
     return posts, mentions
 
 
-async def summary_section(session: AsyncSession, client: Client, window: DayRange, language: Language) -> Section:
+async def summary_section(session: AsyncSession, client: Client, window: DayRange, words: Words) -> Section:
     """Audience, reach, engagement and activity of the client's own accounts, against the previous period."""
     accounts = [account.id for account in await owned_accounts(session, client.id)]
     current, previous = await _metric_totals(session, accounts, window.start, window.end)
@@ -137,77 +137,73 @@ async def summary_section(session: AsyncSession, client: Client, window: DayRang
     rate, denominator = current.engagement_rate()
     previous_rate, _ = previous.engagement_rate()
     figures = [
-        Figure(label("followers", language), current.followers, change=change(current.followers, previous.followers)),
+        Figure(words("followers"), current.followers, change=change(current.followers, previous.followers)),
         *(
             Figure(
-                label(metric, language),
+                words(metric),
                 current.flows.get(metric, 0.0),
                 change=change(current.flows.get(metric, 0.0), previous.flows.get(metric)),
             )
             for metric in ("impressions", "reach", "engagements")
         ),
-        Figure(label("engagement_rate", language), rate, "%", change=change(rate, previous_rate)),
-        Figure(label("posts", language), posts, change=change(posts, previous_posts)),
-        Figure(label("mentions", language), mentions, change=change(mentions, previous_mentions)),
+        Figure(words("engagement_rate"), rate, "%", change=change(rate, previous_rate)),
+        Figure(words("posts"), posts, change=change(posts, previous_posts)),
+        Figure(words("mentions"), mentions, change=change(mentions, previous_mentions)),
     ]
     weeks = sorted(current.weekly)
     chart = Chart(
-        title=label("weekly_activity", language),
+        title=words("weekly_activity"),
         kind="bar",
         categories=[week.isoformat() for week in weeks],
         series={
-            label(metric, language): [current.weekly[week].get(metric, 0.0) for week in weeks]
+            words(metric): [current.weekly[week].get(metric, 0.0) for week in weeks]
             for metric in ("impressions", "engagements")
         },
     )
     return Section(
         key="summary",
-        title=label("summary", language),
+        title=words("summary"),
         figures=figures,
         charts=[chart] if weeks else [],
         notes=[
-            label("change_note", language),
-            label("engagement_rate_note", language, denominator=label(f"{denominator}_denominator", language)),
-            label("followers_note", language),
+            words("change_note"),
+            words("engagement_rate_note", denominator=words(f"{denominator}_denominator")),
+            words("followers_note"),
         ],
     )
 
 
-def employer_brand_section(result: EmployerBrandOut, language: Language) -> Section:
+def employer_brand_section(result: EmployerBrandOut, words: Words) -> Section:
     """The employer-brand index and its components."""
     rows: list[list[str | int | float | None]] = [
         [
-            label(component.name, language),
-            component.score if component.score is not None else label("not_measured", language),
+            words(component.name),
+            component.score if component.score is not None else words("not_measured"),
             component.weight,
         ]
         for component in result.components
     ]
     return Section(
         key="employer_brand",
-        title=label("employer_brand", language),
-        figures=[Figure(label("employer_brand_index", language), result.index, "score")],
+        title=words("employer_brand"),
+        figures=[Figure(words("employer_brand_index"), result.index, "score")],
         tables=[
             Table(
-                title=label("employer_brand", language),
-                columns=[label("component", language), label("score", language), label("weight", language)],
+                title=words("employer_brand"),
+                columns=words.each("component", "score", "weight"),
                 rows=rows,
             )
         ],
         charts=[
             Chart(
-                title=label("employer_brand_index", language),
+                title=words("employer_brand_index"),
                 kind="bar",
-                categories=[label(component.name, language) for component in result.components],
-                series={label("score", language): [component.score for component in result.components]},
+                categories=[words(component.name) for component in result.components],
+                series={words("score"): [component.score for component in result.components]},
             )
         ],
         notes=[
-            label("employer_brand_note", language, url=f"/v1/clients/{result.client_id}/employer-brand"),
-            *(
-                label(f"missing_{component.name}", language)
-                for component in result.components
-                if component.missing_reason
-            ),
+            words("employer_brand_note", url=f"/v1/clients/{result.client_id}/employer-brand"),
+            *(words(f"missing_{component.name}") for component in result.components if component.missing_reason),
         ],
     )

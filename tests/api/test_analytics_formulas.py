@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from api.benchmark.percentiles import position
-from api.metrics.history import AccountHistory, PostFact
+from api.content.history import AccountHistory, PostFact
 from api.metrics.window import DayRange
 from api.presence.audience import reach_beyond_followers
 from api.presence.cadence import Silence, longest_silence, regularity

@@ -1,0 +1,1 @@
+"""Importing a client's mentions from a file (JSON or CSV) when no connector brings them."""
