@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from api.billing.standing import Standings
     from api.billing.usage_reporting import UsageReporter
     from api.metrics.cache import MetricsCache
+    from api.portal.mail import Mailer
     from api.sync.engine import SyncEngine
     from api.sync.worker import SyncWorker
     from api.webhooks.delivery import WebhookWorker
@@ -58,6 +59,7 @@ class Services:
     rate_limits: RateLimits | None  # per-agency request limits and the api_calls meter; None: billing off
     stripe_client: stripe.StripeClient | None  # checkout, portal and the webhook's look-ups; None in local mode
     stripe_http: stripe.HTTPXClient | None  # the connection pools every Stripe client of the process shares
+    mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
     outbound_transport: httpx.AsyncBaseTransport | None = None  # tests: a fake transport for tenants' URLs
 
 
