@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
-from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -168,7 +167,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         mailer=mailer_from_url(settings.mail_url, settings.mail_from),
     )
     # Transitional: the members are also State attributes until every reader asks for `services`.
-    return State({**{field.name: getattr(services, field.name) for field in fields(services)}, "services": services})
+    return State({**services.members(), "services": services})
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> Litestar:

@@ -7,7 +7,6 @@ reading untyped attributes of Litestar's `State`; middleware, which has no depen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from litestar.datastructures import State
@@ -36,9 +35,36 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from tenants.settings import Settings
 
 
-@dataclass(slots=True, eq=False)
 class Services:
-    """The process's settings, stores, plugins, workers and outbound clients."""
+    """The process's settings, stores, plugins, workers and outbound clients.
+
+    A plain class rather than a dataclass: Litestar validates dependencies with msgspec, which would resolve a
+    dataclass's annotations at request time, and these name classes imported for type checking only.
+    """
+
+    __slots__ = (
+        "alert_evaluator",
+        "database",
+        "egress_policy",
+        "key_cache",
+        "mailer",
+        "metrics_cache",
+        "outbound_transport",
+        "plans",
+        "quotas",
+        "rate_limits",
+        "registry",
+        "settings",
+        "standings",
+        "stripe_client",
+        "stripe_http",
+        "sync_engine",
+        "sync_worker",
+        "usage_reporter",
+        "vault",
+        "webhook_policy",
+        "webhook_worker",
+    )
 
     settings: Settings
     database: Database
@@ -60,7 +86,58 @@ class Services:
     stripe_client: stripe.StripeClient | None  # checkout, portal and the webhook's look-ups; None in local mode
     stripe_http: stripe.HTTPXClient | None  # the connection pools every Stripe client of the process shares
     mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
-    outbound_transport: httpx.AsyncBaseTransport | None = None  # tests: a fake transport for tenants' URLs
+    outbound_transport: httpx.AsyncBaseTransport | None  # tests: a fake transport for tenants' URLs
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        registry: Registry,
+        vault: CredentialVault,
+        key_cache: KeyCache,
+        metrics_cache: MetricsCache,
+        sync_engine: SyncEngine,
+        sync_worker: SyncWorker,
+        webhook_policy: AddressPolicy,
+        egress_policy: EgressPolicy,
+        webhook_worker: WebhookWorker,
+        alert_evaluator: AlertEvaluator,
+        plans: dict[str, Plan],
+        standings: Standings,
+        quotas: Quotas,
+        usage_reporter: UsageReporter | None,
+        rate_limits: RateLimits | None,
+        stripe_client: stripe.StripeClient | None,
+        stripe_http: stripe.HTTPXClient | None,
+        mailer: Mailer,
+        outbound_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.registry = registry
+        self.vault = vault
+        self.key_cache = key_cache
+        self.metrics_cache = metrics_cache
+        self.sync_engine = sync_engine
+        self.sync_worker = sync_worker
+        self.webhook_policy = webhook_policy
+        self.egress_policy = egress_policy
+        self.webhook_worker = webhook_worker
+        self.alert_evaluator = alert_evaluator
+        self.plans = plans
+        self.standings = standings
+        self.quotas = quotas
+        self.usage_reporter = usage_reporter
+        self.rate_limits = rate_limits
+        self.stripe_client = stripe_client
+        self.stripe_http = stripe_http
+        self.mailer = mailer
+        self.outbound_transport = outbound_transport
+
+    def members(self) -> dict[str, Any]:
+        """Every member by name (the transitional `State` attributes are made from these)."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def services_of(source: State | dict[str, Any]) -> Services:
