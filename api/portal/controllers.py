@@ -23,7 +23,7 @@ from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
 from api.portal.i18n import LANGUAGES
-from api.portal.pages import page
+from api.portal.pages import language_cookie, page
 from api.portal.sign_in import SignInController
 from api.portal.viewer import SignInRequired, Viewer, provide_viewer, safe_next, sign_in_url
 from api.services import Services
@@ -68,12 +68,15 @@ class PortalController(Controller):
         viewer: Viewer,
         data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
-        if data.language in LANGUAGES:
-            async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-                member = await session.get(Member, (viewer.member.tenant_id, viewer.member.id))
-                if member is not None:
-                    member.locale = data.language
-        return Redirect(safe_next(data.next), status_code=303)
+        language = next((known for known in LANGUAGES if known == data.language), None)
+        if language is None:
+            return Redirect(safe_next(data.next), status_code=303)
+        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
+            member = await session.get(Member, (viewer.member.tenant_id, viewer.member.id))
+            if member is not None:
+                member.locale = language
+        cookie = language_cookie(language, secure=services.settings.production)
+        return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
 
 def _sign_in_required(request: Request[Any, Any, Any], error: SignInRequired) -> Response[Any]:

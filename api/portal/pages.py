@@ -12,10 +12,20 @@ from api.portal.i18n import Language, negotiate, translations
 from api.portal.viewer import SESSION_COOKIE, Viewer
 from tenants.member_sessions import SESSION_LIFETIME
 
+LANGUAGE_COOKIE = "rsn_lang"
+"""The language last chosen in this browser, so that the sign-in page after signing out keeps it."""
+
 
 def language_of(request: Request[Any, Any, Any], viewer: Viewer | None) -> Language:
-    """The page's language: the member's choice, else the browser's."""
-    return negotiate(viewer.member.locale if viewer else None, request.headers.get("accept-language"))
+    """The page's language: the member's choice, else this browser's last choice, else the browser's languages."""
+    chosen = viewer.member.locale if viewer and viewer.member.locale else request.cookies.get(LANGUAGE_COOKIE)
+    return negotiate(chosen, request.headers.get("accept-language"))
+
+
+def language_cookie(language: Language, *, secure: bool) -> Cookie:
+    return Cookie(
+        key=LANGUAGE_COOKIE, value=language, path="/portal", max_age=365 * 86400, httponly=True, secure=secure
+    )
 
 
 def page(

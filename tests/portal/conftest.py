@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.app import create_app
 from tenants.ids import new_id
@@ -87,7 +92,9 @@ def sign_in(client: TestClient[Litestar], member: PortalMember, *, next_path: st
     assert response.status_code == 303, response.text
 
 
-def form_post(client: TestClient[Litestar], path: str, data: dict[str, str], *, page: str | None = None) -> object:
+def form_post(
+    client: TestClient[Litestar], path: str, data: dict[str, str], *, page: str | None = None
+) -> httpx.Response:
     """POST a form with the CSRF token taken from `page` (default: the same path)."""
     token = csrf_token(client, page or path)
     return client.post(path, data={**data, "_csrf_token": token}, follow_redirects=False)
@@ -116,10 +123,40 @@ def live_server(database: TestDatabase) -> Iterator[LiveServer]:
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the live server did not start"
+        assert thread.is_alive(), "the live server stopped while starting"
+        assert time.monotonic() < deadline, "the live server did not start within 20 seconds"
         time.sleep(0.05)
     try:
         yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+CHROMIUM_ENV = "RESONANCE_TEST_CHROMIUM"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium driven by Playwright (RESONANCE_TEST_CHROMIUM overrides its path)."""
+    executable = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium") or "/usr/bin/chromium"
+    assert Path(executable).exists(), (
+        f"no Chromium at {executable}: install Debian's chromium (`apt-get install chromium`, as .ci/run does) "
+        f"or point {CHROMIUM_ENV} at one"
+    )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh browser tab (its own cookies) with the live server as its base URL; fails on a script error."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    context.close()
+    assert not errors, f"the page raised script errors: {errors}"

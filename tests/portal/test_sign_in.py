@@ -13,13 +13,16 @@ from tests.conftest import Agency
 from tests.portal.conftest import PASSWORD, add_member, csrf_token, form_post, sign_in
 
 
-def test_sign_in_sets_a_protected_session_cookie_and_shows_the_agency(client: TestClient[Litestar], agency: Agency) -> None:
+def test_sign_in_sets_a_protected_session_cookie_and_shows_the_agency(
+    client: TestClient[Litestar], agency: Agency
+) -> None:
     create_client(client, agency, name="Maison Durand")
     member = add_member(client, agency.tenant_id)
 
     page = client.get("/portal/sign-in")
     assert page.status_code == 200
-    assert '<label for="email">' in page.text and '<label for="password">' in page.text
+    assert '<label for="email">' in page.text
+    assert '<label for="password">' in page.text
     response = client.post(
         "/portal/sign-in",
         data={"email": member.email.upper(), "password": PASSWORD, "_csrf_token": csrf_token(client)},
@@ -29,7 +32,9 @@ def test_sign_in_sets_a_protected_session_cookie_and_shows_the_agency(client: Te
     assert response.headers["location"] == "/portal/"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("rsn_portal=")
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/portal" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/portal" in cookie
 
     home = client.get("/portal/")
     assert home.status_code == 200
@@ -54,7 +59,8 @@ def test_a_wrong_password_or_unknown_address_gets_the_same_answer_and_no_session
         answers.append(response.text.replace(email, "EMAIL"))
     assert answers[0] == answers[1]
     assert "The e-mail address or the password is wrong." in answers[0]
-    assert "not the password" not in caplog.text and PASSWORD not in caplog.text
+    assert "not the password" not in caplog.text
+    assert PASSWORD not in caplog.text
 
 
 def test_a_form_without_its_csrf_token_is_refused(client: TestClient[Litestar], agency: Agency) -> None:
@@ -80,7 +86,8 @@ def test_pages_need_a_session_and_come_back_after_sign_in(client: TestClient[Lit
     assert response.status_code == 303
     assert response.headers["location"] == f"/portal/sign-in?next={path}"
     htmx = client.get(path, headers={"HX-Request": "true"}, follow_redirects=False)
-    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == f"/portal/sign-in?next={path}"
+    assert htmx.status_code == 401
+    assert htmx.headers["HX-Redirect"] == f"/portal/sign-in?next={path}"
 
     token = csrf_token(client, f"/portal/sign-in?next={path}")
     signed = client.post(
@@ -110,7 +117,7 @@ def test_sign_out_ends_the_session_for_good(client: TestClient[Litestar], agency
     session_cookie = client.cookies.get("rsn_portal")
     assert session_cookie
     response = form_post(client, "/portal/sign-out", {}, page="/portal/")
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     client.cookies.set("rsn_portal", session_cookie, path="/portal")  # a copy of the old cookie
     assert client.get("/portal/", follow_redirects=False).status_code == 303
 
@@ -151,4 +158,5 @@ def test_the_language_follows_the_browser_then_the_member_choice(client: TestCli
     assert '<html lang="en">' in client.get("/portal/").text
     form_post(client, "/portal/language", {"language": "fr", "next": "/portal/"}, page="/portal/")
     home = client.get("/portal/", headers={"Accept-Language": "en"})
-    assert '<html lang="fr">' in home.text and "Déconnexion" in home.text
+    assert '<html lang="fr">' in home.text
+    assert "Déconnexion" in home.text
