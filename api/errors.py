@@ -147,16 +147,20 @@ def _issue_source(issue: dict[str, Any]) -> str | None:
 
 
 def _public_name(request: Request[Any, Any, Any], key: str) -> str:
-    """The name the caller uses for a handler parameter (`from` for `date_from`), else `key` itself."""
+    """The name the caller uses for a parameter of the handler or of its dependencies (`from` for `date_from`,
+    e.g. in `api.parameters.day_range`), else `key` itself."""
     try:
-        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+        handler = request.route_handler
+        signatures = [handler.parsed_fn_signature]
+        signatures += [provider.parsed_fn_signature for provider in handler.resolve_dependencies().values()]
     except Exception:  # no route (the error came before routing)
         return key
-    definition = getattr(parameter, "kwarg_definition", None)
-    for attribute in ("name", "query", "header", "cookie"):
-        alias = getattr(definition, attribute, None)
-        if isinstance(alias, str) and alias:
-            return alias
+    for signature in signatures:
+        definition = getattr(signature.parameters.get(key), "kwarg_definition", None)
+        for attribute in ("name", "query", "header", "cookie"):
+            alias = getattr(definition, attribute, None)
+            if isinstance(alias, str) and alias:
+                return alias
     return key
 
 

@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,6 +18,14 @@ from api.errors import InvalidInput
 DEFAULT_PAGE_SIZE = 50
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """The page a list request asks for: after `cursor` (None: the first page), `limit` rows at most (capped)."""
+
+    cursor: str | None
+    limit: int
 
 
 def page_size(limit: int | None, maximum: int) -> int:
@@ -107,3 +116,10 @@ async def fetch_page(
     rows = rows[:limit]
     last = rows[-1]
     return rows, encode_cursor([getattr(last, key.key) for key in keys])
+
+
+async def fetch_requested_page(
+    session: AsyncSession, statement: Select[Any], keys: Sequence[Any], page: PageRequest, *, descending: bool = False
+) -> tuple[list[Any], str | None]:
+    """`fetch_page` for the page a list request asked for."""
+    return await fetch_page(session, statement, keys, limit=page.limit, cursor=page.cursor, descending=descending)

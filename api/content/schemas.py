@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from api.content.models import StoredMention
+from api.content.models import StoredMention, StoredPost
 
 
 class PostOut(msgspec.Struct):
@@ -114,4 +114,20 @@ def mention_out(mention: StoredMention) -> MentionOut:
         sentiment_label=mention.sentiment_label,
         sentiment_score=mention.sentiment_score,
         fetched_at=mention.fetched_at,
+    )
+
+
+def post_out(post: StoredPost) -> PostOut:
+    """The API shape of a post."""
+    return PostOut(
+        id=post.id,
+        account_id=post.account_id,
+        external_id=post.external_id,
+        published_at=post.published_at,
+        text=post.text,
+        url=post.url,
+        media_type=post.media_type,
+        metrics=dict(post.metrics),
+        tags=list(post.tags),
+        fetched_at=post.fetched_at,
     )

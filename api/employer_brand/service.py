@@ -12,14 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
+from api.auth import Principal
 from api.clients.models import Client
+from api.clients.service import get_client
 from api.content.models import StoredMention, StoredPost
 from api.employer_brand import index
 from api.employer_brand.schemas import ComponentOut, EmployerBrandOut
 from api.employer_brand.topics import WORKPLACE_PHRASES, is_about_working_there
 from api.metrics.models import StoredMetricPoint
 from api.metrics.sources import native_to_canonical
-from api.metrics.window import DayRange
+from api.metrics.window import AskedDays, DayRange
 from api.rates.formulas import post_engagement, post_reach
 from api.roi.models import ValueEntry
 from plugins.registry import Registry
@@ -179,3 +181,16 @@ async def applications(session: AsyncSession, client_id: uuid.UUID, start: date,
         )
     ).scalar_one()
     return None if total is None else int(total)
+
+
+async def read_employer_brand(
+    session: AsyncSession,
+    principal: Principal,
+    registry: Registry,
+    client_id: uuid.UUID,
+    days: AskedDays,
+    tags: list[str] | None,
+) -> EmployerBrandOut:
+    """The index of the caller's client `client_id` over the asked days, `tags` marking employer-brand posts."""
+    client = await get_client(session, principal, client_id)
+    return await employer_brand_of(session, registry, client, days.window(client.timezone), set(tags or DEFAULT_TAGS))

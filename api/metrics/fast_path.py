@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
@@ -32,20 +31,19 @@ from api.billing.rate_limit_middleware import check, rate_limit_headers, shows_h
 from api.billing.rate_limits import QUOTA, MemoryRateLimits, RateLimits
 from api.billing.standing import Standings
 from api.errors import ApiError, Unauthorized
-from api.metrics.cache import MetricsCache
 from api.observability import ensure_request_id
+from api.services import Services, services_of
 from tenants import api_keys
 
 PATH = "/v1/metrics"
 
 
-def _cached_answer(scope: Scope) -> tuple[auth.Principal, bytes] | None:
+def _cached_answer(scope: Scope, services: Services) -> tuple[auth.Principal, bytes] | None:
     try:
         secret = auth.presented_key(scope["headers"])  # the application's own rule, so both always agree
     except Unauthorized:
         return None  # the application refuses the request, with the same sentence
-    state = scope["app"].state
-    keys: auth.KeyCache = state.key_cache
+    keys = services.key_cache
     key_hash = api_keys.hash_key(secret)
     entry = keys.get(key_hash)
     if entry is None or keys.due_for_refresh(key_hash, entry) or keys.last_used_due(entry.principal.key_id):
@@ -53,7 +51,7 @@ def _cached_answer(scope: Scope) -> tuple[auth.Principal, bytes] | None:
     if not entry.principal.allows("read"):
         return None
     principal = entry.principal
-    metrics: MetricsCache = state.metrics_cache
+    metrics = services.metrics_cache
     # Keyed by the key's client limit too: a key limited to a client only meets answers computed for that limit.
     body = metrics.get(
         principal.tenant_id, bytes(scope.get("query_string", b"")).decode("latin-1"), principal.client_id
@@ -90,13 +88,13 @@ def _limit_headers_now(
     return rate_limit_headers(memory.decision(tenant_id, limit, accepted=True))
 
 
-async def _limit_headers_later(state: Any, share: float, principal: auth.Principal) -> Headers | None:
+async def _limit_headers_later(services: Services, share: float, principal: auth.Principal) -> Headers | None:
     """The same with the store's I/O (Redis); None when the standing is not cached or the store fails."""
-    standing = state.standings.cached(principal.tenant_id)
+    standing = services.standings.cached(principal.tenant_id)
     if standing is None:
         return None
     try:
-        decision = await check(state, principal.tenant_id, standing)
+        decision = await check(services, principal.tenant_id, standing)
     except ApiError:
         return None
     if decision is None:
@@ -106,38 +104,42 @@ async def _limit_headers_later(state: Any, share: float, principal: auth.Princip
     return rate_limit_headers(decision) if shows_headers(decision.used, decision.limit, share) else _NO_HEADERS
 
 
-def _billing_of(state: Any) -> tuple[MemoryRateLimits | None, Standings, float] | None:
-    """What `_limit_headers_now` needs from the app's state; None with billing off."""
-    store: RateLimits | None = state.rate_limits
+def _billing_of(services: Services) -> tuple[MemoryRateLimits | None, Standings, float] | None:
+    """What `_limit_headers_now` needs from the app's services; None with billing off."""
+    store: RateLimits | None = services.rate_limits
     if store is None:
         return None
     memory = store if isinstance(store, MemoryRateLimits) else None
-    return memory, state.standings, float(state.settings.rate_limit_headers_from)
+    return memory, services.standings, float(services.settings.rate_limit_headers_from)
 
 
 def cached_metrics_middleware(app: ASGIApp) -> ASGIApp:
     """Answer cached metrics reads at once; pass everything else to `app`."""
 
+    services: Services | None = None
+    """The app's services, looked up once (attribute access to Litestar's `State` costs about as much as the
+    rate-limit check; the members of `Services` are slots)."""
     billing: tuple[MemoryRateLimits | None, Standings, float] | None = None
     """With billing on: the app's memory store (None for Redis), standings and `RESONANCE_RATE_LIMIT_HEADERS_FROM`,
-    looked up in its state once (attribute access to the state costs about as much as the rate-limit check);
-    None with billing off."""
+    looked up once; None with billing off."""
     looked_up = False
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        nonlocal billing, looked_up
+        nonlocal services, billing, looked_up
         if str(scope["type"]) == "http" and scope["path"] == PATH and scope.get("method") == "GET":
-            answer = _cached_answer(scope)
+            if services is None:
+                services = services_of(scope["app"].state)
+            answer = _cached_answer(scope, services)
             limit_headers: Headers | None = None
             if answer is not None:
                 if not looked_up:
-                    billing, looked_up = _billing_of(scope["app"].state), True
+                    billing, looked_up = _billing_of(services), True
                 if billing is None:
                     limit_headers = _NO_HEADERS
                 else:
                     limit_headers = _limit_headers_now(*billing, answer[0])
                     if limit_headers is _NEEDS_IO:
-                        limit_headers = await _limit_headers_later(scope["app"].state, billing[2], answer[0])
+                        limit_headers = await _limit_headers_later(services, billing[2], answer[0])
             if answer is not None and limit_headers is not None:
                 body = answer[1]
                 # Litestar's `before_send` hook (api.observability.echo_request_id) wraps `send`: it adds the

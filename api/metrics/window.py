@@ -131,3 +131,42 @@ def resolve_window(
     today = local_time(utcnow(), timezone).date()
     start, end = resolve_range(date_from, date_to, today, default_days, max_days)
     return DayRange(start=start, end=end, timezone=timezone)
+
+
+def today_in(timezone: str) -> date:
+    """Today on the wall clock of `timezone` (a client's today)."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+@dataclass(frozen=True, slots=True)
+class AskedDays:
+    """The `from` and `to` days a request sent (either may be absent), not yet checked, and the route's default.
+
+    Every analytics route takes its days as this one value (`api.parameters.day_range`) and resolves it with
+    one of the methods below, so the defaults and the checks are the same wherever a range is asked.
+    """
+
+    first: date | None
+    last: date | None
+    default_days: int
+    """How many days the range covers, up to `last`, when `first` is absent."""
+
+    def window(self, timezone: str, max_days: int = MAX_DAYS) -> DayRange:
+        """The days asked in `timezone`, `to` defaulting to today there (`resolve_window`)."""
+        return resolve_window(self.first, self.last, timezone, self.default_days, max_days)
+
+    def resolve(
+        self, today: date, *, granularity: Granularity = "day", max_periods: int | None = None
+    ) -> tuple[date, date]:
+        """The first and last day asked, `to` defaulting to `today` (`resolve_range`)."""
+        return resolve_range(
+            self.first, self.last, today, self.default_days, granularity=granularity, max_periods=max_periods
+        )
+
+    def bounds(self) -> tuple[date | None, date | None]:
+        """The days of a filter with open ends (a list's `from`/`to`): each checked, `from` not after `to`."""
+        if self.first and self.last and self.first > self.last:
+            raise InvalidInput(f"from ({self.first}) is after to ({self.last}).", field="from")
+        check_day(self.first, "from")
+        check_day(self.last, "to")  # the day after it must exist
+        return self.first, self.last

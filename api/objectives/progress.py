@@ -340,7 +340,7 @@ async def objective_status(
 ) -> ObjectiveProgress:
     """The objective's progress, forecast and status as of `today` (the client's day).
 
-    `catalog` tells flows from stocks (the registry's `state.registry.metrics`; default: the built-in one).
+    `catalog` tells flows from stocks (the registry's `services.registry.metrics`; default: the built-in one).
     The session must be the objective's tenant session.
     """
     catalog = catalog if catalog is not None else built_in_metrics()

@@ -1,13 +1,16 @@
-"""Request and response shapes of objectives."""
+"""Request and response shapes of objectives, and the mapping of progress to its API shape."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Literal
 
 import msgspec
+
+from api.objectives import progress as definitions
+from api.objectives.progress import Contribution, ObjectiveProgress
 
 Direction = Literal["at_least", "at_most"]
 MetricId = Annotated[
@@ -110,3 +113,52 @@ class ObjectiveOut(msgspec.Struct):
 class ObjectivePage(msgspec.Struct):
     data: list[ObjectiveOut]
     next_cursor: str | None
+
+
+ROUNDING = (
+    "Computed exactly in decimal; shown rounded half to even: metric values to 2 places (engagement_rate to 6), "
+    "shares to 4, percentages to 2."
+)
+DEFINITION = (definitions.__doc__ or "").split("Definitions", 1)[-1].strip()
+
+
+def _round(value: Decimal | None, places: int) -> str | None:
+    if value is None:
+        return None
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):f}"
+
+
+def _contribution_out(item: Contribution, places: int) -> ContributionOut:
+    return ContributionOut(
+        account_id=item.account_id,
+        network=item.network,
+        handle=item.handle,
+        share=_round(item.share, 4) or "0",
+        actual=_round(item.actual, places) or "0",
+        expected=_round(item.expected, places) or "0",
+        shortfall=_round(item.shortfall, places) or "0",
+    )
+
+
+def progress_out(progress: ObjectiveProgress) -> ProgressOut:
+    """The API shape of an objective's progress."""
+    places = 6 if progress.kind == "rate" else 2
+    # A rate objective's contributions are engagements against target × denominator: counts, not rates.
+    counts = 2
+    return ProgressOut(
+        as_of=progress.as_of,
+        kind=progress.kind,
+        elapsed_days=progress.elapsed_days,
+        total_days=progress.total_days,
+        value=_round(progress.value, places),
+        baseline=_round(progress.baseline, places),
+        expected_by_now=_round(progress.expected_by_now, places),
+        forecast=_round(progress.forecast, places),
+        percent_of_target=_round(progress.percent_of_target, 2),
+        status=progress.status,
+        driver=None if progress.driver is None else _contribution_out(progress.driver, counts),
+        contributions=[_contribution_out(item, counts) for item in progress.contributions],
+        denominator=progress.denominator,
+        definition=DEFINITION,
+        rounding=ROUNDING,
+    )

@@ -3,89 +3,41 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Annotated
 
 from litestar import Controller, get
-from litestar.datastructures import State
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.models import Client
-from api.clients.service import get_client
-from api.metrics.history import AccountKind, client_accounts, load_histories
-from api.metrics.sources import native_to_canonical, reports
-from api.metrics.window import DayRange, resolve_window
-from api.presence.audience import AUDIENCE_GROWTH, REACH_BEYOND_FOLLOWERS
-from api.presence.cadence import DAYS_SINCE_LAST_POST, LONGEST_SILENCE, POSTS_PER_WEEK, REGULARITY
+from api.metrics.history import AccountKind
+from api.metrics.window import AskedDays
+from api.parameters import local_days
 from api.presence.schemas import PresenceOut
-from api.presence.slots import BEST_SLOTS
-from api.presence.summary import account_presence
-from plugins.registry import Registry
-
-DEFAULT_DAYS = 90
-METRICS = ("followers", "reach", "reach_non_followers")
-DEFINITIONS = {
-    "window": "From `from` to `to`, both included, as local days in the client's time zone; posts are placed "
-    "on their local day and hour.",
-    "posts_per_week": POSTS_PER_WEEK,
-    "days_since_last_post": DAYS_SINCE_LAST_POST,
-    "longest_silence": LONGEST_SILENCE,
-    "regularity": REGULARITY,
-    "audience": AUDIENCE_GROWTH,
-    "reach_beyond_followers": REACH_BEYOND_FOLLOWERS,
-    "best_slots": BEST_SLOTS,
-}
-
-
-async def presence_of(
-    session: AsyncSession, registry: Registry, client: Client, window: DayRange, kind: AccountKind = "owned"
-) -> PresenceOut:
-    """The presence of the client's accounts of `kind` over `window` (used by the API and the reports)."""
-    accounts = await client_accounts(session, client.id, kind=kind)
-    histories = await load_histories(session, accounts, window, METRICS)
-    return PresenceOut(
-        client_id=client.id,
-        timezone=client.timezone,
-        date_from=window.start,
-        date_to=window.end,
-        definitions=DEFINITIONS,
-        accounts=[
-            account_presence(
-                history,
-                window,
-                native_to_canonical(registry, history.network),
-                reports(registry, history.network, "reach_non_followers"),
-            )
-            for history in histories
-        ],
-    )
+from api.presence.service import DEFAULT_DAYS, read_presence
+from api.services import ServicesDependency
 
 
 class PresenceController(Controller):
     opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
     tags = ["analytics"]
 
-    @get("/v1/clients/{client_id:uuid}/presence", guards=[require("read")], summary="Read a client's presence")
+    @get(
+        "/v1/clients/{client_id:uuid}/presence",
+        guards=[require("read")],
+        summary="Read a client's presence",
+        dependencies={"days": local_days(DEFAULT_DAYS)},
+    )
     async def read_presence(
         self,
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        state: State,
-        date_from: Annotated[
-            date | None, QueryParameter(name="from", description="First local day (default: 90 days before to).")
-        ] = None,
-        date_to: Annotated[
-            date | None, QueryParameter(name="to", description="Last local day, included (default: today).")
-        ] = None,
+        services: ServicesDependency,
+        days: AskedDays,
         kind: AccountKind = Parameter(default="owned", description="owned (default) or competitor accounts."),
     ) -> PresenceOut:
         """Per account: posts per week, days since the last post, longest silence, regularity against the
         account's target cadence, audience growth, share of reach beyond its followers where the network
         reports it, and the best publishing slots from its own posts; `definitions` states each formula."""
-        client = await get_client(session, principal, client_id)
-        window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
-        return await presence_of(session, state.registry, client, window, kind)
+        return await read_presence(session, principal, services.registry, client_id, days, kind)

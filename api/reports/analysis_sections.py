@@ -9,9 +9,9 @@ from __future__ import annotations
 from api.alerts.models import Alert
 from api.benchmark.schemas import BenchmarkOut
 from api.content.models import StoredMention
-from api.objectives.controllers import progress_out
 from api.objectives.models import Objective
 from api.objectives.progress import ObjectiveProgress
+from api.objectives.schemas import progress_out
 from api.presence.schemas import PresenceOut
 from api.reports.document import Chart, Figure, Section, Table, Value
 from api.reports.i18n import Language, label

@@ -6,13 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.alerts.models import Alert
-from api.benchmark.controllers import benchmark_of
+from api.benchmark.service import benchmark_of
 from api.clients.models import Client
 from api.employer_brand.service import DEFAULT_TAGS, employer_brand_of
 from api.metrics.window import DayRange
 from api.objectives.models import Objective
 from api.objectives.progress import objective_status
-from api.presence.controllers import presence_of
+from api.presence.service import presence_of
 from api.reports.analysis_sections import (
     alerts_section,
     benchmark_section,

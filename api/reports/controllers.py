@@ -5,24 +5,25 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 from litestar import Controller, MediaType, Response, get
-from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.service import get_client
-from api.metrics.window import resolve_window
+from api.metrics.window import AskedDays
+from api.parameters import client_days
 from api.reports.builder import build_report
 from api.reports.document import Report
 from api.reports.logo import fetch_logo
 from api.reports.render_csv import render_csv
 from api.reports.render_pdf import render_pdf
+from api.services import ServicesDependency
 
 DEFAULT_DAYS = 90
 MEDIA_TYPES = {"json": MediaType.JSON, "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
@@ -41,6 +42,7 @@ class ReportController(Controller):
         "/v1/clients/{client_id:uuid}/report",
         guards=[require("read")],
         summary="A client-ready report (JSON, CSV or PDF)",
+        dependencies={"days": client_days(DEFAULT_DAYS)},
         responses={
             200: ResponseSpec(
                 data_container=Report,
@@ -53,13 +55,8 @@ class ReportController(Controller):
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        state: State,
-        date_from: Annotated[
-            date | None, QueryParameter(name="from", description="First day (default: 90 days before `to`).")
-        ] = None,
-        date_to: Annotated[
-            date | None, QueryParameter(name="to", description="Last day, included (default: today, client's time).")
-        ] = None,
+        services: ServicesDependency,
+        days: AskedDays,
         format: Literal["json", "csv", "pdf"] = Parameter(default="json", description="json, csv or pdf."),
         language: Literal["en", "fr"] | None = Parameter(
             default=None, description="en or fr (default: the client's language)."
@@ -69,10 +66,10 @@ class ReportController(Controller):
         period, then each analysis with its definitions. The PDF carries charts; the CSV has one value per
         row (section, table, row, column, value) for spreadsheets."""
         client = await get_client(session, principal, client_id)
-        window = resolve_window(date_from, date_to, client.timezone, DEFAULT_DAYS)
+        window = days.window(client.timezone)
         start, end = window.start, window.end
         chosen = language or ("fr" if client.language == "fr" else "en")
-        report = await build_report(session, state.registry, client, window, chosen)
+        report = await build_report(session, services.registry, client, window, chosen)
         if format == "json":
             return Response(msgspec.json.encode(report), media_type=MediaType.JSON)
         if format == "csv":
@@ -80,7 +77,7 @@ class ReportController(Controller):
         else:
             logo, problem = (None, None)
             if client.logo_url:
-                logo, problem = await fetch_logo(client.logo_url, state.webhook_policy, state.outbound_transport)
+                logo, problem = await fetch_logo(client.logo_url, services.webhook_policy, services.outbound_transport)
             body = render_pdf(report, logo, problem)
         return Response(
             body,

@@ -1,60 +1,53 @@
-"""The ROI ledger over HTTP: costs and values (JSON or CSV import), EMV rates, and the ROI report."""
+"""The ROI ledger over HTTP: costs and values, each recorded, imported from CSV, listed, read and deleted.
+
+The two controllers are one implementation, `ledger_controller`, made for each `LedgerKind`
+(`api.roi.service`): the routes, their parameters and their documentation stay those of two controllers,
+because the handlers' types come from the kind (Litestar resolves their annotations in the controller's
+`signature_namespace`, where `LedgerIn` is `CostIn` for costs and `ValueIn` for values, and so on), their
+names (which make the operation ids) and their texts from `LedgerTexts`.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 from litestar import Controller, Litestar, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Parameter, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from api.clients.models import Client
 from api.clients.service import get_client
-from api.errors import ApiError, InvalidInput, NotFound
+from api.errors import ApiError
 from api.idempotency import idempotent
-from api.metrics.window import check_day
-from api.pagination import fetch_page, page_size
-from api.roi.imports import parse_costs, parse_values
-from api.roi.ledger import build_cost, build_value, cost_out, value_out
-from api.roi.models import CostEntry, ValueEntry
-from api.roi.schemas import (
-    CostIn,
-    CostOut,
-    CostPage,
-    CostType,
-    ImportOut,
-    ValueIn,
-    ValueOut,
-    ValuePage,
-    ValueType,
-)
-from tenants.audit import Actor, record
+from api.metrics.window import AskedDays
+from api.pagination import PageRequest
+from api.parameters import PAGE, day_range
+from api.roi import service
+from api.roi.schemas import CostIn, CostOut, CostPage, CostType, ImportOut, ValueIn, ValueOut, ValuePage, ValueType
+from api.roi.service import COSTS, VALUES, LedgerKind
+from tenants.audit import Actor
 
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")
+DATED = day_range("Entries dated on or after this day.", "Entries dated on or before this day.")
 
-From = Annotated[date | None, QueryParameter(name="from", description="Entries dated on or after this day.")]
-To = Annotated[date | None, QueryParameter(name="to", description="Entries dated on or before this day.")]
+LedgerIn = TypeVar("LedgerIn", bound=CostIn | ValueIn)
+LedgerOut = TypeVar("LedgerOut", bound=CostOut | ValueOut)
+LedgerPage = TypeVar("LedgerPage", bound=CostPage | ValuePage)
+EntryId: TypeAlias = uuid.UUID
+"""An entry's id in the path: `cost_id` or `value_id` (`signature_namespace`)."""
+EntryType: TypeAlias = str | None
+"""The `type` filter of a list: a `CostType` or a `ValueType` (`signature_namespace`)."""
 
 
 class UnsupportedMediaType(ApiError):
     status_code = 415
     code = "unsupported_media_type"
     title = "Unsupported media type"
-
-
-def _check_range(date_from: date | None, date_to: date | None) -> None:
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput(f"from ({date_from}) is after to ({date_to}).", field="from")
-    check_day(date_from, "from")
-    check_day(date_to, "to")
 
 
 def _csv_body_expected(request: Request[Any, Any, Any]) -> None:
@@ -65,250 +58,176 @@ def _csv_body_expected(request: Request[Any, Any, Any]) -> None:
         )
 
 
-async def _cost(session: AsyncSession, client: Client, cost_id: uuid.UUID) -> CostEntry:
-    entry = (
-        await session.scalars(select(CostEntry).where(CostEntry.id == cost_id, CostEntry.client_id == client.id))
-    ).first()
-    if entry is None:
-        raise NotFound(f"There is no cost {cost_id} for this client.", field="cost_id")
-    return entry
+@dataclass(frozen=True, slots=True)
+class LedgerTexts:
+    """What the document says of one kind's routes: a summary and a description per operation."""
+
+    create: tuple[str, str]
+    import_csv: tuple[str, str]
+    list: tuple[str, str]
+    get: tuple[str, str]
+    delete: tuple[str, str]
 
 
-async def _value(session: AsyncSession, client: Client, value_id: uuid.UUID) -> ValueEntry:
-    entry = (
-        await session.scalars(select(ValueEntry).where(ValueEntry.id == value_id, ValueEntry.client_id == client.id))
-    ).first()
-    if entry is None:
-        raise NotFound(f"There is no value {value_id} for this client.", field="value_id")
-    return entry
+def _named(name: str, text: tuple[str, str], handler: Any) -> Any:
+    """`handler` under `name` (Litestar's operation id comes from it) with its description as its docstring."""
+    handler.__name__ = handler.__qualname__ = name
+    handler.__doc__ = text[1]
+    return handler
 
 
-class CostController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
-    path = "/v1/clients/{client_id:uuid}/costs"
-    tags = ["roi"]
+def ledger_controller(
+    kind: LedgerKind[Any, LedgerIn, LedgerOut, LedgerPage], texts: LedgerTexts, entry_type: Any
+) -> type[Controller]:
+    """The controller of `kind` at `/v1/clients/{client_id}/{kind.plural}`; `entry_type` is its `type` literal."""
+    name, plural = kind.name, kind.plural
 
-    @post("/", guards=[require("write")], status_code=201, summary="Record a cost")
-    async def create_cost(
-        self,
+    async def create(
+        self: Controller,
         client_id: uuid.UUID,
-        data: CostIn,
+        data: LedgerIn,
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
         request: Request[Any, Any, Any],
-    ) -> Response[CostOut]:
-        """Record ad spend, labour (hours × hourly_rate, the amount derived exactly), tools or agency fees.
-
-        An amount in another currency than the client's needs its `exchange_rate` into the client's currency.
-        """
+    ) -> Response[LedgerOut]:
         client = await get_client(session, principal, client_id)
 
-        async def create() -> Response[CostOut]:
-            entry = build_cost(client, data)
-            session.add(entry)
-            await session.flush()
-            out = cost_out(entry, client)
-            record(session, actor, "cost.created", entry, changes={"type": entry.type, "amount": out.amount})
-            return Response(out, status_code=201)
+        async def record() -> Response[LedgerOut]:
+            return Response(await service.record_entry(session, actor, kind, client, data), status_code=201)
 
-        return await idempotent(request, session, create)
+        return await idempotent(request, session, record)
 
-    @post("/import", guards=[require("write")], status_code=201, summary="Import costs from CSV")
-    async def import_costs(
-        self,
+    async def import_csv(
+        self: Controller,
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
         request: Request[Any, Any, Any],
     ) -> Response[ImportOut]:
-        """Import a CSV file (`Content-Type: text/csv`, UTF-8, header on line 1) with the columns
-        `type,date,network,campaign,amount,hours,hourly_rate,currency,exchange_rate,note` (any order; only
-        `type` and `date` are required; empty cells are left out). All or nothing: if any row is invalid,
-        nothing is stored and the 422 lists every bad row with its line number, field and reason."""
         client = await get_client(session, principal, client_id)
         _csv_body_expected(request)
 
-        async def create() -> Response[ImportOut]:
-            entries = parse_costs(await request.body(), client)
-            session.add_all(entries)
-            await session.flush()
-            ids = [entry.id for entry in entries]
-            record(session, actor, "costs.imported", client, changes={"count": len(ids), "ids": ids})
-            return Response(ImportOut(imported=len(ids), ids=ids), status_code=201)
+        async def record() -> Response[ImportOut]:
+            imported = await service.import_entries(session, actor, kind, client, await request.body())
+            return Response(imported, status_code=201)
 
-        return await idempotent(request, session, create)
+        return await idempotent(request, session, record)
 
-    @get("/", guards=[require("read")], summary="List a client's costs")
-    async def list_costs(
-        self,
+    async def list_entries(
+        self: Controller,
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        state: State,
-        date_from: From = None,
-        date_to: To = None,
+        days: AskedDays,
         network: str | None = Parameter(default=None, description="Only entries of this network."),
-        kind: Annotated[CostType | None, QueryParameter(name="type", description="Only this cost type.")] = None,
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
-    ) -> CostPage:
-        """The client's costs, in the order they were recorded."""
-        client = await get_client(session, principal, client_id)
-        _check_range(date_from, date_to)
-        statement = select(CostEntry).where(CostEntry.client_id == client.id)
-        if date_from:
-            statement = statement.where(col(CostEntry.day) >= date_from)
-        if date_to:
-            statement = statement.where(col(CostEntry.day) <= date_to)
-        if network:
-            statement = statement.where(CostEntry.network == network)
-        if kind:
-            statement = statement.where(CostEntry.type == kind)
-        rows, next_cursor = await fetch_page(
-            session, statement, [col(CostEntry.id)], limit=page_size(limit, state.settings.page_size_max), cursor=cursor
+        kind_filter: EntryType = None,
+        *,  # the page parameters come last in the document, as before
+        page: PageRequest,
+    ) -> LedgerPage:
+        return await service.list_entries(
+            session, principal, kind, client_id, days, page, network=network, entry_type=kind_filter
         )
-        return CostPage(data=[cost_out(row, client) for row in rows], next_cursor=next_cursor)
 
-    @get("/{cost_id:uuid}", guards=[require("read")], summary="Get a cost")
-    async def get_cost(
-        self, client_id: uuid.UUID, cost_id: uuid.UUID, session: AsyncSession, principal: Principal
-    ) -> CostOut:
-        """One cost entry."""
-        client = await get_client(session, principal, client_id)
-        return cost_out(await _cost(session, client, cost_id), client)
+    async def get_entry(
+        self: Controller, client_id: uuid.UUID, entry_id: EntryId, session: AsyncSession, principal: Principal
+    ) -> LedgerOut:
+        return await service.read_entry(session, principal, kind, client_id, entry_id)
 
-    @delete("/{cost_id:uuid}", guards=[require("write")], summary="Delete a cost")
-    async def delete_cost(
-        self, client_id: uuid.UUID, cost_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
-    ) -> None:
-        """Remove a cost entry from the ledger."""
-        client = await get_client(session, principal, client_id)
-        entry = await _cost(session, client, cost_id)
-        record(
-            session,
-            actor,
-            "cost.deleted",
-            entry,
-            changes={"type": entry.type, "amount": str(entry.amount), "currency": entry.currency, "date": entry.day},
-        )
-        await session.delete(entry)
-
-
-class ValueController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
-    path = "/v1/clients/{client_id:uuid}/values"
-    tags = ["roi"]
-
-    @post("/", guards=[require("write")], status_code=201, summary="Record a value")
-    async def create_value(
-        self,
+    async def delete_entry(
+        self: Controller,
         client_id: uuid.UUID,
-        data: ValueIn,
+        entry_id: EntryId,
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        request: Request[Any, Any, Any],
-    ) -> Response[ValueOut]:
-        """Record conversions with their revenue, leads (count × value per lead) or applications (count, and
-        optionally a value per application). Earned media value is not recorded here: see /roi."""
-        client = await get_client(session, principal, client_id)
-
-        async def create() -> Response[ValueOut]:
-            entry = build_value(client, data)
-            session.add(entry)
-            await session.flush()
-            out = value_out(entry, client)
-            record(session, actor, "value.created", entry, changes={"type": entry.type, "amount": out.amount})
-            return Response(out, status_code=201)
-
-        return await idempotent(request, session, create)
-
-    @post("/import", guards=[require("write")], status_code=201, summary="Import values from CSV")
-    async def import_values(
-        self,
-        client_id: uuid.UUID,
-        session: AsyncSession,
-        principal: Principal,
-        actor: Actor,
-        request: Request[Any, Any, Any],
-    ) -> Response[ImportOut]:
-        """Import a CSV file (`Content-Type: text/csv`, UTF-8, header on line 1) with the columns
-        `type,date,network,campaign,count,amount,unit_value,currency,exchange_rate,note` (any order; only
-        `type` and `date` are required; empty cells are left out). All or nothing: if any row is invalid,
-        nothing is stored and the 422 lists every bad row with its line number, field and reason."""
-        client = await get_client(session, principal, client_id)
-        _csv_body_expected(request)
-
-        async def create() -> Response[ImportOut]:
-            entries = parse_values(await request.body(), client)
-            session.add_all(entries)
-            await session.flush()
-            ids = [entry.id for entry in entries]
-            record(session, actor, "values.imported", client, changes={"count": len(ids), "ids": ids})
-            return Response(ImportOut(imported=len(ids), ids=ids), status_code=201)
-
-        return await idempotent(request, session, create)
-
-    @get("/", guards=[require("read")], summary="List a client's values")
-    async def list_values(
-        self,
-        client_id: uuid.UUID,
-        session: AsyncSession,
-        principal: Principal,
-        state: State,
-        date_from: From = None,
-        date_to: To = None,
-        network: str | None = Parameter(default=None, description="Only entries of this network."),
-        kind: Annotated[ValueType | None, QueryParameter(name="type", description="Only this value type.")] = None,
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
-    ) -> ValuePage:
-        """The client's values, in the order they were recorded."""
-        client = await get_client(session, principal, client_id)
-        _check_range(date_from, date_to)
-        statement = select(ValueEntry).where(ValueEntry.client_id == client.id)
-        if date_from:
-            statement = statement.where(col(ValueEntry.day) >= date_from)
-        if date_to:
-            statement = statement.where(col(ValueEntry.day) <= date_to)
-        if network:
-            statement = statement.where(ValueEntry.network == network)
-        if kind:
-            statement = statement.where(ValueEntry.type == kind)
-        rows, next_cursor = await fetch_page(
-            session,
-            statement,
-            [col(ValueEntry.id)],
-            limit=page_size(limit, state.settings.page_size_max),
-            cursor=cursor,
-        )
-        return ValuePage(data=[value_out(row, client) for row in rows], next_cursor=next_cursor)
-
-    @get("/{value_id:uuid}", guards=[require("read")], summary="Get a value")
-    async def get_value(
-        self, client_id: uuid.UUID, value_id: uuid.UUID, session: AsyncSession, principal: Principal
-    ) -> ValueOut:
-        """One value entry."""
-        client = await get_client(session, principal, client_id)
-        return value_out(await _value(session, client, value_id), client)
-
-    @delete("/{value_id:uuid}", guards=[require("write")], summary="Delete a value")
-    async def delete_value(
-        self, client_id: uuid.UUID, value_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
     ) -> None:
-        """Remove a value entry from the ledger."""
-        client = await get_client(session, principal, client_id)
-        entry = await _value(session, client, value_id)
-        record(
-            session,
-            actor,
-            "value.deleted",
-            entry,
-            changes={"type": entry.type, "amount": str(entry.amount), "currency": entry.currency, "date": entry.day},
-        )
-        await session.delete(entry)
+        await service.delete_entry(session, principal, actor, kind, client_id, entry_id)
+
+    entry_path = f"/{{{name}_id:uuid}}"
+    handlers = {
+        f"create_{name}": post("/", guards=[require("write")], status_code=201, summary=texts.create[0])(
+            _named(f"create_{name}", texts.create, create)
+        ),
+        f"import_{plural}": post("/import", guards=[require("write")], status_code=201, summary=texts.import_csv[0])(
+            _named(f"import_{plural}", texts.import_csv, import_csv)
+        ),
+        f"list_{plural}": get(
+            "/", guards=[require("read")], summary=texts.list[0], dependencies={"days": DATED, "page": PAGE}
+        )(_named(f"list_{plural}", texts.list, list_entries)),
+        f"get_{name}": get(entry_path, guards=[require("read")], summary=texts.get[0])(
+            _named(f"get_{name}", texts.get, get_entry)
+        ),
+        f"delete_{name}": delete(entry_path, guards=[require("write")], summary=texts.delete[0])(
+            _named(f"delete_{name}", texts.delete, delete_entry)
+        ),
+    }
+    namespace: dict[str, Any] = {
+        "LedgerIn": kind.schema_in,
+        "LedgerOut": kind.schema_out,
+        "LedgerPage": kind.page,
+        "EntryId": Annotated[uuid.UUID, PathParameter(name=f"{name}_id")],
+        "EntryType": Annotated[entry_type | None, QueryParameter(name="type", description=f"Only this {name} type.")],
+    }
+    controller = type(
+        f"{name.title()}Controller",
+        (Controller,),
+        {
+            "__module__": __name__,
+            "__doc__": f"The ledger's {plural}.",
+            "opt": {OPEN_TO_CLIENT_KEYS: True},  # every object reached through a client's lookup (api/client_keys.py)
+            "path": f"/v1/clients/{{client_id:uuid}}/{plural}",
+            "tags": ["roi"],
+            "signature_namespace": namespace,
+            **handlers,
+        },
+    )
+    return controller
+
+
+CostController = ledger_controller(
+    COSTS,
+    LedgerTexts(
+        create=(
+            "Record a cost",
+            "Record ad spend, labour (hours × hourly_rate, the amount derived exactly), tools or agency fees.\n\n"
+            "An amount in another currency than the client's needs its `exchange_rate` into the client's currency.",
+        ),
+        import_csv=(
+            "Import costs from CSV",
+            "Import a CSV file (`Content-Type: text/csv`, UTF-8, header on line 1) with the columns\n"
+            "`type,date,network,campaign,amount,hours,hourly_rate,currency,exchange_rate,note` (any order; only\n"
+            "`type` and `date` are required; empty cells are left out). All or nothing: if any row is invalid,\n"
+            "nothing is stored and the 422 lists every bad row with its line number, field and reason.",
+        ),
+        list=("List a client's costs", "The client's costs, in the order they were recorded."),
+        get=("Get a cost", "One cost entry."),
+        delete=("Delete a cost", "Remove a cost entry from the ledger."),
+    ),
+    CostType,
+)
+ValueController = ledger_controller(
+    VALUES,
+    LedgerTexts(
+        create=(
+            "Record a value",
+            "Record conversions with their revenue, leads (count × value per lead) or applications (count, and\n"
+            "optionally a value per application). Earned media value is not recorded here: see /roi.",
+        ),
+        import_csv=(
+            "Import values from CSV",
+            "Import a CSV file (`Content-Type: text/csv`, UTF-8, header on line 1) with the columns\n"
+            "`type,date,network,campaign,count,amount,unit_value,currency,exchange_rate,note` (any order; only\n"
+            "`type` and `date` are required; empty cells are left out). All or nothing: if any row is invalid,\n"
+            "nothing is stored and the 422 lists every bad row with its line number, field and reason.",
+        ),
+        list=("List a client's values", "The client's values, in the order they were recorded."),
+        get=("Get a value", "One value entry."),
+        delete=("Delete a value", "Remove a value entry from the ledger."),
+    ),
+    ValueType,
+)
 
 
 _CSV_EXAMPLES = {

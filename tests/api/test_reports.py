@@ -260,8 +260,8 @@ def _serve_logo(app: Litestar, address: str, answer: httpx.Response) -> list[htt
         received.append(request)
         return answer
 
-    app.state.webhook_policy = AddressPolicy(https_only=True, allow_private=False, resolver=resolver)
-    app.state.outbound_transport = httpx.MockTransport(handler)
+    app.state.services.webhook_policy = AddressPolicy(https_only=True, allow_private=False, resolver=resolver)
+    app.state.services.outbound_transport = httpx.MockTransport(handler)
     return received
 
 
