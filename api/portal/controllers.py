@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, Router, get, post
@@ -15,13 +16,14 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.params import Body
+from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from api.clients.models import Client
-from api.clients.service import get_client
 from api.errors import ApiError
+from api.metrics.window import AskedDays
+from api.portal.dashboard import DEFAULT_DAYS, load_dashboard
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, page
 from api.portal.sign_in import SignInController
@@ -55,11 +57,18 @@ class PortalController(Controller):
 
     @get("/clients/{client_id:uuid}")
     async def client_dashboard(
-        self, request: Request[Any, Any, Any], services: Services, viewer: Viewer, client_id: uuid.UUID
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        viewer: Viewer,
+        client_id: uuid.UUID,
+        first: Annotated[date | None, QueryParameter(name="from")] = None,
+        last: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Template:
+        days = AskedDays(first=first, last=last, default_days=DEFAULT_DAYS)
         async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-            client = await get_client(session, viewer.principal, client_id)
-        return page(request, "dashboard.html", viewer, client=client)
+            dashboard = await load_dashboard(session, viewer.principal, services, client_id, days)
+        return page(request, "dashboard.html", viewer, dashboard=dashboard, client=dashboard.client)
 
     @post("/language", status_code=303)
     async def choose_language(
@@ -89,7 +98,9 @@ def _sign_in_required(request: Request[Any, Any, Any], error: SignInRequired) ->
 def _error_page(request: Request[Any, Any, Any], error: Exception) -> Template:
     """An error as a page (a 404 for another agency's or another client's object, as in the API)."""
     status = error.status_code if isinstance(error, ApiError | HTTPException) else 500
-    return page(request, "error.html", status_code=status, status=status)
+    # An ApiError's detail is written for the caller (what was wrong and what to do), as in the API's problems.
+    detail = error.detail if isinstance(error, ApiError) and status in (400, 422) else None
+    return page(request, "error.html", status_code=status, status=status, detail=detail)
 
 
 def portal_router(settings: Settings) -> Router:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import gettext
 import io
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from babel import Locale
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
@@ -51,3 +54,24 @@ def negotiate(chosen: str | None, accept_language: str | None) -> Language:
     preferred.sort(key=lambda item: -item[0])
     found = Locale.negotiate([tag for _weight, tag in preferred], list(LANGUAGES))
     return "fr" if found is not None and found.language == "fr" else "en"
+
+
+class Formats:
+    """Numbers, shares and days written the way the page's language writes them (Babel)."""
+
+    def __init__(self, language: Language) -> None:
+        self.locale = Locale.parse(language)
+
+    def number(self, value: float | int | str | None, digits: int = 0) -> str:
+        if value is None or value == "":
+            return "—"
+        return format_decimal(float(value), format=f"#,##0{'.' + '0' * digits if digits else ''}", locale=self.locale)
+
+    def percent(self, share: float | str | None, digits: int = 1) -> str:
+        """`share` is a fraction (0.25 is 25 %)."""
+        if share is None or share == "":
+            return "—"
+        return format_percent(float(share), format=f"#,##0.{'0' * digits}%", locale=self.locale)
+
+    def day(self, value: date | None) -> str:
+        return "—" if value is None else format_date(value, format="medium", locale=self.locale)

@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
-from api.portal.i18n import Language, negotiate, translations
+from api.portal.i18n import Formats, Language, negotiate, translations
 from api.portal.viewer import SESSION_COOKIE, Viewer
 from tenants.member_sessions import SESSION_LIFETIME
 
@@ -45,6 +45,7 @@ def page(
         context={
             "_": catalog.gettext,
             "lang": language,
+            "fmt": Formats(language),
             "viewer": viewer,
             "agency": viewer.agency if viewer else None,
             **context,
