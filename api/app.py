@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response
@@ -15,6 +16,9 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import IntegrityError
 
 from api.accounts.controllers import AccountController
@@ -52,6 +56,8 @@ from api.objectives.alerting import ObjectivesChecker
 from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems, document_request_body
+from api.portal.controllers import portal_router
+from api.portal.mail import mailer_from_url
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
 from api.reports.controllers import ReportController
@@ -75,7 +81,16 @@ from tenants.database import Database
 from tenants.settings import Settings, load_settings
 
 API_VERSION = "1.0.0"
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/v1/signup$", "^/v1/oauth/callback$", "^/docs", "^/v1/stripe/webhook$"]
+PORTAL = Path(__file__).parent / "portal"
+PUBLIC_PATHS = [
+    "^/portal/",
+    "^/health$",
+    "^/ready$",
+    "^/v1/signup$",
+    "^/v1/oauth/callback$",
+    "^/docs",
+    "^/v1/stripe/webhook$",
+]
 
 
 def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Response[dict[str, Any]]:
@@ -149,6 +164,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         else None,
         stripe_client=stripe_client(settings, http_client=stripe_http),
         stripe_http=stripe_http,
+        mailer=mailer_from_url(settings.mail_url, settings.mail_from),
     )
     # Transitional: the members are also State attributes until every reader asks for `services`.
     return State({**services.members(), "services": services})
@@ -242,7 +258,15 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             PlanController,
             BillingSessionController,
             stripe_webhook,
+            portal_router(settings),
+            create_static_files_router(
+                path="/portal/static",
+                directories=[PORTAL / "static"],
+                include_in_schema=False,
+                opt={"exclude_from_auth": True},
+            ),
         ],
+        template_config=TemplateConfig(directory=PORTAL / "templates", engine=JinjaTemplateEngine),
         state=state,
         dependencies=dependencies,
         guards=[

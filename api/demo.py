@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,9 +30,15 @@ from api.sync.models import SyncRun
 from tenants.audit import Actor
 from tenants.database import Database
 from tenants.ids import utcnow
+from tenants.models import Member
+from tenants.passwords import hash_password
 from tenants.signup import create_tenant
 
 DEMO_ACTOR = Actor(label="cli:demo")
+
+
+DEMO_OWNER = "owner@demo-agency.example"
+DEMO_VIEWER = "viewer@demo-agency.example"
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ class DemoAgency:
     api_key: str
     client_ids: list[uuid.UUID]
     account_ids: list[uuid.UUID]
+    portal_password: str = ""
+    """The password of the portal's two demo members (the owner, and the first client's viewer), shown once."""
 
 
 def demo_needs(sync_interval: timedelta) -> dict[str, int]:
@@ -108,9 +117,7 @@ def demo_plan(plans: dict[str, Plan], default_plan: str, sync_interval: timedelt
 
 async def seed_demo(database: Database, *, agency_name: str = "Demo Agency", plan: str | None = None) -> DemoAgency:
     """Create the demo agency (on `plan` when given), its clients and their accounts (not yet synced)."""
-    tenant, _key, secret = await create_tenant(
-        database, agency_name=agency_name, email="owner@demo-agency.example", actor=DEMO_ACTOR
-    )
+    tenant, _key, secret = await create_tenant(database, agency_name=agency_name, email=DEMO_OWNER, actor=DEMO_ACTOR)
     client_ids: list[uuid.UUID] = []
     account_ids: list[uuid.UUID] = []
     async with database.tenant_session(tenant.id) as session:
@@ -140,7 +147,20 @@ async def seed_demo(database: Database, *, agency_name: str = "Demo Agency", pla
                 session.add(account)
                 await session.flush()
                 account_ids.append(account.id)
-    return DemoAgency(tenant_id=tenant.id, api_key=secret, client_ids=client_ids, account_ids=account_ids)
+        # The portal's demo logins: the agency's owner, and a viewer of the first client only.
+        password = secrets.token_urlsafe(12)
+        owner = (await session.scalars(select(Member).where(col(Member.role) == "owner"))).one()
+        owner.password_hash = hash_password(password)
+        session.add(
+            Member(email=DEMO_VIEWER, role="client_viewer", client_id=client_ids[0], password_hash=owner.password_hash)
+        )
+    return DemoAgency(
+        tenant_id=tenant.id,
+        api_key=secret,
+        client_ids=client_ids,
+        account_ids=account_ids,
+        portal_password=password,
+    )
 
 
 async def backfill(

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from api.billing.standing import Standings
     from api.billing.usage_reporting import UsageReporter
     from api.metrics.cache import MetricsCache
+    from api.portal.mail import Mailer
     from api.sync.engine import SyncEngine
     from api.sync.worker import SyncWorker
     from api.webhooks.delivery import WebhookWorker
@@ -46,6 +47,7 @@ class Services:
         "database",
         "egress_policy",
         "key_cache",
+        "mailer",
         "metrics_cache",
         "outbound_transport",
         "plans",
@@ -83,6 +85,7 @@ class Services:
     rate_limits: RateLimits | None  # per-agency request limits and the api_calls meter; None: billing off
     stripe_client: stripe.StripeClient | None  # checkout, portal and the webhook's look-ups; None in local mode
     stripe_http: stripe.HTTPXClient | None  # the connection pools every Stripe client of the process shares
+    mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
     outbound_transport: httpx.AsyncBaseTransport | None  # tests: a fake transport for tenants' URLs
 
     def __init__(
@@ -107,6 +110,7 @@ class Services:
         rate_limits: RateLimits | None,
         stripe_client: stripe.StripeClient | None,
         stripe_http: stripe.HTTPXClient | None,
+        mailer: Mailer,
         outbound_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
@@ -128,6 +132,7 @@ class Services:
         self.rate_limits = rate_limits
         self.stripe_client = stripe_client
         self.stripe_http = stripe_http
+        self.mailer = mailer
         self.outbound_transport = outbound_transport
 
     def members(self) -> dict[str, Any]:

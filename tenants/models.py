@@ -39,6 +39,7 @@ class Member(TenantScoped, table=True):
     __tablename__ = "members"
     __table_args__ = (
         UniqueConstraint("tenant_id", "email", name="uq_members_tenant_email"),
+        Index("ix_members_email", "email"),  # the sign-in finds a member by e-mail before knowing the agency
         tenant_foreign_key("client_id", "clients", name="fk_members_client"),
     )
 
@@ -47,6 +48,51 @@ class Member(TenantScoped, table=True):
     role: str = Field(max_length=20)
     client_id: uuid.UUID | None = None
     created_at: datetime = _timestamp()
+    password_hash: str | None = Field(default=None, max_length=200)
+    """Argon2id (`tenants/passwords.py`); None until the member chooses a password (a link by e-mail works)."""
+    locale: str | None = Field(default=None, max_length=8)
+    """The portal's language for this member (`en`, `fr`); None: the browser's."""
+
+
+class MemberSession(TenantScoped, table=True):
+    """A member signed in to the portal: only the SHA-256 of the cookie's token is stored.
+
+    It ends at `expires_at`, after `IDLE_TIMEOUT` without use, or when revoked (sign-out, new password).
+    """
+
+    __tablename__ = "member_sessions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "token_hash", name="uq_member_sessions_tenant_hash"),
+        Index("ix_member_sessions_token_hash", "token_hash"),
+        tenant_foreign_key("member_id", "members", name="fk_member_sessions_member"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    member_id: uuid.UUID
+    token_hash: str = Field(max_length=64)
+    created_at: datetime = _timestamp()
+    last_seen_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MemberToken(TenantScoped, table=True):
+    """A one-time link sent by e-mail: sign in (magic link), choose a new password, or accept an invitation."""
+
+    __tablename__ = "member_tokens"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "token_hash", name="uq_member_tokens_tenant_hash"),
+        Index("ix_member_tokens_token_hash", "token_hash"),
+        tenant_foreign_key("member_id", "members", name="fk_member_tokens_member"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    member_id: uuid.UUID
+    purpose: str = Field(max_length=20)
+    token_hash: str = Field(max_length=64)
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiKey(TenantScoped, table=True):

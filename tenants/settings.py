@@ -225,6 +225,12 @@ class Settings:
     usage_report_seconds: float = field(default_factory=lambda: _env_float("RESONANCE_USAGE_REPORT_SECONDS", 60.0))
     """How often the background reporter sends the usage ledger to Stripe (with a Stripe key and the scheduler on)."""
 
+    mail_url: str = field(default_factory=lambda: _env("RESONANCE_MAIL_URL", "console:"), repr=False)
+    """Where the portal's e-mails go: `console:` (the log), `file:///dir` (one .eml file each) or
+    `smtp://user:password@host:587` (`smtps://` for TLS from the start; STARTTLS is used when offered)."""
+    mail_from: str = field(default_factory=lambda: _env("RESONANCE_MAIL_FROM", "Resonance <no-reply@localhost>"))
+    """The From address of the portal's e-mails."""
+
     @property
     def production(self) -> bool:
         """True when running as a production service."""
@@ -279,6 +285,10 @@ class Settings:
             raise SettingsError(
                 "RESONANCE_RATE_LIMIT_HEADERS_FROM must be a share between 0 (headers on every response) and 1, "
                 "such as 0.5."
+            )
+        if not self.mail_url.startswith(("console:", "file://", "smtp://", "smtps://")):
+            raise SettingsError(
+                "RESONANCE_MAIL_URL must be console:, file:///a/directory or smtp://user:password@host:587."
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("RESONANCE_REDIS_URL must start with redis://, rediss:// or unix://.")

@@ -25,6 +25,13 @@ _SQLITE_QUERIES = {
         "SELECT tenant_id, id FROM accounts WHERE sync_enabled AND status = 'active' "
         "AND (next_sync_at IS NULL OR next_sync_at <= :a) ORDER BY next_sync_at LIMIT :b"
     ),
+    "resonance_find_members_by_email": (
+        "SELECT tenant_id, id FROM members WHERE email = :a ORDER BY created_at, tenant_id"
+    ),
+    "resonance_find_member_session": (
+        "SELECT tenant_id, id FROM member_sessions WHERE token_hash = :a AND revoked_at IS NULL"
+    ),
+    "resonance_find_member_token": "SELECT tenant_id, id FROM member_tokens WHERE token_hash = :a AND used_at IS NULL",
     "resonance_find_oauth_state": "SELECT tenant_id, id FROM oauth_states WHERE state_hash = :a",
     "resonance_find_stripe_customer": ("SELECT tenant_id, tenant_id FROM subscriptions WHERE stripe_customer_id = :a"),
     "resonance_usage_to_report": (
@@ -68,6 +75,23 @@ def _as_uuid(value: object) -> uuid.UUID:
 async def find_api_key(session: AsyncSession, key_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     """(tenant id, key id) of the active key with this hash."""
     rows = await _pairs(session, "resonance_find_api_key", key_hash)
+    return rows[0] if rows else None
+
+
+async def members_by_email(session: AsyncSession, email: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(tenant id, member id) of every agency's member with this (lower-case) e-mail address, oldest first."""
+    return await _pairs(session, "resonance_find_members_by_email", email)
+
+
+async def find_member_session(session: AsyncSession, token_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(tenant id, session id) of the portal session, not revoked, whose token has this hash."""
+    rows = await _pairs(session, "resonance_find_member_session", token_hash)
+    return rows[0] if rows else None
+
+
+async def find_member_token(session: AsyncSession, token_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(tenant id, token id) of the unused one-time link whose token has this hash."""
+    rows = await _pairs(session, "resonance_find_member_token", token_hash)
     return rows[0] if rows else None
 
 

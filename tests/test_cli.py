@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import app
+from tenants.settings import load_settings
+from tests.portal.conftest import PortalMember, sign_in
 
 runner = CliRunner()
 
@@ -272,3 +277,26 @@ def test_credentials_rotate_without_the_old_key_says_so(sqlite_env: str, monkeyp
     assert result.exit_code == 1
     assert "cannot be decrypted" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_demo_prints_portal_logins_that_sign_in(sqlite_env: str) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve", "--days", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Portal: http://127.0.0.1:8000/portal/" in result.output
+    found = re.search(r"password shown once: (\S+)\)", result.output)
+    assert found, result.output
+    password = found.group(1)
+    assert "agency owner:  owner@demo-agency.example" in result.output
+    assert "client viewer: viewer@demo-agency.example" in result.output
+
+    with TestClient(create_app(load_settings()), raise_server_exceptions=False) as client:
+        owner = PortalMember(uuid.uuid4(), uuid.uuid4(), "owner@demo-agency.example", password)
+        sign_in(client, owner)
+        home = client.get("/portal/")
+        assert home.status_code == 200
+        assert all(name in home.text for name in ("Boulangerie Martin", "Helix Robotics"))
+        client.cookies.clear()
+        sign_in(client, PortalMember(uuid.uuid4(), uuid.uuid4(), "viewer@demo-agency.example", password))
+        viewer_home = client.get("/portal/")
+        assert viewer_home.status_code == 200
+        assert "Helix Robotics" not in viewer_home.text

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli.output import CliError, err, fail, out, release, run, settings_or_fail
+from api.demo import DEMO_CLIENTS, DEMO_OWNER, DEMO_VIEWER
 from tenants.settings import Settings
 
 
@@ -124,7 +125,7 @@ def demo(
     migrate_or_fail(settings)
     logging.getLogger("resonance").setLevel(logging.WARNING)
 
-    async def seed() -> tuple[str, list[str], int, str]:
+    async def seed() -> tuple[str, list[str], int, str, str]:
         from datetime import timedelta
 
         from api.app import build_state
@@ -151,11 +152,11 @@ def demo(
                 )
             err.print("adding alert rules, objectives and a ROI ledger, and evaluating the alerts of the last 60 days")
             alerts = await seed_analytics(state.database, state.alert_evaluator, agency, days=days)
-            return agency.api_key, statuses, alerts, plan.name
+            return agency.api_key, statuses, alerts, plan.name, agency.portal_password
         finally:
             await release(state)
 
-    key, statuses, alerts, plan_name = run(seed)
+    key, statuses, alerts, plan_name, password = run(seed)
     failed = [status for status in statuses if status != "succeeded"]
     if failed:
         raise fail(f"{len(failed)} of {len(statuses)} demo syncs did not succeed; see the log above.")
@@ -178,5 +179,8 @@ def demo(
     )
     out.print(f'  curl -s "{base}/v1/alerts?status=open" -H "Authorization: Bearer $RESONANCE_KEY"')
     out.print(f"  open {base}/docs\n")
+    out.print(f"Portal: [bold]{base}/portal/[/bold] (password shown once: [bold]{password}[/bold])")
+    out.print(f"  agency owner:  {DEMO_OWNER}")
+    out.print(f"  client viewer: {DEMO_VIEWER} (sees {DEMO_CLIENTS[0].name} only)\n")
     if not no_serve:
         _serve(settings, host, port, 1)

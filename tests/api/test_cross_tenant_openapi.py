@@ -42,6 +42,7 @@ from tests.api.openapi_walk import Document, Operation, Probe, Slot, probe, rand
 from tests.api.subscription_rows import set_subscription
 from tests.conftest import Agency, make_settings, run_syncs, sign_up
 from tests.oauth_fixtures import oauth_connectors
+from tests.portal.conftest import add_member, form_post, sign_in
 
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
@@ -225,6 +226,11 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
         {"network": "parley", "handle": names["oauth_new_handle"]},
     )
     key = create_key(client, agency, ["read"], name=names["key"])
+    # A member signed in to the portal, with a sign-in link sent: its session and link rows must stay untouched.
+    member = add_member(client, agency.tenant_id, email=f"{tag}-member@{tag}.example")
+    sign_in(client, member)
+    form_post(client, "/portal/sign-in/link", {"email": member.email})
+    client.cookies.clear()
     made.ids = {
         "client_id": owner["id"],
         "account_id": account["id"],
@@ -248,6 +254,7 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
         rival_run["id"],
         key.secret,
         key.prefix,
+        member.email,
         endpoint["secret"],
         delivery["event_id"],
         parse_qs(urlsplit(authorization["authorization_url"]).query)["state"][0],

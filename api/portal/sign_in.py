@@ -1,0 +1,173 @@
+"""Signing in and out of the portal: password, a one-time link by e-mail, and choosing a new password.
+
+Every answer to "is there such a member?" is the same whatever the truth (the same page, the same e-mail-sent
+message), so the portal never tells a stranger which addresses have an account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from api.portal.i18n import negotiate, translations
+from api.portal.pages import cleared_session_cookie, page, session_cookie
+from api.portal.viewer import current_viewer, safe_next
+from api.services import Services
+from tenants.member_sessions import (
+    authenticate,
+    end_session,
+    find_link,
+    issue_link,
+    member_by_email,
+    open_session,
+    set_password,
+    use_link,
+)
+from tenants.passwords import password_problem
+
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass
+class SignInForm:
+    email: str = ""
+    password: str = ""
+    next: str = ""
+
+
+@dataclass
+class EmailForm:
+    email: str = ""
+
+
+@dataclass
+class PasswordForm:
+    password: str = ""
+    confirm: str = ""
+
+
+class SignInController(Controller):
+    """The pages a person sees before being signed in."""
+
+    path = "/portal"
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}
+
+    @get("/sign-in")
+    async def sign_in_form(self, request: Request[Any, Any, Any], next: str = "") -> Template:
+        return page(request, "sign_in.html", next=safe_next(next), email="", error=None)
+
+    @post("/sign-in", status_code=303)
+    async def sign_in(
+        self, request: Request[Any, Any, Any], services: Services, data: Annotated[SignInForm, FORM]
+    ) -> Response[Any]:
+        member = await authenticate(services.database, data.email, data.password)
+        if member is None:
+            return page(
+                request,
+                "sign_in.html",
+                status_code=401,
+                next=safe_next(data.next),
+                email=data.email,
+                error="wrong_credentials",
+            )
+        token = await open_session(services.database, member)
+        secure = services.settings.production
+        return Redirect(safe_next(data.next), status_code=303, cookies=[session_cookie(token, secure=secure)])
+
+    @post("/sign-out", status_code=303)
+    async def sign_out(self, request: Request[Any, Any, Any], services: Services) -> Redirect:
+        viewer = await current_viewer(request, services)
+        if viewer is not None:
+            await end_session(services.database, viewer.signed_in)
+        secure = services.settings.production
+        return Redirect("/portal/sign-in", status_code=303, cookies=[cleared_session_cookie(secure=secure)])
+
+    @get("/sign-in/link")
+    async def link_form(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "email_link.html", purpose="sign_in", sent=False)
+
+    @post("/sign-in/link", status_code=200)
+    async def send_link(
+        self, request: Request[Any, Any, Any], services: Services, data: Annotated[EmailForm, FORM]
+    ) -> Template:
+        await _send_link(request, services, data.email, "sign_in")
+        return page(request, "email_link.html", purpose="sign_in", sent=True)
+
+    @get("/sign-in/link/{token:str}")
+    async def link_landing(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
+        # A GET never uses the link up: mail scanners open links; the person confirms with the button.
+        member = await find_link(services.database, token, "sign_in")
+        return page(request, "link_landing.html", status_code=200 if member else 404, valid=member is not None)
+
+    @post("/sign-in/link/{token:str}", status_code=303)
+    async def use_sign_in_link(self, request: Request[Any, Any, Any], services: Services, token: str) -> Response[Any]:
+        member = await use_link(services.database, token, "sign_in")
+        if member is None:
+            return page(request, "link_landing.html", status_code=404, valid=False)
+        session_token = await open_session(services.database, member)
+        secure = services.settings.production
+        return Redirect("/portal/", status_code=303, cookies=[session_cookie(session_token, secure=secure)])
+
+    @get("/password/forgotten")
+    async def password_request_form(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "email_link.html", purpose="password", sent=False)
+
+    @post("/password/forgotten", status_code=200)
+    async def send_password_link(
+        self, request: Request[Any, Any, Any], services: Services, data: Annotated[EmailForm, FORM]
+    ) -> Template:
+        await _send_link(request, services, data.email, "password")
+        return page(request, "email_link.html", purpose="password", sent=True)
+
+    @get("/password/{token:str}")
+    async def password_form(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
+        member = await find_link(services.database, token, "password")
+        return page(
+            request, "password.html", status_code=200 if member else 404, valid=member is not None, problem=None
+        )
+
+    @post("/password/{token:str}", status_code=303)
+    async def choose_password(
+        self, request: Request[Any, Any, Any], services: Services, token: str, data: Annotated[PasswordForm, FORM]
+    ) -> Response[Any]:
+        problem = password_problem(data.password)
+        if problem is None and data.password != data.confirm:
+            problem = "mismatch"
+        if problem is not None:
+            valid = await find_link(services.database, token, "password") is not None
+            return page(request, "password.html", status_code=422 if valid else 404, valid=valid, problem=problem)
+        member = await use_link(services.database, token, "password")
+        if member is None:
+            return page(request, "password.html", status_code=404, valid=False, problem=None)
+        await set_password(services.database, member, data.password)
+        session_token = await open_session(services.database, member)
+        secure = services.settings.production
+        return Redirect("/portal/", status_code=303, cookies=[session_cookie(session_token, secure=secure)])
+
+
+async def _send_link(request: Request[Any, Any, Any], services: Services, email: str, purpose: str) -> None:
+    """E-mail a link to the member with this address, if there is one (the page says the same either way)."""
+    member = await member_by_email(services.database, email)
+    if member is None:
+        return
+    language = negotiate(member.locale, request.headers.get("accept-language"))
+    _ = translations(language).gettext
+    token = await issue_link(services.database, member, "sign_in" if purpose == "sign_in" else "password")
+    base = services.settings.public_url.rstrip("/")
+    if purpose == "sign_in":
+        subject = _("Your sign-in link")
+        intro = _("Follow this link within 20 minutes to sign in to the portal:")
+        link = f"{base}/portal/sign-in/link/{token}"
+    else:
+        subject = _("Choose a new password")
+        intro = _("Follow this link within an hour to choose a new password:")
+        link = f"{base}/portal/password/{token}"
+    body = f"{intro}\n\n{link}\n"
+    body += "\n" + _("If you did not ask for it, ignore this e-mail: nothing changes.") + "\n"
+    await services.mailer.send(member.email, subject, body)

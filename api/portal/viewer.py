@@ -1,0 +1,119 @@
+"""Who is looking at a portal page: the signed-in member, as the same `Principal` the API's lookups take.
+
+A member's role gives the scopes an API key would have (owner and admin: admin; analyst: write; client viewer:
+read), and a client viewer's principal is limited to its client, so every lookup the API makes (another
+agency's or another client's object is a 404) holds in the portal unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request
+
+from api.auth import Principal
+from api.services import Services
+from tenants.audit import Actor
+from tenants.member_sessions import SignedIn, find_session
+from tenants.models import Member, Tenant
+
+SESSION_COOKIE = "rsn_portal"
+"""The session cookie: HttpOnly, SameSite=Lax, Secure in production, valid under /portal only."""
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "owner": frozenset({"read", "write", "admin"}),
+    "admin": frozenset({"read", "write", "admin"}),
+    "analyst": frozenset({"read", "write"}),
+    "client_viewer": frozenset({"read"}),
+}
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in member; the portal answers with a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+@dataclass(frozen=True)
+class MemberPrincipal(Principal):
+    """A member signed in to the portal, as the API's lookups see a caller."""
+
+    member_id: uuid.UUID | None = None
+    email: str = ""
+
+    def actor(self, request_id: str | None = None) -> Actor:
+        return Actor(label=f"member:{self.email}", request_id=request_id)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in member, its agency and its session."""
+
+    signed_in: SignedIn
+    agency: Tenant
+    principal: MemberPrincipal
+
+    @property
+    def member(self) -> Member:
+        return self.signed_in.member
+
+    @property
+    def is_client_viewer(self) -> bool:
+        return self.member.role == "client_viewer"
+
+    def may(self, scope: str) -> bool:
+        """Whether the member's role allows `scope` (read, write, admin)."""
+        return self.principal.allows(scope)
+
+
+def principal_of(member: Member, session_id: uuid.UUID) -> MemberPrincipal:
+    """The principal the API's lookups take for this member."""
+    return MemberPrincipal(
+        tenant_id=member.tenant_id,
+        key_id=session_id,
+        key_name=f"member:{member.email}",
+        scopes=ROLE_SCOPES.get(member.role, frozenset()),
+        client_id=member.client_id if member.role == "client_viewer" else None,
+        member_id=member.id,
+        email=member.email,
+    )
+
+
+def safe_next(path: str | None) -> str:
+    """Where to go after signing in: a portal path only, never another site (no open redirect)."""
+    if not path or not path.startswith("/portal/") or path.startswith("//") or "\\" in path:
+        return "/portal/"
+    return path
+
+
+def sign_in_url(next_path: str) -> str:
+    return f"/portal/sign-in?next={quote(safe_next(next_path), safe='/')}"
+
+
+async def current_viewer(request: Request[Any, Any, Any], services: Services) -> Viewer | None:
+    """The signed-in member of this request, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 100:
+        return None
+    signed_in = await find_session(services.database, token)
+    if signed_in is None:
+        return None
+    async with services.database.tenant_session(signed_in.member.tenant_id) as session:
+        agency = await session.get(Tenant, signed_in.member.tenant_id)
+    if agency is None:
+        return None
+    return Viewer(signed_in=signed_in, agency=agency, principal=principal_of(signed_in.member, signed_in.session.id))
+
+
+async def provide_viewer(request: Request[Any, Any, Any], services: Services) -> Viewer:
+    """The `viewer` dependency of the portal's pages: a redirect to sign in when nobody is."""
+    viewer = await current_viewer(request, services)
+    if viewer is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(path)
+    return viewer
