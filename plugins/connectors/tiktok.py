@@ -52,7 +52,6 @@ from plugins.sdk import (
     AccountRef,
     AuthenticationError,
     BadResponseError,
-    BearerToken,
     Capability,
     Checkpoint,
     Connector,
@@ -60,14 +59,15 @@ from plugins.sdk import (
     ConnectorHttp,
     MetricDeclaration,
     MetricPoint,
-    OAuthClient,
     OAuthConfig,
     Post,
     RateLimitedError,
     Record,
+    TokenRefresh,
     TransientError,
     Window,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "tiktok"
@@ -139,9 +139,8 @@ class CompetitorNotSupportedError(ConnectorError):
     """TikTok's Display API only reads the account that authorized the app."""
 
 
-def today() -> date:
-    """The UTC day of the fetch, when the follower snapshot is taken (tests replace it)."""
-    return datetime.now(UTC).date()
+today = utc_today
+"""The UTC day of the fetch, when the follower snapshot is taken (tests replace it) (the SDK's clock)."""
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -344,26 +343,20 @@ class TikTokConnector(Connector):
         access = credentials.get("access_token")
         if not isinstance(access, str) or not access:
             raise AuthenticationError("tiktok: the credentials hold no access_token; connect the account")
-        stored = dict(credentials)
-        app = self._app(stored)
-        token = BearerToken(access)
-        if isinstance(stored.get("refresh_token"), str) and app is not None and app.client_secret:
-            refresh_as = app
-
-            async def refresh() -> str:
-                return await self._refresh(stored, refresh_as)
-
-            token.refresh = refresh
-        return self.http(token=token, classify_error=classify_error)
-
-    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
-        """The app to refresh as: the credentials' own `client_key`, else the operator's (never stored)."""
-        client_key, secret = credentials.get("client_key"), credentials.get("client_secret")
-        if isinstance(client_key, str) and client_key:
-            return OAuthClient(
-                client_id=client_key, client_secret=secret if isinstance(secret, str) and secret else None
-            )
-        return self.oauth_client
+        # TikTok names the app `client_key`, wants its secret in the form, may rotate the refresh token
+        # and repeats the user's `open_id`; it may answer an OAuth error with HTTP 200.
+        refresher = TokenRefresh(
+            self,
+            credentials,
+            token_url=TOKEN_PATH,
+            client_id_field="client_key",
+            client_id_param="client_key",
+            requires_secret=True,
+            keep=("refresh_token", "open_id"),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"},
+            classify_error=_classify_token_error,
+        )
+        return self.http(token=refresher.bearer(access), classify_error=classify_error)
 
     async def credentials_from_oauth(self, token: Mapping[str, Any], *, account: AccountRef) -> dict[str, Any]:
         """The SDK's token fields, and the `open_id` TikTok answers with the token (the user's id for the app)."""
@@ -372,42 +365,6 @@ class TikTokConnector(Connector):
         if isinstance(open_id, str) and open_id:
             credentials["open_id"] = open_id
         return credentials
-
-    async def _refresh(self, credentials: dict[str, Any], app: OAuthClient) -> str:
-        """The refresh-token grant at POST /v2/oauth/token/; keeps the (rotated) tokens for the engine."""
-        form = {
-            "client_key": app.client_id,
-            "client_secret": str(app.client_secret),
-            "grant_type": "refresh_token",
-            "refresh_token": str(credentials["refresh_token"]),
-        }
-        # A client of its own: a refused refresh must not trigger another refresh.
-        async with self.http(classify_error=_classify_token_error) as http:
-            response = await http.request(
-                "POST",
-                TOKEN_PATH,
-                data=form,
-                headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"},
-                authenticated=False,
-            )
-            body = http.decode(response)
-        endpoint = _endpoint(response)
-        refused = _classify_token_error(response, body)
-        if refused is not None:  # TikTok may answer an OAuth error with HTTP 200
-            raise refused
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise BadResponseError(f"tiktok {endpoint} answered no access_token")
-        credentials["access_token"] = body["access_token"]
-        for key in ("refresh_token", "open_id"):
-            if isinstance(body.get(key), str) and body[key]:
-                credentials[key] = body[key]
-        seconds = body.get("expires_in")
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-            credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-        else:
-            credentials.pop("expires_at", None)  # stale
-        self.refreshed_credentials = dict(credentials)
-        return str(body["access_token"])
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """One cheap call: `GET /v2/user/info/?fields=open_id,display_name`."""

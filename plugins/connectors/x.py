@@ -42,7 +42,6 @@ honoured by the SDK's HTTP client.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, Final
@@ -63,15 +62,16 @@ from plugins.sdk import (
     Mention,
     MetricDeclaration,
     MetricPoint,
-    OAuthClient,
     OAuthConfig,
     Post,
     Quality,
     RateLimitedError,
     Record,
+    TokenRefresh,
     Window,
     cursor_param,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "x"
@@ -199,9 +199,8 @@ _MEDIA_TYPES: Final = {"photo": "image", "video": "video", "animated_gif": "gif"
 _UNDETERMINED_LANGUAGES: Final = frozenset({"und", "qam", "qct", "qht", "qme", "qst", "zxx", "art"})
 
 
-def today() -> date:
-    """The UTC day of the fetch, when the follower snapshot is taken (tests replace it)."""
-    return datetime.now(UTC).date()
+today = utc_today
+"""The UTC day of the fetch, when the follower snapshot is taken (tests replace it) (the SDK's clock)."""
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -334,15 +333,6 @@ def _add(sums: dict[str, dict[str, float]], day: date, values: Mapping[str, floa
         bucket[name] = bucket.get(name, 0.0) + value
 
 
-def _renew_expiry(credentials: dict[str, Any], body: Mapping[str, Any]) -> None:
-    """Set `expires_at` from a refresh's `expires_in` (seconds); drop it when X does not say (it is stale)."""
-    seconds = body.get("expires_in")
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-        credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    else:
-        credentials.pop("expires_at", None)
-
-
 def _language(value: Any) -> str | None:
     if not isinstance(value, str) or not value or value in _UNDETERMINED_LANGUAGES or len(value) > 8:
         return None
@@ -433,54 +423,20 @@ class XConnector(Connector):
         if competitor and isinstance(bearer, str) and bearer:
             return self.http(token=BearerToken(bearer), classify_error=classify_error), False
         if isinstance(access, str) and access:
-            stored = dict(credentials)
-
-            async def refresh() -> str:
-                return await self._refresh(stored)
-
-            can_refresh = isinstance(credentials.get("refresh_token"), str) and self._app(credentials) is not None
-            token = BearerToken(access, refresh=refresh if can_refresh else None)
-            return self.http(token=token, classify_error=classify_error), True
+            # X takes the client id in the form and a confidential client's secret with HTTP Basic; it
+            # rotates refresh tokens.
+            refresher = TokenRefresh(
+                self,
+                credentials,
+                token_url=TOKEN_PATH,
+                client_auth="basic",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                classify_error=_classify_token_error,
+            )
+            return self.http(token=refresher.bearer(access), classify_error=classify_error), True
         if isinstance(bearer, str) and bearer:
             return self.http(token=BearerToken(bearer), classify_error=classify_error), False
         raise AuthenticationError("x: the credentials hold neither an access_token nor a bearer_token")
-
-    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
-        """The OAuth 2.0 client to refresh as: the credentials' own, else the operator's (never stored)."""
-        client_id = credentials.get("client_id")
-        if isinstance(client_id, str) and client_id:
-            secret = credentials.get("client_secret")
-            return OAuthClient(
-                client_id=client_id, client_secret=secret if isinstance(secret, str) and secret else None
-            )
-        return self.oauth_client
-
-    async def _refresh(self, credentials: dict[str, Any]) -> str:
-        """The refresh-token grant at POST /2/oauth2/token; keeps the rotated tokens for the engine."""
-        app = self._app(credentials)
-        if app is None:
-            raise AuthenticationError("x: the access token expired and no OAuth client is known to refresh it")
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": str(credentials.get("refresh_token") or ""),
-            "client_id": app.client_id,
-        }
-        headers: dict[str, str] = {"Content-Type": "application/x-www-form-urlencoded"}
-        if app.client_secret:
-            pair = base64.b64encode(f"{app.client_id}:{app.client_secret}".encode()).decode("ascii")
-            headers["Authorization"] = f"Basic {pair}"
-        # A client of its own: a refused refresh must not trigger another refresh.
-        async with self.http(classify_error=_classify_token_error) as http:
-            response = await http.request("POST", TOKEN_PATH, data=form, headers=headers, authenticated=False)
-            body = http.decode(response)
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise BadResponseError(f"x POST {response.request.url.path} answered no access_token")
-        credentials["access_token"] = body["access_token"]
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            credentials["refresh_token"] = body["refresh_token"]
-        _renew_expiry(credentials, body)
-        self.refreshed_credentials = dict(credentials)
-        return str(body["access_token"])
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """`GET /2/users/me` with a user token, or a public user lookup with an app-only bearer token."""

@@ -5,6 +5,7 @@ are private and may change at any time.
 """
 
 from resonance_sdk._catalog import CATALOG_VERSION, Aggregation, CanonicalMetric, built_in_metrics
+from resonance_sdk._clock import utc_now, utc_today
 from resonance_sdk._connector import (
     OAUTH_TOKEN_FIELDS,
     Capability,
@@ -45,6 +46,7 @@ from resonance_sdk._records import (
     Window,
 )
 from resonance_sdk._sentiment import SENTIMENT_LABELS, Sentiment, SentimentAnalyzer, SentimentLabel
+from resonance_sdk._tokens import TokenRefresh
 from resonance_sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
 SDK_VERSION = "0.3.0"
@@ -88,6 +90,7 @@ __all__ = [
     "Sentiment",
     "SentimentAnalyzer",
     "SentimentLabel",
+    "TokenRefresh",
     "TransientError",
     "Window",
     "built_in_metrics",
@@ -97,4 +100,6 @@ __all__ = [
     "link_header",
     "next_link",
     "rate_limit_wait",
+    "utc_now",
+    "utc_today",
 ]
