@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import api.models  # noqa: F401  - every table must be known before any session is used
+from api.connector_template import connector_new
 from api.connectors.egress import egress_policy
 from plugins.registry import load_registry
 from plugins.sdk import AccountRef, ConnectorError, Window
@@ -270,6 +271,9 @@ def _parse_day(value: str, option: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise fail(f"{option} must be a date like 2026-01-31, got {value!r}.") from None
+
+
+connector_app.command("new")(connector_new)
 
 
 @connector_app.command("run")

@@ -29,7 +29,7 @@ TESTS = ROOT / "tests"
 THIS_FILE = Path(__file__).resolve()
 
 PUBLIC_SUBMODULES = {
-    resonance_sdk: {"testing"},
+    resonance_sdk: {"testing", "template"},
     resonance_sdk.testing: set(),
     plugins.sdk: {"testing"},
     plugins.sdk.testing: set(),

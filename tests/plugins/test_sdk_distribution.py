@@ -151,3 +151,14 @@ def test_the_example_plugin_installs_and_passes_its_tests_with_only_the_sdk(tmp_
     )
     assert " passed" in output
     assert "failed" not in output
+
+    # The connector template works there too: a generated package passes its own tests with the SDK alone.
+    run([str(python), "-m", "resonance_sdk.template", "pebble", "--directory", str(tmp_path)], tmp_path, env)
+    generated = tmp_path / "resonance-pebble"
+    output = run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        generated,
+        {**env, "PYTHONPATH": str(generated)},
+    )
+    assert " passed" in output
+    assert "failed" not in output
