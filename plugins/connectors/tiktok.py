@@ -57,6 +57,7 @@ from plugins.sdk import (
     Connector,
     ConnectorError,
     ConnectorHttp,
+    DailySums,
     MetricDeclaration,
     MetricPoint,
     OAuthConfig,
@@ -218,26 +219,8 @@ def _count(value: Any) -> float | None:
     return float(value)
 
 
-def _days(window: Window) -> list[date]:
-    return [window.since + timedelta(days=n) for n in range((window.until - window.since).days + 1)]
-
-
 def _millis(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=UTC).timestamp() * 1000)
-
-
-def _copy(sums: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
-    return {day: dict(values) for day, values in sums.items()}
-
-
-def _restore_sums(value: Any) -> dict[str, dict[str, float]]:
-    if not isinstance(value, dict):
-        return {}
-    return {
-        day: {str(k): float(v) for k, v in values.items() if _count(v) is not None}
-        for day, values in value.items()
-        if isinstance(day, str) and isinstance(values, dict)
-    }
 
 
 def _video(item: Any, where: str) -> Post:
@@ -396,19 +379,15 @@ class TikTokConnector(Connector):
                 yield Checkpoint(state={"stage": stage})
 
             if stage == "videos":
-                sums = _restore_sums(state.get("days"))
+                sums = DailySums.restore(state.get("days"))
                 async for record in self._videos(http, window, state, sums):
                     yield record
-                for day in _days(window):
-                    values = sums.get(day.isoformat(), {})
-                    for native in _DAILY:
-                        yield MetricPoint(
-                            native_metric=native, day=day, value=values.get(native, 0.0), quality="estimated"
-                        )
+                for point in sums.points(_DAILY, window, "estimated"):
+                    yield point
                 yield Checkpoint(state={"stage": "done"})
 
     async def _videos(
-        self, http: ConnectorHttp, window: Window, state: Mapping[str, Any], sums: dict[str, dict[str, float]]
+        self, http: ConnectorHttp, window: Window, state: Mapping[str, Any], sums: DailySums
     ) -> AsyncIterator[Record]:
         """POST /v2/video/list/ pages, newest first, from the end of the window back to its start.
 
@@ -441,10 +420,7 @@ class TikTokConnector(Connector):
                 day = post.published_at.date()
                 if not window.since <= day <= window.until:
                     continue
-                bucket = sums.setdefault(day.isoformat(), {})
-                for name in _VIDEO_METRICS:
-                    bucket[name] = bucket.get(name, 0.0) + post.metrics.get(name, 0.0)
-                bucket[VIDEOS] = bucket.get(VIDEOS, 0.0) + 1.0
+                sums.add(day, {**{name: post.metrics.get(name, 0.0) for name in _VIDEO_METRICS}, VIDEOS: 1.0})
                 yield post
             following = data.get("cursor")
             has_more = data.get("has_more") is True
@@ -453,7 +429,7 @@ class TikTokConnector(Connector):
             if isinstance(following, bool) or not isinstance(following, int) or following == cursor:
                 raise BadResponseError(f"tiktok {where} answered has_more without a new cursor")
             cursor = following
-            yield Checkpoint(state={"stage": "videos", "cursor": cursor, "days": _copy(sums)})
+            yield Checkpoint(state={"stage": "videos", "cursor": cursor, "days": sums.state()})
         raise BadResponseError(f"tiktok {where}: more than {MAX_PAGES} pages; stopped")
 
 

@@ -59,6 +59,7 @@ from plugins.sdk import (
     Connector,
     ConnectorError,
     ConnectorHttp,
+    DailySums,
     Mention,
     MetricDeclaration,
     MetricPoint,
@@ -313,10 +314,6 @@ def _next_token(body: Any) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def _days(window: Window) -> list[date]:
-    return [window.since + timedelta(days=n) for n in range((window.until - window.since).days + 1)]
-
-
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -325,12 +322,6 @@ def _window_params(window: Window) -> dict[str, str]:
     start = datetime.combine(max(window.since, FIRST_TIMELINE_DAY), time(), tzinfo=UTC)
     end = datetime.combine(window.until, time(23, 59, 59), tzinfo=UTC)
     return {"start_time": _iso(start), "end_time": _iso(end)}
-
-
-def _add(sums: dict[str, dict[str, float]], day: date, values: Mapping[str, float]) -> None:
-    bucket = sums.setdefault(day.isoformat(), {})
-    for name, value in values.items():
-        bucket[name] = bucket.get(name, 0.0) + value
 
 
 def _language(value: Any) -> str | None:
@@ -486,24 +477,21 @@ class XConnector(Connector):
             base = {"user_id": user_id, "username": username}
 
             if stage == "posts":
-                sums = _restore_sums(state.get("days"))
+                sums = DailySums.restore(state.get("days"))
                 async for record in self._posts(http, user_id, username, window, state, sums, non_public):
                     yield record
                 daily = _DAILY_PUBLIC + (_NON_PUBLIC_POST_METRICS if non_public else ())
-                for day in _days(window):
-                    values = sums.get(day.isoformat(), {})
-                    for native in daily:
-                        yield MetricPoint(native_metric=native, day=day, value=values.get(native, 0.0), quality=quality)
+                for point in sums.points(daily, window, quality):
+                    yield point
                 stage, state = "mentions", {}
                 yield Checkpoint(state={**base, "stage": stage})
 
             if stage == "mentions":
-                counts = _restore_sums(state.get("days"))
+                counts = DailySums.restore(state.get("days"))
                 async for record in self._mentions(http, base, window, state, counts):
                     yield record
-                for day in _days(window):
-                    value = counts.get(day.isoformat(), {}).get(MENTIONS, 0.0)
-                    yield MetricPoint(native_metric=MENTIONS, day=day, value=value, quality=quality)
+                for point in counts.points((MENTIONS,), window, quality):
+                    yield point
                 yield Checkpoint(state={**base, "stage": "done"})
 
     async def _user(self, http: ConnectorHttp, account: AccountRef) -> dict[str, Any]:
@@ -532,7 +520,7 @@ class XConnector(Connector):
         username: str,
         window: Window,
         state: Mapping[str, Any],
-        sums: dict[str, dict[str, float]],
+        sums: DailySums,
         non_public: bool,
     ) -> AsyncIterator[Record]:
         path = f"users/{user_id}/tweets"
@@ -564,7 +552,7 @@ class XConnector(Connector):
                 daily = {name: post.metrics.get(name, 0.0) for name in (*_DAILY_PUBLIC, *_NON_PUBLIC_POST_METRICS)}
                 daily[SHARES] = post.metrics.get(RETWEETS, 0.0) + post.metrics.get(QUOTES, 0.0)
                 daily[POSTS] = 1.0
-                _add(sums, day, daily)
+                sums.add(day, daily)
                 yield post
             following = _next_token(body)
             if following:
@@ -575,7 +563,7 @@ class XConnector(Connector):
                         "username": username,
                         "next_token": following,
                         "non_public": non_public,
-                        "days": _copy(sums),
+                        "days": sums.state(),
                     }
                 )
 
@@ -585,7 +573,7 @@ class XConnector(Connector):
         base: Mapping[str, str],
         window: Window,
         state: Mapping[str, Any],
-        counts: dict[str, dict[str, float]],
+        counts: DailySums,
     ) -> AsyncIterator[Record]:
         user_id = base["user_id"]
         path = f"users/{user_id}/mentions"
@@ -614,27 +602,11 @@ class XConnector(Connector):
                 day = mention.published_at.date()
                 if not window.since <= day <= window.until:
                     continue
-                _add(counts, day, {MENTIONS: 1.0})
+                counts.add(day, {MENTIONS: 1.0})
                 yield mention
             following = _next_token(body)
             if following:
-                yield Checkpoint(state={**base, "stage": "mentions", "next_token": following, "days": _copy(counts)})
-
-
-def _copy(sums: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
-    """A snapshot for a checkpoint: the running sums go on changing after it is yielded."""
-    return {day: dict(values) for day, values in sums.items()}
-
-
-def _restore_sums(value: Any) -> dict[str, dict[str, float]]:
-    """Per-day sums carried in a checkpoint; anything unreadable restarts from nothing."""
-    if not isinstance(value, dict):
-        return {}
-    sums: dict[str, dict[str, float]] = {}
-    for day, values in value.items():
-        if isinstance(day, str) and isinstance(values, dict):
-            sums[day] = {str(k): float(v) for k, v in values.items() if _count(v) is not None}
-    return sums
+                yield Checkpoint(state={**base, "stage": "mentions", "next_token": following, "days": counts.state()})
 
 
 def _post(

@@ -46,6 +46,7 @@ from resonance_sdk._records import (
     Window,
 )
 from resonance_sdk._sentiment import SENTIMENT_LABELS, Sentiment, SentimentAnalyzer, SentimentLabel
+from resonance_sdk._sums import DailySums
 from resonance_sdk._tokens import TokenRefresh
 from resonance_sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
@@ -71,6 +72,7 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "ConnectorHttp",
+    "DailySums",
     "EgressPolicy",
     "EgressRefused",
     "ErrorClassifier",
