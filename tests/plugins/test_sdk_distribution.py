@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -127,9 +128,14 @@ def test_the_example_plugin_installs_and_passes_its_tests_with_only_the_sdk(tmp_
         "PIP_CONFIG_FILE": os.devnull,
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
+    # Copies of the sources, so the build's own folders (build/, *.egg-info) never land in the repository.
+    junk = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    sdk_copy, feed_copy = tmp_path / "resonance-sdk", tmp_path / "feed"
+    shutil.copytree(SDK_SOURCE, sdk_copy, ignore=junk)
+    shutil.copytree(FEED_SOURCE, feed_copy, ignore=junk)
     # No network, no build isolation: the build backend is the lent setuptools, the dependencies the lent ones.
     run(
-        [str(python), "-m", "pip", "install", "-q", "--no-build-isolation", str(SDK_SOURCE), str(FEED_SOURCE)],
+        [str(python), "-m", "pip", "install", "-q", "--no-build-isolation", str(sdk_copy), str(feed_copy)],
         tmp_path,
         env,
     )
@@ -145,7 +151,7 @@ def test_the_example_plugin_installs_and_passes_its_tests_with_only_the_sdk(tmp_
     )
     run([str(python), "-c", probe], tmp_path, env)
     output = run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(FEED_SOURCE / "tests")],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(feed_copy / "tests")],
         tmp_path,
         env,
     )
