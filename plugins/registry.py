@@ -16,11 +16,10 @@ from types import ModuleType
 from typing import Any, cast
 
 import pluggy
-
-from plugins.sdk import _hookspecs
-from plugins.sdk._catalog import CanonicalMetric, built_in_metrics
-from plugins.sdk._connector import Connector, MetricDeclaration
-from plugins.sdk._sentiment import SentimentAnalyzer
+from resonance_sdk import _hookspecs
+from resonance_sdk._catalog import CanonicalMetric, built_in_metrics
+from resonance_sdk._connector import Connector, MetricDeclaration
+from resonance_sdk._sentiment import SentimentAnalyzer
 
 logger = logging.getLogger("resonance.plugins")
 

@@ -82,21 +82,23 @@ def test_the_installed_package_registers_feed_through_its_entry_point() -> None:
     assert [(m.native, m.canonical) for m in connector.metrics] == [("entries_published", "posts_published")]
 
 
-def test_the_package_declares_a_resonance_range_that_the_installed_resonance_satisfies() -> None:
+def test_the_package_declares_an_sdk_range_that_the_installed_sdk_satisfies() -> None:
+    # Since SDK 0.3 a plugin depends on the SDK's own distribution, never on the service.
     requirements = {Requirement(line).name: Requirement(line) for line in distribution("resonance-feed").requires or []}
-    assert set(requirements) >= {"resonance", "feedparser"}
-    assert requirements["resonance"].specifier.contains(version("resonance"))
-    assert str(requirements["resonance"].specifier), "a plugin names the SDK versions it works with"
+    assert set(requirements) >= {"resonance-sdk", "feedparser"}
+    assert "resonance" not in requirements
+    assert requirements["resonance-sdk"].specifier.contains(version("resonance-sdk"))
+    assert str(requirements["resonance-sdk"].specifier), "a plugin names the SDK versions it works with"
 
 
-def test_the_plugin_imports_nothing_of_resonance_but_plugins_sdk() -> None:
+def test_the_plugin_imports_nothing_of_resonance_but_the_sdk() -> None:
     (entry_point,) = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == "feed"]
     module = entry_point.load()
     tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
-    ours = {"api", "plugins", "tenants", "migrations"}
+    ours = {"api", "plugins", "tenants", "migrations", "resonance_sdk"}
     imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
-    assert {name for name in imported if name.split(".")[0] in ours} == {"plugins.sdk"}
+    assert {name for name in imported if name.split(".")[0] in ours} == {"resonance_sdk"}
 
 
 def test_get_connectors_lists_feed(client: TestClient[Litestar], agency: Agency) -> None:

@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
+from resonance_sdk._connector import oauth_token_credentials
 
 from plugins import sdk
 from plugins.sdk import AuthenticationError, Connector, ConnectorError, OAuthConfig, TransientError
-from plugins.sdk._connector import oauth_token_credentials
 from tenants.settings import OAUTH_CLIENTS_ENV, OAuthAppConfig, Settings
 
 logger = logging.getLogger("resonance.oauth")

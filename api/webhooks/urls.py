@@ -15,8 +15,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
-
-from plugins.sdk._egress import IPAddress, Resolver, literal_address, refusal_reason, resolve_host, system_resolver
+from resonance_sdk._egress import IPAddress, Resolver, literal_address, refusal_reason, resolve_host, system_resolver
 
 EXAMPLE = "https://hooks.example.com/resonance"
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from plugins.sdk import BadResponseError, Checkpoint, Connector, ConnectorHttp, MetricPoint, Quality, Window
+from plugins.sdk import BadResponseError, Checkpoint, Connector, ConnectorHttp, DailySums, MetricPoint, Quality, Window
 
 STAGE_POSTS = "posts"
 STAGE_MENTIONS = "mentions"
@@ -101,7 +101,7 @@ class Progress:
     cursor: str | None = None
     subject: str | None = None
     """The network's id of the account (Mastodon account id, Bluesky DID), resolved once per run."""
-    days: dict[str, dict[str, float]] = field(default_factory=dict)
+    days: DailySums = field(default_factory=DailySums)
 
     @classmethod
     def resume(cls, state: Mapping[str, Any], window: Window) -> Progress | None:
@@ -124,7 +124,7 @@ class Progress:
             if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
                 return None
             sums[day] = {str(native): float(value) for native, value in values.items()}
-        return cls(window=window, stage=stage, cursor=cursor, subject=subject, days=sums)
+        return cls(window=window, stage=stage, cursor=cursor, subject=subject, days=DailySums(sums))
 
     def checkpoint(self) -> Checkpoint:
         """A checkpoint from which a new run over the same window yields exactly the records still to come."""
@@ -136,7 +136,7 @@ class Progress:
                     "stage": self.stage,
                     "cursor": self.cursor,
                     "subject": self.subject,
-                    "days": {day: dict(values) for day, values in sorted(self.days.items())},
+                    "days": self.days.state(),
                 },
             }
         )
@@ -148,19 +148,12 @@ class Progress:
 
     def add(self, day: date, counters: Mapping[str, float]) -> None:
         """Add one post's counters to the day it was published."""
-        sums = self.days.setdefault(day.isoformat(), {})
-        for native, value in counters.items():
-            sums[native] = sums.get(native, 0.0) + value
+        self.days.add(day, counters)
 
     def next_stage(self, stage: str) -> None:
         """Move on to `stage`, from its first page."""
-        self.stage, self.cursor, self.days = stage, None, {}
+        self.stage, self.cursor, self.days = stage, None, DailySums()
 
     def points(self, natives: Sequence[str], today: date, quality: Quality) -> Iterator[MetricPoint]:
         """The day sums as metric points, zeros included, for each day of the window up to `today`."""
-        day, last = self.window.since, min(self.window.until, today)
-        while day <= last:
-            sums = self.days.get(day.isoformat(), {})
-            for native in natives:
-                yield MetricPoint(native_metric=native, day=day, value=sums.get(native, 0.0), quality=quality)
-            day = day_after(day)
+        return self.days.points(natives, self.window, quality, through=today)

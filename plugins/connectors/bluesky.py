@@ -79,6 +79,7 @@ from plugins.sdk import (
     Record,
     Window,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "bluesky"
@@ -161,9 +162,8 @@ _MEDIA: Final = {
 }
 
 
-def _today() -> date:
-    """The day of the fetch (UTC); tests replace it."""
-    return datetime.now(UTC).date()
+_today = utc_today
+"""The day of the fetch (UTC); tests replace it (the SDK's clock)."""
 
 
 def _classify(response: httpx.Response, body: Any) -> ConnectorError | None:

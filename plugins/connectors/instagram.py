@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar, Final
 
 from plugins.connectors._meta_graph import (
@@ -88,6 +88,7 @@ from plugins.sdk import (
     Record,
     Window,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "instagram"
@@ -200,8 +201,8 @@ _METRICS: Final = (
 )
 
 
-def _utc_today() -> date:
-    return datetime.now(UTC).date()
+_utc_today = utc_today
+"""Today in UTC; a module name so tests can pin it (the SDK's clock)."""
 
 
 def _credentials(credentials: Mapping[str, Any]) -> tuple[str, str | None]:

@@ -47,7 +47,6 @@ from plugins.sdk import (
     AccountRef,
     AuthenticationError,
     BadResponseError,
-    BearerToken,
     Capability,
     Checkpoint,
     Connector,
@@ -56,14 +55,15 @@ from plugins.sdk import (
     Mention,
     MetricDeclaration,
     MetricPoint,
-    OAuthClient,
     OAuthConfig,
     Post,
     Quality,
     RateLimitedError,
     Record,
+    TokenRefresh,
     Window,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "linkedin"
@@ -146,9 +146,8 @@ _METRICS: Final = (
 _ORGANIZATION_ID = re.compile(r"^(?:urn:li:(?:organization|organizationBrand):)?(\d+)$")
 
 
-def _today() -> date:
-    """Today in UTC; a module function so tests can pin it."""
-    return datetime.now(UTC).date()
+_today = utc_today
+"""Today in UTC; a module function so tests can pin it (the SDK's clock)."""
 
 
 def _epoch_ms(day: date) -> int:
@@ -305,15 +304,6 @@ def _statistics(element: Mapping[str, Any]) -> dict[str, float]:
     return {native: value for native, value in numbers.items() if value is not None and value >= 0}
 
 
-def _renew_expiry(credentials: dict[str, Any], body: Any) -> None:
-    """Set `expires_at` from a refresh's `expires_in` (seconds); drop it when LinkedIn does not say (it is stale)."""
-    seconds = body.get("expires_in") if isinstance(body, dict) else None
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-        credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    else:
-        credentials.pop("expires_at", None)
-
-
 # --- the connector --------------------------------------------------------------------------------
 
 
@@ -379,58 +369,18 @@ class LinkedInConnector(Connector):
             return TOKEN_URL
         return urljoin(self.base_url.rstrip("/") + "/", TOKEN_PATH)
 
-    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
-        """The OAuth client to refresh as: the credentials' own, else the operator's (never stored)."""
-        client_id, secret = credentials.get("client_id"), credentials.get("client_secret")
-        if isinstance(client_id, str) and client_id:
-            return OAuthClient(
-                client_id=client_id, client_secret=secret if isinstance(secret, str) and secret else None
-            )
-        return self.oauth_client
-
     @contextlib.asynccontextmanager
     async def _client(self, credentials: Mapping[str, Any], version: str) -> AsyncIterator[ConnectorHttp]:
         token = credentials.get("access_token")
         if not isinstance(token, str) or not token:
             raise AuthenticationError("linkedin: the account has no access_token; connect it through OAuth")
-        refresh_token = credentials.get("refresh_token")
-        app = self._app(credentials)
+        # LinkedIn refreshes confidential apps only: the client id and secret go in the form.
+        refresher = TokenRefresh(
+            self, credentials, token_url=self._token_url(), requires_secret=True, classify_error=classify_error
+        )
         headers = {"Linkedin-Version": version, "X-Restli-Protocol-Version": "2.0.0"}
-        async with contextlib.AsyncExitStack() as stack:
-            bearer = BearerToken(access_token=token)
-            if isinstance(refresh_token, str) and refresh_token and app is not None and app.client_secret:
-                # A separate client without a refresh hook: a refused refresh must not try to refresh again.
-                token_http = await stack.enter_async_context(self.http(classify_error=classify_error))
-                client_id, client_secret = app.client_id, app.client_secret
-
-                async def refresh() -> str:
-                    response = await token_http.request(
-                        "POST",
-                        self._token_url(),
-                        data={
-                            "grant_type": "refresh_token",
-                            "refresh_token": refresh_token,
-                            "client_id": client_id,
-                            "client_secret": client_secret,
-                        },
-                        authenticated=False,
-                    )
-                    body = token_http.decode(response)
-                    access_token: object = body.get("access_token") if isinstance(body, dict) else None
-                    if not isinstance(access_token, str) or not access_token:
-                        raise BadResponseError("linkedin POST /oauth/v2/accessToken answered no access_token")
-                    updated = {**credentials, "access_token": access_token}
-                    new_refresh = body.get("refresh_token")
-                    if isinstance(new_refresh, str) and new_refresh:
-                        updated["refresh_token"] = new_refresh
-                    _renew_expiry(updated, body)
-                    self.refreshed_credentials = updated
-                    return access_token
-
-                bearer.refresh = refresh
-            yield await stack.enter_async_context(
-                self.http(headers=headers, token=bearer, classify_error=classify_error)
-            )
+        async with self.http(headers=headers, token=refresher.bearer(token), classify_error=classify_error) as http:
+            yield http
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """List the pages the member administers (`organizationAcls?q=roleAssignee`): one cheap call."""

@@ -50,7 +50,7 @@ Rate limits (`X-RateLimit-Remaining`/`X-RateLimit-Reset` in ISO 8601, 429 + `Ret
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Final
 from urllib.parse import parse_qs, quote, urlsplit
@@ -86,6 +86,7 @@ from plugins.sdk import (
     Window,
     hookimpl,
     link_header,
+    utc_today,
 )
 
 NETWORK: Final = "mastodon"
@@ -148,9 +149,8 @@ _AUTH_ERRORS: Final = {
 _WHITELIST_ERROR: Final = "This API requires an authenticated user"
 
 
-def _today() -> date:
-    """The day of the fetch (UTC); tests replace it."""
-    return datetime.now(UTC).date()
+_today = utc_today
+"""The day of the fetch (UTC); tests replace it (the SDK's clock)."""
 
 
 # --- HTML ------------------------------------------------------------------------------------------

@@ -52,22 +52,23 @@ from plugins.sdk import (
     AccountRef,
     AuthenticationError,
     BadResponseError,
-    BearerToken,
     Capability,
     Checkpoint,
     Connector,
     ConnectorError,
     ConnectorHttp,
+    DailySums,
     MetricDeclaration,
     MetricPoint,
-    OAuthClient,
     OAuthConfig,
     Post,
     RateLimitedError,
     Record,
+    TokenRefresh,
     TransientError,
     Window,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "tiktok"
@@ -139,9 +140,8 @@ class CompetitorNotSupportedError(ConnectorError):
     """TikTok's Display API only reads the account that authorized the app."""
 
 
-def today() -> date:
-    """The UTC day of the fetch, when the follower snapshot is taken (tests replace it)."""
-    return datetime.now(UTC).date()
+today = utc_today
+"""The UTC day of the fetch, when the follower snapshot is taken (tests replace it) (the SDK's clock)."""
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -219,26 +219,8 @@ def _count(value: Any) -> float | None:
     return float(value)
 
 
-def _days(window: Window) -> list[date]:
-    return [window.since + timedelta(days=n) for n in range((window.until - window.since).days + 1)]
-
-
 def _millis(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=UTC).timestamp() * 1000)
-
-
-def _copy(sums: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
-    return {day: dict(values) for day, values in sums.items()}
-
-
-def _restore_sums(value: Any) -> dict[str, dict[str, float]]:
-    if not isinstance(value, dict):
-        return {}
-    return {
-        day: {str(k): float(v) for k, v in values.items() if _count(v) is not None}
-        for day, values in value.items()
-        if isinstance(day, str) and isinstance(values, dict)
-    }
 
 
 def _video(item: Any, where: str) -> Post:
@@ -344,26 +326,20 @@ class TikTokConnector(Connector):
         access = credentials.get("access_token")
         if not isinstance(access, str) or not access:
             raise AuthenticationError("tiktok: the credentials hold no access_token; connect the account")
-        stored = dict(credentials)
-        app = self._app(stored)
-        token = BearerToken(access)
-        if isinstance(stored.get("refresh_token"), str) and app is not None and app.client_secret:
-            refresh_as = app
-
-            async def refresh() -> str:
-                return await self._refresh(stored, refresh_as)
-
-            token.refresh = refresh
-        return self.http(token=token, classify_error=classify_error)
-
-    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
-        """The app to refresh as: the credentials' own `client_key`, else the operator's (never stored)."""
-        client_key, secret = credentials.get("client_key"), credentials.get("client_secret")
-        if isinstance(client_key, str) and client_key:
-            return OAuthClient(
-                client_id=client_key, client_secret=secret if isinstance(secret, str) and secret else None
-            )
-        return self.oauth_client
+        # TikTok names the app `client_key`, wants its secret in the form, may rotate the refresh token
+        # and repeats the user's `open_id`; it may answer an OAuth error with HTTP 200.
+        refresher = TokenRefresh(
+            self,
+            credentials,
+            token_url=TOKEN_PATH,
+            client_id_field="client_key",
+            client_id_param="client_key",
+            requires_secret=True,
+            keep=("refresh_token", "open_id"),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"},
+            classify_error=_classify_token_error,
+        )
+        return self.http(token=refresher.bearer(access), classify_error=classify_error)
 
     async def credentials_from_oauth(self, token: Mapping[str, Any], *, account: AccountRef) -> dict[str, Any]:
         """The SDK's token fields, and the `open_id` TikTok answers with the token (the user's id for the app)."""
@@ -372,42 +348,6 @@ class TikTokConnector(Connector):
         if isinstance(open_id, str) and open_id:
             credentials["open_id"] = open_id
         return credentials
-
-    async def _refresh(self, credentials: dict[str, Any], app: OAuthClient) -> str:
-        """The refresh-token grant at POST /v2/oauth/token/; keeps the (rotated) tokens for the engine."""
-        form = {
-            "client_key": app.client_id,
-            "client_secret": str(app.client_secret),
-            "grant_type": "refresh_token",
-            "refresh_token": str(credentials["refresh_token"]),
-        }
-        # A client of its own: a refused refresh must not trigger another refresh.
-        async with self.http(classify_error=_classify_token_error) as http:
-            response = await http.request(
-                "POST",
-                TOKEN_PATH,
-                data=form,
-                headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"},
-                authenticated=False,
-            )
-            body = http.decode(response)
-        endpoint = _endpoint(response)
-        refused = _classify_token_error(response, body)
-        if refused is not None:  # TikTok may answer an OAuth error with HTTP 200
-            raise refused
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise BadResponseError(f"tiktok {endpoint} answered no access_token")
-        credentials["access_token"] = body["access_token"]
-        for key in ("refresh_token", "open_id"):
-            if isinstance(body.get(key), str) and body[key]:
-                credentials[key] = body[key]
-        seconds = body.get("expires_in")
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-            credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-        else:
-            credentials.pop("expires_at", None)  # stale
-        self.refreshed_credentials = dict(credentials)
-        return str(body["access_token"])
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """One cheap call: `GET /v2/user/info/?fields=open_id,display_name`."""
@@ -439,19 +379,15 @@ class TikTokConnector(Connector):
                 yield Checkpoint(state={"stage": stage})
 
             if stage == "videos":
-                sums = _restore_sums(state.get("days"))
+                sums = DailySums.restore(state.get("days"))
                 async for record in self._videos(http, window, state, sums):
                     yield record
-                for day in _days(window):
-                    values = sums.get(day.isoformat(), {})
-                    for native in _DAILY:
-                        yield MetricPoint(
-                            native_metric=native, day=day, value=values.get(native, 0.0), quality="estimated"
-                        )
+                for point in sums.points(_DAILY, window, "estimated"):
+                    yield point
                 yield Checkpoint(state={"stage": "done"})
 
     async def _videos(
-        self, http: ConnectorHttp, window: Window, state: Mapping[str, Any], sums: dict[str, dict[str, float]]
+        self, http: ConnectorHttp, window: Window, state: Mapping[str, Any], sums: DailySums
     ) -> AsyncIterator[Record]:
         """POST /v2/video/list/ pages, newest first, from the end of the window back to its start.
 
@@ -484,10 +420,7 @@ class TikTokConnector(Connector):
                 day = post.published_at.date()
                 if not window.since <= day <= window.until:
                     continue
-                bucket = sums.setdefault(day.isoformat(), {})
-                for name in _VIDEO_METRICS:
-                    bucket[name] = bucket.get(name, 0.0) + post.metrics.get(name, 0.0)
-                bucket[VIDEOS] = bucket.get(VIDEOS, 0.0) + 1.0
+                sums.add(day, {**{name: post.metrics.get(name, 0.0) for name in _VIDEO_METRICS}, VIDEOS: 1.0})
                 yield post
             following = data.get("cursor")
             has_more = data.get("has_more") is True
@@ -496,7 +429,7 @@ class TikTokConnector(Connector):
             if isinstance(following, bool) or not isinstance(following, int) or following == cursor:
                 raise BadResponseError(f"tiktok {where} answered has_more without a new cursor")
             cursor = following
-            yield Checkpoint(state={"stage": "videos", "cursor": cursor, "days": _copy(sums)})
+            yield Checkpoint(state={"stage": "videos", "cursor": cursor, "days": sums.state()})
         raise BadResponseError(f"tiktok {where}: more than {MAX_PAGES} pages; stopped")
 
 

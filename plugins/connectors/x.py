@@ -42,7 +42,6 @@ honoured by the SDK's HTTP client.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, Final
@@ -60,18 +59,20 @@ from plugins.sdk import (
     Connector,
     ConnectorError,
     ConnectorHttp,
+    DailySums,
     Mention,
     MetricDeclaration,
     MetricPoint,
-    OAuthClient,
     OAuthConfig,
     Post,
     Quality,
     RateLimitedError,
     Record,
+    TokenRefresh,
     Window,
     cursor_param,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "x"
@@ -199,9 +200,8 @@ _MEDIA_TYPES: Final = {"photo": "image", "video": "video", "animated_gif": "gif"
 _UNDETERMINED_LANGUAGES: Final = frozenset({"und", "qam", "qct", "qht", "qme", "qst", "zxx", "art"})
 
 
-def today() -> date:
-    """The UTC day of the fetch, when the follower snapshot is taken (tests replace it)."""
-    return datetime.now(UTC).date()
+today = utc_today
+"""The UTC day of the fetch, when the follower snapshot is taken (tests replace it) (the SDK's clock)."""
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -314,10 +314,6 @@ def _next_token(body: Any) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def _days(window: Window) -> list[date]:
-    return [window.since + timedelta(days=n) for n in range((window.until - window.since).days + 1)]
-
-
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -326,21 +322,6 @@ def _window_params(window: Window) -> dict[str, str]:
     start = datetime.combine(max(window.since, FIRST_TIMELINE_DAY), time(), tzinfo=UTC)
     end = datetime.combine(window.until, time(23, 59, 59), tzinfo=UTC)
     return {"start_time": _iso(start), "end_time": _iso(end)}
-
-
-def _add(sums: dict[str, dict[str, float]], day: date, values: Mapping[str, float]) -> None:
-    bucket = sums.setdefault(day.isoformat(), {})
-    for name, value in values.items():
-        bucket[name] = bucket.get(name, 0.0) + value
-
-
-def _renew_expiry(credentials: dict[str, Any], body: Mapping[str, Any]) -> None:
-    """Set `expires_at` from a refresh's `expires_in` (seconds); drop it when X does not say (it is stale)."""
-    seconds = body.get("expires_in")
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-        credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    else:
-        credentials.pop("expires_at", None)
 
 
 def _language(value: Any) -> str | None:
@@ -433,54 +414,20 @@ class XConnector(Connector):
         if competitor and isinstance(bearer, str) and bearer:
             return self.http(token=BearerToken(bearer), classify_error=classify_error), False
         if isinstance(access, str) and access:
-            stored = dict(credentials)
-
-            async def refresh() -> str:
-                return await self._refresh(stored)
-
-            can_refresh = isinstance(credentials.get("refresh_token"), str) and self._app(credentials) is not None
-            token = BearerToken(access, refresh=refresh if can_refresh else None)
-            return self.http(token=token, classify_error=classify_error), True
+            # X takes the client id in the form and a confidential client's secret with HTTP Basic; it
+            # rotates refresh tokens.
+            refresher = TokenRefresh(
+                self,
+                credentials,
+                token_url=TOKEN_PATH,
+                client_auth="basic",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                classify_error=_classify_token_error,
+            )
+            return self.http(token=refresher.bearer(access), classify_error=classify_error), True
         if isinstance(bearer, str) and bearer:
             return self.http(token=BearerToken(bearer), classify_error=classify_error), False
         raise AuthenticationError("x: the credentials hold neither an access_token nor a bearer_token")
-
-    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
-        """The OAuth 2.0 client to refresh as: the credentials' own, else the operator's (never stored)."""
-        client_id = credentials.get("client_id")
-        if isinstance(client_id, str) and client_id:
-            secret = credentials.get("client_secret")
-            return OAuthClient(
-                client_id=client_id, client_secret=secret if isinstance(secret, str) and secret else None
-            )
-        return self.oauth_client
-
-    async def _refresh(self, credentials: dict[str, Any]) -> str:
-        """The refresh-token grant at POST /2/oauth2/token; keeps the rotated tokens for the engine."""
-        app = self._app(credentials)
-        if app is None:
-            raise AuthenticationError("x: the access token expired and no OAuth client is known to refresh it")
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": str(credentials.get("refresh_token") or ""),
-            "client_id": app.client_id,
-        }
-        headers: dict[str, str] = {"Content-Type": "application/x-www-form-urlencoded"}
-        if app.client_secret:
-            pair = base64.b64encode(f"{app.client_id}:{app.client_secret}".encode()).decode("ascii")
-            headers["Authorization"] = f"Basic {pair}"
-        # A client of its own: a refused refresh must not trigger another refresh.
-        async with self.http(classify_error=_classify_token_error) as http:
-            response = await http.request("POST", TOKEN_PATH, data=form, headers=headers, authenticated=False)
-            body = http.decode(response)
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise BadResponseError(f"x POST {response.request.url.path} answered no access_token")
-        credentials["access_token"] = body["access_token"]
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            credentials["refresh_token"] = body["refresh_token"]
-        _renew_expiry(credentials, body)
-        self.refreshed_credentials = dict(credentials)
-        return str(body["access_token"])
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """`GET /2/users/me` with a user token, or a public user lookup with an app-only bearer token."""
@@ -530,24 +477,21 @@ class XConnector(Connector):
             base = {"user_id": user_id, "username": username}
 
             if stage == "posts":
-                sums = _restore_sums(state.get("days"))
+                sums = DailySums.restore(state.get("days"))
                 async for record in self._posts(http, user_id, username, window, state, sums, non_public):
                     yield record
                 daily = _DAILY_PUBLIC + (_NON_PUBLIC_POST_METRICS if non_public else ())
-                for day in _days(window):
-                    values = sums.get(day.isoformat(), {})
-                    for native in daily:
-                        yield MetricPoint(native_metric=native, day=day, value=values.get(native, 0.0), quality=quality)
+                for point in sums.points(daily, window, quality):
+                    yield point
                 stage, state = "mentions", {}
                 yield Checkpoint(state={**base, "stage": stage})
 
             if stage == "mentions":
-                counts = _restore_sums(state.get("days"))
+                counts = DailySums.restore(state.get("days"))
                 async for record in self._mentions(http, base, window, state, counts):
                     yield record
-                for day in _days(window):
-                    value = counts.get(day.isoformat(), {}).get(MENTIONS, 0.0)
-                    yield MetricPoint(native_metric=MENTIONS, day=day, value=value, quality=quality)
+                for point in counts.points((MENTIONS,), window, quality):
+                    yield point
                 yield Checkpoint(state={**base, "stage": "done"})
 
     async def _user(self, http: ConnectorHttp, account: AccountRef) -> dict[str, Any]:
@@ -576,7 +520,7 @@ class XConnector(Connector):
         username: str,
         window: Window,
         state: Mapping[str, Any],
-        sums: dict[str, dict[str, float]],
+        sums: DailySums,
         non_public: bool,
     ) -> AsyncIterator[Record]:
         path = f"users/{user_id}/tweets"
@@ -608,7 +552,7 @@ class XConnector(Connector):
                 daily = {name: post.metrics.get(name, 0.0) for name in (*_DAILY_PUBLIC, *_NON_PUBLIC_POST_METRICS)}
                 daily[SHARES] = post.metrics.get(RETWEETS, 0.0) + post.metrics.get(QUOTES, 0.0)
                 daily[POSTS] = 1.0
-                _add(sums, day, daily)
+                sums.add(day, daily)
                 yield post
             following = _next_token(body)
             if following:
@@ -619,7 +563,7 @@ class XConnector(Connector):
                         "username": username,
                         "next_token": following,
                         "non_public": non_public,
-                        "days": _copy(sums),
+                        "days": sums.state(),
                     }
                 )
 
@@ -629,7 +573,7 @@ class XConnector(Connector):
         base: Mapping[str, str],
         window: Window,
         state: Mapping[str, Any],
-        counts: dict[str, dict[str, float]],
+        counts: DailySums,
     ) -> AsyncIterator[Record]:
         user_id = base["user_id"]
         path = f"users/{user_id}/mentions"
@@ -658,27 +602,11 @@ class XConnector(Connector):
                 day = mention.published_at.date()
                 if not window.since <= day <= window.until:
                     continue
-                _add(counts, day, {MENTIONS: 1.0})
+                counts.add(day, {MENTIONS: 1.0})
                 yield mention
             following = _next_token(body)
             if following:
-                yield Checkpoint(state={**base, "stage": "mentions", "next_token": following, "days": _copy(counts)})
-
-
-def _copy(sums: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
-    """A snapshot for a checkpoint: the running sums go on changing after it is yielded."""
-    return {day: dict(values) for day, values in sums.items()}
-
-
-def _restore_sums(value: Any) -> dict[str, dict[str, float]]:
-    """Per-day sums carried in a checkpoint; anything unreadable restarts from nothing."""
-    if not isinstance(value, dict):
-        return {}
-    sums: dict[str, dict[str, float]] = {}
-    for day, values in value.items():
-        if isinstance(day, str) and isinstance(values, dict):
-            sums[day] = {str(k): float(v) for k, v in values.items() if _count(v) is not None}
-    return sums
+                yield Checkpoint(state={**base, "stage": "mentions", "next_token": following, "days": counts.state()})
 
 
 def _post(

@@ -45,7 +45,6 @@ from plugins.sdk import (
     AccountRef,
     AuthenticationError,
     BadResponseError,
-    BearerToken,
     Capability,
     Checkpoint,
     Connector,
@@ -54,15 +53,16 @@ from plugins.sdk import (
     Mention,
     MetricDeclaration,
     MetricPoint,
-    OAuthClient,
     OAuthConfig,
     Post,
     Quality,
     RateLimitedError,
     Record,
+    TokenRefresh,
     Window,
     cursor_param,
     hookimpl,
+    utc_today,
 )
 
 NETWORK: Final = "youtube"
@@ -170,9 +170,8 @@ _METRICS: Final = (
 )
 
 
-def _today() -> date:
-    """Today in UTC; a module function so tests can pin it."""
-    return datetime.now(UTC).date()
+_today = utc_today
+"""Today in UTC; a module function so tests can pin it (the SDK's clock)."""
 
 
 def _pacific() -> timezone | ZoneInfo:
@@ -333,15 +332,6 @@ def _comment_record(
     )
 
 
-def _renew_expiry(credentials: dict[str, Any], body: Any) -> None:
-    """Set `expires_at` from a refresh's `expires_in` (seconds); drop it when Google does not say (it is stale)."""
-    seconds = body.get("expires_in") if isinstance(body, dict) else None
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-        credentials["expires_at"] = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    else:
-        credentials.pop("expires_at", None)
-
-
 # --- the connector --------------------------------------------------------------------------------
 
 
@@ -410,15 +400,6 @@ class YouTubeConnector(Connector):
         """`default` on the real hosts; `path` under the base URL when an operator or a test overrides it."""
         return urljoin(str(self.base_url).rstrip("/") + "/", path) if self._overridden() else default
 
-    def _app(self, credentials: Mapping[str, Any]) -> OAuthClient | None:
-        """The OAuth client to refresh as: the credentials' own, else the operator's (never stored)."""
-        client_id, secret = credentials.get("client_id"), credentials.get("client_secret")
-        if isinstance(client_id, str) and client_id:
-            return OAuthClient(
-                client_id=client_id, client_secret=secret if isinstance(secret, str) and secret else None
-            )
-        return self.oauth_client
-
     @contextlib.asynccontextmanager
     async def _owner_client(self, credentials: Mapping[str, Any]) -> AsyncIterator[ConnectorHttp]:
         token = credentials.get("access_token")
@@ -427,36 +408,12 @@ class YouTubeConnector(Connector):
                 "youtube: an owned channel needs an OAuth access_token (connect it with Google); "
                 "an API key only reads public data"
             )
-        refresh_token = credentials.get("refresh_token")
-        app = self._app(credentials)
-        async with contextlib.AsyncExitStack() as stack:
-            bearer = BearerToken(access_token=token)
-            if isinstance(refresh_token, str) and refresh_token and app is not None:
-                # A separate client without a refresh hook: a refused refresh must not try to refresh again.
-                token_http = await stack.enter_async_context(self.http(classify_error=classify_error))
-                client_id, client_secret = app.client_id, app.client_secret
-
-                async def refresh() -> str:
-                    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
-                    if client_secret:
-                        form["client_secret"] = client_secret
-                    response = await token_http.request(
-                        "POST", self._under_base(TOKEN_URL, TOKEN_PATH), data=form, authenticated=False
-                    )
-                    body = token_http.decode(response)
-                    access_token: object = body.get("access_token") if isinstance(body, dict) else None
-                    if not isinstance(access_token, str) or not access_token:
-                        raise BadResponseError("youtube POST /token answered no access_token")
-                    updated = {**credentials, "access_token": access_token}
-                    new_refresh = body.get("refresh_token")
-                    if isinstance(new_refresh, str) and new_refresh:
-                        updated["refresh_token"] = new_refresh
-                    _renew_expiry(updated, body)
-                    self.refreshed_credentials = updated
-                    return access_token
-
-                bearer.refresh = refresh
-            yield await stack.enter_async_context(self.http(token=bearer, classify_error=classify_error))
+        # Google refreshes public clients too: the client id, and its secret when there is one, go in the form.
+        refresher = TokenRefresh(
+            self, credentials, token_url=self._under_base(TOKEN_URL, TOKEN_PATH), classify_error=classify_error
+        )
+        async with self.http(token=refresher.bearer(token), classify_error=classify_error) as http:
+            yield http
 
     async def check(self, credentials: Mapping[str, Any]) -> None:
         """One cheap call: the owner's channel id with a token, or the languages list with an API key."""

@@ -1,100 +1,12 @@
-"""The Resonance connector SDK: the only module a third-party plugin imports.
+"""`plugins.sdk`, the import path connectors used before the SDK became its own distribution.
 
-Everything here is stable within a major version of `SDK_VERSION`; names not listed in `__all__`
-are private and may change at any time.
+The SDK now lives in the `resonance-sdk` distribution under the import name `resonance_sdk`, which a
+third party installs without the service. The service keeps this module as an alias so every plugin
+written as `from plugins.sdk import ...` keeps working wherever Resonance itself is installed: it
+re-exports exactly `resonance_sdk.__all__`, the same objects (so `plugins.sdk.Connector is
+resonance_sdk.Connector`), and its `testing` submodule re-exports `resonance_sdk.testing`. New code
+imports `resonance_sdk`; see plugins/README.md.
 """
 
-from plugins.sdk._catalog import CATALOG_VERSION, Aggregation, CanonicalMetric, built_in_metrics
-from plugins.sdk._connector import (
-    OAUTH_TOKEN_FIELDS,
-    Capability,
-    Connector,
-    MetricDeclaration,
-    OAuthClient,
-    OAuthConfig,
-)
-from plugins.sdk._egress import EgressPolicy, EgressRefused
-from plugins.sdk._errors import (
-    AuthenticationError,
-    BadResponseError,
-    ConnectorError,
-    RateLimitedError,
-    TransientError,
-)
-from plugins.sdk._hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
-from plugins.sdk._http import (
-    BearerToken,
-    ConnectorHttp,
-    ErrorClassifier,
-    ForbiddenUrlError,
-    HttpPolicy,
-    cursor_param,
-    link_header,
-    next_link,
-    rate_limit_wait,
-)
-from plugins.sdk._records import (
-    QUALITIES,
-    AccountRef,
-    Checkpoint,
-    Mention,
-    MetricPoint,
-    Post,
-    Quality,
-    Record,
-    Window,
-)
-from plugins.sdk._sentiment import SENTIMENT_LABELS, Sentiment, SentimentAnalyzer, SentimentLabel
-from plugins.sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
-
-SDK_VERSION = "0.2.0"
-
-__all__ = [
-    "CATALOG_VERSION",
-    "ENTRY_POINT_GROUP",
-    "MENTION_KINDS",
-    "OAUTH_TOKEN_FIELDS",
-    "PROJECT_NAME",
-    "QUALITIES",
-    "SDK_VERSION",
-    "SENTIMENT_LABELS",
-    "AccountRef",
-    "Aggregation",
-    "AuthenticationError",
-    "BadResponseError",
-    "BearerToken",
-    "CanonicalMetric",
-    "Capability",
-    "Checkpoint",
-    "Connector",
-    "ConnectorError",
-    "ConnectorHttp",
-    "EgressPolicy",
-    "EgressRefused",
-    "ErrorClassifier",
-    "ForbiddenUrlError",
-    "HttpPolicy",
-    "Mention",
-    "MetricDeclaration",
-    "MetricPoint",
-    "OAuthClient",
-    "OAuthConfig",
-    "Post",
-    "Quality",
-    "RateLimitedError",
-    "Record",
-    "RecordRejected",
-    "RecordValidator",
-    "Sentiment",
-    "SentimentAnalyzer",
-    "SentimentLabel",
-    "TransientError",
-    "Window",
-    "built_in_metrics",
-    "cursor_param",
-    "hookimpl",
-    "hookspec",
-    "link_header",
-    "next_link",
-    "rate_limit_wait",
-]
+from resonance_sdk import *  # noqa: F403  (the alias is, by definition, everything the SDK exports)
+from resonance_sdk import __all__ as __all__

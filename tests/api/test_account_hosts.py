@@ -127,7 +127,7 @@ def test_a_sync_never_connects_to_a_host_that_is_not_allowed_and_says_no_more_th
 ) -> None:
     """An account stored while its host was allowed (or whose name now resolves to loopback) is refused
     at connection time, and its sync's error reads exactly like that of an instance whose port is closed."""
-    monkeypatch.setattr("plugins.sdk._http.sleep_for", no_sleep)  # the retries, at once
+    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_sleep)  # the retries, at once
     port = instance.base_url.rsplit(":", 1)[1]
     allowing = create_app(make_settings(database, egress_allow="127.0.0.0/8"))
     with TestClient(allowing, raise_server_exceptions=False) as client:

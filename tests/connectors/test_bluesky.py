@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+import resonance_sdk._http
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import plugins.sdk._http
 from plugins.connectors import bluesky
 from plugins.connectors.bluesky import BlueskyConnector
 from plugins.registry import load_registry
@@ -62,7 +62,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def no_wait(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(plugins.sdk._http, "sleep_for", no_wait)
+    monkeypatch.setattr(resonance_sdk._http, "sleep_for", no_wait)
     monkeypatch.setattr(bluesky, "_today", lambda: TODAY)
     return waits
 

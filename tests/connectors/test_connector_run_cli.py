@@ -40,8 +40,8 @@ def test_connector_run_prints_the_records_of_a_recorded_fetch(
     suite_class: type[ConnectorConformance], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suite = suite_class()
-    from plugins.sdk import _http
-    from plugins.sdk.testing._conformance import _no_wait
+    from resonance_sdk import _http
+    from resonance_sdk.testing._conformance import _no_wait
 
     monkeypatch.setattr(_http, "sleep_for", _no_wait)
     expected = [record for record in suite.clean_run() if not isinstance(record, Checkpoint)]

@@ -141,7 +141,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def no_wait(seconds: float) -> None:
         waited.append(seconds)
 
-    monkeypatch.setattr("plugins.sdk._http.sleep_for", no_wait)
+    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_wait)
     return waited
 
 

@@ -13,6 +13,7 @@ import httpx
 import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
+from resonance_sdk import _http
 from werkzeug import Request, Response
 
 from plugins.connectors import tiktok
@@ -30,7 +31,6 @@ from plugins.sdk import (
     Record,
     RecordValidator,
     Window,
-    _http,
     built_in_metrics,
 )
 

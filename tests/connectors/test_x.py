@@ -14,6 +14,7 @@ import httpx
 import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
+from resonance_sdk import _http
 from werkzeug import Request, Response
 
 from plugins.connectors import x
@@ -32,7 +33,6 @@ from plugins.sdk import (
     Record,
     RecordValidator,
     Window,
-    _http,
     built_in_metrics,
 )
 

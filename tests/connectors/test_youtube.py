@@ -110,7 +110,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def no_wait(seconds: float) -> None:
         asked.append(seconds)
 
-    monkeypatch.setattr("plugins.sdk._http.sleep_for", no_wait)
+    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_wait)
     monkeypatch.setattr(youtube, "_today", lambda: TODAY)
     return asked
 

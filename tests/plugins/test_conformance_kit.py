@@ -45,8 +45,8 @@ STANDARD_TESTS = sorted(name for name in dir(ConnectorConformance) if name.start
 
 
 def _run(suite: ConnectorConformance, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from plugins.sdk import _http
-    from plugins.sdk.testing._conformance import _no_wait
+    from resonance_sdk import _http
+    from resonance_sdk.testing._conformance import _no_wait
 
     monkeypatch.setattr(_http, "sleep_for", _no_wait)
     getattr(suite, name)()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from resonance_sdk._egress import IPAddress
 
 from plugins.sdk import (
     AccountRef,
@@ -19,7 +20,6 @@ from plugins.sdk import (
     TransientError,
     Window,
 )
-from plugins.sdk._egress import IPAddress
 from plugins.sdk.testing import FixtureServer, Route, serving
 
 NAME = "api.chirp.test"
@@ -202,7 +202,7 @@ def test_a_base_url_given_to_the_connector_is_trusted_but_a_tenants_host_is_not(
     server: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The operator's (or a test's) base URL override is reachable; the same host chosen per account is not."""
-    monkeypatch.setattr("plugins.sdk._http.sleep_for", no_sleep)  # the retries of the refused host, at once
+    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_sleep)  # the retries of the refused host, at once
     overridden = Chirp(base_url=server.base_url + "/v1")
     asyncio.run(overridden.check({}))
     assert [request.path for request in server.log] == ["/v1/me"]

@@ -1,8 +1,9 @@
 """The plugin author's guide and the SDK's public face cannot drift from the code (Datasette's and httpx's habit).
 
-Every hook specification in `plugins.sdk._hookspecs` has a docstring, a `### name` section in
-plugins/README.md showing its signature, and a test under tests/ that names it; `plugins.sdk` (and its
-`testing` module) expose exactly the names in their `__all__`, each of which the guide mentions.
+Every hook specification in `resonance_sdk._hookspecs` has a docstring, a `### name` section in
+plugins/README.md showing its signature, and a test under tests/ that names it; `resonance_sdk` (and its
+`testing` module), like their aliases `plugins.sdk` and `plugins.sdk.testing`, expose exactly the names in
+their `__all__`, each of which the guide mentions.
 """
 
 from __future__ import annotations
@@ -15,17 +16,24 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import resonance_sdk
+import resonance_sdk.testing
+from resonance_sdk import PROJECT_NAME, _hookspecs
 
 import plugins.sdk
 import plugins.sdk.testing
-from plugins.sdk import PROJECT_NAME, _hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "plugins" / "README.md"
 TESTS = ROOT / "tests"
 THIS_FILE = Path(__file__).resolve()
 
-PUBLIC_SUBMODULES = {plugins.sdk: {"testing"}, plugins.sdk.testing: set()}
+PUBLIC_SUBMODULES = {
+    resonance_sdk: {"testing", "template"},
+    resonance_sdk.testing: set(),
+    plugins.sdk: {"testing"},
+    plugins.sdk.testing: set(),
+}
 """Submodules that are public faces of their own: importing them makes them attributes of their parent."""
 
 
@@ -109,20 +117,20 @@ def public_names(module: ModuleType) -> set[str]:
     return names - PUBLIC_SUBMODULES[module]
 
 
-@pytest.mark.parametrize("module", [plugins.sdk, plugins.sdk.testing], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", list(PUBLIC_SUBMODULES), ids=lambda module: module.__name__)
 def test_every_name_in_all_exists(module: ModuleType) -> None:
     missing = [name for name in module.__all__ if not hasattr(module, name)]
     assert missing == [], f"{module.__name__}.__all__ lists names it does not define: {missing}"
     assert len(module.__all__) == len(set(module.__all__)), f"{module.__name__}.__all__ repeats a name"
 
 
-@pytest.mark.parametrize("module", [plugins.sdk, plugins.sdk.testing], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", list(PUBLIC_SUBMODULES), ids=lambda module: module.__name__)
 def test_the_module_exposes_nothing_public_beyond_all(module: ModuleType) -> None:
     extra = sorted(public_names(module) - set(module.__all__))
     assert extra == [], f"{module.__name__} exposes public names missing from __all__ (prefix them with _): {extra}"
 
 
-@pytest.mark.parametrize("module", [plugins.sdk, plugins.sdk.testing], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", list(PUBLIC_SUBMODULES), ids=lambda module: module.__name__)
 def test_the_guide_mentions_every_public_name(module: ModuleType) -> None:
     guide = GUIDE.read_text(encoding="utf-8")
     unmentioned = [name for name in module.__all__ if not re.search(rf"`{re.escape(name)}[`(]", guide)]

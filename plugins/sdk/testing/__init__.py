@@ -1,11 +1,4 @@
-"""The connector conformance kit, shipped as a pytest plugin (entry point `pytest11`).
+"""`plugins.sdk.testing`, the alias of the conformance kit `resonance_sdk.testing` (see `plugins.sdk`)."""
 
-A plugin author subclasses `ConnectorConformance` in a test module, names it `Test…`, and sets the
-connector, an account, a window, bad credentials and the recorded responses; the standard suite
-then runs against the connector with a local server. See `plugins/README.md`.
-"""
-
-from plugins.sdk.testing._conformance import ConnectorConformance
-from plugins.sdk.testing._server import FixtureServer, RecordingTransport, Route, Served, serving
-
-__all__ = ["ConnectorConformance", "FixtureServer", "RecordingTransport", "Route", "Served", "serving"]
+from resonance_sdk.testing import *  # noqa: F403  (the alias is everything the kit exports)
+from resonance_sdk.testing import __all__ as __all__

@@ -67,8 +67,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import feedparser
 import httpx
-
-from plugins.sdk import (
+from resonance_sdk import (
     AccountRef,
     AuthenticationError,
     BadResponseError,

@@ -17,8 +17,7 @@ import httpx
 import pytest
 import resonance_feed
 from resonance_feed import FeedConnector, read_page
-
-from plugins.sdk import (
+from resonance_sdk import (
     AccountRef,
     AuthenticationError,
     Checkpoint,
@@ -29,7 +28,7 @@ from plugins.sdk import (
     Record,
     Window,
 )
-from plugins.sdk.testing import ConnectorConformance, Route, serving
+from resonance_sdk.testing import ConnectorConformance, Route, serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}

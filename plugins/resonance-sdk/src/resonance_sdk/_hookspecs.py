@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pluggy
 
-from plugins.sdk._catalog import CanonicalMetric
-from plugins.sdk._connector import Connector
-from plugins.sdk._sentiment import SentimentAnalyzer
+from resonance_sdk._catalog import CanonicalMetric
+from resonance_sdk._connector import Connector
+from resonance_sdk._sentiment import SentimentAnalyzer
 
 PROJECT_NAME = "resonance"
 ENTRY_POINT_GROUP = "resonance.plugins"

@@ -10,13 +10,13 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from plugins.sdk import _http
-from plugins.sdk._catalog import CanonicalMetric, built_in_metrics
-from plugins.sdk._connector import Connector
-from plugins.sdk._errors import AuthenticationError, BadResponseError
-from plugins.sdk._records import AccountRef, Checkpoint, MetricPoint, Post, Record, Window
-from plugins.sdk._validation import RecordRejected, RecordValidator
-from plugins.sdk.testing._server import FixtureServer, RecordingTransport, Route, serving
+from resonance_sdk import _http
+from resonance_sdk._catalog import CanonicalMetric, built_in_metrics
+from resonance_sdk._connector import Connector
+from resonance_sdk._errors import AuthenticationError, BadResponseError
+from resonance_sdk._records import AccountRef, Checkpoint, MetricPoint, Post, Record, Window
+from resonance_sdk._validation import RecordRejected, RecordValidator
+from resonance_sdk.testing._server import FixtureServer, RecordingTransport, Route, serving
 
 CAPABILITIES = {"account_metrics", "posts", "mentions", "public_data"}
 SECRET_NAME = re.compile(r"token|secret|password|passwd|key|jwt", re.IGNORECASE)

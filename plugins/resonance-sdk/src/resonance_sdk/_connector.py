@@ -9,10 +9,10 @@ from typing import Any, ClassVar, Final, Literal
 import httpx
 import msgspec
 
-from plugins.sdk._egress import EgressPolicy
-from plugins.sdk._errors import BadResponseError
-from plugins.sdk._http import ConnectorHttp
-from plugins.sdk._records import AccountRef, Record, Window
+from resonance_sdk._egress import EgressPolicy
+from resonance_sdk._errors import BadResponseError
+from resonance_sdk._http import ConnectorHttp
+from resonance_sdk._records import AccountRef, Record, Window
 
 Capability = Literal["account_metrics", "posts", "mentions", "public_data"]
 """What a connector can fetch; `public_data` means it can track accounts the agency does not own."""

@@ -11,8 +11,8 @@ import math
 from datetime import UTC, date, datetime
 from typing import Any
 
-from plugins.sdk._connector import Connector, MetricDeclaration
-from plugins.sdk._records import QUALITIES, Checkpoint, Mention, MetricPoint, Post, Window
+from resonance_sdk._connector import Connector, MetricDeclaration
+from resonance_sdk._records import QUALITIES, Checkpoint, Mention, MetricPoint, Post, Window
 
 MENTION_KINDS = ("mention", "comment", "reply")
 TEXT_LIMIT = 100_000
@@ -122,4 +122,4 @@ class RecordValidator:
             if not isinstance(record.state, dict):
                 raise RecordRejected("state", "must be a dict")
         else:
-            raise RecordRejected("type", f"{type(record).__name__} is not a record type of plugins.sdk")
+            raise RecordRejected("type", f"{type(record).__name__} is not a record type of resonance_sdk")

@@ -26,8 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from plugins.sdk._egress import EgressPolicy
-from plugins.sdk._errors import (
+from resonance_sdk._egress import EgressPolicy
+from resonance_sdk._errors import (
     AuthenticationError,
     BadResponseError,
     ConnectorError,
