@@ -136,9 +136,13 @@ def live_server(database: TestDatabase) -> Iterator[LiveServer]:
 CHROMIUM_ENV = "RESONANCE_TEST_CHROMIUM"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium driven by Playwright (RESONANCE_TEST_CHROMIUM overrides its path)."""
+    """Debian's headless Chromium driven by Playwright (RESONANCE_TEST_CHROMIUM overrides its path).
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running on the main thread while it is
+    open, and every asyncio test after it would fail with "cannot be called from a running event loop"; pytest
+    tears a module's fixtures down before the next module's tests, so the loop is gone by then."""
     executable = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium") or "/usr/bin/chromium"
     assert Path(executable).exists(), (
         f"no Chromium at {executable}: install Debian's chromium (`apt-get install chromium`, as .ci/run does) "
