@@ -12,6 +12,7 @@ import msgspec
 import typer
 
 from api.cli.output import CliError, err, fail, out, run
+from api.connector_template import connector_new
 from api.connectors.egress import egress_policy
 from plugins.registry import load_registry
 from plugins.sdk import AccountRef, ConnectorError, Window
@@ -41,6 +42,9 @@ def _parse_day(value: str, option: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise fail(f"{option} must be a date like 2026-01-31, got {value!r}.") from None
+
+
+connector_app.command("new")(connector_new)
 
 
 @connector_app.command("run")

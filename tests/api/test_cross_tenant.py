@@ -50,9 +50,10 @@ TENANT_ID_PARAMETERS = (
 GLOBAL_PARAMETERS = {"connector_id": "demo"}
 """Path parameters naming something every tenant shares (installed connectors)."""
 
-UNTENANTED_PREFIXES = ("/docs", "/v1/oauth/callback")
+UNTENANTED_PREFIXES = ("/docs", "/v1/oauth/callback", "/portal/")
 """Routes that serve no tenant data at all (the OpenAPI document and its UI), or that take no API key and
-find their tenant otherwise (the OAuth callback, by its state: see test_oauth.py)."""
+find their tenant otherwise (the OAuth callback, by its state: see test_oauth.py; the portal's pages, by the
+signed-in member's session: see tests/portal/test_sign_in.py)."""
 
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/v1/clients/{client_id:uuid}"): {"name": "Hijacked", "industry": "piracy"},

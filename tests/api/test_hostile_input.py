@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import pytest
 from litestar import Litestar
+from litestar.enums import ParamType
+from litestar.openapi.spec import Parameter
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
@@ -363,29 +365,25 @@ ANALYTICS_ROUTES = {
 }
 
 
-def _public_name(parameter: Any, key: str) -> str:
-    """`from` for a handler's `date_from`: the query name Litestar reads it under."""
-    definition = getattr(parameter, "kwarg_definition", None)
-    for attribute in ("query", "name"):
-        alias = getattr(definition, attribute, None)
-        if isinstance(alias, str) and alias:
-            return alias
-    return key
-
-
 def date_routes(app: Litestar) -> list[tuple[str, set[str]]]:
-    """Every GET route taking a day in its query, with the names of those parameters (and granularity)."""
+    """Every GET route of the API taking a day in its query, with the names of those parameters (and
+    granularity), read from the OpenAPI document, so parameters that come from shared dependencies count too."""
     found = []
+    document = app.openapi_schema
     for route in app.routes:
-        if not isinstance(route, HTTPRoute):
+        if not isinstance(route, HTTPRoute) or "GET" not in route.methods:
             continue
-        for handler in route.route_handlers:
-            if "GET" not in handler.http_methods:
-                continue
-            parameters = handler.parsed_fn_signature.parameters
-            names = {_public_name(parameter, key) for key, parameter in parameters.items()}
-            if names & DATE_PARAMETERS:
-                found.append((route.path, names & (DATE_PARAMETERS | {"granularity"})))
+        item = (document.paths or {}).get(route.path_format)
+        operation = item.get if item is not None else None
+        if operation is None:  # not in the document: the portal's pages and the docs
+            continue
+        names = {
+            parameter.name
+            for parameter in operation.parameters or []
+            if isinstance(parameter, Parameter) and parameter.param_in == ParamType.QUERY
+        }
+        if names & DATE_PARAMETERS:
+            found.append((route.path, names & (DATE_PARAMETERS | {"granularity"})))
     return found
 
 

@@ -13,6 +13,7 @@ from litestar.types import Scope
 from api.app import create_app
 from api.auth import Principal
 from api.metrics import fast_path
+from api.services import Services
 from tests.api.conftest import assert_problem, create_key, insert_metric_points, make_client_and_account
 from tests.conftest import TestDatabase, make_settings, sign_up
 
@@ -32,8 +33,8 @@ def test_a_cached_read_is_the_same_answer_with_its_own_request_id(
     answered: list[bool] = []
     original = fast_path._cached_answer
 
-    def spy(scope: Scope) -> tuple[Principal, bytes] | None:
-        answer = original(scope)
+    def spy(scope: Scope, services: Services) -> tuple[Principal, bytes] | None:
+        answer = original(scope, services)
         answered.append(answer is not None)
         return answer
 

@@ -26,6 +26,7 @@ from api.billing.rate_limits import MemoryRateLimits, RateLimits
 from api.billing.subscriptions import Subscription
 from api.clients.models import Client
 from api.metrics import fast_path
+from api.services import Services
 from tenants.database import Database
 from tenants.settings import Settings, SettingsError
 from tests.api.conftest import (
@@ -331,8 +332,8 @@ def test_cached_metrics_reads_are_limited_and_counted_with_the_same_headers(
     answered: list[bool] = []
     original = fast_path._cached_answer
 
-    def spy(scope: Scope) -> tuple[Principal, bytes] | None:
-        answer = original(scope)
+    def spy(scope: Scope, services: Services) -> tuple[Principal, bytes] | None:
+        answer = original(scope, services)
         answered.append(answer is not None)
         return answer
 

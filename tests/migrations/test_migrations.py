@@ -29,6 +29,9 @@ SYSTEM_FUNCTIONS = {
     "resonance_find_oauth_state",
     "resonance_due_webhook_deliveries",
     "resonance_find_stripe_customer",
+    "resonance_find_members_by_email",
+    "resonance_find_member_session",
+    "resonance_find_member_token",
     "resonance_usage_to_report",
     "resonance_stripe_customers",
 }
