@@ -58,6 +58,7 @@ from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems, document_request_body
 from api.portal.controllers import portal_router
 from api.portal.mail import mailer_from_url
+from api.portal.throttle import sign_in_throttle
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
 from api.reports.controllers import ReportController
@@ -165,6 +166,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         stripe_client=stripe_client(settings, http_client=stripe_http),
         stripe_http=stripe_http,
         mailer=mailer_from_url(settings.mail_url, settings.mail_from),
+        sign_in_throttle=sign_in_throttle(settings.redis_url, settings.redis_key_prefix),
     )
     # Transitional: the members are also State attributes until every reader asks for `services`.
     return State({**services.members(), "services": services})
@@ -199,6 +201,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             await asyncio.gather(*tasks)
             if rate_limits is not None:
                 await rate_limits.close()
+            await app.state.services.sign_in_throttle.close()
             if app.state.stripe_http is not None:
                 await close_http_client(app.state.stripe_http)
             await app.state.database.dispose()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from api.billing.usage_reporting import UsageReporter
     from api.metrics.cache import MetricsCache
     from api.portal.mail import Mailer
+    from api.portal.throttle import SignInThrottle
     from api.sync.engine import SyncEngine
     from api.sync.worker import SyncWorker
     from api.webhooks.delivery import WebhookWorker
@@ -55,6 +56,7 @@ class Services:
         "rate_limits",
         "registry",
         "settings",
+        "sign_in_throttle",
         "standings",
         "stripe_client",
         "stripe_http",
@@ -86,6 +88,7 @@ class Services:
     stripe_client: stripe.StripeClient | None  # checkout, portal and the webhook's look-ups; None in local mode
     stripe_http: stripe.HTTPXClient | None  # the connection pools every Stripe client of the process shares
     mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
+    sign_in_throttle: SignInThrottle  # the portal's failed sign-ins, per account and per address
     outbound_transport: httpx.AsyncBaseTransport | None  # tests: a fake transport for tenants' URLs
 
     def __init__(
@@ -111,6 +114,7 @@ class Services:
         stripe_client: stripe.StripeClient | None,
         stripe_http: stripe.HTTPXClient | None,
         mailer: Mailer,
+        sign_in_throttle: SignInThrottle,
         outbound_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
@@ -133,6 +137,7 @@ class Services:
         self.stripe_client = stripe_client
         self.stripe_http = stripe_http
         self.mailer = mailer
+        self.sign_in_throttle = sign_in_throttle
         self.outbound_transport = outbound_transport
 
     def members(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def page(
     viewer: Viewer | None = None,
     *,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
     """Render a portal page in the viewer's language."""
@@ -42,6 +43,7 @@ def page(
     return Template(
         template_name=template,
         status_code=status_code,
+        headers=headers,
         context={
             "_": catalog.gettext,
             "lang": language,

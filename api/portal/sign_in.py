@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from api.portal.i18n import negotiate, translations
 from api.portal.pages import cleared_session_cookie, page, session_cookie
+from api.portal.throttle import throttle_keys
 from api.portal.viewer import current_viewer, safe_next
 from api.services import Services
 from tenants.member_sessions import (
@@ -66,8 +67,24 @@ class SignInController(Controller):
     async def sign_in(
         self, request: Request[Any, Any, Any], services: Services, data: Annotated[SignInForm, FORM]
     ) -> Response[Any]:
+        throttle = services.sign_in_throttle
+        keys = throttle_keys(data.email, request.client.host if request.client else None)
+        wait = await throttle.wait(keys)
+        if wait > 0:
+            # Checked before the password, so guessing on during the wait learns nothing.
+            return page(
+                request,
+                "sign_in.html",
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+                next=safe_next(data.next),
+                email=data.email,
+                error="too_many",
+                minutes=max(1, -(-wait // 60)),
+            )
         member = await authenticate(services.database, data.email, data.password)
         if member is None:
+            await throttle.failed(keys)
             return page(
                 request,
                 "sign_in.html",
@@ -76,6 +93,7 @@ class SignInController(Controller):
                 email=data.email,
                 error="wrong_credentials",
             )
+        await throttle.succeeded(keys)
         token = await open_session(services.database, member)
         secure = services.settings.production
         return Redirect(safe_next(data.next), status_code=303, cookies=[session_cookie(token, secure=secure)])
