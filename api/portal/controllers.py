@@ -7,7 +7,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
@@ -21,13 +21,15 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from api.clients.models import Client
+from api.clients.service import get_client
 from api.errors import ApiError
 from api.metrics.window import AskedDays
 from api.portal.dashboard import DEFAULT_DAYS, load_dashboard
 from api.portal.i18n import LANGUAGES
-from api.portal.pages import language_cookie, page
+from api.portal.pages import language_cookie, language_of, page
 from api.portal.sign_in import SignInController
 from api.portal.viewer import SignInRequired, Viewer, provide_viewer, safe_next, sign_in_url
+from api.reports.service import render_report
 from api.services import Services
 from tenants.models import Member
 from tenants.settings import Settings
@@ -69,6 +71,24 @@ class PortalController(Controller):
         async with services.database.tenant_session(viewer.principal.tenant_id) as session:
             dashboard = await load_dashboard(session, viewer.principal, services, client_id, days)
         return page(request, "dashboard.html", viewer, dashboard=dashboard, client=dashboard.client)
+
+    @get("/clients/{client_id:uuid}/report")
+    async def client_report(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        viewer: Viewer,
+        client_id: uuid.UUID,
+        format: Literal["pdf", "csv"] = "pdf",
+        first: Annotated[date | None, QueryParameter(name="from")] = None,
+        last: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> Response[bytes]:
+        """The report of the dashboard's period, in the viewer's language, as the API makes it."""
+        days = AskedDays(first=first, last=last, default_days=DEFAULT_DAYS)
+        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
+            client = await get_client(session, viewer.principal, client_id)
+            file = await render_report(session, services, client, days, format, language_of(request, viewer))
+        return Response(file.body, media_type=file.media_type, headers={"Content-Disposition": file.disposition})
 
     @post("/language", status_code=303)
     async def choose_language(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date
 from typing import Literal
 
-import msgspec
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,20 +15,11 @@ from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.service import get_client
 from api.metrics.window import AskedDays
 from api.parameters import client_days
-from api.reports.builder import build_report
 from api.reports.document import Report
-from api.reports.logo import fetch_logo
-from api.reports.render_csv import render_csv
-from api.reports.render_pdf import render_pdf
-from api.services import ServicesDependency
+from api.reports.service import ReportFormat, render_report
+from api.services import Services
 
 DEFAULT_DAYS = 90
-MEDIA_TYPES = {"json": MediaType.JSON, "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
-
-
-def _filename(name: str, start: date, end: date, extension: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "client"
-    return f"{slug}-report-{start.isoformat()}-{end.isoformat()}.{extension}"
 
 
 class ReportController(Controller):
@@ -55,9 +43,9 @@ class ReportController(Controller):
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: ServicesDependency,
+        services: Services,
         days: AskedDays,
-        format: Literal["json", "csv", "pdf"] = Parameter(default="json", description="json, csv or pdf."),
+        format: ReportFormat = Parameter(default="json", description="json, csv or pdf."),
         language: Literal["en", "fr"] | None = Parameter(
             default=None, description="en or fr (default: the client's language)."
         ),
@@ -66,21 +54,7 @@ class ReportController(Controller):
         period, then each analysis with its definitions. The PDF carries charts; the CSV has one value per
         row (section, table, row, column, value) for spreadsheets."""
         client = await get_client(session, principal, client_id)
-        window = days.window(client.timezone)
-        start, end = window.start, window.end
-        chosen = language or ("fr" if client.language == "fr" else "en")
-        report = await build_report(session, services.registry, client, window, chosen)
+        file = await render_report(session, services, client, days, format, language)
         if format == "json":
-            return Response(msgspec.json.encode(report), media_type=MediaType.JSON)
-        if format == "csv":
-            body = render_csv(report)
-        else:
-            logo, problem = (None, None)
-            if client.logo_url:
-                logo, problem = await fetch_logo(client.logo_url, services.webhook_policy, services.outbound_transport)
-            body = render_pdf(report, logo, problem)
-        return Response(
-            body,
-            media_type=MEDIA_TYPES[format],
-            headers={"Content-Disposition": f'attachment; filename="{_filename(client.name, start, end, format)}"'},
-        )
+            return Response(file.body, media_type=file.media_type)
+        return Response(file.body, media_type=file.media_type, headers={"Content-Disposition": file.disposition})

@@ -48,6 +48,7 @@ def add_member(
     client_id: str | uuid.UUID | None = None,
     email: str | None = None,
     password: str = PASSWORD,
+    locale: str | None = None,
 ) -> PortalMember:
     """A member of the agency with this password (a client viewer when `client_id` is given)."""
     tenant = uuid.UUID(str(tenant_id))
@@ -65,6 +66,7 @@ def add_member(
                     role=role,
                     client_id=uuid.UUID(str(client_id)) if client_id else None,
                     password_hash=hash_password(password),
+                    locale=locale,
                 )
             )
 

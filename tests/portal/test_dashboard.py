@@ -128,3 +128,39 @@ def test_charts_are_drawn_in_the_browser(client: TestClient[Litestar], agency: A
     box = canvas.bounding_box()
     assert box is not None
     assert box["height"] > 100
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == f"maison-durand-report-{FIRST}-{LAST}.pdf"
+    path = download.path()
+    assert path.read_bytes().startswith(b"%PDF")
+
+
+def test_the_report_downloads_in_the_viewers_language_and_only_for_its_own_client(
+    client: TestClient[Litestar], agency: Agency
+) -> None:
+    made = client_with_history(client, agency)
+    other = create_client(client, agency, name="Garage Lefèvre")
+    member = add_member(client, agency.tenant_id, role="client_viewer", client_id=made["id"], locale="fr")
+    sign_in(client, member)
+    dashboard = client.get(f"/portal/clients/{made['id']}", params={"from": FIRST, "to": LAST})
+    assert f'href="/portal/clients/{made["id"]}/report?format=csv&amp;from={FIRST}&amp;to={LAST}"' in dashboard.text
+
+    csv = client.get(f"/portal/clients/{made['id']}/report", params={"format": "csv", "from": FIRST, "to": LAST})
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.headers["content-disposition"] == f'attachment; filename="maison-durand-report-{FIRST}-{LAST}.csv"'
+    api = client.get(
+        f"/v1/clients/{made['id']}/report",
+        params={"format": "csv", "from": FIRST, "to": LAST, "language": "fr"},
+        headers=agency.headers,
+    )
+    assert csv.content == api.content  # the API's report, in the viewer's language
+
+    refused = client.get(f"/portal/clients/{other['id']}/report", params={"format": "pdf"})
+    assert refused.status_code == 404
+    assert "%PDF" not in refused.text
+    wrong = client.get(f"/portal/clients/{made['id']}/report", params={"format": "docx"})
+    assert wrong.status_code == 422
+    assert "format" in wrong.text
