@@ -8,13 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.billing.plans import QUOTAS, Plan
-from api.billing.quotas import COUNTED, Quotas, usage_of
+from api.billing.quotas import Quotas
 from api.billing.rate_limit_middleware import DECISION_STATE
-from api.billing.rate_limits import QUOTA as REQUEST_RATE
 from api.billing.rate_limits import RateDecision
-from api.billing.schemas import AccessOut, PlanList, PlanOut, PlanQuota, QuotaUsage, SubscriptionOut
+from api.billing.schemas import PlanList, PlanOut, PlanQuota, SubscriptionOut
+from api.billing.subscription_status import read_subscription
 from api.client_keys import OPEN_TO_CLIENT_KEYS
-from tenants.ids import utcnow
 
 
 def plan_out(plan: Plan, current: bool) -> PlanOut:
@@ -51,31 +50,6 @@ class PlanController(Controller):
         day count the runs started since 00:00 UTC, scheduled or requested; API requests per minute count the
         requests of the last 60 seconds, this one included (null with billing off or a plan without that limit).
         The `RateLimit` headers carry the same figure once half the limit is used (by default)."""
-        quotas: Quotas = state.quotas
-        standing = await quotas.standing(session, principal.tenant_id)
-        now = utcnow()
-        usage: dict[str, QuotaUsage] = {}
-        for quota, text in QUOTAS.items():
-            limit = standing.plan.limit(quota)
-            if quota in COUNTED:
-                used: int | None = await usage_of(session, quota, now)
-            else:  # the request rate: this request's own rate-limit decision (api/billing/rate_limit_middleware.py)
-                decision: RateDecision | None = request.scope.get("state", {}).get(DECISION_STATE)
-                used = decision.used if quota == REQUEST_RATE and decision is not None else None
-            remaining = None if limit is None or used is None else max(0, limit - used)
-            usage[quota] = QuotaUsage(limit=limit, usage=used, remaining=remaining, description=text)
-        return SubscriptionOut(
-            plan=standing.plan.id,
-            plan_name=standing.plan.name,
-            status=standing.status,
-            stripe_customer_id=standing.stripe_customer_id,
-            stripe_subscription_id=standing.stripe_subscription_id,
-            current_period_end=standing.current_period_end,
-            cancel_at_period_end=standing.cancel_at_period_end,
-            access=AccessOut(
-                writable=standing.access.writable,
-                reason=standing.access.reason,
-                read_only_from=standing.access.read_only_from,
-            ),
-            quotas=usage,
-        )
+        # The request rate's use is this request's own rate-limit decision (api/billing/rate_limit_middleware.py).
+        decision: RateDecision | None = request.scope.get("state", {}).get(DECISION_STATE)
+        return await read_subscription(session, state.quotas, principal.tenant_id, decision)

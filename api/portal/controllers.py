@@ -13,13 +13,14 @@ from litestar import Controller, Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
+from api.billing.subscription_status import read_subscription
 from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
@@ -89,6 +90,18 @@ class PortalController(Controller):
             client = await get_client(session, viewer.principal, client_id)
             file = await render_report(session, services, client, days, format, language_of(request, viewer))
         return Response(file.body, media_type=file.media_type, headers={"Content-Disposition": file.disposition})
+
+    @get("/subscription")
+    async def subscription(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
+        """The agency's plan, its status and access, and its use of each quota; for the agency's admins only
+        (anyone else gets the 404 the API gives for what a caller may not see)."""
+        if not viewer.may("admin"):
+            raise NotFoundException()
+        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
+            subscription = await read_subscription(session, services.quotas, viewer.principal.tenant_id, None)
+        plans = sorted(services.plans.values(), key=lambda plan: (plan.price, plan.id))
+        local_mode = not services.settings.stripe_enabled
+        return page(request, "subscription.html", viewer, subscription=subscription, plans=plans, local_mode=local_mode)
 
     @post("/language", status_code=303)
     async def choose_language(
