@@ -22,13 +22,13 @@ from litestar.params import Parameter, QueryParameter
 
 from api.metrics.window import AskedDays
 from api.pagination import PageRequest, page_size
-from api.services import ServicesDependency
+from api.services import Services
 
 LIMIT_DESCRIPTION = "Page size (capped)."
 
 
 async def provide_page(
-    services: ServicesDependency,
+    services: Services,
     cursor: str | None = None,
     limit: Annotated[int | None, Parameter(ge=1, description=LIMIT_DESCRIPTION)] = None,
 ) -> PageRequest:

@@ -145,10 +145,6 @@ class Services:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-ServicesDependency = Services
-"""Transitional name of `Services` as a handler's parameter type (being replaced by `Services`)."""
-
-
 def services_of(source: State | dict[str, Any]) -> Services:
     """The services of an application, from its `State` or from an ASGI scope (in middleware)."""
     state = source if isinstance(source, State) else source["app"].state

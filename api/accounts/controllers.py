@@ -8,7 +8,6 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -24,6 +23,7 @@ from api.connectors.egress import check_account_hosts
 from api.errors import Conflict, InvalidInput
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
+from api.services import Services
 from plugins.sdk import AccountRef, Connector
 from tenants.audit import Actor, record
 from tenants.credentials import CredentialVault
@@ -53,10 +53,10 @@ def account_out(account: SocialAccount) -> AccountOut:
     )
 
 
-async def check_hosts(state: State, connector: type[Connector], account: AccountRef) -> None:
+async def check_hosts(services: Services, connector: type[Connector], account: AccountRef) -> None:
     """A 422 naming the field when the account names a host (an instance, a PDS) connectors may not reach."""
-    overridden = connector.id in state.settings.base_url_overrides()
-    await check_account_hosts(connector, account, state.egress_policy, overridden=overridden)
+    overridden = connector.id in services.settings.base_url_overrides()
+    await check_account_hosts(connector, account, services.egress_policy, overridden=overridden)
 
 
 class AccountController(Controller):
@@ -73,7 +73,7 @@ class AccountController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[AccountOut]:
         """Add a client's (or a competitor's) account on a network; it is synced in the background.
@@ -82,7 +82,7 @@ class AccountController(Controller):
 
         async def create() -> Response[AccountOut]:
             await get_client(session, principal, client_id)
-            connector = connector_for(state.registry, data.network)
+            connector = connector_for(services.registry, data.network)
             if data.kind == "competitor" and "public_data" not in connector.capabilities:
                 raise InvalidInput(
                     f"the {connector.id} connector cannot read public data, so it cannot track a competitor; "
@@ -91,7 +91,7 @@ class AccountController(Controller):
                 )
             validate_credentials(connector, data.credentials)
             await check_hosts(
-                state,
+                services,
                 connector,
                 AccountRef(
                     handle=data.handle,
@@ -115,8 +115,8 @@ class AccountController(Controller):
                     f"This client already tracks {data.handle!r} on {data.network} (account {duplicate.id}).",
                     field="handle",
                 )
-            await state.quotas.ensure_room(session, principal.tenant_id, "tracked_accounts")
-            vault: CredentialVault = state.vault
+            await services.quotas.ensure_room(session, principal.tenant_id, "tracked_accounts")
+            vault: CredentialVault = services.vault
             account = SocialAccount(
                 client_id=client_id,
                 network=data.network,
@@ -146,7 +146,7 @@ class AccountController(Controller):
             return Response(account_out(account), status_code=201)
 
         response = await idempotent(request, session, create)
-        response.background = BackgroundTask(state.sync_worker.wake)  # after commit: sync it soon
+        response.background = BackgroundTask(services.sync_worker.wake)  # after commit: sync it soon
         return response
 
     @get("/v1/clients/{client_id:uuid}/accounts", guards=[require("read")], summary="List a client's accounts")
@@ -155,7 +155,7 @@ class AccountController(Controller):
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        state: State,
+        services: Services,
         network: str | None = Parameter(default=None, description="Only accounts on this network."),
         kind: str | None = Parameter(default=None, description="owned or competitor."),
         cursor: str | None = None,
@@ -172,7 +172,7 @@ class AccountController(Controller):
             session,
             statement,
             [col(SocialAccount.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
         )
         return AccountPage(data=[account_out(row) for row in rows], next_cursor=next_cursor)
@@ -190,7 +190,7 @@ class AccountController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
     ) -> AccountOut:
         """Change the fields sent; new credentials replace the old ones and clear `needs_reauth`.
 
@@ -200,8 +200,8 @@ class AccountController(Controller):
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
         if "credentials" in changes or "settings" in changes:
             await check_hosts(
-                state,
-                connector_for(state.registry, account.network),
+                services,
+                connector_for(services.registry, account.network),
                 AccountRef(
                     handle=account.handle,
                     external_id=account.external_id,
@@ -213,8 +213,8 @@ class AccountController(Controller):
         audit: dict[str, Any] = {}
         if "credentials" in changes:
             credentials = changes.pop("credentials")
-            validate_credentials(connector_for(state.registry, account.network), credentials)
-            account.credentials_encrypted = state.vault.encrypt(credentials) if credentials else None
+            validate_credentials(connector_for(services.registry, account.network), credentials)
+            account.credentials_encrypted = services.vault.encrypt(credentials) if credentials else None
             if account.status == "needs_reauth":
                 account.status, account.status_reason = "active", None
             audit["credentials"] = "replaced"
@@ -223,7 +223,7 @@ class AccountController(Controller):
             audit["settings"] = account.sync_settings
         if "status" in changes:
             if account.status in UNTRACKED_STATUSES and changes["status"] not in UNTRACKED_STATUSES:
-                await state.quotas.ensure_room(session, principal.tenant_id, "tracked_accounts")
+                await services.quotas.ensure_room(session, principal.tenant_id, "tracked_accounts")
             account.status = changes.pop("status")
             account.status_reason = None
             audit["status"] = account.status
@@ -236,7 +236,7 @@ class AccountController(Controller):
 
     @delete("/v1/accounts/{account_id:uuid}", guards=[require("write")], summary="Stop tracking an account")
     async def delete_account(
-        self, account_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, state: State
+        self, account_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, services: Services
     ) -> Response[None]:
         """Delete the account with its metrics, posts, mentions and sync history."""
         account = await get_account(session, principal, account_id)
@@ -246,5 +246,5 @@ class AccountController(Controller):
         await session.delete(account)
         # Cached metrics reads of this tenant are dropped once the deletion has committed.
         return Response(
-            None, status_code=204, background=BackgroundTask(state.metrics_cache.invalidate, principal.tenant_id)
+            None, status_code=204, background=BackgroundTask(services.metrics_cache.invalidate, principal.tenant_id)
         )

@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -40,6 +39,7 @@ from api.idempotency import idempotent
 from api.metrics.window import check_day
 from api.objectives.progress import find_objective
 from api.pagination import fetch_page, page_size
+from api.services import Services
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
 
@@ -172,7 +172,7 @@ class AlertRuleController(Controller):
         self,
         session: AsyncSession,
         principal: Principal,
-        state: State,
+        services: Services,
         client_id: uuid.UUID | None = Parameter(default=None, description="Only the rules of this client."),
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
@@ -188,7 +188,7 @@ class AlertRuleController(Controller):
             session,
             statement,
             [col(AlertRule.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
         )
         return AlertRulePage(data=[rule_out(row) for row in rows], next_cursor=next_cursor)
@@ -233,7 +233,7 @@ class AlertController(Controller):
         self,
         session: AsyncSession,
         principal: Principal,
-        state: State,
+        services: Services,
         client_id: uuid.UUID | None = Parameter(default=None, description="Only the alerts of this client."),
         status: Literal["open", "acknowledged", "resolved"] | None = Parameter(
             default=None, description="Only alerts in this state."
@@ -259,7 +259,7 @@ class AlertController(Controller):
             session,
             statement,
             [col(Alert.opened_at), col(Alert.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
             descending=True,
         )
@@ -290,12 +290,12 @@ class AlertController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         data: ResolveIn | None = None,
     ) -> AlertOut:
         """Close an open or acknowledged alert with a note; records who and when. 409 when already resolved."""
         alert = await get_alert(session, principal, alert_id)
-        evaluator: AlertEvaluator = state.alert_evaluator
+        evaluator: AlertEvaluator = services.alert_evaluator
         note = data.note if data is not None else ""
         return alert_out(await resolve(session, alert, note, actor=actor, on_event=evaluator.on_event))
 
@@ -311,13 +311,13 @@ class AlertController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         data: EvaluateIn | None = None,
     ) -> EvaluationOut:
         """Run the client's enabled rules over a range of days (default: the last few days up to today, as after
         every sync) and open the alerts they call for. Evaluating the same data again opens nothing new."""
         client = await get_client(session, principal, client_id)
-        evaluator: AlertEvaluator = state.alert_evaluator
+        evaluator: AlertEvaluator = services.alert_evaluator
         date_from, date_to = evaluator.default_range(client)
         today = local_today(client)
         if data is not None and data.date_to is not None:

@@ -14,6 +14,7 @@ from api.billing.rate_limits import RateDecision
 from api.billing.schemas import PlanList, PlanOut, PlanQuota, SubscriptionOut
 from api.billing.subscription_status import read_subscription
 from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.services import Services
 
 
 def plan_out(plan: Plan, current: bool) -> PlanOut:
@@ -33,16 +34,20 @@ class PlanController(Controller):
 
     # The price list is open to a key limited to a client; the agency's subscription and quota use are not.
     @get("/v1/plans", guards=[require("read")], summary="The plans on sale", opt={OPEN_TO_CLIENT_KEYS: True})
-    async def plans(self, session: AsyncSession, principal: Principal, state: State) -> PlanList:
+    async def plans(self, session: AsyncSession, principal: Principal, services: Services) -> PlanList:
         """Every plan with its monthly price and quotas (null: unlimited); `current` marks the agency's."""
-        quotas: Quotas = state.quotas
+        quotas: Quotas = services.quotas
         current = (await quotas.standing(session, principal.tenant_id)).plan.id
-        ordered = sorted(state.plans.values(), key=lambda plan: (plan.price, plan.id))
+        ordered = sorted(services.plans.values(), key=lambda plan: (plan.price, plan.id))
         return PlanList(data=[plan_out(plan, plan.id == current) for plan in ordered])
 
     @get("/v1/subscription", guards=[require("read")], summary="The agency's subscription and quota use")
     async def subscription(
-        self, request: Request[Principal, object, State], session: AsyncSession, principal: Principal, state: State
+        self,
+        request: Request[Principal, object, State],
+        session: AsyncSession,
+        principal: Principal,
+        services: Services,
     ) -> SubscriptionOut:
         """The agency's plan and subscription status (`local` when it never subscribed through Stripe), whether it
         may make changes (and until when, for a past-due subscription in its grace period), and for each quota the
@@ -52,4 +57,4 @@ class PlanController(Controller):
         The `RateLimit` headers carry the same figure once half the limit is used (by default)."""
         # The request rate's use is this request's own rate-limit decision (api/billing/rate_limit_middleware.py).
         decision: RateDecision | None = request.scope.get("state", {}).get(DECISION_STATE)
-        return await read_subscription(session, state.quotas, principal.tenant_id, decision)
+        return await read_subscription(session, services.quotas, principal.tenant_id, decision)

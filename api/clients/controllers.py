@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
-from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -22,6 +21,7 @@ from api.clients.service import get_client
 from api.errors import Conflict, InvalidInput
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
+from api.services import Services
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
 
@@ -76,7 +76,7 @@ class ClientController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[ClientOut]:
         """Add a client company to the agency (a 402 `quota_exceeded` when its plan's clients are all used)."""
@@ -84,7 +84,7 @@ class ClientController(Controller):
         async def create() -> Response[ClientOut]:
             _check_timezone(data.timezone)
             await _check_name_free(session, data.name)
-            await state.quotas.ensure_room(session, principal.tenant_id, "clients")
+            await services.quotas.ensure_room(session, principal.tenant_id, "clients")
             client = Client(**msgspec.structs.asdict(data))
             session.add(client)
             await session.flush()
@@ -98,7 +98,7 @@ class ClientController(Controller):
         self,
         session: AsyncSession,
         principal: Principal,
-        state: State,
+        services: Services,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> ClientPage:
@@ -110,7 +110,7 @@ class ClientController(Controller):
             session,
             statement,
             [col(Client.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
         )
         return ClientPage(data=[client_out(row) for row in rows], next_cursor=next_cursor)
@@ -139,7 +139,7 @@ class ClientController(Controller):
 
     @delete("/{client_id:uuid}", guards=[require("write")], summary="Delete a client and all its data")
     async def delete_client(
-        self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, state: State
+        self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, services: Services
     ) -> Response[None]:
         """Delete the client with its accounts, metrics, posts, mentions, sync history and the API keys limited to
         it. A key limited to the client cannot delete it (403): that is for a key of the agency."""
@@ -151,14 +151,14 @@ class ClientController(Controller):
         # The keys limited to the client go with it (foreign key): forgotten now and again after the commit, so that a
         # request racing this one cannot put one back in this process's cache. Cached metrics reads of this tenant are
         # dropped once the deletion has committed.
-        state.key_cache.forget_client(principal.tenant_id, client_id)
+        services.key_cache.forget_client(principal.tenant_id, client_id)
         return Response(
             None,
             status_code=204,
             background=BackgroundTasks(
                 [
-                    BackgroundTask(state.key_cache.forget_client, principal.tenant_id, client_id),
-                    BackgroundTask(state.metrics_cache.invalidate, principal.tenant_id),
+                    BackgroundTask(services.key_cache.forget_client, principal.tenant_id, client_id),
+                    BackgroundTask(services.metrics_cache.invalidate, principal.tenant_id),
                 ]
             ),
         )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.datastructures import State
 
 from api.auth import require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.connectors.schemas import ConnectorList, ConnectorMetric, ConnectorOut, PluginProblemOut
 from api.errors import NotFound
+from api.services import Services
 from plugins.registry import Registry
 from plugins.sdk import Connector
 
@@ -36,9 +36,9 @@ class ConnectorController(Controller):
     tags = ["connectors"]
 
     @get("/", guards=[require("read")], summary="List connectors")
-    async def list_connectors(self, state: State) -> ConnectorList:
+    async def list_connectors(self, services: Services) -> ConnectorList:
         """Every installed connector, and every plugin that failed to load or register, with its error."""
-        registry: Registry = state.registry
+        registry: Registry = services.registry
         return ConnectorList(
             data=[connector_out(registry, registry.connectors[key]) for key in sorted(registry.connectors)],
             problems=[
@@ -47,9 +47,9 @@ class ConnectorController(Controller):
         )
 
     @get("/{connector_id:str}", guards=[require("read")], summary="Get a connector")
-    async def get_connector(self, connector_id: str, state: State) -> ConnectorOut:
+    async def get_connector(self, connector_id: str, services: Services) -> ConnectorOut:
         """One connector: metrics it provides, credentials it needs, what it can fetch."""
-        registry: Registry = state.registry
+        registry: Registry = services.registry
         connector = registry.connector(connector_id)
         if connector is None:
             raise NotFound(

@@ -21,7 +21,7 @@ from api.mention_import.service import import_client_mentions
 from api.metrics.window import AskedDays
 from api.pagination import PageRequest
 from api.parameters import PAGE, day_range
-from api.services import ServicesDependency
+from api.services import Services
 from tenants.audit import Actor
 
 PUBLISHED = day_range("Published on or after.", "Published on or before.")
@@ -79,7 +79,7 @@ class ContentController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        services: ServicesDependency,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[MentionImportOut]:
         """Import mentions from a source without a connector: all of them, or none.

@@ -14,7 +14,7 @@ from api.employer_brand.schemas import EmployerBrandOut
 from api.employer_brand.service import DEFAULT_DAYS, read_employer_brand
 from api.metrics.window import AskedDays
 from api.parameters import client_days
-from api.services import ServicesDependency
+from api.services import Services
 
 
 class EmployerBrandController(Controller):
@@ -32,7 +32,7 @@ class EmployerBrandController(Controller):
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: ServicesDependency,
+        services: Services,
         days: AskedDays,
         tag: list[str] | None = Parameter(
             default=None, description="Post tags that mark employer-brand content (repeatable; default employer_brand)."

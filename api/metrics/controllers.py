@@ -17,7 +17,7 @@ from api.metrics.schemas import CatalogOut, MetricsOut
 from api.metrics.service import DEFAULT_DAYS, catalog_of, read_series
 from api.metrics.window import AskedDays
 from api.parameters import day_range
-from api.services import ServicesDependency, services_of
+from api.services import Services, services_of
 
 DAYS = day_range("First day (default: -30 d).", "Last day, included (default: today).", default_days=DEFAULT_DAYS)
 
@@ -57,7 +57,7 @@ class MetricsController(Controller):
     async def read_metrics(
         self,
         principal: Principal,
-        services: ServicesDependency,
+        services: Services,
         request: Request[Any, Any, Any],
         account_id: uuid.UUID | None = Parameter(default=None, description="One account's series."),
         client_id: uuid.UUID | None = Parameter(default=None, description="Every account of a client."),
@@ -84,7 +84,7 @@ class MetricsController(Controller):
         return Response(body, media_type=MediaType.JSON, headers={"X-Cache": "miss"})
 
     @get("/catalog", guards=[require("read")], summary="The canonical metric catalogue")
-    async def catalog(self, services: ServicesDependency) -> CatalogOut:
+    async def catalog(self, services: Services) -> CatalogOut:
         """Every canonical metric id with its unit, aggregation over time and meaning, and the native
         metric of each installed connector that feeds it (with validity dates and replacements)."""
         return catalog_of(services.registry)

@@ -18,7 +18,7 @@ from api.objectives import service
 from api.objectives.schemas import ObjectiveIn, ObjectiveOut, ObjectivePage, ObjectivePatch
 from api.pagination import PageRequest
 from api.parameters import PAGE
-from api.services import ServicesDependency
+from api.services import Services
 from tenants.audit import Actor
 
 AsOf = Parameter(default=None, description="Compute progress as of this day (default: today in the client's zone).")
@@ -37,7 +37,7 @@ class ObjectiveController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        services: ServicesDependency,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[ObjectiveOut]:
         """A target on a metric over a period, on the client's owned accounts (all of them, one network or one
@@ -56,7 +56,7 @@ class ObjectiveController(Controller):
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: ServicesDependency,
+        services: Services,
         *,  # the page parameters follow as_of in the document, as before
         as_of: date | None = AsOf,
         page: PageRequest,
@@ -71,7 +71,7 @@ class ObjectiveController(Controller):
         objective_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: ServicesDependency,
+        services: Services,
         as_of: date | None = AsOf,
     ) -> ObjectiveOut:
         """The objective with its value so far, expected value by now, forecast at the current pace, status,
@@ -89,7 +89,7 @@ class ObjectiveController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        services: ServicesDependency,
+        services: Services,
     ) -> ObjectiveOut:
         """Change the fields sent; the others keep their value."""
         return await service.update_objective(

@@ -15,7 +15,7 @@ from api.metrics.window import AskedDays
 from api.parameters import local_days
 from api.presence.schemas import PresenceOut
 from api.presence.service import DEFAULT_DAYS, read_presence
-from api.services import ServicesDependency
+from api.services import Services
 
 
 class PresenceController(Controller):
@@ -33,7 +33,7 @@ class PresenceController(Controller):
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: ServicesDependency,
+        services: Services,
         days: AskedDays,
         kind: AccountKind = Parameter(default="owned", description="owned (default) or competitor accounts."),
     ) -> PresenceOut:

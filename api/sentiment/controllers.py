@@ -15,7 +15,7 @@ from api.parameters import day_range
 from api.sentiment.periods import Granularity
 from api.sentiment.schemas import SentimentReport
 from api.sentiment.service import DEFAULT_DAYS, read_sentiment
-from api.services import ServicesDependency
+from api.services import Services
 
 DAYS = day_range(
     "First day (client's time zone); default 29 days ago.",
@@ -39,7 +39,7 @@ class SentimentController(Controller):
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: ServicesDependency,
+        services: Services,
         days: AskedDays,
         granularity: Granularity = Parameter(default="day", description="day, week (from Monday) or month."),
         account_id: uuid.UUID | None = Parameter(default=None, description="Only mentions of this account."),

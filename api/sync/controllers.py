@@ -8,7 +8,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -21,6 +20,7 @@ from api.errors import Conflict, InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.metrics.window import check_day
 from api.pagination import fetch_page, page_size
+from api.services import Services
 from api.sync.models import SyncRun
 from api.sync.schemas import SyncIn, SyncRunOut, SyncRunPage
 from tenants.audit import Actor, record
@@ -85,7 +85,7 @@ class SyncController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
         data: SyncIn | None = None,
     ) -> Response[SyncRunOut]:
@@ -99,7 +99,7 @@ class SyncController(Controller):
             account = await get_account(session, principal, account_id)
             if account.status == "paused":
                 raise Conflict("This account is paused; PATCH its status to active before syncing.", field="account_id")
-            await state.quotas.ensure_room(session, principal.tenant_id, "syncs_per_day")
+            await services.quotas.ensure_room(session, principal.tenant_id, "syncs_per_day")
             run = SyncRun(account_id=account.id, trigger="api", window_since=window.since, window_until=window.until)
             session.add(run)
             await session.flush()
@@ -118,7 +118,7 @@ class SyncController(Controller):
 
         response = await idempotent(request, session, create)
         # Woken after the response is sent, so after this transaction has committed.
-        response.background = BackgroundTask(state.sync_worker.wake)
+        response.background = BackgroundTask(services.sync_worker.wake)
         return response
 
     @get("/v1/accounts/{account_id:uuid}/syncs", guards=[require("read")], summary="List an account's syncs")
@@ -127,7 +127,7 @@ class SyncController(Controller):
         account_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        state: State,
+        services: Services,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> SyncRunPage:
@@ -137,7 +137,7 @@ class SyncController(Controller):
             session,
             select(SyncRun).where(SyncRun.account_id == account_id),
             [col(SyncRun.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
             descending=True,
         )

@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -19,6 +18,7 @@ from api.clients.service import get_client
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
+from api.services import Services
 from api.tenancy.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -65,11 +65,11 @@ def _without_secret(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @post("/v1/signup", tags=["tenant"], exclude_from_auth=True, status_code=201, summary="Sign up an agency")
-async def signup(data: SignupIn, state: State, request: Request[Any, Any, Any]) -> SignupOut:
+async def signup(data: SignupIn, services: Services, request: Request[Any, Any, Any]) -> SignupOut:
     """Create an agency (tenant) with its owner; the response holds its first admin API key, shown once."""
     actor = Actor(label=f"signup:{data.email.lower()}", request_id=request.scope.get("state", {}).get("request_id"))
     tenant, key, secret = await create_tenant(
-        state.database, agency_name=data.agency_name, email=data.email, actor=actor
+        services.database, agency_name=data.agency_name, email=data.email, actor=actor
     )
     return SignupOut(
         tenant=TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at),
@@ -129,7 +129,7 @@ class ApiKeyController(Controller):
     async def list_keys(
         self,
         session: AsyncSession,
-        state: State,
+        services: Services,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> ApiKeyPage:
@@ -138,7 +138,7 @@ class ApiKeyController(Controller):
             session,
             select(ApiKey),
             [col(ApiKey.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
         )
         return ApiKeyPage(data=[_key_out(row) for row in rows], next_cursor=next_cursor)
@@ -150,7 +150,7 @@ class ApiKeyController(Controller):
         opt={WRITABLE_WHEN_READ_ONLY: True},  # a leaked key is revocable whatever the subscription's state
     )
     async def revoke_key(
-        self, key_id: uuid.UUID, session: AsyncSession, actor: Actor, principal: Principal, state: State
+        self, key_id: uuid.UUID, session: AsyncSession, actor: Actor, principal: Principal, services: Services
     ) -> Response[None]:
         """Revoke a key at once; requests made with it are refused from now on (also when the subscription is
         inactive and every other change is refused)."""
@@ -162,5 +162,5 @@ class ApiKeyController(Controller):
             record(session, actor, "api_key.revoked", key)
         # Forgotten now and again once the revocation has committed, so a request racing this one
         # cannot put the key back in this process's cache.
-        state.key_cache.forget_key(key_id)
-        return Response(None, status_code=204, background=BackgroundTask(state.key_cache.forget_key, key_id))
+        services.key_cache.forget_key(key_id)
+        return Response(None, status_code=204, background=BackgroundTask(services.key_cache.forget_key, key_id))

@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -16,6 +15,7 @@ from api.auth import Principal, require
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
+from api.services import Services
 from api.webhooks.events import ping, queue
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from api.webhooks.schemas import (
@@ -97,9 +97,9 @@ MANAGE = require("webhooks")
 an endpoint receives every alert and sync failure of the agency, signed with a secret its receiver trusts."""
 
 
-def _wake(state: State) -> BackgroundTask:
+def _wake(services: Services) -> BackgroundTask:
     """Wake the in-process delivery worker once the response (and so the transaction) is done."""
-    return BackgroundTask(state.webhook_worker.wake)
+    return BackgroundTask(services.webhook_worker.wake)
 
 
 class WebhookController(Controller):
@@ -113,7 +113,7 @@ class WebhookController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[WebhookEndpointCreated]:
         """Send the chosen events to a URL, each delivery signed with the endpoint's own secret.
@@ -125,14 +125,14 @@ class WebhookController(Controller):
         """
 
         async def create() -> Response[WebhookEndpointCreated]:
-            policy: AddressPolicy = state.webhook_policy
+            policy: AddressPolicy = services.webhook_policy
             try:
                 await policy.check(data.url)
             except UrlRefused as refused:
                 raise InvalidInput(str(refused), field="url") from None
-            await state.quotas.ensure_room(session, principal.tenant_id, "webhook_endpoints")
+            await services.quotas.ensure_room(session, principal.tenant_id, "webhook_endpoints")
             secret = new_secret()
-            vault: CredentialVault = state.vault
+            vault: CredentialVault = services.vault
             event_types: list[str] = list(dict.fromkeys(data.event_types))
             endpoint = WebhookEndpoint(
                 url=data.url.strip(),
@@ -161,7 +161,7 @@ class WebhookController(Controller):
     async def list_endpoints(
         self,
         session: AsyncSession,
-        state: State,
+        services: Services,
         cursor: str | None = None,
         limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
     ) -> WebhookEndpointPage:
@@ -170,7 +170,7 @@ class WebhookController(Controller):
             session,
             select(WebhookEndpoint),
             [col(WebhookEndpoint.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
         )
         return WebhookEndpointPage(data=[endpoint_out(row) for row in rows], next_cursor=next_cursor)
@@ -197,7 +197,7 @@ class WebhookController(Controller):
         endpoint_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        state: State,
+        services: Services,
         status: DeliveryStatus | None = Parameter(default=None, description="Only deliveries in this status."),
         event_type: str | None = Parameter(default=None, description="Only deliveries of this event type."),
         cursor: str | None = None,
@@ -214,7 +214,7 @@ class WebhookController(Controller):
             session,
             statement,
             [col(WebhookDelivery.id)],
-            limit=page_size(limit, state.settings.page_size_max),
+            limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
             descending=True,
         )
@@ -233,7 +233,7 @@ class WebhookController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[WebhookDeliveryOut]:
         """Queue the delivery's event again, now, as a new delivery with a fresh retry schedule.
@@ -262,7 +262,7 @@ class WebhookController(Controller):
             return Response(delivery_out(again), status_code=202)
 
         response = await idempotent(request, session, create)
-        response.background = _wake(state)
+        response.background = _wake(services)
         return response
 
     @post("/{endpoint_id:uuid}/test", guards=[MANAGE], status_code=202, summary="Send a test event")
@@ -272,7 +272,7 @@ class WebhookController(Controller):
         session: AsyncSession,
         principal: Principal,
         actor: Actor,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[WebhookDeliveryOut]:
         """Queue a `ping` event to this endpoint (whatever it subscribes to), to check the receiver end to end.
@@ -287,5 +287,5 @@ class WebhookController(Controller):
             return Response(delivery_out(delivery), status_code=202)
 
         response = await idempotent(request, session, create)
-        response.background = _wake(state)
+        response.background = _wake(services)
         return response
