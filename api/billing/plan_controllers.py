@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
-from api.billing.plans import QUOTAS, Plan
+from api.billing.plans import QUOTAS, Plan, by_price
 from api.billing.quotas import Quotas
 from api.billing.rate_limit_middleware import DECISION_STATE
 from api.billing.rate_limits import RateDecision
@@ -38,7 +38,7 @@ class PlanController(Controller):
         """Every plan with its monthly price and quotas (null: unlimited); `current` marks the agency's."""
         quotas: Quotas = services.quotas
         current = (await quotas.standing(session, principal.tenant_id)).plan.id
-        ordered = sorted(services.plans.values(), key=lambda plan: (plan.price, plan.id))
+        ordered = by_price(services.plans)
         return PlanList(data=[plan_out(plan, plan.id == current) for plan in ordered])
 
     @get("/v1/subscription", guards=[require("read")], summary="The agency's subscription and quota use")

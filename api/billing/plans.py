@@ -150,6 +150,11 @@ def _parse_plan(plan_id: str, entry: Any) -> Plan:
     )
 
 
+def by_price(plans: dict[str, Plan]) -> list[Plan]:
+    """The plans from the cheapest up (by id at the same price), as they are listed for sale."""
+    return sorted(plans.values(), key=lambda plan: (plan.price, plan.id))
+
+
 def load_plans(settings: Settings) -> dict[str, Plan]:
     """The plans on sale by id, or `SettingsError` naming what is wrong (and never the default plan missing)."""
     raw = settings.plans_config.strip()

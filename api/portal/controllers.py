@@ -20,6 +20,7 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
+from api.billing.plans import by_price
 from api.billing.subscription_status import read_subscription
 from api.clients.models import Client
 from api.clients.service import get_client
@@ -99,7 +100,7 @@ class PortalController(Controller):
             raise NotFoundException()
         async with services.database.tenant_session(viewer.principal.tenant_id) as session:
             subscription = await read_subscription(session, services.quotas, viewer.principal.tenant_id, None)
-        plans = sorted(services.plans.values(), key=lambda plan: (plan.price, plan.id))
+        plans = by_price(services.plans)
         local_mode = not services.settings.stripe_enabled
         return page(request, "subscription.html", viewer, subscription=subscription, plans=plans, local_mode=local_mode)
 
