@@ -48,7 +48,6 @@ from api.employer_brand.controllers import EmployerBrandController
 from api.errors import exception_handlers, problem
 from api.health import health, ready
 from api.mention_import.importer import import_request_body
-from api.metrics.cache import MetricsCache
 from api.metrics.controllers import MetricsController
 from api.metrics.fast_path import cached_metrics_middleware
 from api.oauth.controllers import OAuthController, document_callback
@@ -57,10 +56,12 @@ from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems, document_request_body
 from api.portal.controllers import portal_router
+from api.portal.dashboard import Dashboard
 from api.portal.mail import mailer_from_url
 from api.portal.throttle import sign_in_throttle
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
+from api.read_cache import ReadCache
 from api.reports.controllers import ReportController
 from api.request_body import JsonBodyRequest
 from api.request_text import nul_guard_middleware
@@ -127,8 +128,6 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
     quotas = Quotas(standings, stripe_enabled=settings.stripe_enabled)
     worker = SyncWorker(database, engine, concurrency=settings.sync_concurrency, quotas=quotas)
     webhook_policy = AddressPolicy(https_only=settings.production, allow_private=settings.webhook_allow_private_urls)
-    metrics_cache = MetricsCache(ttl=settings.metrics_cache_seconds)
-    engine.on_data_changed = metrics_cache.invalidate
     # Alert rules are evaluated after every sync; their events go out as webhooks, and objectives answer
     # `objective_off_track` rules.
     alert_evaluator = AlertEvaluator(
@@ -147,7 +146,8 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         registry=registry,
         vault=vault,
         key_cache=KeyCache(),
-        metrics_cache=metrics_cache,
+        metrics_cache=ReadCache[bytes](ttl=settings.metrics_cache_seconds),
+        dashboard_cache=ReadCache[Dashboard](ttl=settings.metrics_cache_seconds),
         sync_engine=engine,
         sync_worker=worker,
         webhook_policy=webhook_policy,
@@ -168,6 +168,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         mailer=mailer_from_url(settings.mail_url, settings.mail_from),
         sign_in_throttle=sign_in_throttle(settings.redis_url, settings.redis_key_prefix),
     )
+    engine.on_data_changed = services.data_changed
     # Transitional: the members are also State attributes until every reader asks for `services`.
     return State({**services.members(), "services": services})
 

@@ -7,6 +7,7 @@ reading untyped attributes of Litestar's `State`; middleware, which has no depen
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.datastructures import State
@@ -22,9 +23,10 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from api.billing.rate_limits import RateLimits
     from api.billing.standing import Standings
     from api.billing.usage_reporting import UsageReporter
-    from api.metrics.cache import MetricsCache
+    from api.portal.dashboard import Dashboard
     from api.portal.mail import Mailer
     from api.portal.throttle import SignInThrottle
+    from api.read_cache import ReadCache
     from api.sync.engine import SyncEngine
     from api.sync.worker import SyncWorker
     from api.webhooks.delivery import WebhookWorker
@@ -45,6 +47,7 @@ class Services:
 
     __slots__ = (
         "alert_evaluator",
+        "dashboard_cache",
         "database",
         "egress_policy",
         "key_cache",
@@ -73,7 +76,8 @@ class Services:
     registry: Registry
     vault: CredentialVault
     key_cache: KeyCache
-    metrics_cache: MetricsCache
+    metrics_cache: ReadCache[bytes]  # encoded GET /v1/metrics answers
+    dashboard_cache: ReadCache[Dashboard]  # the portal's client dashboards
     sync_engine: SyncEngine
     sync_worker: SyncWorker
     webhook_policy: AddressPolicy
@@ -99,7 +103,8 @@ class Services:
         registry: Registry,
         vault: CredentialVault,
         key_cache: KeyCache,
-        metrics_cache: MetricsCache,
+        metrics_cache: ReadCache[bytes],
+        dashboard_cache: ReadCache[Dashboard],
         sync_engine: SyncEngine,
         sync_worker: SyncWorker,
         webhook_policy: AddressPolicy,
@@ -123,6 +128,7 @@ class Services:
         self.vault = vault
         self.key_cache = key_cache
         self.metrics_cache = metrics_cache
+        self.dashboard_cache = dashboard_cache
         self.sync_engine = sync_engine
         self.sync_worker = sync_worker
         self.webhook_policy = webhook_policy
@@ -139,6 +145,12 @@ class Services:
         self.mailer = mailer
         self.sign_in_throttle = sign_in_throttle
         self.outbound_transport = outbound_transport
+
+    def data_changed(self, tenant_id: uuid.UUID) -> None:
+        """Forget the tenant's cached reads in this process: its stored data just changed (a sync wrote points,
+        a client or an account was deleted)."""
+        self.metrics_cache.invalidate(tenant_id)
+        self.dashboard_cache.invalidate(tenant_id)
 
     def members(self) -> dict[str, Any]:
         """Every member by name (the transitional `State` attributes are made from these)."""

@@ -245,6 +245,4 @@ class AccountController(Controller):
         )
         await session.delete(account)
         # Cached metrics reads of this tenant are dropped once the deletion has committed.
-        return Response(
-            None, status_code=204, background=BackgroundTask(services.metrics_cache.invalidate, principal.tenant_id)
-        )
+        return Response(None, status_code=204, background=BackgroundTask(services.data_changed, principal.tenant_id))

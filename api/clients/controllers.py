@@ -158,7 +158,7 @@ class ClientController(Controller):
             background=BackgroundTasks(
                 [
                     BackgroundTask(services.key_cache.forget_client, principal.tenant_id, client_id),
-                    BackgroundTask(services.metrics_cache.invalidate, principal.tenant_id),
+                    BackgroundTask(services.data_changed, principal.tenant_id),
                 ]
             ),
         )

@@ -26,7 +26,7 @@ from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
 from api.metrics.window import AskedDays
-from api.portal.dashboard import DEFAULT_DAYS, load_dashboard
+from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, language_of, page
 from api.portal.sign_in import SignInController
@@ -69,9 +69,7 @@ class PortalController(Controller):
         first: Annotated[date | None, QueryParameter(name="from")] = None,
         last: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Template:
-        days = AskedDays(first=first, last=last, default_days=DEFAULT_DAYS)
-        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-            dashboard = await load_dashboard(session, viewer.principal, services, client_id, days)
+        dashboard = await cached_dashboard(services, viewer.principal, client_id, first, last)
         return page(request, "dashboard.html", viewer, dashboard=dashboard, client=dashboard.client)
 
     @get("/clients/{client_id:uuid}/report")

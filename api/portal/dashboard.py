@@ -105,6 +105,25 @@ async def load_dashboard(
     )
 
 
+async def cached_dashboard(
+    services: Services, principal: Principal, client_id: uuid.UUID, first: date | None, last: date | None
+) -> Dashboard:
+    """The dashboard as `load_dashboard` makes it, through the process's dashboard cache: viewers of the same
+    client and period within a few seconds (`RESONANCE_METRICS_CACHE_SECONDS`) share one computation, and a sync
+    or a deletion in this process drops the agency's dashboards at once (`Services.data_changed`). Keyed by the
+    client the viewer is limited to as well, so a client viewer only meets what was computed for its own limit.
+    An error (another agency's or client's dashboard: a 404) is never kept."""
+    tenant_id = principal.tenant_id
+    days = AskedDays(first=first, last=last, default_days=DEFAULT_DAYS)
+
+    async def compute() -> Dashboard:
+        async with services.database.tenant_session(tenant_id) as session:
+            return await load_dashboard(session, principal, services, client_id, days)
+
+    asked = f"dashboard:{client_id}:{first}:{last}"
+    return await services.dashboard_cache.load(tenant_id, asked, compute, principal.client_id)
+
+
 def _label(network: str, handle: str) -> str:
     return f"{network} · {handle}"
 

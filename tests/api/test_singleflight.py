@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from api.metrics.cache import MetricsCache
+from api.read_cache import ReadCache
 from api.singleflight import SingleFlight
 
 
@@ -85,7 +85,7 @@ async def test_a_cancelled_computation_is_redone_by_a_waiter() -> None:
 
 
 async def test_an_answer_computed_while_the_data_changed_is_returned_but_not_kept() -> None:
-    cache = MetricsCache(ttl=60)
+    cache = ReadCache[bytes](ttl=60)
     tenant = uuid.uuid4()
     inside = asyncio.Event()
     release = asyncio.Event()
@@ -110,7 +110,7 @@ async def test_an_answer_computed_while_the_data_changed_is_returned_but_not_kep
 
 
 async def test_a_failed_refresh_drops_the_stale_entry() -> None:
-    cache = MetricsCache(ttl=0.01)
+    cache = ReadCache[bytes](ttl=0.01)
     tenant = uuid.uuid4()
 
     async def gone() -> bytes:

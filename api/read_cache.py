@@ -1,4 +1,5 @@
-"""A short-lived, per-process cache of metrics responses, per tenant.
+"""A short-lived, per-process cache of read answers, per tenant: encoded `GET /v1/metrics` responses, and the
+portal's dashboards.
 
 Metrics change when a sync writes points (every few hours per account), while dashboards read the
 same series again and again. A response is fresh for `ttl` seconds; in this process it is dropped at
@@ -27,12 +28,14 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from api.singleflight import SingleFlight
 
+V = TypeVar("V")
 Key = tuple[uuid.UUID, uuid.UUID | None, str]
-"""(tenant, the client the reading key is limited to or None, query string)."""
-Compute = Callable[[], Awaitable[bytes]]
+"""(tenant, the client the reader is limited to or None, what was asked: a query string, say)."""
+Compute = Callable[[], Awaitable[V]]
 logger = logging.getLogger(__name__)
 REFRESH_AHEAD_SECONDS = 1.0
 """An entry read in its last second of freshness (or last fifth, for short TTLs) is recomputed in the
@@ -40,30 +43,30 @@ background while it is served, so under steady traffic it is renewed before it g
 
 
 @dataclass(frozen=True)
-class _Entry:
+class _Entry(Generic[V]):
     refresh_at: float
     fresh_until: float
     stale_until: float
-    body: bytes
-    compute: Compute | None
+    body: V
+    compute: Compute[V] | None
 
 
-class MetricsCache:
-    """Encoded responses by (tenant, client limit, query string): fresh for `ttl` seconds, then stale as long again."""
+class ReadCache(Generic[V]):
+    """Answers by (tenant, client limit, what was asked): fresh for `ttl` seconds, then stale as long again."""
 
     def __init__(self, ttl: float, size: int = 4096) -> None:
         self.ttl = ttl
         self.size = size
-        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
-        self.loading: SingleFlight[Key, bytes] = SingleFlight()
+        self._entries: OrderedDict[Key, _Entry[V]] = OrderedDict()
+        self.loading: SingleFlight[Key, V] = SingleFlight()
         self._generation: dict[uuid.UUID, int] = {}
-        self._refreshing: set[asyncio.Task[bytes]] = set()
+        self._refreshing: set[asyncio.Task[V]] = set()
 
     @property
     def enabled(self) -> bool:
         return self.ttl > 0
 
-    def get(self, tenant_id: uuid.UUID, query: str, client_id: uuid.UUID | None = None) -> bytes | None:
+    def get(self, tenant_id: uuid.UUID, query: str, client_id: uuid.UUID | None = None) -> V | None:
         """The cached body (fresh, or stale while a refresh runs), or None when absent or too old."""
         key = (tenant_id, client_id, query)
         entry = self._entries.get(key)
@@ -78,26 +81,26 @@ class MetricsCache:
         self._entries.move_to_end(key)
         return entry.body
 
-    def _revalidate(self, key: Key, compute: Compute) -> None:
+    def _revalidate(self, key: Key, compute: Compute[V]) -> None:
         if self.loading.pending(key) is not None:
             return
         task = asyncio.get_running_loop().create_task(self.loading.run(key, self._keeper(key, compute)))
         self._refreshing.add(task)
         task.add_done_callback(lambda done: self._refreshed(key, done))
 
-    def _refreshed(self, key: Key, task: asyncio.Task[bytes]) -> None:
+    def _refreshed(self, key: Key, task: asyncio.Task[V]) -> None:
         self._refreshing.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # The next read computes it in its own request and meets the error itself (a deleted account: 404).
             self._entries.pop(key, None)
-            logger.info("refreshing a cached metrics read failed: %s", type(task.exception()).__name__)
+            logger.info("refreshing a cached read failed: %s", type(task.exception()).__name__)
 
-    def _keeper(self, key: Key, compute: Compute) -> Compute:
+    def _keeper(self, key: Key, compute: Compute[V]) -> Compute[V]:
         """`compute`, keeping its answer unless the tenant's data changed meanwhile."""
         tenant_id, client_id, query = key
         generation = self._generation.get(tenant_id, 0)
 
-        async def compute_and_keep() -> bytes:
+        async def compute_and_keep() -> V:
             body = await compute()
             if self._generation.get(tenant_id, 0) == generation:
                 self.put(tenant_id, query, body, compute, client_id=client_id)
@@ -106,8 +109,8 @@ class MetricsCache:
         return compute_and_keep
 
     async def load(
-        self, tenant_id: uuid.UUID, query: str, compute: Compute, client_id: uuid.UUID | None = None
-    ) -> bytes:
+        self, tenant_id: uuid.UUID, query: str, compute: Compute[V], client_id: uuid.UUID | None = None
+    ) -> V:
         """The cached body, else the one computation of it in flight, else `compute()` (kept for `ttl`)."""
         cached = self.get(tenant_id, query, client_id)
         if cached is not None:
@@ -119,8 +122,8 @@ class MetricsCache:
         self,
         tenant_id: uuid.UUID,
         query: str,
-        body: bytes,
-        compute: Compute | None = None,
+        body: V,
+        compute: Compute[V] | None = None,
         *,
         client_id: uuid.UUID | None = None,
     ) -> None:
