@@ -147,7 +147,8 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         vault=vault,
         key_cache=KeyCache(),
         metrics_cache=ReadCache[bytes](ttl=settings.metrics_cache_seconds),
-        dashboard_cache=ReadCache[Dashboard](ttl=settings.metrics_cache_seconds),
+        # A dashboard holds every series of its period: fewer of them are kept than encoded metrics answers.
+        dashboard_cache=ReadCache[Dashboard](ttl=settings.metrics_cache_seconds, size=256),
         sync_engine=engine,
         sync_worker=worker,
         webhook_policy=webhook_policy,

@@ -244,5 +244,5 @@ class AccountController(Controller):
             session, actor, "account.deleted", account, changes={"network": account.network, "handle": account.handle}
         )
         await session.delete(account)
-        # Cached metrics reads of this tenant are dropped once the deletion has committed.
+        # Cached reads (metrics, dashboards) of this tenant are dropped once the deletion has committed.
         return Response(None, status_code=204, background=BackgroundTask(services.data_changed, principal.tenant_id))

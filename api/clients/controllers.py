@@ -149,8 +149,8 @@ class ClientController(Controller):
         record(session, actor, "client.deleted", client, changes={"name": client.name})
         await session.delete(client)
         # The keys limited to the client go with it (foreign key): forgotten now and again after the commit, so that a
-        # request racing this one cannot put one back in this process's cache. Cached metrics reads of this tenant are
-        # dropped once the deletion has committed.
+        # request racing this one cannot put one back in this process's cache. Cached reads (metrics, dashboards) of
+        # this tenant are dropped once the deletion has committed.
         services.key_cache.forget_client(principal.tenant_id, client_id)
         return Response(
             None,
