@@ -54,9 +54,11 @@ class _Entry(Generic[V]):
 class ReadCache(Generic[V]):
     """Answers by (tenant, client limit, what was asked): fresh for `ttl` seconds, then stale as long again."""
 
-    def __init__(self, ttl: float, size: int = 4096) -> None:
+    def __init__(self, ttl: float, size: int = 4096, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.size = size
+        self.clock = clock
+        """Seconds on a monotonic clock; tests pass their own to step through freshness without sleeping."""
         self._entries: OrderedDict[Key, _Entry[V]] = OrderedDict()
         self.loading: SingleFlight[Key, V] = SingleFlight()
         self._generation: dict[uuid.UUID, int] = {}
@@ -72,7 +74,7 @@ class ReadCache(Generic[V]):
         entry = self._entries.get(key)
         if entry is None:
             return None
-        now = time.monotonic()
+        now = self.clock()
         if now >= entry.fresh_until and (now >= entry.stale_until or entry.compute is None):
             self._entries.pop(key, None)
             return None
@@ -87,6 +89,10 @@ class ReadCache(Generic[V]):
         task = asyncio.get_running_loop().create_task(self.loading.run(key, self._keeper(key, compute)))
         self._refreshing.add(task)
         task.add_done_callback(lambda done: self._refreshed(key, done))
+
+    async def settled(self) -> None:
+        """Wait for the background refreshes running now (their errors are theirs: see `_refreshed`)."""
+        await asyncio.gather(*self._refreshing, return_exceptions=True)
 
     def _refreshed(self, key: Key, task: asyncio.Task[V]) -> None:
         self._refreshing.discard(task)
@@ -130,7 +136,7 @@ class ReadCache(Generic[V]):
         """Keep `body` for `ttl` seconds, and `compute` to refresh it afterwards (nothing when disabled)."""
         if not self.enabled:
             return
-        now = time.monotonic()
+        now = self.clock()
         key = (tenant_id, client_id, query)
         refresh_at = now + self.ttl - min(REFRESH_AHEAD_SECONDS, self.ttl / 5)
         self._entries[key] = _Entry(refresh_at, now + self.ttl, now + 2 * self.ttl, body, compute)

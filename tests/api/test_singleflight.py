@@ -110,17 +110,15 @@ async def test_an_answer_computed_while_the_data_changed_is_returned_but_not_kep
 
 
 async def test_a_failed_refresh_drops_the_stale_entry() -> None:
-    cache = ReadCache[bytes](ttl=0.01)
+    now = [100.0]
+    cache = ReadCache[bytes](ttl=10, clock=lambda: now[0])
     tenant = uuid.uuid4()
 
     async def gone() -> bytes:
         raise LookupError("the account was deleted by another process")
 
     cache.put(tenant, "q", b"old", gone)
-    await asyncio.sleep(0.015)  # stale now
+    now[0] += 15  # stale now: past its 10 s of freshness, within the 10 s after
     assert cache.get(tenant, "q") == b"old"
-    for _ in range(50):
-        await asyncio.sleep(0.001)
-        if cache.loading.pending((tenant, "q")) is None:
-            break
+    await cache.settled()  # the stale read started a refresh, which failed
     assert cache.get(tenant, "q") is None  # the next read computes it and meets the error itself
