@@ -58,7 +58,7 @@ from api.openapi import document_problems, document_request_body
 from api.portal.controllers import portal_router
 from api.portal.dashboard import Dashboard
 from api.portal.mail import mailer_from_url
-from api.portal.throttle import sign_in_throttle
+from api.portal.throttle import email_link_throttle, sign_in_throttle
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
 from api.read_cache import ReadCache
@@ -168,6 +168,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         stripe_http=stripe_http,
         mailer=mailer_from_url(settings.mail_url, settings.mail_from),
         sign_in_throttle=sign_in_throttle(settings.redis_url, settings.redis_key_prefix),
+        email_link_throttle=email_link_throttle(settings.redis_url, settings.redis_key_prefix),
     )
     engine.on_data_changed = services.data_changed
     # Transitional: the members are also State attributes until every reader asks for `services`.
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             if rate_limits is not None:
                 await rate_limits.close()
             await app.state.services.sign_in_throttle.close()
+            await app.state.services.email_link_throttle.close()
             if app.state.stripe_http is not None:
                 await close_http_client(app.state.stripe_http)
             await app.state.database.dispose()

@@ -50,6 +50,7 @@ class Services:
         "dashboard_cache",
         "database",
         "egress_policy",
+        "email_link_throttle",
         "key_cache",
         "mailer",
         "metrics_cache",
@@ -93,6 +94,7 @@ class Services:
     stripe_http: stripe.HTTPXClient | None  # the connection pools every Stripe client of the process shares
     mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
     sign_in_throttle: SignInThrottle  # the portal's failed sign-ins, per account and per address
+    email_link_throttle: SignInThrottle  # the portal's e-mailed links asked for, per account and per address
     outbound_transport: httpx.AsyncBaseTransport | None  # tests: a fake transport for tenants' URLs
 
     def __init__(
@@ -120,6 +122,7 @@ class Services:
         stripe_http: stripe.HTTPXClient | None,
         mailer: Mailer,
         sign_in_throttle: SignInThrottle,
+        email_link_throttle: SignInThrottle,
         outbound_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
@@ -144,6 +147,7 @@ class Services:
         self.stripe_http = stripe_http
         self.mailer = mailer
         self.sign_in_throttle = sign_in_throttle
+        self.email_link_throttle = email_link_throttle
         self.outbound_transport = outbound_transport
 
     def data_changed(self, tenant_id: uuid.UUID) -> None:

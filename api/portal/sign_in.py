@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from api.portal.i18n import negotiate, translations
 from api.portal.pages import cleared_session_cookie, page, session_cookie
-from api.portal.throttle import throttle_keys
+from api.portal.throttle import ACCOUNT, ADDRESS, throttle_keys
 from api.portal.viewer import current_viewer, safe_next
 from api.services import Services
 from tenants.member_sessions import (
@@ -114,8 +114,7 @@ class SignInController(Controller):
     async def send_link(
         self, request: Request[Any, Any, Any], services: Services, data: Annotated[EmailForm, FORM]
     ) -> Template:
-        await _send_link(request, services, data.email, "sign_in")
-        return page(request, "email_link.html", purpose="sign_in", sent=True)
+        return await _send_link(request, services, data.email, "sign_in")
 
     @get("/sign-in/link/{token:str}")
     async def link_landing(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
@@ -140,8 +139,7 @@ class SignInController(Controller):
     async def send_password_link(
         self, request: Request[Any, Any, Any], services: Services, data: Annotated[EmailForm, FORM]
     ) -> Template:
-        await _send_link(request, services, data.email, "password")
-        return page(request, "email_link.html", purpose="password", sent=True)
+        return await _send_link(request, services, data.email, "password")
 
     @get("/password/{token:str}")
     async def password_form(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
@@ -169,11 +167,26 @@ class SignInController(Controller):
         return Redirect("/portal/", status_code=303, cookies=[session_cookie(session_token, secure=secure)])
 
 
-async def _send_link(request: Request[Any, Any, Any], services: Services, email: str, purpose: str) -> None:
-    """E-mail a link to the member with this address, if there is one (the page says the same either way)."""
+async def _send_link(request: Request[Any, Any, Any], services: Services, email: str, purpose: str) -> Template:
+    """E-mail a link to the member with this address, if there is one (the page says the same either way), within
+    the e-mail limits: too many asked from this client address is said (429); too many to one address is not (the
+    page says "sent", nothing is sent), so neither answer tells whether the address has an account."""
+    throttle = services.email_link_throttle
+    keys = throttle_keys(email, request.client.host if request.client else None)
+    if ADDRESS in keys and (wait := await throttle.wait({ADDRESS: keys[ADDRESS]})) > 0:
+        minutes = max(1, -(-wait // 60))
+        headers = {"Retry-After": str(wait)}
+        return page(
+            request, "email_link.html", status_code=429, headers=headers, purpose=purpose, sent=False, minutes=minutes
+        )
+    sent = page(request, "email_link.html", purpose=purpose, sent=True)
+    if await throttle.wait({ACCOUNT: keys[ACCOUNT]}) > 0:
+        await throttle.failed({ADDRESS: keys[ADDRESS]} if ADDRESS in keys else {})
+        return sent
+    await throttle.failed(keys)
     member = await member_by_email(services.database, email)
     if member is None:
-        return
+        return sent
     language = negotiate(member.locale, request.headers.get("accept-language"))
     _ = translations(language).gettext
     token = await issue_link(services.database, member, "sign_in" if purpose == "sign_in" else "password")
@@ -189,3 +202,4 @@ async def _send_link(request: Request[Any, Any, Any], services: Services, email:
     body = f"{intro}\n\n{link}\n"
     body += "\n" + _("If you did not ask for it, ignore this e-mail: nothing changes.") + "\n"
     await services.mailer.send(member.email, subject, body)
+    return sent

@@ -1,10 +1,15 @@
-"""Slowing down password guessing: failed sign-ins counted per account and per client address.
+"""Slowing down password guessing and mail bombing: failed sign-ins, and e-mailed links asked for, counted per
+account and per client address.
 
 After `free` failures in a row a key must wait before its next try, twice as long after each further failure,
 up to `longest` seconds; a key forgets its failures `forget` seconds after the last one, and a successful
 sign-in clears the account's count (not the address's: one address may try many accounts). The account is
 keyed by the address typed in the form whether or not such a member exists, so the wait never tells a
 stranger which addresses have an account.
+
+The same counter limits the links sent by e-mail (sign-in links, new passwords), each request counting as one
+"failure" under `LINK_LIMITS`: a few e-mails to one address, then fewer and fewer, so nobody can fill a member's
+inbox through the form, nor send thousands of e-mails from one address.
 
 Embedded mode keeps the counts in this process's memory; scaled mode (RESONANCE_REDIS_URL) in Redis, shared by
 every process and updated atomically.
@@ -45,6 +50,15 @@ LIMITS = {
     # An address is shared by an office behind one NAT: more tries, the same ceiling.
     ADDRESS: Limit(free=30, first_wait=30, longest=900, forget=3600),
 }
+
+LINK_LIMITS = {
+    # Three e-mails to one address within the hour, then one after 5 min, 10 min... (at most one an hour).
+    ACCOUNT: Limit(free=3, first_wait=300, longest=3600, forget=3600),
+    # Twenty e-mails asked from one address (an office's NAT) within the hour, then the same slowing down.
+    ADDRESS: Limit(free=20, first_wait=300, longest=3600, forget=3600),
+}
+SIGN_IN = "sign-in"
+EMAIL_LINK = "email-link"
 
 
 def throttle_keys(email: str, address: str | None) -> dict[str, str]:
@@ -129,7 +143,8 @@ return 1
 
 
 class RedisSignInThrottle(SignInThrottle):
-    """Scaled mode: counts in Redis under `<prefix>sign-in:<kind>:<key>`, one atomic script per failure."""
+    """Scaled mode: counts in Redis under `<prefix><scope>:<kind>:<key>` (scope: sign-in or email-link), one atomic
+    script per failure."""
 
     def __init__(
         self,
@@ -137,16 +152,18 @@ class RedisSignInThrottle(SignInThrottle):
         prefix: str = "resonance:",
         limits: dict[str, Limit] | None = None,
         clock: Callable[[], float] = time.time,
+        scope: str = SIGN_IN,
     ) -> None:
         super().__init__(limits, clock)
         import redis.asyncio as redis  # only scaled mode needs it
 
         self.redis: Any = redis.Redis.from_url(url)
         self.prefix = prefix
+        self.scope = scope
         self._fail = self.redis.register_script(_FAIL_SCRIPT)
 
     def _name(self, kind: str, key: str) -> str:
-        return f"{self.prefix}sign-in:{kind}:{key}"
+        return f"{self.prefix}{self.scope}:{kind}:{key}"
 
     async def _read(self, keys: Iterable[tuple[str, str]]) -> list[tuple[str, tuple[int, float]]]:
         counts = []
@@ -168,5 +185,12 @@ class RedisSignInThrottle(SignInThrottle):
 
 
 def sign_in_throttle(redis_url: str, prefix: str = "resonance:") -> SignInThrottle:
-    """Redis when a URL is given (scaled mode), else this process's memory (embedded mode)."""
+    """Failed sign-ins: in Redis when a URL is given (scaled mode), else in this process's memory (embedded)."""
     return RedisSignInThrottle(redis_url, prefix) if redis_url else MemorySignInThrottle()
+
+
+def email_link_throttle(redis_url: str, prefix: str = "resonance:") -> SignInThrottle:
+    """Links asked for by e-mail, with `LINK_LIMITS`: in Redis in scaled mode, else in this process's memory."""
+    if redis_url:
+        return RedisSignInThrottle(redis_url, prefix, LINK_LIMITS, scope=EMAIL_LINK)
+    return MemorySignInThrottle(LINK_LIMITS)

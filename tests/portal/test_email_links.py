@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from tests.conftest import Agency, TestDatabase, make_settings, sign_up
-from tests.portal.conftest import PASSWORD, PortalMember, add_member, form_post, sign_in
+from tests.portal.conftest import PASSWORD, PortalMember, add_member, csrf_token, form_post, sign_in
 
 LINK = re.compile(r"http://portal\.example/portal/(?:sign-in/link|password)/[\w-]+")
 
@@ -107,3 +107,31 @@ def test_a_password_link_sets_a_new_password_and_ends_other_sessions(
         sign_in(mail_client, PortalMember(member.tenant_id, member.member_id, member.email, "a new long password"))
         reused = form_post(mail_client, path, {"password": "x" * 12, "confirm": "x" * 12}, page="/portal/sign-in")
         assert reused.status_code == 404
+
+
+def test_a_fourth_link_within_the_hour_is_not_sent_and_the_page_does_not_say_so(
+    mail_client: TestClient[Litestar], member: PortalMember, mailbox: Path
+) -> None:
+    answers = [form_post(mail_client, "/portal/sign-in/link", {"email": member.email}) for _ in range(3)]
+    answers.append(form_post(mail_client, "/portal/password/forgotten", {"email": member.email}))
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200]
+    assert "we have sent it a link" in answers[3].text  # the same page as for an address with no account
+    assert len(messages(mailbox)) == 3  # nobody fills a member's inbox through the form
+
+
+def test_too_many_links_asked_from_one_address_are_refused_with_a_sentence(
+    mail_client: TestClient[Litestar], member: PortalMember, mailbox: Path
+) -> None:
+    for number in range(20):
+        sent = form_post(mail_client, "/portal/sign-in/link", {"email": f"someone{number}@links.example"})
+        assert sent.status_code == 200
+    refused = form_post(mail_client, "/portal/sign-in/link", {"email": member.email})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    assert "Too many e-mails were asked from your network. Try again in 5 minutes." in refused.text
+    assert messages(mailbox) == []  # the member's link was not sent either
+    token = csrf_token(mail_client, "/portal/sign-in/link")
+    form = {"email": member.email, "_csrf_token": token}
+    french = mail_client.post("/portal/sign-in/link", data=form, headers={"accept-language": "fr"})
+    assert french.status_code == 429
+    assert "e-mails ont été demandés depuis votre réseau. Réessayez dans 5 minutes." in french.text

@@ -15,6 +15,8 @@ from api.portal.throttle import (
     MemorySignInThrottle,
     RedisSignInThrottle,
     SignInThrottle,
+    email_link_throttle,
+    sign_in_throttle,
     throttle_keys,
 )
 from tests.conftest import Agency, TestRedis
@@ -86,6 +88,21 @@ async def test_a_success_clears_the_account_but_not_the_address(store: tuple[Sig
     await throttle.succeeded(anne)
     assert await throttle.wait(anne) == 0
     assert await throttle.wait(fresh) == 10
+
+
+async def test_e_mailed_links_are_counted_apart_from_failed_sign_ins_in_redis(redis_server: TestRedis) -> None:
+    keys = throttle_keys("ana@example.com", "203.0.113.9")
+    links = email_link_throttle(redis_server.url, redis_server.prefix)
+    sign_ins = sign_in_throttle(redis_server.url, redis_server.prefix)
+    try:
+        for _ in range(3):  # LINK_LIMITS: three e-mails to one address, then a wait of five minutes
+            assert await links.wait(keys) == 0
+            await links.failed(keys)
+        assert 0 < await links.wait(keys) <= 300
+        assert await sign_ins.wait(keys) == 0  # the sign-in's counts are other keys
+    finally:
+        await links.close()
+        await sign_ins.close()
 
 
 def test_the_account_key_ignores_case_and_spaces_and_keeps_no_address() -> None:
