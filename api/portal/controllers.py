@@ -121,7 +121,7 @@ class PortalController(Controller):
 
 
 def _sign_in_required(request: Request[Any, Any, Any], error: SignInRequired) -> Response[Any]:
-    target = sign_in_url(error.next_path)
+    target = sign_in_url(error.next_path, expired=error.expired)
     if request.headers.get("hx-request"):
         return Response(content=None, status_code=401, headers={"HX-Redirect": target})
     return Redirect(target, status_code=303)

@@ -60,8 +60,8 @@ class SignInController(Controller):
     opt = {"exclude_from_auth": True}
 
     @get("/sign-in")
-    async def sign_in_form(self, request: Request[Any, Any, Any], next: str = "") -> Template:
-        return page(request, "sign_in.html", next=safe_next(next), email="", error=None)
+    async def sign_in_form(self, request: Request[Any, Any, Any], next: str = "", expired: bool = False) -> Template:
+        return page(request, "sign_in.html", next=safe_next(next), email="", error=None, expired=expired)
 
     @post("/sign-in", status_code=303)
     async def sign_in(

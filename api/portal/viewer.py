@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Request
 
@@ -32,11 +32,15 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
 
 
 class SignInRequired(Exception):
-    """The page needs a signed-in member; the portal answers with a redirect to the sign-in page."""
+    """The page needs a signed-in member; the portal answers with a redirect to the sign-in page.
 
-    def __init__(self, next_path: str) -> None:
+    `expired`: a form was sent without a session (it ended while the page was open); the sign-in page says so,
+    and the browser code puts what was typed back in the form once signed in again (`frontend/src/portal.js`)."""
+
+    def __init__(self, next_path: str, *, expired: bool = False) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+        self.expired = expired
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,9 @@ def safe_next(path: str | None) -> str:
     return path
 
 
-def sign_in_url(next_path: str) -> str:
-    return f"/portal/sign-in?next={quote(safe_next(next_path), safe='/')}"
+def sign_in_url(next_path: str, *, expired: bool = False) -> str:
+    url = f"/portal/sign-in?next={quote(safe_next(next_path), safe='/')}"
+    return f"{url}&expired=1" if expired else url
 
 
 async def current_viewer(request: Request[Any, Any, Any], services: Services) -> Viewer | None:
@@ -114,6 +119,17 @@ async def provide_viewer(request: Request[Any, Any, Any], services: Services) ->
     """The `viewer` dependency of the portal's pages: a redirect to sign in when nobody is."""
     viewer = await current_viewer(request, services)
     if viewer is None:
+        if request.method != "GET":
+            # A form sent from a page whose session ended: back to that page once signed in again.
+            raise SignInRequired(_referring_page(request) or "/portal/", expired=True)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(path)
     return viewer
+
+
+def _referring_page(request: Request[Any, Any, Any]) -> str | None:
+    """The portal page of this service that sent the request (its Referer), if it is one."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/portal/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
