@@ -85,6 +85,32 @@ def test_the_dashboard_draws_the_apis_answers_for_the_period(client: TestClient[
     assert [line["name"] for line in regularity] == ["demo · durand_owned"]  # owned accounts only
 
 
+def test_objectives_show_their_status_in_words_and_their_numbers_as_the_language_writes_them(
+    client: TestClient[Litestar], agency: Agency
+) -> None:
+    made = client_with_history(client, agency)
+    body = {"metric": "followers", "target": "1234567", "start": FIRST, "end": "2026-06-30", "name": "A big audience"}
+    created = client.post(f"/v1/clients/{made['id']}/objectives", json=body, headers=agency.headers)
+    assert created.status_code == 201, created.text
+    status = created.json()["progress"]["status"]
+    words = {
+        "not_started": ("Not started", "Pas commencé"),
+        "on_track": ("On track", "En bonne voie"),
+        "off_track": ("Off track", "En retard"),
+        "achieved": ("Achieved", "Atteint"),
+        "missed": ("Missed", "Manqué"),
+        "no_data": ("No data", "Pas de données"),
+    }
+
+    sign_in(client, add_member(client, agency.tenant_id))
+    english = client.get(f"/portal/clients/{made['id']}?from={FIRST}&to={LAST}").text
+    assert re.search(r"<td>A big audience</td><td>1,234,567</td>", english)
+    assert f'<td class="status-{status}">{words[status][0]}</td>' in english
+    french = client.get(f"/portal/clients/{made['id']}?from={FIRST}&to={LAST}", headers={"accept-language": "fr"}).text
+    assert "<td>A big audience</td><td>1\u202f234\u202f567</td>" in french  # Babel's narrow no-break spaces
+    assert f'<td class="status-{status}">{words[status][1]}</td>' in french
+
+
 def test_a_period_the_api_refuses_is_a_page_saying_why(client: TestClient[Litestar], agency: Agency) -> None:
     made = create_client(client, agency, name="Maison Durand")
     sign_in(client, add_member(client, agency.tenant_id))

@@ -25,8 +25,8 @@ function lineOption(data) {
   return {
     tooltip: { trigger: "axis" },
     legend: { type: "scroll", bottom: 0 },
-    grid: { left: 48, right: 16, top: 16, bottom: 48 },
-    xAxis: { type: "time" },
+    grid: { left: 56, right: 16, top: 32, bottom: 56 },
+    xAxis: { type: "time", axisLabel: { hideOverlap: true } },
     yAxis: { type: "value", name: data.unit || "", scale: true },
     series: data.series.map((line) => ({
       name: line.name,
@@ -41,8 +41,8 @@ function barOption(data) {
   return {
     tooltip: { trigger: "axis" },
     legend: { type: "scroll", bottom: 0 },
-    grid: { left: 48, right: 16, top: 16, bottom: 48 },
-    xAxis: { type: "category", data: data.categories },
+    grid: { left: 56, right: 16, top: 32, bottom: 56 },
+    xAxis: { type: "category", data: data.categories, axisLabel: { hideOverlap: true } },
     yAxis: { type: "value", name: data.unit || "" },
     series: data.series.map((bars) => ({ name: bars.name, type: "bar", data: bars.values })),
   };
