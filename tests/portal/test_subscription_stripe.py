@@ -4,14 +4,15 @@ Customer Portal, read the invoices; and what local mode, a Stripe outage and a n
 from __future__ import annotations
 
 import re
+import socket
 
 import httpx
 from litestar import Litestar
 from litestar.testing import TestClient
 from stripe_fake import FakeStripe
 
-from tests.api.stripe_billing import customer_of, deliver, event_of, subscribe
-from tests.conftest import Agency
+from tests.api.stripe_billing import PricedPlans, customer_of, deliver, event_of, stripe_client_app, subscribe
+from tests.conftest import Agency, TestDatabase, sign_up
 from tests.portal.conftest import CSRF_FIELD, add_member, csrf_token, sign_in
 
 pytest_plugins = ["stripe_fake.plugin", "tests.api.stripe_fixtures"]
@@ -254,3 +255,19 @@ def test_a_button_without_the_csrf_token_is_refused(
     assert billing.post(f"{PAGE}/payment", data={}, follow_redirects=False).status_code == 403
     assert not fake_stripe.checkout_sessions
     assert not fake_stripe.portal_sessions
+
+
+def test_stripe_unreachable_is_a_502_page(database: TestDatabase, fake_stripe: FakeStripe, priced: PricedPlans) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nobody listens on
+    address = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with stripe_client_app(database, fake_stripe, priced, stripe_api_base=address) as client:
+        agency = sign_up(client, "Agency Gamma")
+        _admin(client, agency)
+        csrf, nonce = _form(client)
+        response = _choose(client, "starter", csrf, nonce)
+        payment = client.post(f"{PAGE}/payment", data={"_csrf_token": csrf}, follow_redirects=False)
+    closed.close()
+    assert response.status_code == payment.status_code == 502
+    assert "Stripe cannot be reached right now, so nothing was changed." in response.text
+    assert not fake_stripe.requests
