@@ -1,35 +1,35 @@
-"""Self-service billing: a Stripe Checkout Session to subscribe to a plan, a Customer Portal session to manage it.
+"""`POST /v1/billing/checkout-session` and `POST /v1/billing/portal-session`: the REST face of self-service billing.
 
-Both need the agency's Stripe customer, created once (whoever asks first) and stored in its own transaction
-before the session is created, so a failed session never loses the customer Stripe made. The subscription
-itself reaches Resonance through the Stripe webhook (`api/billing/stripe_webhook.py`), never from these
-answers.
+The work (the agency's Stripe customer, the sessions, their errors) is in `api/billing/self_service.py`, which the
+portal's plan page uses too; here are the request shapes, the `Idempotency-Key` replay and the OpenAPI answers.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import uuid
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import msgspec
-import stripe
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
-from api.billing.plans import Plan
-from api.billing.stripe_api import ensure_customer
-from api.billing.stripe_events import FINAL_STATUSES
-from api.billing.subscriptions import subscription_row
-from api.errors import ApiError, InvalidInput
+from api.billing.self_service import (
+    AlreadySubscribed,
+    BillingLocalMode,
+    StripeUnavailable,
+    check_url,
+    open_customer_portal,
+    plan_for_sale,
+    require_stripe,
+    start_checkout,
+)
 from api.idempotency import IDEMPOTENCY_HEADER, idempotent
 
-logger = logging.getLogger("resonance.billing")
+__all__ = ["AlreadySubscribed", "BillingLocalMode", "BillingSessionController", "StripeUnavailable"]
 
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048, examples=["https://agency.example/billing/done"])]
 
@@ -64,83 +64,6 @@ class PortalOut(msgspec.Struct):
     url: str
 
 
-class BillingLocalMode(ApiError):
-    status_code = 409
-    code = "billing_local_mode"
-    title = "Billing runs in local mode"
-
-
-class AlreadySubscribed(ApiError):
-    status_code = 409
-    code = "already_subscribed"
-    title = "Already subscribed"
-
-
-class StripeUnavailable(ApiError):
-    status_code = 502
-    code = "stripe_unavailable"
-    title = "Stripe unavailable"
-
-
-def stripe_of(state: State) -> stripe.StripeClient:
-    """The app's Stripe client, or a 409 saying billing runs in local mode."""
-    client: stripe.StripeClient | None = state.stripe_client
-    if client is None:
-        raise BillingLocalMode(
-            "Billing runs in local mode on this server (no Stripe API key is configured), so there is nothing to "
-            "pay online: the operator sets the agency's plan with `resonance tenant plan`."
-        )
-    return client
-
-
-def stripe_failed(action: str, error: stripe.StripeError, request: Request[Any, Any, Any]) -> StripeUnavailable:
-    """Log a Stripe failure without its message (it may quote a masked key) and say so to the caller."""
-    logger.warning(
-        "stripe: %s failed (request %s): %s, HTTP status %s, code %s, Stripe request %s",
-        action,
-        request.scope.get("state", {}).get("request_id"),
-        type(error).__name__,
-        error.http_status,
-        error.code,
-        error.request_id,
-    )
-    return StripeUnavailable(
-        f"Stripe could not {action} right now. Try again in a minute; if it persists, quote the request_id to support."
-    )
-
-
-def check_url(value: str, field: str) -> str:
-    """`value` when it is an absolute http(s) URL, else a 422 on `field`."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-        raise InvalidInput(
-            f"{field} must be an absolute http:// or https:// URL such as https://agency.example/billing, "
-            f"not {value[:100]!r}.",
-            field=field,
-        )
-    return value
-
-
-def plan_for_sale(plans: dict[str, Plan], plan_id: str) -> Plan:
-    """The plan to check out, or a 422 listing the plans on sale."""
-    on_sale = sorted(plan.id for plan in plans.values() if plan.stripe_price)
-    plan = plans.get(plan_id)
-    if plan is None:
-        raise InvalidInput(
-            f"plan {plan_id!r} does not exist; the plans are {', '.join(sorted(plans))} (GET /v1/plans).",
-            field="plan",
-            extra={"plans": sorted(plans)},
-        )
-    if not plan.stripe_price:
-        raise InvalidInput(
-            f"plan {plan_id!r} cannot be bought online: it has no Stripe price"
-            + (f"; the plans on sale are {', '.join(on_sale)}." if on_sale else "; ask the operator to set one."),
-            field="plan",
-            extra={"plans": on_sale},
-        )
-    return plan
-
-
 async def stripe_idempotency_key(request: Request[Any, Any, Any], kind: str, tenant_id: uuid.UUID) -> str | None:
     """A Stripe idempotency key derived from the request's `Idempotency-Key`, when it has one.
 
@@ -154,10 +77,10 @@ async def stripe_idempotency_key(request: Request[Any, Any, Any], kind: str, ten
     return f"resonance-{kind}-{digest}"
 
 
-async def agency_customer(state: State, client: stripe.StripeClient, tenant_id: uuid.UUID) -> str:
-    """The agency's Stripe customer, created and committed in its own transaction when it has none."""
-    async with state.database.tenant_session(tenant_id) as session:
-        return await ensure_customer(session, client, tenant_id, state.standings.default_plan)
+def request_id_of(request: Request[Any, Any, Any]) -> str | None:
+    """The request's id, as the logs and problem answers quote it."""
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
 
 
 def _problems(by_status: dict[int, str]) -> dict[int, ResponseSpec]:
@@ -200,42 +123,26 @@ class BillingSessionController(Controller):
         when the agency already has a subscription (change it in the portal), 502 `stripe_unavailable` when
         Stripe fails. With an `Idempotency-Key`, a repeat of the request gives the same session.
         """
-        client = stripe_of(state)
-        plan = plan_for_sale(state.plans, data.plan)
+        client = require_stripe(state.stripe_client)
+        plan_for_sale(state.plans, data.plan)
         check_url(data.success_url, "success_url")
         check_url(data.cancel_url, "cancel_url")
         tenant_id = principal.tenant_id
 
         async def create() -> Response[CheckoutOut]:
-            row = await subscription_row(session, tenant_id)
-            if row is not None and row.stripe_subscription_id and row.status not in FINAL_STATUSES:
-                raise AlreadySubscribed(
-                    f"The agency already has a subscription ({row.status}, plan {row.plan}); change its plan or "
-                    "payment method in the billing portal: POST /v1/billing/portal-session.",
-                    field="plan",
-                )
-            key = await stripe_idempotency_key(request, "checkout", tenant_id)
-            try:
-                customer = await agency_customer(state, client, tenant_id)
-                metadata = {"tenant_id": str(tenant_id), "plan": plan.id}
-                line_items: list[Any] = [{"price": plan.stripe_price, "quantity": 1}]
-                line_items += [{"price": price} for price in plan.stripe_metered_prices.values()]
-                checkout = await client.v1.checkout.sessions.create_async(
-                    params={
-                        "mode": "subscription",
-                        "customer": customer,
-                        "line_items": line_items,
-                        "success_url": data.success_url,
-                        "cancel_url": data.cancel_url,
-                        "client_reference_id": str(tenant_id),
-                        "metadata": metadata,
-                        "subscription_data": {"metadata": metadata},
-                    },
-                    options={"idempotency_key": key} if key else {},
-                )
-            except stripe.StripeError as error:
-                raise stripe_failed("create the checkout session", error, request) from None
-            return Response(CheckoutOut(id=checkout.id, url=checkout.url or "", plan=plan.id), status_code=201)
+            checkout = await start_checkout(
+                state.database,
+                client,
+                state.plans,
+                state.standings.default_plan,
+                tenant_id,
+                data.plan,
+                success_url=data.success_url,
+                cancel_url=data.cancel_url,
+                idempotency_key=await stripe_idempotency_key(request, "checkout", tenant_id),
+                request_id=request_id_of(request),
+            )
+            return Response(CheckoutOut(id=checkout.id, url=checkout.url, plan=checkout.plan), status_code=201)
 
         return await idempotent(request, session, create)
 
@@ -260,20 +167,20 @@ class BillingSessionController(Controller):
         Needs an admin key. 409 `billing_local_mode` without a Stripe key, 502 `stripe_unavailable` when
         Stripe fails.
         """
-        client = stripe_of(state)
+        client = require_stripe(state.stripe_client)
         check_url(data.return_url, "return_url")
         tenant_id = principal.tenant_id
 
         async def create() -> Response[PortalOut]:
-            key = await stripe_idempotency_key(request, "portal", tenant_id)
-            try:
-                customer = await agency_customer(state, client, tenant_id)
-                portal = await client.v1.billing_portal.sessions.create_async(
-                    params={"customer": customer, "return_url": data.return_url},
-                    options={"idempotency_key": key} if key else {},
-                )
-            except stripe.StripeError as error:
-                raise stripe_failed("open the billing portal", error, request) from None
+            portal = await open_customer_portal(
+                state.database,
+                client,
+                state.standings.default_plan,
+                tenant_id,
+                return_url=data.return_url,
+                idempotency_key=await stripe_idempotency_key(request, "portal", tenant_id),
+                request_id=request_id_of(request),
+            )
             return Response(PortalOut(id=portal.id, url=portal.url), status_code=201)
 
         return await idempotent(request, session, create)

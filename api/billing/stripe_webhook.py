@@ -21,7 +21,7 @@ from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference
 
 from api.billing.plans import Plan
-from api.billing.sessions import stripe_failed
+from api.billing.self_service import stripe_failed
 from api.billing.stripe_events import (
     HANDLED_EVENTS,
     AskStripe,
@@ -169,7 +169,9 @@ async def stripe_webhook(request: Request[Any, Any, Any], state: State) -> Webho
         try:
             current = await _customer_subscription(client, customer)
         except stripe.StripeError as error:
-            raise stripe_failed("list the customer's subscriptions", error, request) from None
+            raise stripe_failed(
+                "list the customer's subscriptions", error, request.scope.get("state", {}).get("request_id")
+            ) from None
         decision = await _apply(database, tenant_id, event, state.plans, can_ask=True, current=current, asked=True)
     except MalformedEvent as error:
         raise InvalidEvent(f"The signed body is not a Stripe event of type {event.type}: {error}.") from None

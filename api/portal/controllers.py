@@ -13,15 +13,13 @@ from litestar import Controller, Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
-from api.billing.plans import by_price
-from api.billing.subscription_status import read_subscription
 from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
@@ -30,6 +28,7 @@ from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, language_of, page
 from api.portal.sign_in import SignInController
+from api.portal.subscription import SubscriptionController
 from api.portal.viewer import SignInRequired, Viewer, provide_viewer, safe_next, sign_in_url
 from api.reports.service import render_report
 from api.services import Services
@@ -90,18 +89,6 @@ class PortalController(Controller):
             file = await render_report(session, services, client, days, format, language_of(request, viewer))
         return Response(file.body, media_type=file.media_type, headers={"Content-Disposition": file.disposition})
 
-    @get("/subscription")
-    async def subscription(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
-        """The agency's plan, its status and access, and its use of each quota; for the agency's admins only
-        (anyone else gets the 404 the API gives for what a caller may not see)."""
-        if not viewer.may("admin"):
-            raise NotFoundException()
-        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-            subscription = await read_subscription(session, services.quotas, viewer.principal.tenant_id, None)
-        plans = by_price(services.plans)
-        local_mode = not services.settings.stripe_enabled
-        return page(request, "subscription.html", viewer, subscription=subscription, plans=plans, local_mode=local_mode)
-
     @post("/language", status_code=303)
     async def choose_language(
         self,
@@ -149,7 +136,7 @@ def portal_router(settings: Settings) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[SignInController, PortalController],
+        route_handlers=[SignInController, PortalController, SubscriptionController],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},
         include_in_schema=False,

@@ -9,9 +9,10 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -114,25 +115,43 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+LiveServerFactory = Callable[..., LiveServer]
+
+
 @pytest.fixture
-def live_server(database: TestDatabase) -> Iterator[LiveServer]:
+def live_server_factory(database: TestDatabase) -> Iterator[LiveServerFactory]:
+    """Start an app on the test's database, with settings overrides (`make_settings` keywords, e.g. the fake
+    Stripe's `stripe_api_base`), served by uvicorn on a free local port, in a thread, for the browser; every server
+    started stops at the end of the test."""
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(**overrides: Any) -> LiveServer:
+        app = create_app(make_settings(database, **overrides))
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+        thread = threading.Thread(target=server.run, name="portal-live-server", daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert thread.is_alive(), "the live server stopped while starting"
+            assert time.monotonic() < deadline, "the live server did not start within 20 seconds"
+            time.sleep(0.05)
+        return LiveServer(url=f"http://127.0.0.1:{port}", app=app)
+
+    try:
+        yield start
+    finally:
+        for server, thread in servers:
+            server.should_exit = True
+            thread.join(timeout=20)
+
+
+@pytest.fixture
+def live_server(live_server_factory: LiveServerFactory) -> LiveServer:
     """An app on the test's database served by uvicorn on a free local port, in a thread, for the browser
     (tests put their data in through the `client` fixture's own app: each app keeps to its own event loop)."""
-    app = create_app(make_settings(database))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, name="portal-live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "the live server stopped while starting"
-        assert time.monotonic() < deadline, "the live server did not start within 20 seconds"
-        time.sleep(0.05)
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    return live_server_factory()
 
 
 CHROMIUM_ENV = "RESONANCE_TEST_CHROMIUM"

@@ -53,6 +53,7 @@ SUBSCRIPTION_STATUSES = (
     "unpaid",
     "paused",
 )
+INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
 INTERVAL_SECONDS = {"day": 86400, "week": 7 * 86400, "month": 30 * 86400, "year": 365 * 86400}
 
 
@@ -190,10 +191,13 @@ class FakeStripe:
     checkout_sessions: dict[str, Json] = field(default_factory=dict)
     checkout_line_items: dict[str, list[Json]] = field(default_factory=dict)
     portal_sessions: dict[str, Json] = field(default_factory=dict)
+    invoices: dict[str, Json] = field(default_factory=dict)
     subscriptions: dict[str, Json] = field(default_factory=dict)
     events: dict[str, Json] = field(default_factory=dict)
     meter_events: list[Json] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
+    hosted_page_visits: list[str] = field(default_factory=list)
+    """Paths of the hosted pages (Checkout, Customer Portal, invoices) a browser opened, in order."""
     _identifiers: dict[str, int] = field(default_factory=dict)
     _idempotency: dict[str, _IdempotentResult] = field(default_factory=dict)
     _faults: list[_Fault] = field(default_factory=list)
@@ -317,6 +321,55 @@ class FakeStripe:
         """Create a price directly (no request logged); same params as POST /v1/prices, values as strings."""
         with self._lock:
             return self._create_price(fields)
+
+    def add_invoice(
+        self,
+        customer: str,
+        amount_due: int,
+        *,
+        currency: str = "eur",
+        status: str = "paid",
+        created: int | None = None,
+        number: str | None = None,
+        subscription: str | None = None,
+    ) -> Json:
+        """Create an invoice of `customer` directly (no request logged): `amount_due` in the currency's smallest
+        unit, `status` one of draft, open, paid, uncollectible, void."""
+        if status not in INVOICE_STATUSES:
+            raise ValueError(f"unknown invoice status: {status}")
+        with self._lock:
+            owner = self._customer(customer)
+            created = self.now() if created is None else created
+            count = sum(1 for invoice in self.invoices.values() if invoice["customer"] == customer)
+            invoice_id = _new_id("in")
+            paid = amount_due if status == "paid" else 0
+            invoice: Json = {
+                "id": invoice_id,
+                "object": "invoice",
+                "amount_due": amount_due,
+                "amount_paid": paid,
+                "amount_remaining": amount_due - paid,
+                "billing_reason": "subscription_cycle",
+                "collection_method": "charge_automatically",
+                "created": created,
+                "currency": currency,
+                "customer": customer,
+                "description": None,
+                "due_date": None,
+                "hosted_invoice_url": None if status == "draft" else f"{self.url}/i/{invoice_id}",
+                "invoice_pdf": None if status == "draft" else f"{self.url}/i/{invoice_id}/pdf",
+                "livemode": False,
+                "metadata": {},
+                "number": None if status == "draft" else number or f"{owner['invoice_prefix']}-{count + 1:04d}",
+                "period_end": created,
+                "period_start": created - INTERVAL_SECONDS["month"],
+                "status": status,
+                "subscription": subscription,
+                "subtotal": amount_due,
+                "total": amount_due,
+            }
+            self.invoices[invoice_id] = invoice
+            return invoice
 
     # ---------------------------------------------------------------------------------------------- webhooks
 
@@ -1057,6 +1110,34 @@ class FakeStripe:
         self.portal_sessions[session_id] = session
         return session
 
+    # ---------------------------------------------------------------------------------------------- invoices
+
+    def get_invoices(self, params: Json) -> Json:
+        _only(params, {"customer", "status", "subscription", "limit", "starting_after"})
+        if "customer" in params:
+            self._customer(params["customer"], "customer")
+        status = params.get("status")
+        if status is not None and status not in INVOICE_STATUSES:
+            raise _invalid("status", f"Invalid status: must be one of {', '.join(INVOICE_STATUSES)}.")
+        rows = sorted(
+            (
+                invoice
+                for invoice in self.invoices.values()
+                if ("customer" not in params or invoice["customer"] == params["customer"])
+                and ("subscription" not in params or invoice["subscription"] == params["subscription"])
+                and (status is None or invoice["status"] == status)
+            ),
+            key=lambda invoice: invoice["created"],
+            reverse=True,
+        )  # newest first, as Stripe lists them
+        return _list(rows, "/v1/invoices", params)
+
+    def get_invoice(self, params: Json, invoice_id: str) -> Json:
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None:
+            raise _no_such("invoice", invoice_id)
+        return invoice
+
     # ------------------------------------------------------------------------------------------ subscriptions, events
 
     def get_subscription(self, params: Json, subscription_id: str) -> Json:
@@ -1101,6 +1182,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"/v1/checkout/sessions", "post_checkout_sessions"),
         ("GET", r"/v1/checkout/sessions/([^/]+)", "get_checkout_session"),
         ("POST", r"/v1/billing_portal/sessions", "post_portal_sessions"),
+        ("GET", r"/v1/invoices", "get_invoices"),
+        ("GET", r"/v1/invoices/([^/]+)", "get_invoice"),
         ("GET", r"/v1/subscriptions", "get_subscriptions"),
         ("GET", r"/v1/subscriptions/([^/]+)", "get_subscription"),
         ("GET", r"/v1/events/([^/]+)", "get_event"),
@@ -1188,6 +1271,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {key.lower(): value for key, value in self.headers.items()}
         fake: FakeStripe = self.server.fake  # type: ignore[attr-defined]
+        if self.command == "GET" and self.path.startswith(("/c/pay/", "/p/session/", "/i/")):
+            self._hosted_page(fake)
+            return
         status, answer, extra = fake.handle(self.command, self.path, headers, body)
         data = json.dumps(answer, indent=2).encode()
         self.send_response(status)
@@ -1201,6 +1287,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     do_GET = do_POST = do_DELETE = _serve
+
+    def _hosted_page(self, fake: FakeStripe) -> None:
+        """A trivial HTML page at the URLs of Stripe's hosted pages (Checkout, Customer Portal, invoice), so a
+        browser sent there lands somewhere; the page names the object it stands for."""
+        with fake._lock:
+            fake.hosted_page_visits.append(self.path)
+        object_id = self.path.rstrip("/").split("/")[-1]
+        data = (
+            f"<!doctype html><html lang='en'><head><title>Fake Stripe</title></head>"
+            f"<body><h1>Fake Stripe page</h1><p id='object'>{object_id}</p></body></html>"
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake's request log is `FakeStripe.requests`."""

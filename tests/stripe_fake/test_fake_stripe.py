@@ -529,3 +529,25 @@ def test_plan_change_swaps_the_subscription_items(
     retrieved = client.v1.subscriptions.retrieve(subscription["id"])
     assert [item.price.id for item in retrieved["items"].data] == [other["id"], metered.id]
     assert [getattr(item, "quantity", None) for item in retrieved["items"].data] == [1, None]
+
+
+def test_invoices_are_listed_per_customer_newest_first(
+    fake_stripe: FakeStripe, client: stripe.StripeClient, customer: stripe.Customer
+) -> None:
+    other = client.v1.customers.create(params={"email": "other@agency.test"})
+    older = fake_stripe.add_invoice(customer.id, 4900, status="paid", created=1_700_000_000)
+    newer = fake_stripe.add_invoice(customer.id, 24900, status="open", created=1_700_100_000)
+    fake_stripe.add_invoice(other.id, 100)
+
+    page = client.v1.invoices.list(params={"customer": customer.id, "limit": 10})
+
+    assert [invoice.id for invoice in page.data] == [newer["id"], older["id"]]
+    first = page.data[0]
+    assert (first.object, first.status, first.amount_due, first.currency) == ("invoice", "open", 24900, "eur")
+    assert first.number
+    assert first.number.startswith(customer.invoice_prefix or "")
+    assert first.hosted_invoice_url == f"{fake_stripe.url}/i/{newer['id']}"
+    assert httpx.get(first.hosted_invoice_url).status_code == 200
+    assert client.v1.invoices.list(params={"customer": customer.id, "status": "paid"}).data[0].id == older["id"]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.invoices.list(params={"customer": "cus_missing"})

@@ -1,0 +1,284 @@
+"""Self-service billing for an agency's admins: subscribe to a plan (Stripe Checkout), manage the subscription and
+payment (Stripe's Customer Portal), read the agency's invoices.
+
+Used by the REST API (`api/billing/sessions.py`) and by the portal's plan page (`api/portal/subscription.py`).
+Every Stripe call needs the agency's Stripe customer, created once (whoever asks first) and stored in its own
+transaction before the session is created, so a failed session never loses the customer Stripe made. The
+subscription itself reaches Resonance through the Stripe webhook (`api/billing/stripe_webhook.py`), never from these
+answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import stripe
+
+from api.billing.plans import Plan
+from api.billing.stripe_api import ensure_customer
+from api.billing.stripe_events import FINAL_STATUSES
+from api.billing.subscriptions import subscription_row
+from api.errors import ApiError, InvalidInput
+from tenants.database import Database
+
+logger = logging.getLogger("resonance.billing")
+
+LOCAL_MODE_SENTENCE = (
+    "Billing runs in local mode on this server (no Stripe API key is configured), so there is nothing to pay online: "
+    "the operator sets the agency's plan with `resonance tenant plan`."
+)
+
+
+class BillingLocalMode(ApiError):
+    status_code = 409
+    code = "billing_local_mode"
+    title = "Billing runs in local mode"
+
+
+class AlreadySubscribed(ApiError):
+    status_code = 409
+    code = "already_subscribed"
+    title = "Already subscribed"
+
+
+class StripeUnavailable(ApiError):
+    status_code = 502
+    code = "stripe_unavailable"
+    title = "Stripe unavailable"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A Stripe Checkout Session: send the agency's browser to `url`."""
+
+    id: str
+    url: str
+    plan: str
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    """A Stripe Customer Portal session: send the agency's browser to `url` (it expires after a short while)."""
+
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """One of the agency's Stripe invoices, as the plan page lists it."""
+
+    id: str
+    number: str | None
+    created: datetime
+    amount: Decimal
+    """The amount due, in the currency's major unit (euros, not cents)."""
+    currency: str
+    """ISO 4217, upper case."""
+    status: str
+    """draft, open, paid, uncollectible or void."""
+    hosted_invoice_url: str | None
+
+
+def require_stripe(client: stripe.StripeClient | None) -> stripe.StripeClient:
+    """The app's Stripe client, or a 409 saying billing runs in local mode."""
+    if client is None:
+        raise BillingLocalMode(LOCAL_MODE_SENTENCE)
+    return client
+
+
+def stripe_failed(action: str, error: stripe.StripeError, request_id: str | None) -> StripeUnavailable:
+    """Log a Stripe failure without its message (it may quote a masked key) and say so to the caller."""
+    logger.warning(
+        "stripe: %s failed (request %s): %s, HTTP status %s, code %s, Stripe request %s",
+        action,
+        request_id,
+        type(error).__name__,
+        error.http_status,
+        error.code,
+        error.request_id,
+    )
+    return StripeUnavailable(
+        f"Stripe could not {action} right now. Try again in a minute; if it persists, quote the request_id to support."
+    )
+
+
+def check_url(value: str, field: str) -> str:
+    """`value` when it is an absolute http(s) URL, else a 422 on `field`."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise InvalidInput(
+            f"{field} must be an absolute http:// or https:// URL such as https://agency.example/billing, "
+            f"not {value[:100]!r}.",
+            field=field,
+        )
+    return value
+
+
+def plan_for_sale(plans: dict[str, Plan], plan_id: str) -> Plan:
+    """The plan to check out, or a 422 listing the plans on sale."""
+    on_sale = sorted(plan.id for plan in plans.values() if plan.stripe_price)
+    plan = plans.get(plan_id)
+    if plan is None:
+        raise InvalidInput(
+            f"plan {plan_id!r} does not exist; the plans are {', '.join(sorted(plans))} (GET /v1/plans).",
+            field="plan",
+            extra={"plans": sorted(plans)},
+        )
+    if not plan.stripe_price:
+        raise InvalidInput(
+            f"plan {plan_id!r} cannot be bought online: it has no Stripe price"
+            + (f"; the plans on sale are {', '.join(on_sale)}." if on_sale else "; ask the operator to set one."),
+            field="plan",
+            extra={"plans": on_sale},
+        )
+    return plan
+
+
+async def agency_customer(
+    database: Database, client: stripe.StripeClient, tenant_id: uuid.UUID, default_plan: Plan
+) -> str:
+    """The agency's Stripe customer, created and committed in its own transaction when it has none."""
+    async with database.tenant_session(tenant_id) as session:
+        return await ensure_customer(session, client, tenant_id, default_plan)
+
+
+async def live_subscription(database: Database, tenant_id: uuid.UUID) -> str | None:
+    """The agency's Stripe subscription id while it is not ended, else None."""
+    async with database.tenant_session(tenant_id) as session:
+        row = await subscription_row(session, tenant_id)
+    if row is not None and row.stripe_subscription_id and row.status not in FINAL_STATUSES:
+        return row.stripe_subscription_id
+    return None
+
+
+async def start_checkout(
+    database: Database,
+    client: stripe.StripeClient | None,
+    plans: dict[str, Plan],
+    default_plan: Plan,
+    tenant_id: uuid.UUID,
+    plan_id: str,
+    *,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str | None = None,
+    request_id: str | None = None,
+) -> CheckoutSession:
+    """A Stripe Checkout Session in subscription mode for `plan_id`: its monthly price and its metered prices
+    (usage billed from the meter events). The same `idempotency_key` within Stripe's 24 h gives the same session.
+
+    409 `BillingLocalMode` without Stripe, 422 for a plan not on sale or a bad URL, 409 `AlreadySubscribed` when the
+    agency has a live subscription (it changes plan in the Customer Portal), 502 `StripeUnavailable` when Stripe
+    fails.
+    """
+    stripe_client = require_stripe(client)
+    plan = plan_for_sale(plans, plan_id)
+    check_url(success_url, "success_url")
+    check_url(cancel_url, "cancel_url")
+    async with database.tenant_session(tenant_id) as session:
+        row = await subscription_row(session, tenant_id)
+    if row is not None and row.stripe_subscription_id and row.status not in FINAL_STATUSES:
+        raise AlreadySubscribed(
+            f"The agency already has a subscription ({row.status}, plan {row.plan}); change its plan or "
+            "payment method in the billing portal: POST /v1/billing/portal-session.",
+            field="plan",
+        )
+    try:
+        customer = await agency_customer(database, stripe_client, tenant_id, default_plan)
+        metadata = {"tenant_id": str(tenant_id), "plan": plan.id}
+        line_items: list[Any] = [{"price": plan.stripe_price, "quantity": 1}]
+        line_items += [{"price": price} for price in plan.stripe_metered_prices.values()]
+        checkout = await stripe_client.v1.checkout.sessions.create_async(
+            params={
+                "mode": "subscription",
+                "customer": customer,
+                "line_items": line_items,
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "client_reference_id": str(tenant_id),
+                "metadata": metadata,
+                "subscription_data": {"metadata": metadata},
+            },
+            options={"idempotency_key": idempotency_key} if idempotency_key else {},
+        )
+    except stripe.StripeError as error:
+        raise stripe_failed("create the checkout session", error, request_id) from None
+    return CheckoutSession(id=checkout.id, url=checkout.url or "", plan=plan.id)
+
+
+async def open_customer_portal(
+    database: Database,
+    client: stripe.StripeClient | None,
+    default_plan: Plan,
+    tenant_id: uuid.UUID,
+    *,
+    return_url: str,
+    idempotency_key: str | None = None,
+    request_id: str | None = None,
+    flow_data: dict[str, Any] | None = None,
+) -> PortalSession:
+    """A Stripe Customer Portal session for the agency: invoices, payment method, plan changes and cancellation
+    (`flow_data` opens it on one of Stripe's flows, e.g. a plan change). Changes reach Resonance through the webhook.
+
+    409 `BillingLocalMode` without Stripe, 422 for a bad URL, 502 `StripeUnavailable` when Stripe fails.
+    """
+    stripe_client = require_stripe(client)
+    check_url(return_url, "return_url")
+    try:
+        customer = await agency_customer(database, stripe_client, tenant_id, default_plan)
+        params: dict[str, Any] = {"customer": customer, "return_url": return_url}
+        if flow_data:
+            params["flow_data"] = flow_data
+        portal = await stripe_client.v1.billing_portal.sessions.create_async(
+            params=params,  # type: ignore[arg-type]  # the SDK's TypedDict of params
+            options={"idempotency_key": idempotency_key} if idempotency_key else {},
+        )
+    except stripe.StripeError as error:
+        raise stripe_failed("open the billing portal", error, request_id) from None
+    return PortalSession(id=portal.id, url=portal.url)
+
+
+def _major_units(amount: int, currency: str) -> Decimal:
+    """Stripe's amount in the currency's smallest unit, in its major unit (zero-decimal currencies unchanged)."""
+    zero_decimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf"}
+    return Decimal(amount) if currency.lower() in zero_decimal else Decimal(amount) / 100
+
+
+async def recent_invoices(
+    database: Database,
+    client: stripe.StripeClient | None,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int = 12,
+    request_id: str | None = None,
+) -> list[Invoice]:
+    """The agency's most recent Stripe invoices, newest first; none when it has no Stripe customer yet (nothing
+    is created to read them). 409 `BillingLocalMode` without Stripe, 502 `StripeUnavailable` when Stripe fails."""
+    stripe_client = require_stripe(client)
+    async with database.tenant_session(tenant_id) as session:
+        row = await subscription_row(session, tenant_id)
+    if row is None or not row.stripe_customer_id:
+        return []
+    try:
+        page = await stripe_client.v1.invoices.list_async(params={"customer": row.stripe_customer_id, "limit": limit})
+    except stripe.StripeError as error:
+        raise stripe_failed("list the invoices", error, request_id) from None
+    return [
+        Invoice(
+            id=invoice.id or "",
+            number=invoice.number,
+            created=datetime.fromtimestamp(invoice.created, UTC),
+            amount=_major_units(invoice.amount_due, invoice.currency),
+            currency=invoice.currency.upper(),
+            status=invoice.status or "draft",
+            hosted_invoice_url=invoice.hosted_invoice_url,
+        )
+        for invoice in page.data
+    ]
