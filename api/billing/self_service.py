@@ -10,6 +10,7 @@ answers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -251,6 +252,11 @@ def _major_units(amount: int, currency: str) -> Decimal:
     return Decimal(amount) if currency.lower() in zero_decimal else Decimal(amount) / 100
 
 
+INVOICES_TIMEOUT_SECONDS = 5.0
+"""The invoices are read while the plan page renders: a Stripe that hangs must not hold the page for the SDK's
+30 s times its retries, so the read gives up after this long and the page says the invoices cannot be shown."""
+
+
 async def recent_invoices(
     database: Database,
     client: stripe.StripeClient | None,
@@ -258,6 +264,7 @@ async def recent_invoices(
     *,
     limit: int = 12,
     request_id: str | None = None,
+    give_up_after: float = INVOICES_TIMEOUT_SECONDS,
 ) -> list[Invoice]:
     """The agency's most recent Stripe invoices, newest first; none when it has no Stripe customer yet (nothing
     is created to read them). 409 `BillingLocalMode` without Stripe, 502 `StripeUnavailable` when Stripe fails."""
@@ -267,7 +274,13 @@ async def recent_invoices(
     if row is None or not row.stripe_customer_id:
         return []
     try:
-        page = await stripe_client.v1.invoices.list_async(params={"customer": row.stripe_customer_id, "limit": limit})
+        async with asyncio.timeout(give_up_after):
+            page = await stripe_client.v1.invoices.list_async(
+                params={"customer": row.stripe_customer_id, "limit": limit}
+            )
+    except TimeoutError:
+        error = stripe.APIConnectionError(f"no answer within {give_up_after} s")
+        raise stripe_failed("list the invoices", error, request_id) from None
     except stripe.StripeError as error:
         raise stripe_failed("list the invoices", error, request_id) from None
     return [

@@ -3,14 +3,20 @@ Customer Portal, read the invoices; and what local mode, a Stripe outage and a n
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+import time
+import uuid
+from types import SimpleNamespace
 
 import httpx
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from stripe_fake import FakeStripe
 
+from api.billing.self_service import StripeUnavailable, recent_invoices
 from tests.api.stripe_billing import PricedPlans, customer_of, deliver, event_of, stripe_client_app, subscribe
 from tests.conftest import Agency, TestDatabase, sign_up
 from tests.portal.conftest import CSRF_FIELD, add_member, csrf_token, sign_in
@@ -271,3 +277,27 @@ def test_stripe_unreachable_is_a_502_page(database: TestDatabase, fake_stripe: F
     assert response.status_code == payment.status_code == 502
     assert "Stripe cannot be reached right now, so nothing was changed." in response.text
     assert not fake_stripe.requests
+
+
+def test_a_stripe_that_hangs_does_not_hold_the_invoices_for_long(
+    billing: TestClient[Litestar], fake_stripe: FakeStripe, alpha: Agency
+) -> None:
+    customer_of(billing, fake_stripe, alpha)  # the agency has a Stripe customer, so its invoices are read
+
+    class Hanging:
+        async def list_async(self, params: dict[str, object]) -> object:
+            await asyncio.sleep(30)  # connected, and no answer ever comes
+            raise AssertionError("the read should have given up")
+
+    hanging = SimpleNamespace(v1=SimpleNamespace(invoices=Hanging()))
+    database = billing.app.state.services.database
+    tenant = uuid.UUID(str(alpha.tenant_id))
+
+    async def read() -> float:
+        started = time.monotonic()
+        with pytest.raises(StripeUnavailable):
+            await recent_invoices(database, hanging, tenant, give_up_after=0.2)  # type: ignore[arg-type]
+        return time.monotonic() - started
+
+    with billing.portal() as portal:
+        assert portal.call(read) < 5
