@@ -28,6 +28,7 @@ from api.clients.service import get_client
 from api.errors import ApiError
 from api.metrics.window import AskedDays
 from api.portal.alerts import AlertsController
+from api.portal.client_viewers import ClientViewersController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, language_of, page
@@ -152,7 +153,7 @@ def portal_router(settings: Settings) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[SignInController, PortalController, AlertsController],
+        route_handlers=[SignInController, PortalController, AlertsController, ClientViewersController],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},
         include_in_schema=False,
