@@ -199,3 +199,26 @@ def test_the_viewers_page_in_french(mail_client: TestClient[Litestar], agency: A
     listing = mail_client.get(f"/portal/clients/{durand['id']}/viewers")
     assert "Lecteurs du client" in listing.text
     assert "Inviter un lecteur" in listing.text
+
+
+def test_an_invitation_sent_again_brings_a_new_link(
+    mail_client: TestClient[Litestar], agency: Agency, mailbox: Path, database: TestDatabase
+) -> None:
+    durand = create_client(mail_client, agency, name="Maison Durand")
+    roux = create_client(mail_client, agency, name="Atelier Roux")
+    sign_in(mail_client, add_member(mail_client, agency.tenant_id, role="admin", email="adm@viewers.example"))
+    viewers = f"/portal/clients/{durand['id']}/viewers"
+    assert form_post(mail_client, viewers, {"email": "claire@durand.example"}).status_code == 303
+    [member_id] = re.findall(r'id="viewer-([0-9a-f-]+)"', mail_client.get(viewers).text)
+    # Another client's page does not reach this viewer.
+    other = f"/portal/clients/{roux['id']}/viewers"
+    assert form_post(mail_client, f"{other}/{member_id}/resend", {}, page=other).status_code == 404
+    again = form_post(mail_client, f"{viewers}/{member_id}/resend", {}, page=viewers)
+    assert again.status_code == 303
+    first, second = messages(mailbox)
+    assert link_in(first) != link_in(second)
+    assert count_rows(database, AuditEntry, action="member.invitation_resent", actor="member:adm@viewers.example") == 1
+    mail_client.cookies.clear()
+    landing = mail_client.get(link_in(second))
+    assert landing.status_code == 200
+    assert "Accept the invitation" in landing.text
