@@ -16,8 +16,8 @@ from sqlmodel import col, select
 from api.accounts.models import SocialAccount
 from api.alerts.detection import COOLDOWN_DEFINITION, DEFINITIONS, Z_THRESHOLDS
 from api.alerts.evaluation import AlertEvaluator, local_today
-from api.alerts.lifecycle import acknowledge, alert_out, resolve
-from api.alerts.models import Alert, AlertRule
+from api.alerts.lifecycle import alert_out, resolve
+from api.alerts.models import AlertRule
 from api.alerts.schemas import (
     PARAMS_BY_KIND,
     AlertOut,
@@ -31,6 +31,7 @@ from api.alerts.schemas import (
     ResolveIn,
     Suppressed,
 )
+from api.alerts.service import acknowledge_alert, get_alert, list_alerts
 from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.service import get_client
@@ -73,14 +74,6 @@ async def get_rule(session: AsyncSession, principal: Principal, rule_id: uuid.UU
     if rule is None or not principal.sees_client(rule.client_id):
         raise NotFound(f"There is no alert rule {rule_id} in this agency.", field="rule_id")
     return rule
-
-
-async def get_alert(session: AsyncSession, principal: Principal, alert_id: uuid.UUID) -> Alert:
-    """The tenant's alert, or a 404 (also for another tenant's, and another client's for a key limited to a client)."""
-    alert = await session.get(Alert, (principal.tenant_id, alert_id))
-    if alert is None or not principal.sees_client(alert.client_id):
-        raise NotFound(f"There is no alert {alert_id} in this agency.", field="alert_id")
-    return alert
 
 
 def _params_field(message: str) -> str:
@@ -245,23 +238,14 @@ class AlertController(Controller):
     ) -> AlertPage:
         """The agency's alerts, newest first (by when they were opened), with their evidence (for a key limited to a
         client, that client's)."""
-        statement = select(Alert)
-        if principal.client_id is not None:
-            statement = statement.where(col(Alert.client_id) == principal.client_id)
-        if client_id is not None:
-            await get_client(session, principal, client_id)
-            statement = statement.where(Alert.client_id == client_id)
-        if status is not None:
-            statement = statement.where(Alert.status == status)
-        if kind is not None:
-            statement = statement.where(Alert.kind == kind)
-        rows, next_cursor = await fetch_page(
+        rows, next_cursor = await list_alerts(
             session,
-            statement,
-            [col(Alert.opened_at), col(Alert.id)],
+            principal,
             limit=page_size(limit, services.settings.page_size_max),
             cursor=cursor,
-            descending=True,
+            client_id=client_id,
+            status=status,
+            kind=kind,
         )
         return AlertPage(data=[alert_out(row) for row in rows], next_cursor=next_cursor)
 
@@ -280,8 +264,7 @@ class AlertController(Controller):
         self, alert_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor
     ) -> AlertOut:
         """Say someone is handling an open alert; records who (the API key's name) and when. 409 unless open."""
-        alert = await get_alert(session, principal, alert_id)
-        return alert_out(await acknowledge(session, alert, actor=actor))
+        return alert_out(await acknowledge_alert(session, principal, alert_id, actor))
 
     @post("/v1/alerts/{alert_id:uuid}/resolve", guards=[require("write")], status_code=200, summary="Resolve an alert")
     async def resolve_alert(

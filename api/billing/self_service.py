@@ -279,7 +279,7 @@ async def recent_invoices(
                 params={"customer": row.stripe_customer_id, "limit": limit}
             )
     except TimeoutError:
-        error = stripe.APIConnectionError(f"no answer within {give_up_after} s")
+        error = stripe.APIConnectionError(f"no answer within {give_up_after} s")  # type: ignore[no-untyped-call]
         raise stripe_failed("list the invoices", error, request_id) from None
     except stripe.StripeError as error:
         raise stripe_failed("list the invoices", error, request_id) from None

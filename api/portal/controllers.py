@@ -20,10 +20,13 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
+from api.alerts.service import open_counts
 from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
 from api.metrics.window import AskedDays
+from api.portal.alerts import AlertsController
+from api.portal.client_viewers import ClientViewersController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, language_of, page
@@ -56,7 +59,8 @@ class PortalController(Controller):
             return Redirect(f"/portal/clients/{viewer.member.client_id}")
         async with services.database.tenant_session(viewer.principal.tenant_id) as session:
             clients = list((await session.scalars(select(Client).order_by(col(Client.name)))).all())
-        return page(request, "clients.html", viewer, clients=clients)
+            open_alerts = await open_counts(session, viewer.principal)
+        return page(request, "clients.html", viewer, clients=clients, open_alerts=open_alerts)
 
     @get("/clients/{client_id:uuid}")
     async def client_dashboard(
@@ -136,7 +140,13 @@ def portal_router(settings: Settings) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[SignInController, PortalController, SubscriptionController],
+        route_handlers=[
+            SignInController,
+            PortalController,
+            SubscriptionController,
+            AlertsController,
+            ClientViewersController,
+        ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},
         include_in_schema=False,

@@ -20,6 +20,7 @@ from api.portal.throttle import ACCOUNT, ADDRESS, throttle_keys
 from api.portal.viewer import current_viewer, safe_next
 from api.services import Services
 from tenants.member_sessions import (
+    Purpose,
     authenticate,
     end_session,
     find_link,
@@ -152,19 +153,47 @@ class SignInController(Controller):
     async def choose_password(
         self, request: Request[Any, Any, Any], services: Services, token: str, data: Annotated[PasswordForm, FORM]
     ) -> Response[Any]:
-        problem = password_problem(data.password)
-        if problem is None and data.password != data.confirm:
-            problem = "mismatch"
-        if problem is not None:
-            valid = await find_link(services.database, token, "password") is not None
-            return page(request, "password.html", status_code=422 if valid else 404, valid=valid, problem=problem)
-        member = await use_link(services.database, token, "password")
-        if member is None:
-            return page(request, "password.html", status_code=404, valid=False, problem=None)
-        await set_password(services.database, member, data.password)
-        session_token = await open_session(services.database, member)
-        secure = services.settings.production
-        return Redirect("/portal/", status_code=303, cookies=[session_cookie(session_token, secure=secure)])
+        return await _choose_password(request, services, token, data, "password", "password.html")
+
+    @get("/invitation/{token:str}")
+    async def invitation_form(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
+        """An invited client viewer's link: choose a password (opening the link does not use it up)."""
+        member = await find_link(services.database, token, "invite")
+        return page(
+            request, "invitation.html", status_code=200 if member else 404, valid=member is not None, problem=None
+        )
+
+    @post("/invitation/{token:str}", status_code=303)
+    async def accept_invitation(
+        self, request: Request[Any, Any, Any], services: Services, token: str, data: Annotated[PasswordForm, FORM]
+    ) -> Response[Any]:
+        """The invitee's password is set and the invitee signed in, on the client's dashboard."""
+        return await _choose_password(request, services, token, data, "invite", "invitation.html")
+
+
+async def _choose_password(
+    request: Request[Any, Any, Any],
+    services: Services,
+    token: str,
+    data: PasswordForm,
+    purpose: Purpose,
+    template: str,
+) -> Response[Any]:
+    """Use up a password or invitation link: set the password, sign in, go home (a client viewer's home is its
+    client's dashboard)."""
+    problem = password_problem(data.password)
+    if problem is None and data.password != data.confirm:
+        problem = "mismatch"
+    if problem is not None:
+        valid = await find_link(services.database, token, purpose) is not None
+        return page(request, template, status_code=422 if valid else 404, valid=valid, problem=problem)
+    member = await use_link(services.database, token, purpose)
+    if member is None:
+        return page(request, template, status_code=404, valid=False, problem=None)
+    await set_password(services.database, member, data.password)
+    session_token = await open_session(services.database, member)
+    secure = services.settings.production
+    return Redirect("/portal/", status_code=303, cookies=[session_cookie(session_token, secure=secure)])
 
 
 async def _send_link(request: Request[Any, Any, Any], services: Services, email: str, purpose: str) -> Template:
