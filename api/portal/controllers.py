@@ -26,11 +26,13 @@ from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
 from api.metrics.window import AskedDays
+from api.portal.api_keys import ApiKeysController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, language_of, page
 from api.portal.sign_in import SignInController
 from api.portal.viewer import SignInRequired, Viewer, provide_viewer, safe_next, sign_in_url
+from api.portal.webhooks import WebhooksController
 from api.reports.service import render_report
 from api.services import Services
 from tenants.models import Member
@@ -149,7 +151,7 @@ def portal_router(settings: Settings) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[SignInController, PortalController],
+        route_handlers=[SignInController, PortalController, ApiKeysController, WebhooksController],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},
         include_in_schema=False,
