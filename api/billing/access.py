@@ -7,6 +7,7 @@ without each one opting in. It costs a dictionary lookup: the agency's standing 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Final
 
 from litestar import Litestar
@@ -15,6 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference
 
 from api.auth import Principal
+from api.billing.standing import Standings
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError
 from api.openapi import operations
 
@@ -53,7 +55,13 @@ async def subscription_access(connection: ASGIConnection[Any, Any, Any, Any], ha
         return  # a public route (signup, the Stripe webhook): no agency to hold to its subscription
     if always_writable(handler, connection.scope.get("path_template")):
         return
-    standing = await connection.app.state.standings.of(principal.tenant_id)
+    await ensure_writable(connection.app.state.standings, principal.tenant_id)
+
+
+async def ensure_writable(standings: Standings, tenant_id: uuid.UUID) -> None:
+    """Raise `SubscriptionInactive` when the agency's subscription makes it read-only (the portal's writes call
+    it too, so a page refuses what the API refuses)."""
+    standing = await standings.of(tenant_id)
     if standing.access.writable:
         return
     raise SubscriptionInactive(

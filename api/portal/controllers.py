@@ -26,6 +26,7 @@ from api.clients.service import get_client
 from api.errors import ApiError
 from api.metrics.window import AskedDays
 from api.portal.alerts import AlertsController
+from api.portal.api_keys import ApiKeysController
 from api.portal.client_viewers import ClientViewersController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
@@ -33,6 +34,7 @@ from api.portal.pages import language_cookie, language_of, page
 from api.portal.sign_in import SignInController
 from api.portal.subscription import SubscriptionController
 from api.portal.viewer import SignInRequired, Viewer, provide_viewer, safe_next, sign_in_url
+from api.portal.webhooks import WebhooksController
 from api.reports.service import render_report
 from api.services import Services
 from tenants.models import Member
@@ -146,6 +148,8 @@ def portal_router(settings: Settings) -> Router:
             SubscriptionController,
             AlertsController,
             ClientViewersController,
+            ApiKeysController,
+            WebhooksController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},

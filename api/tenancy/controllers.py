@@ -13,12 +13,12 @@ from sqlmodel import col, select
 
 from api.auth import Principal, require
 from api.billing.access import WRITABLE_WHEN_READ_ONLY
-from api.client_keys import AGENCY_SCOPES, OPEN_TO_CLIENT_KEYS
-from api.clients.service import get_client
-from api.errors import InvalidInput, NotFound
+from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.errors import NotFound
 from api.idempotency import idempotent
 from api.pagination import fetch_page, page_size
 from api.services import Services
+from api.tenancy.keys import create_key, revoke_key
 from api.tenancy.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -28,10 +28,9 @@ from api.tenancy.schemas import (
     SignupOut,
     TenantOut,
 )
-from tenants.audit import Actor, record
-from tenants.ids import utcnow
+from tenants.audit import Actor
 from tenants.models import ApiKey, Tenant
-from tenants.signup import create_api_key, create_tenant
+from tenants.signup import create_tenant
 
 
 def _key_out(key: ApiKey) -> ApiKeyOut:
@@ -110,17 +109,9 @@ class ApiKeyController(Controller):
         """
 
         async def create() -> Response[ApiKeyCreated]:
-            if data.client_id is not None:
-                await get_client(session, principal, data.client_id)
-                agency_scopes = sorted(AGENCY_SCOPES.intersection(data.scopes))
-                if agency_scopes:
-                    raise InvalidInput(
-                        f"A key limited to a client cannot have the '{agency_scopes[0]}' scope: it concerns the whole "
-                        "agency. Leave it out, or leave client_id out for a key of the whole agency.",
-                        field="scopes",
-                    )
-            scopes = list(dict.fromkeys(data.scopes))
-            key, secret = await create_api_key(session, actor, name=data.name, scopes=scopes, client_id=data.client_id)
+            key, secret = await create_key(
+                session, principal, actor, name=data.name, scopes=data.scopes, client_id=data.client_id
+            )
             return Response(_key_created(key, secret), status_code=201)
 
         return await idempotent(request, session, create, redact=_without_secret)
@@ -154,12 +145,7 @@ class ApiKeyController(Controller):
     ) -> Response[None]:
         """Revoke a key at once; requests made with it are refused from now on (also when the subscription is
         inactive and every other change is refused)."""
-        key = await session.get(ApiKey, (principal.tenant_id, key_id))
-        if key is None:
-            raise NotFound(f"There is no API key {key_id} in this agency.", field="key_id")
-        if key.revoked_at is None:
-            key.revoked_at = utcnow()
-            record(session, actor, "api_key.revoked", key)
+        await revoke_key(session, principal, actor, key_id)
         # Forgotten now and again once the revocation has committed, so a request racing this one
         # cannot put the key back in this process's cache.
         services.key_cache.forget_key(key_id)

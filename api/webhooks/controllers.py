@@ -27,10 +27,8 @@ from api.webhooks.schemas import (
     WebhookEndpointOut,
     WebhookEndpointPage,
 )
-from api.webhooks.signing import new_secret
-from api.webhooks.urls import AddressPolicy, UrlRefused
+from api.webhooks.service import create_endpoint, delete_endpoint, get_endpoint
 from tenants.audit import Actor, record
-from tenants.credentials import CredentialVault
 from tenants.ids import utcnow
 
 
@@ -69,14 +67,6 @@ def delivery_out(delivery: WebhookDelivery) -> WebhookDeliveryOut:
 def _without_secret(body: dict[str, Any]) -> dict[str, Any]:
     """A created endpoint as kept for Idempotency-Key replays: the secret is shown once and never stored in clear."""
     return {**body, "secret": None}
-
-
-async def get_endpoint(session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    """The tenant's endpoint, or a 404 (also for another tenant's endpoint)."""
-    endpoint = await session.get(WebhookEndpoint, (principal.tenant_id, endpoint_id))
-    if endpoint is None:
-        raise NotFound(f"There is no webhook endpoint {endpoint_id} in this agency.", field="endpoint_id")
-    return endpoint
 
 
 async def get_delivery(
@@ -125,29 +115,14 @@ class WebhookController(Controller):
         """
 
         async def create() -> Response[WebhookEndpointCreated]:
-            policy: AddressPolicy = services.webhook_policy
-            try:
-                await policy.check(data.url)
-            except UrlRefused as refused:
-                raise InvalidInput(str(refused), field="url") from None
-            await services.quotas.ensure_room(session, principal.tenant_id, "webhook_endpoints")
-            secret = new_secret()
-            vault: CredentialVault = services.vault
-            event_types: list[str] = list(dict.fromkeys(data.event_types))
-            endpoint = WebhookEndpoint(
-                url=data.url.strip(),
-                description=data.description,
-                event_types=event_types,
-                secret_encrypted=vault.encrypt({"secret": secret}),
-            )
-            session.add(endpoint)
-            await session.flush()
-            record(
+            endpoint, secret = await create_endpoint(
                 session,
+                services,
+                principal,
                 actor,
-                "webhook_endpoint.created",
-                endpoint,
-                changes={"url": endpoint.url, "event_types": event_types, "description": data.description},
+                url=data.url,
+                event_types=data.event_types,
+                description=data.description,
             )
             out = endpoint_out(endpoint)
             return Response(
@@ -187,9 +162,7 @@ class WebhookController(Controller):
         """Stop sending events to this endpoint; its deliveries, pending ones included, are deleted with it.
 
         Needs the `webhooks` or `admin` scope."""
-        endpoint = await get_endpoint(session, principal, endpoint_id)
-        record(session, actor, "webhook_endpoint.deleted", endpoint, changes={"url": endpoint.url})
-        await session.delete(endpoint)
+        await delete_endpoint(session, principal, actor, endpoint_id)
 
     @get("/{endpoint_id:uuid}/deliveries", guards=[require("read")], summary="List an endpoint's deliveries")
     async def list_deliveries(

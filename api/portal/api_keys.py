@@ -1,0 +1,156 @@
+"""The agency's API keys in the portal (admins only): list them by prefix, create one, revoke one.
+
+Creating answers with a 303 to `/portal/api-keys/created`, which shows the new key once (`api/portal/shown_once.py`:
+an encrypted cookie bound to the session, the page sent with `Cache-Control: no-store`); reloading that page
+shows nothing more. The rules are the API's (`api/tenancy/keys.py`): a key limited to a client cannot have the
+`admin` or `webhooks` scope, creating is refused when the subscription makes the agency read-only, revoking is
+always possible, both are in the audit log with the member as actor.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+
+from api.billing.access import SubscriptionInactive, ensure_writable
+from api.clients.models import Client
+from api.errors import ApiError
+from api.portal.i18n import translations
+from api.portal.pages import language_of, page
+from api.portal.shown_once import NO_STORE, cleared, read_shown_once, shown_once_cookie
+from api.portal.viewer import Viewer, provide_viewer
+from api.services import Services
+from api.tenancy.keys import create_key, list_keys, revoke_key
+from tenants.audit import Actor
+
+PATH = "/portal/api-keys"
+COOKIE = "rsn_new_key"
+SCOPES = ("read", "write", "admin", "webhooks")
+CLIENT_SCOPES = ("read", "write")
+
+
+def _admin(viewer: Viewer) -> None:
+    if not viewer.may("admin"):
+        raise NotFoundException()
+
+
+def _actor(request: Request[Any, Any, Any], viewer: Viewer) -> Actor:
+    return viewer.principal.actor(request.scope.get("state", {}).get("request_id"))
+
+
+class ApiKeysController(Controller):
+    """The agency's API keys."""
+
+    path = PATH
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}
+    dependencies = {"viewer": Provide(provide_viewer)}
+
+    async def _render(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        viewer: Viewer,
+        *,
+        status_code: int = 200,
+        errors: dict[str, str] | None = None,
+        form: dict[str, Any] | None = None,
+    ) -> Template:
+        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
+            keys = await list_keys(session)
+            clients = list((await session.scalars(select(Client).order_by(col(Client.name)))).all())
+        names = {client.id: client.name for client in clients}
+        return page(
+            request,
+            "api_keys.html",
+            viewer,
+            status_code=status_code,
+            keys=keys,
+            clients=clients,
+            client_names=names,
+            scopes=SCOPES,
+            errors=errors or {},
+            form=form or {"name": "", "scopes": ["read"], "client_id": ""},
+        )
+
+    @get("/")
+    async def keys(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
+        _admin(viewer)
+        return await self._render(request, services, viewer)
+
+    @post("/", status_code=303)
+    async def create(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
+        _admin(viewer)
+        submitted = await request.form()
+        name = str(submitted.get("name") or "").strip()
+        scopes = [str(scope) for scope in submitted.getall("scopes", []) if scope in SCOPES]
+        client_text = str(submitted.get("client_id") or "").strip()
+        form = {"name": name, "scopes": scopes, "client_id": client_text}
+        _ = translations(language_of(request, viewer)).gettext
+        errors: dict[str, str] = {}
+        if not name:
+            errors["name"] = _("Give the key a name, so that you know later where it is used.")
+        elif len(name) > 200:
+            errors["name"] = _("The name is too long: 200 characters at most.")
+        if not scopes:
+            errors["scopes"] = _("Choose at least one permission.")
+        client_id: uuid.UUID | None = None
+        if client_text:
+            try:
+                client_id = uuid.UUID(client_text)
+            except ValueError:
+                errors["client_id"] = _("Choose a client of the agency, or the whole agency.")
+        if client_id is not None and any(scope not in CLIENT_SCOPES for scope in scopes):
+            errors["scopes"] = _(
+                "A key limited to one client can only read and write: administration and webhooks concern the "
+                "whole agency."
+            )
+        if errors:
+            return await self._render(request, services, viewer, status_code=422, errors=errors, form=form)
+        try:
+            await ensure_writable(services.standings, viewer.principal.tenant_id)
+            async with services.database.tenant_session(viewer.principal.tenant_id) as session:
+                key, secret = await create_key(
+                    session, viewer.principal, _actor(request, viewer), name=name, scopes=scopes, client_id=client_id
+                )
+                shown = {"secret": secret, "name": key.name, "prefix": key.prefix}
+        except SubscriptionInactive:
+            errors["form"] = _("The agency is read-only: its subscription does not allow creating keys now.")
+            return await self._render(request, services, viewer, status_code=402, errors=errors, form=form)
+        except ApiError as error:
+            if error.status_code != 404:
+                raise
+            errors["client_id"] = _("Choose a client of the agency, or the whole agency.")
+            return await self._render(request, services, viewer, status_code=422, errors=errors, form=form)
+        secure = services.settings.production
+        cookie = shown_once_cookie(services.vault, viewer, COOKIE, PATH, shown, secure=secure)
+        return Redirect(f"{PATH}/created", status_code=303, cookies=[cookie])
+
+    @get("/created")
+    async def created(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
+        _admin(viewer)
+        shown = read_shown_once(request, services.vault, viewer, COOKIE)
+        secure = services.settings.production
+        if shown is None:
+            return Redirect(PATH, status_code=303, cookies=[cleared(COOKIE, PATH, secure=secure)])
+        response = page(request, "api_key_created.html", viewer, headers=NO_STORE, shown=shown)
+        response.set_cookie(cleared(COOKIE, PATH, secure=secure))
+        return response
+
+    @post("/{key_id:uuid}/revoke", status_code=303)
+    async def revoke(
+        self, request: Request[Any, Any, Any], services: Services, viewer: Viewer, key_id: uuid.UUID
+    ) -> Redirect:
+        """Revoke at once, whatever the subscription's state (a leaked key must always be revocable)."""
+        _admin(viewer)
+        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
+            await revoke_key(session, viewer.principal, _actor(request, viewer), key_id)
+            services.key_cache.forget_key(key_id)
+        services.key_cache.forget_key(key_id)  # again once committed, as the API does
+        return Redirect(f"{PATH}?revoked={key_id}", status_code=303)
