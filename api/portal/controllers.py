@@ -26,6 +26,7 @@ from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
 from api.metrics.window import AskedDays
+from api.portal.brand import BrandController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, language_of, page
@@ -149,7 +150,7 @@ def portal_router(settings: Settings) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[SignInController, PortalController],
+        route_handlers=[SignInController, PortalController, BrandController],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},
         include_in_schema=False,

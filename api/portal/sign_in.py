@@ -14,6 +14,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from api.portal.host import brand_of_request, tenant_of_request
 from api.portal.i18n import negotiate, translations
 from api.portal.pages import cleared_session_cookie, page, session_cookie
 from api.portal.throttle import throttle_keys
@@ -60,8 +61,9 @@ class SignInController(Controller):
     opt = {"exclude_from_auth": True}
 
     @get("/sign-in")
-    async def sign_in_form(self, request: Request[Any, Any, Any], next: str = "") -> Template:
-        return page(request, "sign_in.html", next=safe_next(next), email="", error=None)
+    async def sign_in_form(self, request: Request[Any, Any, Any], services: Services, next: str = "") -> Template:
+        brand = await brand_of_request(request, services)  # on an agency's custom domain, its brand
+        return page(request, "sign_in.html", next=safe_next(next), email="", error=None, brand=brand)
 
     @post("/sign-in", status_code=303)
     async def sign_in(
@@ -82,13 +84,16 @@ class SignInController(Controller):
                 error="too_many",
                 minutes=max(1, -(-wait // 60)),
             )
-        member = await authenticate(services.database, data.email, data.password)
+        # On an agency's custom domain only its members sign in; anyone else gets the same wrong-password answer.
+        only = await tenant_of_request(request, services)
+        member = await authenticate(services.database, data.email, data.password, tenant_id=only)
         if member is None:
             await throttle.failed(keys)
             return page(
                 request,
                 "sign_in.html",
                 status_code=401,
+                brand=await brand_of_request(request, services),
                 next=safe_next(data.next),
                 email=data.email,
                 error="wrong_credentials",
