@@ -87,10 +87,13 @@ async def authenticate(
     return None
 
 
-async def member_by_email(database: Database, email: str) -> Member | None:
-    """The (oldest) membership of this e-mail address, for sending it a link; None when there is none."""
+async def member_by_email(database: Database, email: str, *, tenant_id: uuid.UUID | None = None) -> Member | None:
+    """The (oldest) membership of this e-mail address, for sending it a link; None when there is none. With
+    `tenant_id` (a custom domain's agency), only a membership of that agency."""
     async with database.system_session() as session:
         found = await system.members_by_email(session, email.strip().lower())
+    if tenant_id is not None:
+        found = [pair for pair in found if pair[0] == tenant_id]
     return await member_of(database, *found[0]) if found else None
 
 

@@ -176,7 +176,8 @@ class SignInController(Controller):
 
 async def _send_link(request: Request[Any, Any, Any], services: Services, email: str, purpose: str) -> None:
     """E-mail a link to the member with this address, if there is one (the page says the same either way)."""
-    member = await member_by_email(services.database, email)
+    # On an agency's custom domain, only its members get a link.
+    member = await member_by_email(services.database, email, tenant_id=await tenant_of_request(request, services))
     if member is None:
         return
     language = negotiate(member.locale, request.headers.get("accept-language"))

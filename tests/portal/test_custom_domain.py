@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import email
+from pathlib import Path
+
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.conftest import Agency
+from api.app import create_app
+from tests.conftest import Agency, TestDatabase, make_settings, sign_up
 from tests.portal.conftest import CSRF_FIELD, add_member
 
 HOST = {"Host": "portal.alpha.example"}
@@ -73,3 +77,20 @@ def test_a_member_of_another_agency_gets_the_wrong_password_sentence(
     assert response.status_code == 401
     assert "The e-mail address or the password is wrong." in response.text
     assert "Alpha Studio" in response.text
+
+
+def test_on_the_domain_only_the_agencys_members_get_a_sign_in_link(database: TestDatabase, tmp_path: Path) -> None:
+    mailbox = tmp_path / "mail"
+    settings = make_settings(database, mail_url=f"file://{mailbox}")
+    with TestClient(create_app(settings)) as client:
+        agency, other = sign_up(client, "Agency Alpha"), sign_up(client, "Agency Beta")
+        _domain(client, agency)
+        ours, theirs = add_member(client, agency.tenant_id), add_member(client, other.tenant_id)
+        for member in (theirs, ours):
+            page = client.get("/portal/sign-in/link", headers=HOST)
+            token = CSRF_FIELD.search(page.text)
+            assert token
+            data = {"email": member.email, "_csrf_token": token.group(1)}
+            assert client.post("/portal/sign-in/link", data=data, headers=HOST).status_code == 200
+        sent = [email.message_from_bytes(path.read_bytes())["To"] for path in sorted(mailbox.glob("*.eml"))]
+    assert sent == [ours.email]
