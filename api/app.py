@@ -72,6 +72,7 @@ from api.services import Services
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
+from api.tenancy.brand import BrandController, DomainController
 from api.tenancy.controllers import ApiKeyController, TenantController, signup
 from api.webhooks.controllers import WebhookController
 from api.webhooks.delivery import WebhookWorker
@@ -239,6 +240,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             ready,
             signup,
             TenantController,
+            BrandController,
+            DomainController,
             ApiKeyController,
             ClientController,
             AccountController,

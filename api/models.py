@@ -14,6 +14,8 @@ from api.objectives.models import Objective
 from api.roi.models import CostEntry, EmvRateCard, ValueEntry
 from api.sync.models import SyncRun
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tenants.branding import TenantBrand, TenantLogo
+from tenants.domains import TenantDomain
 from tenants.models import ApiKey, AuditEntry, Member, Tenant
 
 __all__ = [
@@ -37,6 +39,9 @@ __all__ = [
     "Subscription",
     "SyncRun",
     "Tenant",
+    "TenantBrand",
+    "TenantDomain",
+    "TenantLogo",
     "UsageEvent",
     "ValueEntry",
     "WebhookDelivery",

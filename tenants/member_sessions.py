@@ -63,11 +63,16 @@ def member_actor(member: Member) -> Actor:
     return Actor(label=f"member:{member.email}")
 
 
-async def authenticate(database: Database, email: str, password: str) -> Member | None:
+async def authenticate(
+    database: Database, email: str, password: str, *, tenant_id: uuid.UUID | None = None
+) -> Member | None:
     """The member with this e-mail and password, or None. An address that is a member of several agencies
-    signs in to the oldest membership whose password matches."""
+    signs in to the oldest membership whose password matches; with `tenant_id` (a custom domain's agency), only
+    a membership of that agency."""
     async with database.system_session() as session:
         candidates = await system.members_by_email(session, email.strip().lower())
+    if tenant_id is not None:
+        candidates = [pair for pair in candidates if pair[0] == tenant_id]
     if not candidates:
         verify_password(None, password)  # as slow as a wrong password, so the answer does not tell who exists
         return None
@@ -82,10 +87,13 @@ async def authenticate(database: Database, email: str, password: str) -> Member 
     return None
 
 
-async def member_by_email(database: Database, email: str) -> Member | None:
-    """The (oldest) membership of this e-mail address, for sending it a link; None when there is none."""
+async def member_by_email(database: Database, email: str, *, tenant_id: uuid.UUID | None = None) -> Member | None:
+    """The (oldest) membership of this e-mail address, for sending it a link; None when there is none. With
+    `tenant_id` (a custom domain's agency), only a membership of that agency."""
     async with database.system_session() as session:
         found = await system.members_by_email(session, email.strip().lower())
+    if tenant_id is not None:
+        found = [pair for pair in found if pair[0] == tenant_id]
     return await member_of(database, *found[0]) if found else None
 
 

@@ -32,6 +32,9 @@ _SQLITE_QUERIES = {
         "SELECT tenant_id, id FROM member_sessions WHERE token_hash = :a AND revoked_at IS NULL"
     ),
     "resonance_find_member_token": "SELECT tenant_id, id FROM member_tokens WHERE token_hash = :a AND used_at IS NULL",
+    "resonance_find_tenant_by_host": (
+        "SELECT tenant_id, id FROM tenant_domains WHERE host = :a ORDER BY created_at, tenant_id LIMIT 1"
+    ),
     "resonance_find_oauth_state": "SELECT tenant_id, id FROM oauth_states WHERE state_hash = :a",
     "resonance_find_stripe_customer": ("SELECT tenant_id, tenant_id FROM subscriptions WHERE stripe_customer_id = :a"),
     "resonance_usage_to_report": (
@@ -135,3 +138,9 @@ async def usage_to_report(session: AsyncSession, now: datetime, limit: int) -> l
 async def stripe_customers(session: AsyncSession, limit: int) -> list[uuid.UUID]:
     """Agencies that have a Stripe customer (the ones whose usage is reported and reconciled)."""
     return [tenant_id for tenant_id, _ in await _pairs(session, "resonance_stripe_customers", limit)]
+
+
+async def find_tenant_by_host(session: AsyncSession, host: str) -> uuid.UUID | None:
+    """The agency whose custom domain is this (normalised) host; the portal knows no tenant before it."""
+    rows = await _pairs(session, "resonance_find_tenant_by_host", host)
+    return rows[0][0] if rows else None

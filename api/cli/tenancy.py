@@ -171,3 +171,97 @@ def credentials_rotate() -> None:
         f"re-encrypted the credentials of {count} account(s) and the signing secrets of {endpoints} "
         "webhook endpoint(s) with the newest key"
     )
+
+
+domain_app = typer.Typer(
+    help="Manage an agency's custom domains (its brand on its own host name).", no_args_is_help=True
+)
+tenant_app.add_typer(domain_app, name="domain")
+
+
+def _tenant_uuid(tenant_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(tenant_id)
+    except ValueError:
+        raise fail(f"TENANT_ID must be a tenant id (a UUID), got {tenant_id!r}.") from None
+
+
+@domain_app.command("add")
+def domain_add(
+    tenant_id: Annotated[str, typer.Argument(help="The agency's id.")],
+    host: Annotated[str, typer.Argument(help="The host name, like portal.agency.example.")],
+) -> None:
+    """Map a host name to an agency: its sign-in page shows its brand and signs in its members only."""
+    settings = settings_or_fail()
+    tenant_uuid = _tenant_uuid(tenant_id)
+
+    async def main() -> str:
+        from tenants.audit import Actor
+        from tenants.database import Database
+        from tenants.domains import DomainError, add_domain
+        from tenants.models import Tenant
+
+        database = Database(settings.database_url)
+        try:
+            async with database.tenant_session(tenant_uuid) as session:
+                if await session.get(Tenant, tenant_uuid) is None:
+                    raise CliError(f"there is no tenant {tenant_uuid}.")
+                try:
+                    domain = await add_domain(session, Actor(label="cli:tenant domain add"), tenant_uuid, host)
+                except DomainError as error:
+                    raise CliError(error.detail) from None
+                return domain.host
+        finally:
+            await database.dispose()
+
+    out.print(f"tenant {tenant_uuid} now has the domain {run(main)}.", highlight=False)
+
+
+@domain_app.command("list")
+def domain_list(tenant_id: Annotated[str, typer.Argument(help="The agency's id.")]) -> None:
+    """Print an agency's custom domains, one a line."""
+    settings = settings_or_fail()
+    tenant_uuid = _tenant_uuid(tenant_id)
+
+    async def main() -> list[str]:
+        from tenants.database import Database
+        from tenants.domains import list_domains
+        from tenants.models import Tenant
+
+        database = Database(settings.database_url)
+        try:
+            async with database.tenant_session(tenant_uuid) as session:
+                if await session.get(Tenant, tenant_uuid) is None:
+                    raise CliError(f"there is no tenant {tenant_uuid}.")
+                return [row.host for row in await list_domains(session)]
+        finally:
+            await database.dispose()
+
+    hosts = run(main)
+    out.print("\n".join(hosts) if hosts else f"tenant {tenant_uuid} has no custom domain.", highlight=False)
+
+
+@domain_app.command("remove")
+def domain_remove(
+    tenant_id: Annotated[str, typer.Argument(help="The agency's id.")],
+    host: Annotated[str, typer.Argument(help="The host name to remove.")],
+) -> None:
+    """Stop mapping a host name to an agency."""
+    settings = settings_or_fail()
+    tenant_uuid = _tenant_uuid(tenant_id)
+
+    async def main() -> None:
+        from tenants.audit import Actor
+        from tenants.database import Database
+        from tenants.domains import remove_domain
+
+        database = Database(settings.database_url)
+        try:
+            async with database.tenant_session(tenant_uuid) as session:
+                if not await remove_domain(session, Actor(label="cli:tenant domain remove"), host):
+                    raise CliError(f"tenant {tenant_uuid} has no domain {host}.")
+        finally:
+            await database.dispose()
+
+    run(main)
+    out.print(f"tenant {tenant_uuid} no longer has the domain {host}.", highlight=False)

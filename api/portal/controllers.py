@@ -27,6 +27,7 @@ from api.errors import ApiError
 from api.metrics.window import AskedDays
 from api.portal.alerts import AlertsController
 from api.portal.api_keys import ApiKeysController
+from api.portal.brand import BrandController
 from api.portal.client_viewers import ClientViewersController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.i18n import LANGUAGES
@@ -150,6 +151,7 @@ def portal_router(settings: Settings) -> Router:
             ClientViewersController,
             ApiKeysController,
             WebhooksController,
+            BrandController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},

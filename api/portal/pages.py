@@ -50,6 +50,7 @@ def page(
             "fmt": Formats(language),
             "viewer": viewer,
             "agency": viewer.agency if viewer else None,
+            "brand": viewer.brand if viewer else None,
             **context,
         },
     )

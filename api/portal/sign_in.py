@@ -14,6 +14,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from api.portal.host import brand_of_request, tenant_of_request
 from api.portal.i18n import negotiate, translations
 from api.portal.pages import cleared_session_cookie, page, session_cookie
 from api.portal.throttle import ACCOUNT, ADDRESS, throttle_keys
@@ -61,8 +62,11 @@ class SignInController(Controller):
     opt = {"exclude_from_auth": True}
 
     @get("/sign-in")
-    async def sign_in_form(self, request: Request[Any, Any, Any], next: str = "", expired: bool = False) -> Template:
-        return page(request, "sign_in.html", next=safe_next(next), email="", error=None, expired=expired)
+    async def sign_in_form(
+        self, request: Request[Any, Any, Any], services: Services, next: str = "", expired: bool = False
+    ) -> Template:
+        brand = await brand_of_request(request, services)  # on an agency's custom domain, its brand
+        return page(request, "sign_in.html", next=safe_next(next), email="", error=None, expired=expired, brand=brand)
 
     @post("/sign-in", status_code=303)
     async def sign_in(
@@ -83,13 +87,16 @@ class SignInController(Controller):
                 error="too_many",
                 minutes=max(1, -(-wait // 60)),
             )
-        member = await authenticate(services.database, data.email, data.password)
+        # On an agency's custom domain only its members sign in; anyone else gets the same wrong-password answer.
+        only = await tenant_of_request(request, services)
+        member = await authenticate(services.database, data.email, data.password, tenant_id=only)
         if member is None:
             await throttle.failed(keys)
             return page(
                 request,
                 "sign_in.html",
                 status_code=401,
+                brand=await brand_of_request(request, services),
                 next=safe_next(data.next),
                 email=data.email,
                 error="wrong_credentials",
@@ -213,7 +220,8 @@ async def _send_link(request: Request[Any, Any, Any], services: Services, email:
         await throttle.failed({ADDRESS: keys[ADDRESS]} if ADDRESS in keys else {})
         return sent
     await throttle.failed(keys)
-    member = await member_by_email(services.database, email)
+    # On an agency's custom domain, only its members get a link.
+    member = await member_by_email(services.database, email, tenant_id=await tenant_of_request(request, services))
     if member is None:
         return sent
     language = negotiate(member.locale, request.headers.get("accept-language"))

@@ -17,6 +17,7 @@ from litestar import Request
 from api.auth import Principal
 from api.services import Services
 from tenants.audit import Actor
+from tenants.branding import BrandLook, brand_look
 from tenants.member_sessions import SignedIn, find_session
 from tenants.models import Member, Tenant
 
@@ -61,6 +62,8 @@ class Viewer:
     signed_in: SignedIn
     agency: Tenant
     principal: MemberPrincipal
+    brand: BrandLook | None = None
+    """The agency's colours, name and logo, drawn on every page the member sees."""
 
     @property
     def member(self) -> Member:
@@ -110,9 +113,11 @@ async def current_viewer(request: Request[Any, Any, Any], services: Services) ->
         return None
     async with services.database.tenant_session(signed_in.member.tenant_id) as session:
         agency = await session.get(Tenant, signed_in.member.tenant_id)
+        brand = await brand_look(session, agency.name) if agency else None
     if agency is None:
         return None
-    return Viewer(signed_in=signed_in, agency=agency, principal=principal_of(signed_in.member, signed_in.session.id))
+    principal = principal_of(signed_in.member, signed_in.session.id)
+    return Viewer(signed_in=signed_in, agency=agency, principal=principal, brand=brand)
 
 
 async def provide_viewer(request: Request[Any, Any, Any], services: Services) -> Viewer:

@@ -32,6 +32,7 @@ ID_KINDS = frozenset(
         "mention_id",
         "post_id",
         "authorization_id",
+        "host",
     }
 )
 """Names (of path or query parameters and of body fields) that take the id of a tenant's own object; the id

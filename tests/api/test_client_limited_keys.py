@@ -47,7 +47,7 @@ from tests.conftest import Agency, TestDatabase, make_settings, sign_up
 the_other_client = test_cross_tenant.alpha
 """The `alpha` fixture: a client of the agency with one of everything; here, the client the key is not limited to."""
 
-AGENCY_WIDE_PREFIXES = ("/v1/api-keys", "/v1/webhook-endpoints")
+AGENCY_WIDE_PREFIXES = ("/v1/api-keys", "/v1/webhook-endpoints", "/v1/tenant/domains")
 """Routes whose objects belong to the whole agency, not to a client: a client-limited key is refused them (403)."""
 
 

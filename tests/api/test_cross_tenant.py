@@ -44,6 +44,7 @@ TENANT_ID_PARAMETERS = (
     "delivery_id",
     "rule_id",
     "alert_id",
+    "host",
 )
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
 
@@ -176,6 +177,8 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     evaluation = client.post(f"/v1/clients/{owner['id']}/alerts/evaluate", json={}, headers=agency.headers)
     assert evaluation.status_code == 200, evaluation.text
     [alert] = evaluation.json()["opened"]
+    domain = client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
+    assert domain.status_code == 201, domain.text
     ids = {
         "client_id": owner["id"],
         "account_id": account["id"],
@@ -188,6 +191,7 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         "delivery_id": delivery.json()["id"],
         "rule_id": rule.json()["id"],
         "alert_id": alert["id"],
+        "host": domain.json()["host"],
     }
     markers = {
         COST_NOTE,
@@ -226,6 +230,7 @@ def _snapshot(client: TestClient[Litestar], agency: Agency, ids: dict[str, str])
         "client": client.get(f"/v1/clients/{ids['client_id']}", headers=headers).json(),
         "account": client.get(f"/v1/accounts/{ids['account_id']}", headers=headers).json(),
         "sync": client.get(f"/v1/syncs/{ids['sync_id']}", headers=headers).json(),
+        "domains": client.get("/v1/tenant/domains", headers=headers).json(),
         "syncs": list_all(client, agency, f"/v1/accounts/{ids['account_id']}/syncs"),
         "accounts": list_all(client, agency, f"/v1/clients/{ids['client_id']}/accounts"),
         "posts": list_all(client, agency, f"/v1/accounts/{ids['account_id']}/posts"),

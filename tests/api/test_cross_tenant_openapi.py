@@ -40,6 +40,7 @@ from tenants.database import sync_engine
 from tests.api.conftest import PROBLEM_MEDIA_TYPE, create_key, list_all
 from tests.api.openapi_walk import Document, Operation, Probe, Slot, probe, random_ids, unknown_id_names, variants
 from tests.api.subscription_rows import set_subscription
+from tests.api.test_brand_api import png
 from tests.conftest import Agency, make_settings, run_syncs, sign_up
 from tests.oauth_fixtures import oauth_connectors
 from tests.portal.conftest import add_member, form_post, sign_in
@@ -231,6 +232,13 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
     sign_in(client, member)
     form_post(client, "/portal/sign-in/link", {"email": member.email})
     client.cookies.clear()
+    # White-label: colours, a logo and a custom domain of the agency's own.
+    brand = {"primary_color": "#123456", "accent_color": "#654321", "display_name": f"{tag} brand name"}
+    assert client.put("/v1/tenant/brand", json=brand, headers=agency.headers).status_code == 200
+    logo = client.put("/v1/tenant/brand/logo", content=png(), headers={**agency.headers, "content-type": "image/png"})
+    assert logo.status_code == 200, logo.text
+    host = post("POST /v1/tenant/domains", "/v1/tenant/domains", {"host": f"portal.{tag}.example"})["host"]
+    made.markers |= {host, brand["display_name"]}
     made.ids = {
         "client_id": owner["id"],
         "account_id": account["id"],
@@ -247,6 +255,7 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
         "post_id": posts[0]["id"],
         "authorization_id": authorization["id"],
         "parley_account_id": parley["id"],
+        "host": host,
     }
     made.markers |= {
         *made.ids.values(),

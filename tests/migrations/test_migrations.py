@@ -34,6 +34,7 @@ SYSTEM_FUNCTIONS = {
     "resonance_find_member_token",
     "resonance_usage_to_report",
     "resonance_stripe_customers",
+    "resonance_find_tenant_by_host",
 }
 
 

@@ -315,6 +315,7 @@ def test_the_system_functions_cannot_be_called_by_public(owner_engine: Engine) -
         "resonance_find_members_by_email",
         "resonance_find_oauth_state",
         "resonance_find_stripe_customer",
+        "resonance_find_tenant_by_host",
         "resonance_stripe_customers",
         "resonance_usage_to_report",
     ]

@@ -1,0 +1,96 @@
+"""An agency's custom domain: the sign-in page shows its brand, and only its members sign in there."""
+
+from __future__ import annotations
+
+import email
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from api.app import create_app
+from tests.conftest import Agency, TestDatabase, make_settings, sign_up
+from tests.portal.conftest import CSRF_FIELD, add_member
+
+HOST = {"Host": "portal.alpha.example"}
+
+
+def _sign_in(client: TestClient[Litestar], email: str, password: str) -> int:
+    page = client.get("/portal/sign-in", headers=HOST)
+    token = CSRF_FIELD.search(page.text)
+    assert token
+    response = client.post(
+        "/portal/sign-in",
+        data={"email": email, "password": password, "next": "", "_csrf_token": token.group(1)},
+        headers=HOST,
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def _domain(client: TestClient[Litestar], agency: Agency) -> None:
+    added = client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
+    assert added.status_code == 201
+    body = {"primary_color": "#7a1f5c", "accent_color": "#123456", "display_name": "Alpha Studio"}
+    assert client.put("/v1/tenant/brand", json=body, headers=agency.headers).status_code == 200
+
+
+def test_the_sign_in_page_of_a_custom_domain_shows_the_agencys_brand(
+    client: TestClient[Litestar], agency: Agency
+) -> None:
+    _domain(client, agency)
+    branded = client.get("/portal/sign-in", headers=HOST)
+    plain = client.get("/portal/sign-in")
+
+    assert "--brand-primary: #7a1f5c" in branded.text
+    assert "Alpha Studio" in branded.text
+    assert "--brand-primary" not in plain.text
+
+
+def test_only_the_agencys_members_sign_in_on_its_domain(
+    client: TestClient[Litestar], agency: Agency, other_agency: Agency
+) -> None:
+    _domain(client, agency)
+    ours = add_member(client, agency.tenant_id)
+    theirs = add_member(client, other_agency.tenant_id)
+
+    assert _sign_in(client, theirs.email, theirs.password) == 401
+    refused = client.post("/portal/sign-in", headers=HOST)  # no CSRF token either
+    assert refused.status_code == 403
+    client.cookies.clear()
+    assert _sign_in(client, ours.email, ours.password) == 303
+
+
+def test_a_member_of_another_agency_gets_the_wrong_password_sentence(
+    client: TestClient[Litestar], agency: Agency, other_agency: Agency
+) -> None:
+    _domain(client, agency)
+    theirs = add_member(client, other_agency.tenant_id)
+    page = client.get("/portal/sign-in", headers=HOST)
+    token = CSRF_FIELD.search(page.text)
+    assert token
+    response = client.post(
+        "/portal/sign-in",
+        data={"email": theirs.email, "password": theirs.password, "_csrf_token": token.group(1)},
+        headers=HOST,
+    )
+    assert response.status_code == 401
+    assert "The e-mail address or the password is wrong." in response.text
+    assert "Alpha Studio" in response.text
+
+
+def test_on_the_domain_only_the_agencys_members_get_a_sign_in_link(database: TestDatabase, tmp_path: Path) -> None:
+    mailbox = tmp_path / "mail"
+    settings = make_settings(database, mail_url=f"file://{mailbox}")
+    with TestClient(create_app(settings)) as client:
+        agency, other = sign_up(client, "Agency Alpha"), sign_up(client, "Agency Beta")
+        _domain(client, agency)
+        ours, theirs = add_member(client, agency.tenant_id), add_member(client, other.tenant_id)
+        for member in (theirs, ours):
+            page = client.get("/portal/sign-in/link", headers=HOST)
+            token = CSRF_FIELD.search(page.text)
+            assert token
+            data = {"email": member.email, "_csrf_token": token.group(1)}
+            assert client.post("/portal/sign-in/link", data=data, headers=HOST).status_code == 200
+        sent = [email.message_from_bytes(path.read_bytes())["To"] for path in sorted(mailbox.glob("*.eml"))]
+    assert sent == [ours.email]
