@@ -18,13 +18,13 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
-from api.billing.access import SubscriptionInactive, ensure_writable
+from api.billing.access import WRITABLE_WHEN_READ_ONLY, SubscriptionInactive, ensure_writable
 from api.clients.models import Client
 from api.errors import ApiError
 from api.portal.i18n import translations
 from api.portal.pages import language_of, page
 from api.portal.shown_once import NO_STORE, cleared, read_shown_once, shown_once_cookie
-from api.portal.viewer import Viewer, provide_viewer
+from api.portal.viewer import CHECKS_WRITABLE, Viewer, provide_viewer
 from api.services import Services
 from api.tenancy.keys import create_key, list_keys, revoke_key
 from tenants.audit import Actor
@@ -84,7 +84,7 @@ class ApiKeysController(Controller):
         _admin(viewer)
         return await self._render(request, services, viewer)
 
-    @post("/", status_code=303)
+    @post("/", status_code=303, opt={CHECKS_WRITABLE: True})
     async def create(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
         _admin(viewer)
         submitted = await request.form()
@@ -143,7 +143,7 @@ class ApiKeysController(Controller):
         response.set_cookie(cleared(COOKIE, PATH, secure=secure))
         return response
 
-    @post("/{key_id:uuid}/revoke", status_code=303)
+    @post("/{key_id:uuid}/revoke", status_code=303, opt={WRITABLE_WHEN_READ_ONLY: True})  # a leaked key, always
     async def revoke(
         self, request: Request[Any, Any, Any], services: Services, viewer: Viewer, key_id: uuid.UUID
     ) -> Redirect:

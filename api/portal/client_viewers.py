@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.clients.models import Client
 from api.clients.service import get_client
 from api.portal.i18n import translations
@@ -94,7 +95,7 @@ class ClientViewersController(Controller):
         )
         return Redirect(f"/portal/clients/{client.id}/viewers?sent={member.email}", status_code=303)
 
-    @post("/{member_id:uuid}/remove", status_code=303)
+    @post("/{member_id:uuid}/remove", status_code=303, opt={WRITABLE_WHEN_READ_ONLY: True})  # taking access away
     async def remove(self, services: Services, viewer: Viewer, client_id: uuid.UUID, member_id: uuid.UUID) -> Redirect:
         client = await _client(services, viewer, client_id)
         member = await _viewer_of(services, viewer, client, member_id)

@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from api.alerts.service import open_counts
+from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.clients.models import Client
 from api.clients.service import get_client
 from api.errors import ApiError
@@ -96,7 +97,7 @@ class PortalController(Controller):
             file = await render_report(session, services, client, days, format, language_of(request, viewer))
         return Response(file.body, media_type=file.media_type, headers={"Content-Disposition": file.disposition})
 
-    @post("/language", status_code=303)
+    @post("/language", status_code=303, opt={WRITABLE_WHEN_READ_ONLY: True})
     async def choose_language(
         self,
         services: Services,
@@ -125,8 +126,10 @@ def _error_page(request: Request[Any, Any, Any], error: Exception) -> Template:
     """An error as a page (a 404 for another agency's or another client's object, as in the API)."""
     status = error.status_code if isinstance(error, ApiError | HTTPException) else 500
     # An ApiError's detail is written for the caller (what was wrong and what to do), as in the API's problems.
-    detail = error.detail if isinstance(error, ApiError) and status in (400, 422) else None
-    return page(request, "error.html", status_code=status, status=status, detail=detail)
+    detail = error.detail if isinstance(error, ApiError) and status in (400, 402, 422) else None
+    # Litestar's CSRF middleware refuses with a 403 naming the token; any other 403 is the member's role.
+    csrf = status == 403 and isinstance(error, HTTPException) and "csrf" in str(error.detail).lower()
+    return page(request, "error.html", status_code=status, status=status, detail=detail, csrf=csrf)
 
 
 def portal_router(settings: Settings) -> Router:

@@ -23,6 +23,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.billing.plans import by_price
 from api.billing.self_service import (
     BillingLocalMode,
@@ -92,7 +93,7 @@ class SubscriptionController(Controller):
 
     path = PATH
     include_in_schema = False
-    opt = {"exclude_from_auth": True}
+    opt = {"exclude_from_auth": True, WRITABLE_WHEN_READ_ONLY: True}  # paying is how a read-only agency gets out
     dependencies = {"viewer": Provide(provide_viewer)}
 
     @get("/")

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from litestar import Request
 
 from api.auth import Principal
+from api.billing.access import READ_METHODS, WRITABLE_WHEN_READ_ONLY, ensure_writable
 from api.services import Services
 from tenants.audit import Actor
 from tenants.branding import BrandLook, brand_look
@@ -120,8 +121,15 @@ async def current_viewer(request: Request[Any, Any, Any], services: Services) ->
     return Viewer(signed_in=signed_in, agency=agency, principal=principal, brand=brand)
 
 
+CHECKS_WRITABLE = "portal_checks_writable"
+"""Set `opt={CHECKS_WRITABLE: True}` on a portal write that calls `ensure_writable` itself (to say it next to the
+form); `WRITABLE_WHEN_READ_ONLY` (api/billing/access.py) on one a read-only agency may still send."""
+
+
 async def provide_viewer(request: Request[Any, Any, Any], services: Services) -> Viewer:
-    """The `viewer` dependency of the portal's pages: a redirect to sign in when nobody is."""
+    """The `viewer` dependency of the portal's pages: a redirect to sign in when nobody is. A form of a read-only
+    agency (its subscription lapsed) is refused with the API's 402, as the API refuses its writes, except where the
+    route allows it (paying, signing out, revoking a key, the language)."""
     viewer = await current_viewer(request, services)
     if viewer is None:
         if request.method != "GET":
@@ -129,6 +137,9 @@ async def provide_viewer(request: Request[Any, Any, Any], services: Services) ->
             raise SignInRequired(_referring_page(request) or "/portal/", expired=True)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(path)
+    opt = request.route_handler.opt
+    if request.method not in READ_METHODS and not (opt.get(WRITABLE_WHEN_READ_ONLY) or opt.get(CHECKS_WRITABLE)):
+        await ensure_writable(services.standings, viewer.principal.tenant_id)
     return viewer
 
 

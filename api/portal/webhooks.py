@@ -24,7 +24,7 @@ from api.errors import ApiError, InvalidInput
 from api.portal.i18n import translations
 from api.portal.pages import language_of, page
 from api.portal.shown_once import NO_STORE, cleared, read_shown_once, shown_once_cookie
-from api.portal.viewer import Viewer, provide_viewer
+from api.portal.viewer import CHECKS_WRITABLE, Viewer, provide_viewer
 from api.services import Services
 from api.webhooks.models import EVENT_TYPES
 from api.webhooks.service import create_endpoint, delete_endpoint, last_deliveries, list_endpoints, recent_deliveries
@@ -85,7 +85,7 @@ class WebhooksController(Controller):
         _admin(viewer)
         return await self._render(request, services, viewer)
 
-    @post("/", status_code=303)
+    @post("/", status_code=303, opt={CHECKS_WRITABLE: True})
     async def create(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
         _admin(viewer)
         submitted = await request.form()
@@ -145,7 +145,7 @@ class WebhooksController(Controller):
         response.set_cookie(cleared(COOKIE, PATH, secure=secure))
         return response
 
-    @post("/{endpoint_id:uuid}/delete", status_code=303)
+    @post("/{endpoint_id:uuid}/delete", status_code=303, opt={CHECKS_WRITABLE: True})
     async def delete(
         self, request: Request[Any, Any, Any], services: Services, viewer: Viewer, endpoint_id: uuid.UUID
     ) -> Response[Any]:

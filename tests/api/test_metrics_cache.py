@@ -54,10 +54,9 @@ def test_a_stale_entry_is_served_while_it_is_read_again(
     _, account = make_client_and_account(cached_client, agency)
     assert read(cached_client, agency, account["id"]) == ("miss", [])
     insert_metric_points(database, agency.tenant_id, account["id"], "impressions", "page_impressions", {DAY: 7})
-    import api.read_cache as cache_module
-
-    later = cache_module.time.monotonic() + 61  # past the 60 s TTL, within the stale period
-    monkeypatch.setattr(cache_module.time, "monotonic", lambda: later)
+    cache = cached_client.app.state.services.metrics_cache
+    later = cache.clock() + 61  # past the 60 s TTL, within the stale period
+    monkeypatch.setattr(cache, "clock", lambda: later)
     assert read(cached_client, agency, account["id"]) == ("hit", [])  # at once, without waiting for the database
     for _ in range(100):  # meanwhile one background task reads the database again
         answer = read(cached_client, agency, account["id"])
@@ -74,10 +73,9 @@ def test_an_entry_too_old_to_serve_is_read_again(
     _, account = make_client_and_account(cached_client, agency)
     assert read(cached_client, agency, account["id"]) == ("miss", [])
     insert_metric_points(database, agency.tenant_id, account["id"], "impressions", "page_impressions", {DAY: 7})
-    import api.read_cache as cache_module
-
-    later = cache_module.time.monotonic() + 121  # past twice the TTL: not even stale any more
-    monkeypatch.setattr(cache_module.time, "monotonic", lambda: later)
+    cache = cached_client.app.state.services.metrics_cache
+    later = cache.clock() + 121  # past twice the TTL: not even stale any more
+    monkeypatch.setattr(cache, "clock", lambda: later)
     assert read(cached_client, agency, account["id"]) == ("miss", [7.0])
 
 
