@@ -71,6 +71,7 @@ def main(folder: Path) -> None:
                 shoot(page, folder, name, path)
             if first_client:
                 shoot(page, folder, "dashboard", first_client)
+                shoot(page, folder, "client-viewers", f"{first_client}/viewers")
             context.close()
             viewer = browser.new_context(base_url=served.base, locale="fr-FR", viewport={"width": 1280, "height": 900})
             page = viewer.new_page()
