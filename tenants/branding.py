@@ -88,6 +88,8 @@ class BrandLook:
     accent: str
     primary_ink: str
     accent_ink: str
+    accent_text: str
+    """The accent as text (links) on the page's light background: darkened just enough to be read (WCAG AA)."""
     logo_version: int | None
     """Changes with each new logo (for the logo's URL, so browsers fetch the new one); None: no logo."""
 
@@ -120,6 +122,26 @@ def contrast_ratio(first: str, second: str) -> float:
 def readable_ink(background: str) -> str:
     """Black or white, whichever text is more readable on `background`."""
     return "#000000" if contrast_ratio(background, "#000000") >= contrast_ratio(background, "#ffffff") else "#ffffff"
+
+
+PAGE_BACKGROUND = "#f6f8fa"
+"""The portal's page background (portal.css); cards are white, which contrasts more."""
+
+
+def _mix(colour: str, other: str, share: float) -> str:
+    """`colour` moved `share` (0 to 1) of the way towards `other`, channel by channel."""
+    mixed = (round(int(colour[i : i + 2], 16) * (1 - share) + int(other[i : i + 2], 16) * share) for i in (1, 3, 5))
+    return "#" + "".join(f"{channel:02x}" for channel in mixed)
+
+
+def readable_text(colour: str, background: str = PAGE_BACKGROUND, minimum: float = 4.5) -> str:
+    """`colour`, darkened by the smallest step of 5 % that makes text in it readable on `background` (WCAG AA
+    asks 4.5:1 for body text); the colour itself when it already is."""
+    for step in range(21):
+        darker = _mix(colour, "#000000", step / 20)
+        if contrast_ratio(darker, background) >= minimum:
+            return darker
+    return "#000000"
 
 
 async def get_brand(session: AsyncSession) -> TenantBrand | None:
@@ -224,5 +246,6 @@ async def brand_look(session: AsyncSession, agency_name: str) -> BrandLook:
         accent=accent,
         primary_ink=readable_ink(primary),
         accent_ink=readable_ink(accent),
+        accent_text=readable_text(accent),
         logo_version=int(logo_at.timestamp() * 1000) if logo_at else None,
     )
