@@ -14,7 +14,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
@@ -24,24 +23,14 @@ from api.errors import ApiError
 from api.portal.i18n import translations
 from api.portal.pages import language_of, page
 from api.portal.shown_once import NO_STORE, cleared, read_shown_once, shown_once_cookie
-from api.portal.viewer import CHECKS_WRITABLE, Viewer, provide_viewer
+from api.portal.viewer import CHECKS_WRITABLE, Viewer, actor_of, provide_viewer, require_admin
 from api.services import Services
 from api.tenancy.keys import create_key, list_keys, revoke_key
-from tenants.audit import Actor
 
 PATH = "/portal/api-keys"
 COOKIE = "rsn_new_key"
 SCOPES = ("read", "write", "admin", "webhooks")
 CLIENT_SCOPES = ("read", "write")
-
-
-def _admin(viewer: Viewer) -> None:
-    if not viewer.may("admin"):
-        raise NotFoundException()
-
-
-def _actor(request: Request[Any, Any, Any], viewer: Viewer) -> Actor:
-    return viewer.principal.actor(request.scope.get("state", {}).get("request_id"))
 
 
 class ApiKeysController(Controller):
@@ -81,12 +70,12 @@ class ApiKeysController(Controller):
 
     @get("/")
     async def keys(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
-        _admin(viewer)
+        require_admin(viewer)
         return await self._render(request, services, viewer)
 
     @post("/", status_code=303, opt={CHECKS_WRITABLE: True})
     async def create(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
-        _admin(viewer)
+        require_admin(viewer)
         submitted = await request.form()
         name = str(submitted.get("name") or "").strip()
         scopes = [str(scope) for scope in submitted.getall("scopes", []) if scope in SCOPES]
@@ -117,7 +106,7 @@ class ApiKeysController(Controller):
             await ensure_writable(services.standings, viewer.principal.tenant_id)
             async with services.database.tenant_session(viewer.principal.tenant_id) as session:
                 key, secret = await create_key(
-                    session, viewer.principal, _actor(request, viewer), name=name, scopes=scopes, client_id=client_id
+                    session, viewer.principal, actor_of(request, viewer), name=name, scopes=scopes, client_id=client_id
                 )
                 shown = {"secret": secret, "name": key.name, "prefix": key.prefix}
         except SubscriptionInactive:
@@ -134,7 +123,7 @@ class ApiKeysController(Controller):
 
     @get("/created")
     async def created(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
-        _admin(viewer)
+        require_admin(viewer)
         shown = read_shown_once(request, services.vault, viewer, COOKIE)
         secure = services.settings.production
         if shown is None:
@@ -148,9 +137,9 @@ class ApiKeysController(Controller):
         self, request: Request[Any, Any, Any], services: Services, viewer: Viewer, key_id: uuid.UUID
     ) -> Redirect:
         """Revoke at once, whatever the subscription's state (a leaked key must always be revocable)."""
-        _admin(viewer)
+        require_admin(viewer)
         async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-            await revoke_key(session, viewer.principal, _actor(request, viewer), key_id)
+            await revoke_key(session, viewer.principal, actor_of(request, viewer), key_id)
             services.key_cache.forget_key(key_id)
         services.key_cache.forget_key(key_id)  # again once committed, as the API does
         return Redirect(f"{PATH}?revoked={key_id}", status_code=303)

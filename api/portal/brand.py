@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from api.portal.host import tenant_of_request
 from api.portal.pages import page
-from api.portal.viewer import Viewer, current_viewer, provide_viewer
+from api.portal.viewer import Viewer, current_viewer, provide_viewer, require_admin
 from api.services import Services
 from tenants.branding import (
     DEFAULT_ACCENT,
@@ -44,11 +44,6 @@ class LogoForm:
     logo: UploadFile | None = None
 
 
-def _admin(viewer: Viewer) -> None:
-    if not viewer.may("admin"):
-        raise NotFoundException()
-
-
 class BrandController(Controller):
     """The brand page (admins) and the logo (anyone on the agency's pages or domain)."""
 
@@ -75,7 +70,7 @@ class BrandController(Controller):
 
     @get("/")
     async def brand_page(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
-        _admin(viewer)
+        require_admin(viewer)
         return await self._form(request, services, viewer, saved=request.query_params.get("saved"))
 
     @post("/", status_code=303)
@@ -86,7 +81,7 @@ class BrandController(Controller):
         viewer: Viewer,
         data: Annotated[BrandForm, FORM],
     ) -> Response[Any]:
-        _admin(viewer)
+        require_admin(viewer)
         try:
             async with services.database.tenant_session(viewer.principal.tenant_id) as session:
                 await set_brand(
@@ -110,7 +105,7 @@ class BrandController(Controller):
         viewer: Viewer,
         data: Annotated[LogoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[Any]:
-        _admin(viewer)
+        require_admin(viewer)
         content = await data.logo.read(LOGO_MAX_BYTES + 1) if data.logo is not None else b""
         try:
             async with services.database.tenant_session(viewer.principal.tenant_id) as session:
@@ -121,7 +116,7 @@ class BrandController(Controller):
 
     @post("/logo/delete", status_code=303)
     async def remove_logo(self, services: Services, viewer: Viewer) -> Redirect:
-        _admin(viewer)
+        require_admin(viewer)
         async with services.database.tenant_session(viewer.principal.tenant_id) as session:
             await delete_logo(session, viewer.principal.actor())
         return Redirect("/portal/brand?saved=logo_removed", status_code=303)

@@ -19,7 +19,6 @@ from babel.numbers import format_currency
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
@@ -37,7 +36,7 @@ from api.billing.self_service import (
 from api.billing.subscription_status import read_subscription
 from api.portal.i18n import translations
 from api.portal.pages import language_of, page
-from api.portal.viewer import Viewer, provide_viewer
+from api.portal.viewer import Viewer, provide_viewer, require_admin
 from api.services import Services
 
 PATH = "/portal/subscription"
@@ -56,12 +55,6 @@ class InvoiceRow:
 
     invoice: Invoice
     amount: str
-
-
-def _admin(viewer: Viewer) -> None:
-    """Only the agency's admins see billing; anyone else gets the 404 the API gives for what a caller may not see."""
-    if not viewer.may("admin"):
-        raise NotFoundException()
 
 
 def _stripe_key(tenant_id: uuid.UUID, kind: str, nonce: str, *parts: str) -> str:
@@ -105,7 +98,7 @@ class SubscriptionController(Controller):
         checkout: str | None = None,
     ) -> Template:
         """The agency's plan, its status and access, its use of each quota, its invoices and the plans on sale."""
-        _admin(viewer)
+        require_admin(viewer)
         tenant_id = viewer.principal.tenant_id
         async with services.database.tenant_session(tenant_id) as session:
             subscription = await read_subscription(session, services.quotas, tenant_id, None)
@@ -152,7 +145,7 @@ class SubscriptionController(Controller):
         """To Stripe Checkout for the plan; an agency already subscribed goes to the Customer Portal's plan change
         (Checkout would start a second subscription). The form's nonce makes the Stripe idempotency key, so a double
         click gives the same Checkout Session."""
-        _admin(viewer)
+        require_admin(viewer)
         tenant_id = viewer.principal.tenant_id
         back = services.settings.public_url.rstrip("/") + PATH
         if not _NONCE.match(data.nonce):
@@ -200,7 +193,7 @@ class SubscriptionController(Controller):
     ) -> Response[Any]:
         """To Stripe's Customer Portal: payment method, invoices, cancellation. No idempotency key: a portal session
         expires within minutes, so a replayed one could be dead, and a double click only opens two."""
-        _admin(viewer)
+        require_admin(viewer)
         tenant_id = viewer.principal.tenant_id
         try:
             if services.stripe_client is None:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from litestar import Request
+from litestar.exceptions import NotFoundException
 
 from api.auth import Principal
 from api.billing.access import READ_METHODS, WRITABLE_WHEN_READ_ONLY, ensure_writable
@@ -77,6 +78,18 @@ class Viewer:
     def may(self, scope: str) -> bool:
         """Whether the member's role allows `scope` (read, write, admin)."""
         return self.principal.allows(scope)
+
+
+def require_admin(viewer: Viewer) -> None:
+    """Pages and forms for the agency's admins only: anyone else gets the 404 the API gives for what a caller may
+    not see."""
+    if not viewer.may("admin"):
+        raise NotFoundException()
+
+
+def actor_of(request: Request[Any, Any, Any], viewer: Viewer) -> Actor:
+    """The member as the audit log names it, with the request's id."""
+    return viewer.principal.actor(request.scope.get("state", {}).get("request_id"))
 
 
 def principal_of(member: Member, session_id: uuid.UUID) -> MemberPrincipal:

@@ -16,7 +16,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from api.billing.access import SubscriptionInactive, ensure_writable
@@ -24,23 +23,13 @@ from api.errors import ApiError, InvalidInput
 from api.portal.i18n import translations
 from api.portal.pages import language_of, page
 from api.portal.shown_once import NO_STORE, cleared, read_shown_once, shown_once_cookie
-from api.portal.viewer import CHECKS_WRITABLE, Viewer, provide_viewer
+from api.portal.viewer import CHECKS_WRITABLE, Viewer, actor_of, provide_viewer, require_admin
 from api.services import Services
 from api.webhooks.models import EVENT_TYPES
 from api.webhooks.service import create_endpoint, delete_endpoint, last_deliveries, list_endpoints, recent_deliveries
-from tenants.audit import Actor
 
 PATH = "/portal/webhooks"
 COOKIE = "rsn_new_webhook"
-
-
-def _admin(viewer: Viewer) -> None:
-    if not viewer.may("admin"):
-        raise NotFoundException()
-
-
-def _actor(request: Request[Any, Any, Any], viewer: Viewer) -> Actor:
-    return viewer.principal.actor(request.scope.get("state", {}).get("request_id"))
 
 
 class WebhooksController(Controller):
@@ -82,12 +71,12 @@ class WebhooksController(Controller):
 
     @get("/")
     async def endpoints(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
-        _admin(viewer)
+        require_admin(viewer)
         return await self._render(request, services, viewer)
 
     @post("/", status_code=303, opt={CHECKS_WRITABLE: True})
     async def create(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
-        _admin(viewer)
+        require_admin(viewer)
         submitted = await request.form()
         url = str(submitted.get("url") or "").strip()
         description = str(submitted.get("description") or "").strip()
@@ -112,7 +101,7 @@ class WebhooksController(Controller):
                     session,
                     services,
                     viewer.principal,
-                    _actor(request, viewer),
+                    actor_of(request, viewer),
                     url=url,
                     event_types=event_types,
                     description=description or None,
@@ -136,7 +125,7 @@ class WebhooksController(Controller):
 
     @get("/created")
     async def created(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
-        _admin(viewer)
+        require_admin(viewer)
         shown = read_shown_once(request, services.vault, viewer, COOKIE)
         secure = services.settings.production
         if shown is None:
@@ -149,7 +138,7 @@ class WebhooksController(Controller):
     async def delete(
         self, request: Request[Any, Any, Any], services: Services, viewer: Viewer, endpoint_id: uuid.UUID
     ) -> Response[Any]:
-        _admin(viewer)
+        require_admin(viewer)
         try:
             await ensure_writable(services.standings, viewer.principal.tenant_id)
         except SubscriptionInactive:
@@ -157,5 +146,5 @@ class WebhooksController(Controller):
             errors = {"form": _("The agency is read-only: its subscription does not allow changes now.")}
             return await self._render(request, services, viewer, status_code=402, errors=errors)
         async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-            await delete_endpoint(session, viewer.principal, _actor(request, viewer), endpoint_id)
+            await delete_endpoint(session, viewer.principal, actor_of(request, viewer), endpoint_id)
         return Redirect(f"{PATH}?deleted=1", status_code=303)
