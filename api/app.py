@@ -81,6 +81,7 @@ from api.webhooks.urls import AddressPolicy
 from plugins.registry import Registry, load_registry
 from tenants.credentials import CredentialVault
 from tenants.database import Database
+from tenants.domains import DnsResolver
 from tenants.settings import Settings, load_settings
 
 API_VERSION = "1.0.0"
@@ -170,6 +171,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         mailer=mailer_from_url(settings.mail_url, settings.mail_from),
         sign_in_throttle=sign_in_throttle(settings.redis_url, settings.redis_key_prefix),
         email_link_throttle=email_link_throttle(settings.redis_url, settings.redis_key_prefix),
+        domain_resolver=DnsResolver(),
     )
     engine.on_data_changed = services.data_changed
     # Transitional: the members are also State attributes until every reader asks for `services`.

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from plugins.sdk import EgressPolicy
     from tenants.credentials import CredentialVault
     from tenants.database import Database
+    from tenants.domains import TxtResolver
     from tenants.settings import Settings
 
 
@@ -49,6 +50,7 @@ class Services:
         "alert_evaluator",
         "dashboard_cache",
         "database",
+        "domain_resolver",
         "egress_policy",
         "email_link_throttle",
         "key_cache",
@@ -95,6 +97,7 @@ class Services:
     mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
     sign_in_throttle: SignInThrottle  # the portal's failed sign-ins, per account and per address
     email_link_throttle: SignInThrottle  # the portal's e-mailed links asked for, per account and per address
+    domain_resolver: TxtResolver  # reads the TXT records that prove an agency's custom domain (tests: a fake)
     outbound_transport: httpx.AsyncBaseTransport | None  # tests: a fake transport for tenants' URLs
 
     def __init__(
@@ -123,6 +126,7 @@ class Services:
         mailer: Mailer,
         sign_in_throttle: SignInThrottle,
         email_link_throttle: SignInThrottle,
+        domain_resolver: TxtResolver,
         outbound_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
@@ -148,6 +152,7 @@ class Services:
         self.mailer = mailer
         self.sign_in_throttle = sign_in_throttle
         self.email_link_throttle = email_link_throttle
+        self.domain_resolver = domain_resolver
         self.outbound_transport = outbound_transport
 
     def data_changed(self, tenant_id: uuid.UUID) -> None:

@@ -67,17 +67,18 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
-def create_system_function(name: str, signature: str, returns: str, body: str) -> None:
+def create_system_function(name: str, signature: str, returns: str, body: str, *, volatility: str = "STABLE") -> None:
     """A SECURITY DEFINER SQL function: the one narrow door through which the service looks across tenants.
 
     It runs as the table owner (which must be a superuser or have BYPASSRLS), so keep each one to
-    a single read the service cannot do otherwise: finding a key by its hash, finding due work.
+    a single read the service cannot do otherwise: finding a key by its hash, finding due work. One that writes
+    (`volatility="VOLATILE"`) keeps to one narrow change, stated in its migration.
     """
     if not is_postgres():
         return
     op.execute(
         f"CREATE OR REPLACE FUNCTION {name}({signature}) RETURNS {returns} "
-        f"LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$ {body} $fn$"
+        f"LANGUAGE sql {volatility} SECURITY DEFINER SET search_path = public, pg_temp AS $fn$ {body} $fn$"
     )
     op.execute(f"REVOKE ALL ON FUNCTION {name}({signature}) FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {name}({signature}) TO {APP_ROLE}")

@@ -33,7 +33,11 @@ _SQLITE_QUERIES = {
     ),
     "resonance_find_member_token": "SELECT tenant_id, id FROM member_tokens WHERE token_hash = :a AND used_at IS NULL",
     "resonance_find_tenant_by_host": (
-        "SELECT tenant_id, id FROM tenant_domains WHERE host = :a ORDER BY created_at, tenant_id LIMIT 1"
+        "SELECT tenant_id, id FROM tenant_domains WHERE host = :a AND verified_at IS NOT NULL "
+        "ORDER BY verified_at, tenant_id LIMIT 1"
+    ),
+    "resonance_drop_unverified_claims": (
+        "DELETE FROM tenant_domains WHERE host = :a AND tenant_id <> :b AND verified_at IS NULL RETURNING tenant_id, id"
     ),
     "resonance_find_oauth_state": "SELECT tenant_id, id FROM oauth_states WHERE state_hash = :a",
     "resonance_find_stripe_customer": ("SELECT tenant_id, tenant_id FROM subscriptions WHERE stripe_customer_id = :a"),
@@ -68,6 +72,8 @@ async def _pairs(session: AsyncSession, function: str, *args: object) -> list[tu
 
 
 def _sqlite_value(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return value.hex  # as SQLAlchemy's Uuid stores it without a native type
     return sqlite_timestamp(value) if isinstance(value, datetime) else value
 
 
@@ -141,6 +147,11 @@ async def stripe_customers(session: AsyncSession, limit: int) -> list[uuid.UUID]
 
 
 async def find_tenant_by_host(session: AsyncSession, host: str) -> uuid.UUID | None:
-    """The agency whose custom domain is this (normalised) host; the portal knows no tenant before it."""
+    """The agency that verified this (normalised) host as its custom domain; the portal knows no tenant before it."""
     rows = await _pairs(session, "resonance_find_tenant_by_host", host)
     return rows[0][0] if rows else None
+
+
+async def drop_unverified_claims(session: AsyncSession, host: str, tenant_id: uuid.UUID) -> int:
+    """Delete the other agencies' unverified rows for this host (`tenant_id` just verified it); how many there were."""
+    return len(await _pairs(session, "resonance_drop_unverified_claims", host, tenant_id))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
 from api.cli.output import CliError, err, fail, out, run, settings_or_fail
 from tenants.settings import SettingsError
+
+if TYPE_CHECKING:
+    from tenants.domains import TxtResolver
 
 tenant_app = typer.Typer(help="Manage agencies (tenants).", no_args_is_help=True)
 api_key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -179,6 +182,13 @@ domain_app = typer.Typer(
 tenant_app.add_typer(domain_app, name="domain")
 
 
+def make_resolver() -> TxtResolver:
+    """The DNS that `tenant domain verify` asks (tests replace this function with a fake DNS)."""
+    from tenants.domains import DnsResolver
+
+    return DnsResolver()
+
+
 def _tenant_uuid(tenant_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(tenant_id)
@@ -191,11 +201,11 @@ def domain_add(
     tenant_id: Annotated[str, typer.Argument(help="The agency's id.")],
     host: Annotated[str, typer.Argument(help="The host name, like portal.agency.example.")],
 ) -> None:
-    """Map a host name to an agency: its sign-in page shows its brand and signs in its members only."""
+    """Claim a host name for an agency; once verified its sign-in page shows its brand and signs in its members only."""
     settings = settings_or_fail()
     tenant_uuid = _tenant_uuid(tenant_id)
 
-    async def main() -> str:
+    async def main() -> tuple[str, str, str]:
         from tenants.audit import Actor
         from tenants.database import Database
         from tenants.domains import DomainError, add_domain
@@ -210,16 +220,56 @@ def domain_add(
                     domain = await add_domain(session, Actor(label="cli:tenant domain add"), tenant_uuid, host)
                 except DomainError as error:
                     raise CliError(error.detail) from None
+                return domain.host, domain.record_name, domain.record_value
+        finally:
+            await database.dispose()
+
+    added, name, value = run(main)
+    out.print(
+        f"tenant {tenant_uuid} now has the domain {added}, unverified. Publish a DNS TXT record named {name} with the "
+        f"value {value}, then run `resonance tenant domain verify {tenant_uuid} {added}`.",
+        highlight=False,
+    )
+
+
+@domain_app.command("verify")
+def domain_verify(
+    tenant_id: Annotated[str, typer.Argument(help="The agency's id.")],
+    host: Annotated[str, typer.Argument(help="The host name to verify.")],
+) -> None:
+    """Check the host's DNS TXT record and, when it holds the agency's token, map the host to the agency."""
+    settings = settings_or_fail()
+    tenant_uuid = _tenant_uuid(tenant_id)
+    resolver = make_resolver()
+
+    async def main() -> str:
+        from tenants.audit import Actor
+        from tenants.database import Database
+        from tenants.domains import DomainError, verify_domain
+
+        database = Database(settings.database_url)
+        try:
+            async with database.tenant_session(tenant_uuid) as session:
+                try:
+                    domain = await verify_domain(
+                        session, Actor(label="cli:tenant domain verify"), tenant_uuid, host, resolver
+                    )
+                except DomainError as error:
+                    raise CliError(error.detail) from None
+                if domain is None:
+                    raise CliError(f"tenant {tenant_uuid} has no domain {host}.")
                 return domain.host
         finally:
             await database.dispose()
 
-    out.print(f"tenant {tenant_uuid} now has the domain {run(main)}.", highlight=False)
+    out.print(
+        f"tenant {tenant_uuid} has verified the domain {run(main)}: it now shows the agency's brand.", highlight=False
+    )
 
 
 @domain_app.command("list")
 def domain_list(tenant_id: Annotated[str, typer.Argument(help="The agency's id.")]) -> None:
-    """Print an agency's custom domains, one a line."""
+    """Print an agency's custom domains, one a line: verified, or the TXT record to publish."""
     settings = settings_or_fail()
     tenant_uuid = _tenant_uuid(tenant_id)
 
@@ -233,7 +283,12 @@ def domain_list(tenant_id: Annotated[str, typer.Argument(help="The agency's id."
             async with database.tenant_session(tenant_uuid) as session:
                 if await session.get(Tenant, tenant_uuid) is None:
                     raise CliError(f"there is no tenant {tenant_uuid}.")
-                return [row.host for row in await list_domains(session)]
+                return [
+                    f"{row.host} verified"
+                    if row.verified_at is not None
+                    else f"{row.host} unverified: publish TXT {row.record_name} {row.record_value}"
+                    for row in await list_domains(session)
+                ]
         finally:
             await database.dispose()
 

@@ -1,7 +1,8 @@
 """The agency of a request's Host: a custom domain of the agency (tenants/domains.py), looked up once in a while.
 
 Answers, found or not, are kept `HOST_TTL` seconds per application, so a sign-in page costs no query on each view;
-a domain added or removed shows within that time.
+a domain verified or removed shows within that time (at once in the process that verified or removed it). Only a
+verified domain maps to its agency.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import uuid
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import State
 
 from api.services import Services
 from tenants.branding import BrandLook, brand_look
@@ -26,6 +28,12 @@ def request_host(request: Request[Any, Any, Any]) -> str:
     """The Host header without its port, lower case."""
     host = request.headers.get("host", "")
     return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+
+
+def forget_host(state: State, host: str) -> None:
+    """Drop this process's kept answer for `host` (just verified or removed); other processes see it in time."""
+    cache: dict[str, tuple[float, uuid.UUID | None]] = state.get(_CACHE_KEY, {})
+    cache.pop(host.strip().rstrip(".").lower(), None)
 
 
 async def tenant_of_request(request: Request[Any, Any, Any], services: Services) -> uuid.UUID | None:

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, require
 from api.errors import Conflict, InvalidInput, NotFound
 from api.idempotency import idempotent
+from api.portal.host import forget_host
+from api.services import Services
 from tenants.audit import Actor
 from tenants.branding import (
     DEFAULT_ACCENT,
@@ -24,7 +26,7 @@ from tenants.branding import (
     set_brand,
     set_logo,
 )
-from tenants.domains import DomainError, TenantDomain, add_domain, list_domains, remove_domain
+from tenants.domains import DomainError, TenantDomain, add_domain, list_domains, remove_domain, verify_domain
 
 Colour = Annotated[str, msgspec.Meta(max_length=20, examples=["#2848b8"], description="`#rrggbb`")]
 
@@ -57,10 +59,23 @@ class DomainIn(msgspec.Struct, forbid_unknown_fields=True):
     host: Annotated[str, msgspec.Meta(min_length=1, max_length=300, examples=["portal.agency.example"])]
 
 
+class VerificationRecord(msgspec.Struct):
+    """The DNS record that proves the agency controls the host: publish it, then verify the domain."""
+
+    type: Annotated[str, msgspec.Meta(examples=["TXT"])]
+    name: Annotated[str, msgspec.Meta(examples=["_resonance-challenge.portal.agency.example"])]
+    value: Annotated[str, msgspec.Meta(examples=["resonance-verification=3q2-7w9Yp1kZ0xR4sT6uV8aBcDeFgHiJ"])]
+
+
 class DomainOut(msgspec.Struct):
     host: str
     """In its ASCII (IDNA) form, lower case."""
     created_at: datetime
+    verified: bool
+    """Whether the agency proved it controls the host's DNS; only a verified host shows the agency's brand."""
+    verified_at: datetime | None
+    verification_record: VerificationRecord | None
+    """While unverified, the TXT record to publish before verifying; null once verified."""
 
 
 class DomainList(msgspec.Struct):
@@ -68,7 +83,16 @@ class DomainList(msgspec.Struct):
 
 
 def _domain_out(domain: TenantDomain) -> DomainOut:
-    return DomainOut(host=domain.host, created_at=domain.created_at)
+    verified = domain.verified_at is not None
+    return DomainOut(
+        host=domain.host,
+        created_at=domain.created_at,
+        verified=verified,
+        verified_at=domain.verified_at,
+        verification_record=None
+        if verified
+        else VerificationRecord(type="TXT", name=domain.record_name, value=domain.record_value),
+    )
 
 
 async def _brand_out(session: AsyncSession) -> BrandOut:
@@ -151,8 +175,10 @@ class DomainController(Controller):
         principal: Principal,
         request: Request[Any, Any, Any],
     ) -> Response[DomainOut]:
-        """Map a host name (normalised with IDNA) to the agency; point its DNS at the service. A 409 when the host
-        is already this or another agency's (which one is not said)."""
+        """Claim a host name (normalised with IDNA) for the agency, unverified: publish the TXT record of the
+        answer's `verification_record`, point the host's DNS at the service, then verify the domain; until then
+        the host does not show the agency's brand. A 409 when the host is already this agency's, or verified by
+        another agency (which one is not said); another agency's unverified claim does not stand in the way."""
 
         async def create() -> Response[DomainOut]:
             try:
@@ -165,8 +191,37 @@ class DomainController(Controller):
 
         return await idempotent(request, session, create)
 
+    @post("/{host:str}/verify", guards=[require("admin")], status_code=200, summary="Verify a custom domain")
+    async def verify_domain(
+        self,
+        host: str,
+        session: AsyncSession,
+        actor: Actor,
+        principal: Principal,
+        services: Services,
+        request: Request[Any, Any, Any],
+    ) -> DomainOut:
+        """Look up the TXT record `_resonance-challenge.<host>` and, when its value is the domain's
+        `resonance-verification=<token>`, map the host to the agency (other agencies' unverified claims to it are
+        removed). A 422 saying which record to publish and what the DNS answered when the record is missing or
+        different; a 409 when another agency verified the host first; a 404 when the agency has no such domain.
+        Verifying a verified domain returns it as it is."""
+        try:
+            domain = await verify_domain(session, actor, principal.tenant_id, host, services.domain_resolver)
+        except DomainError as error:
+            if error.code == "host_taken":
+                raise Conflict(error.detail, field="host") from None
+            raise InvalidInput(error.detail, field="host") from None
+        if domain is None:
+            raise NotFound(f"This agency has no domain {host[:60]}.", field="host")
+        forget_host(request.app.state, domain.host)
+        return _domain_out(domain)
+
     @delete("/{host:str}", guards=[require("admin")], summary="Remove a custom domain")
-    async def remove_domain(self, host: str, session: AsyncSession, actor: Actor) -> None:
+    async def remove_domain(
+        self, host: str, session: AsyncSession, actor: Actor, request: Request[Any, Any, Any]
+    ) -> None:
         """Stop mapping this host to the agency. A 404 when the agency has no such domain."""
         if not await remove_domain(session, actor, host):
             raise NotFound(f"This agency has no domain {host[:60]}.", field="host")
+        forget_host(request.app.state, host)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
+from sqlmodel import col, select
 
+from tenants.models import AuditEntry
 from tests.api.conftest import assert_problem
 from tests.conftest import Agency
+from tests.domain_dns import domain_of, fake_dns, verify
 
 
 def png(width: int = 64, height: int = 32, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
@@ -92,10 +96,11 @@ def test_custom_domains_are_normalised_listed_and_removed(client: TestClient[Lit
     assert len(client.get("/v1/tenant/domains", headers=agency.headers).json()["data"]) == 1
 
 
-def test_a_host_of_another_agency_is_a_409_that_does_not_name_it(
+def test_a_host_verified_by_another_agency_is_a_409_that_does_not_name_it(
     client: TestClient[Litestar], agency: Agency, other_agency: Agency
 ) -> None:
     client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
+    verify(client, agency, "portal.alpha.example")
     taken = client.post("/v1/tenant/domains", json={"host": "PORTAL.alpha.example"}, headers=other_agency.headers)
 
     body = assert_problem(taken, 409, field="host")
@@ -112,3 +117,97 @@ def test_another_agency_cannot_see_or_remove_my_domain(
     gone = client.delete("/v1/tenant/domains/portal.alpha.example", headers=other_agency.headers)
     assert_problem(gone, 404)
     assert len(client.get("/v1/tenant/domains", headers=agency.headers).json()["data"]) == 1
+
+
+def test_a_new_domain_is_unverified_and_shows_the_txt_record_to_publish(
+    client: TestClient[Litestar], agency: Agency
+) -> None:
+    added = client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers).json()
+    listed = domain_of(client, agency, "portal.alpha.example")
+
+    assert listed == added
+    assert (listed["verified"], listed["verified_at"]) == (False, None)
+    record = listed["verification_record"]
+    assert record["type"] == "TXT"
+    assert record["name"] == "_resonance-challenge.portal.alpha.example"
+    assert record["value"].startswith("resonance-verification=")
+    assert len(record["value"]) > len("resonance-verification=") + 20
+
+
+def test_the_right_txt_record_verifies_the_domain(client: TestClient[Litestar], agency: Agency) -> None:
+    client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
+    verified = verify(client, agency, "portal.alpha.example")
+    again = client.post("/v1/tenant/domains/portal.alpha.example/verify", headers=agency.headers)
+
+    assert verified["verified"] is True
+    assert verified["verified_at"] is not None
+    assert verified["verification_record"] is None
+    assert domain_of(client, agency, "portal.alpha.example") == verified
+    assert again.status_code == 200
+    assert again.json() == verified
+    assert fake_dns(client).asked == ["_resonance-challenge.portal.alpha.example"]  # verified: not asked again
+    assert [entry.action for entry in _audit(client, agency) if entry.action.startswith("domain.")] == [
+        "domain.added",
+        "domain.verified",
+    ]
+
+
+def test_a_missing_or_wrong_record_is_a_422_with_a_sentence_and_the_domain_stays_unverified(
+    client: TestClient[Litestar], agency: Agency
+) -> None:
+    client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
+    record = domain_of(client, agency, "portal.alpha.example")["verification_record"]
+    dns = fake_dns(client)
+    url = "/v1/tenant/domains/portal.alpha.example/verify"
+
+    missing = assert_problem(client.post(url, headers=agency.headers), 422, field="host")
+    dns.records[record["name"]] = []
+    empty = assert_problem(client.post(url, headers=agency.headers), 422, field="host")
+    dns.records[record["name"]] = ["resonance-verification=someone-elses-token", "v=spf1 -all"]
+    wrong = assert_problem(client.post(url, headers=agency.headers), 422, field="host")
+    dns.timeouts.add(record["name"])
+    slow = assert_problem(client.post(url, headers=agency.headers), 422, field="host")
+
+    for body in (missing, empty, wrong, slow):
+        assert f"Publish a DNS TXT record named {record['name']} with the value {record['value']}" in body["detail"]
+    assert "NXDOMAIN" in missing["detail"]
+    assert "no TXT record" in empty["detail"]
+    assert "someone-elses-token" in wrong["detail"]
+    assert "did not answer" in slow["detail"]
+    assert domain_of(client, agency, "portal.alpha.example")["verified"] is False
+
+
+def test_another_agencys_unverified_claim_does_not_block_the_owner_and_goes_when_the_owner_verifies(
+    client: TestClient[Litestar], agency: Agency, other_agency: Agency
+) -> None:
+    squat = client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=other_agency.headers)
+    mine = client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
+    assert (squat.status_code, mine.status_code) == (201, 201)
+    assert squat.json()["verification_record"]["value"] != mine.json()["verification_record"]["value"]
+
+    verify(client, agency, "portal.alpha.example")
+
+    assert client.get("/v1/tenant/domains", headers=other_agency.headers).json()["data"] == []
+    late = client.post("/v1/tenant/domains/portal.alpha.example/verify", headers=other_agency.headers)
+    assert_problem(late, 404)
+
+
+def test_another_agency_cannot_verify_my_domain(
+    client: TestClient[Litestar], agency: Agency, other_agency: Agency
+) -> None:
+    client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
+    fake_dns(client).publish(domain_of(client, agency, "portal.alpha.example")["verification_record"])
+
+    theirs = client.post("/v1/tenant/domains/portal.alpha.example/verify", headers=other_agency.headers)
+
+    assert_problem(theirs, 404, field="host")
+    assert domain_of(client, agency, "portal.alpha.example")["verified"] is False
+
+
+def _audit(client: TestClient[Litestar], agency: Agency) -> list[AuditEntry]:
+    async def read() -> list[AuditEntry]:
+        async with client.app.state.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
+            return list((await session.scalars(select(AuditEntry).order_by(col(AuditEntry.at)))).all())
+
+    with client.portal() as portal:
+        return portal.call(read)

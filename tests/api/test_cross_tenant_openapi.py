@@ -42,6 +42,7 @@ from tests.api.openapi_walk import Document, Operation, Probe, Slot, probe, rand
 from tests.api.subscription_rows import set_subscription
 from tests.api.test_brand_api import png
 from tests.conftest import Agency, make_settings, run_syncs, sign_up
+from tests.domain_dns import fake_dns
 from tests.oauth_fixtures import oauth_connectors
 from tests.portal.conftest import add_member, form_post, sign_in
 
@@ -237,7 +238,9 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
     assert client.put("/v1/tenant/brand", json=brand, headers=agency.headers).status_code == 200
     logo = client.put("/v1/tenant/brand/logo", content=png(), headers={**agency.headers, "content-type": "image/png"})
     assert logo.status_code == 200, logo.text
-    host = post("POST /v1/tenant/domains", "/v1/tenant/domains", {"host": f"portal.{tag}.example"})["host"]
+    domain = post("POST /v1/tenant/domains", "/v1/tenant/domains", {"host": f"portal.{tag}.example"})
+    host = domain["host"]
+    fake_dns(client).publish(domain["verification_record"])  # so that A's own verify of its domain succeeds
     made.markers |= {host, brand["display_name"]}
     made.ids = {
         "client_id": owner["id"],

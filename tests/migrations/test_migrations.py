@@ -35,6 +35,7 @@ SYSTEM_FUNCTIONS = {
     "resonance_usage_to_report",
     "resonance_stripe_customers",
     "resonance_find_tenant_by_host",
+    "resonance_drop_unverified_claims",
 }
 
 

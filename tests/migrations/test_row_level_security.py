@@ -307,6 +307,7 @@ def test_the_system_functions_cannot_be_called_by_public(owner_engine: Engine) -
 
     assert [row.proname for row in rows] == [
         "resonance_claimable_sync_runs",
+        "resonance_drop_unverified_claims",
         "resonance_due_accounts",
         "resonance_due_webhook_deliveries",
         "resonance_find_api_key",

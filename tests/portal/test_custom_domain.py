@@ -1,4 +1,6 @@
-"""An agency's custom domain: the sign-in page shows its brand, and only its members sign in there."""
+"""An agency's verified custom domain: the sign-in page shows its brand, and only its members sign in there.
+
+An unverified one maps to nothing: the portal's own sign-in page, open to everyone's members."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from tests.conftest import Agency, TestDatabase, make_settings, sign_up
+from tests.domain_dns import verify
 from tests.portal.conftest import CSRF_FIELD, add_member
 
 HOST = {"Host": "portal.alpha.example"}
@@ -28,11 +31,39 @@ def _sign_in(client: TestClient[Litestar], email: str, password: str) -> int:
     return response.status_code
 
 
-def _domain(client: TestClient[Litestar], agency: Agency) -> None:
+def _domain(client: TestClient[Litestar], agency: Agency, *, verified: bool = True) -> None:
     added = client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
     assert added.status_code == 201
     body = {"primary_color": "#7a1f5c", "accent_color": "#123456", "display_name": "Alpha Studio"}
     assert client.put("/v1/tenant/brand", json=body, headers=agency.headers).status_code == 200
+    if verified:
+        verify(client, agency, "portal.alpha.example")
+
+
+def test_an_unverified_domain_shows_the_portals_own_sign_in_open_to_every_agency(
+    client: TestClient[Litestar], agency: Agency, other_agency: Agency
+) -> None:
+    _domain(client, agency, verified=False)
+    ours = add_member(client, agency.tenant_id)
+    theirs = add_member(client, other_agency.tenant_id)
+    page = client.get("/portal/sign-in", headers=HOST)
+
+    assert "--brand-primary" not in page.text
+    assert "Alpha Studio" not in page.text
+    assert _sign_in(client, theirs.email, theirs.password) == 303
+    client.cookies.clear()
+    assert _sign_in(client, ours.email, ours.password) == 303
+
+
+def test_the_domain_maps_as_soon_as_it_is_verified(client: TestClient[Litestar], agency: Agency) -> None:
+    _domain(client, agency, verified=False)
+    before = client.get("/portal/sign-in", headers=HOST)  # the answer "no agency" is kept a while...
+    verify(client, agency, "portal.alpha.example")  # ...but verifying forgets it
+    after = client.get("/portal/sign-in", headers=HOST)
+
+    assert "Alpha Studio" not in before.text
+    assert "Alpha Studio" in after.text
+    assert "--brand-primary: #7a1f5c" in after.text
 
 
 def test_the_sign_in_page_of_a_custom_domain_shows_the_agencys_brand(
