@@ -8,7 +8,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
-from litestar import MediaType
 
 from api.reports.builder import build_report
 from api.reports.logo import fetch_logo
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from api.services import Services
 
 ReportFormat = Literal["json", "csv", "pdf"]
-MEDIA_TYPES = {"json": MediaType.JSON, "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.errors import Conflict, InvalidInput, NotFound
+from api.host_agencies import forget_host
 from api.idempotency import idempotent
-from api.portal.host import forget_host
 from api.services import Services
 from tenants.audit import Actor
 from tenants.branding import (
