@@ -1,4 +1,15 @@
-"""Keyset (cursor) pagination: stable under inserts, cheap at any depth."""
+"""Keyset (cursor) pagination: stable under inserts, cheap at any depth.
+
+A list route takes its page as the `page` dependency (`PAGE`: the `cursor` and `limit` query parameters, the
+limit capped) and reads it with `fetch_requested_page`:
+
+    @get("/...", dependencies={"page": PAGE})
+    async def handler(self, session: AsyncSession, ..., page: PageRequest) -> ...:
+        rows, next_cursor = await fetch_requested_page(session, statement, [col(Model.id)], page)
+
+The handler asks for `page` last: Litestar documents a dependency's parameters in place of the handler's
+parameter that asks for it, so `cursor` and `limit` stay the last query parameters in the OpenAPI document.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +19,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from litestar.di import Provide
+from litestar.params import Parameter
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput
+from api.services import Services
 
 DEFAULT_PAGE_SIZE = 50
+LIMIT_DESCRIPTION = "Page size (capped)."
 
 T = TypeVar("T")
 
@@ -35,6 +50,19 @@ def page_size(limit: int | None, maximum: int) -> int:
     if limit < 1:
         raise InvalidInput("limit must be at least 1.", field="limit")
     return min(limit, maximum)
+
+
+async def provide_page(
+    services: Services,
+    cursor: str | None = None,
+    limit: Annotated[int | None, Parameter(ge=1, description=LIMIT_DESCRIPTION)] = None,
+) -> PageRequest:
+    """The `page` dependency: `cursor` and `limit`, capped at `RESONANCE_PAGE_SIZE_MAX`."""
+    return PageRequest(cursor=cursor, limit=page_size(limit, services.settings.page_size_max))
+
+
+PAGE = Provide(provide_page)
+"""The page parameters of a list route, as the `page` dependency."""
 
 
 def _encode_value(value: Any) -> Any:

@@ -1,6 +1,7 @@
-"""Query parameters that list and analytics routes share: a page (`cursor`, `limit`), a range of days (`from`, `to`).
+"""The range of days (`from`, `to`) that analytics and dated list routes share, as a dependency giving `AskedDays`.
 
-A route declares each group once, as a dependency, instead of re-declaring the pair in its signature:
+A route declares the pair once, as a dependency, instead of re-declaring it in its signature (a list route's
+page, `cursor` and `limit`, is `api.pagination.PAGE` the same way):
 
     @get("/...", dependencies={"page": PAGE, "days": day_range(FIRST, LAST, default_days=30)})
     async def handler(self, ..., days: AskedDays, page: PageRequest) -> ...
@@ -18,26 +19,9 @@ from datetime import date
 from typing import Annotated
 
 from litestar.di import Provide
-from litestar.params import Parameter, QueryParameter
+from litestar.params import QueryParameter
 
 from api.metrics.window import AskedDays
-from api.pagination import PageRequest, page_size
-from api.services import Services
-
-LIMIT_DESCRIPTION = "Page size (capped)."
-
-
-async def provide_page(
-    services: Services,
-    cursor: str | None = None,
-    limit: Annotated[int | None, Parameter(ge=1, description=LIMIT_DESCRIPTION)] = None,
-) -> PageRequest:
-    """The `page` dependency: `cursor` and `limit`, capped at `RESONANCE_PAGE_SIZE_MAX`."""
-    return PageRequest(cursor=cursor, limit=page_size(limit, services.settings.page_size_max))
-
-
-PAGE = Provide(provide_page)
-"""The page parameters of a list route, as the `page` dependency."""
 
 
 def day_range(first: str, last: str, *, default_days: int = 0) -> Provide:

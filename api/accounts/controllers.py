@@ -22,7 +22,7 @@ from api.clients.service import get_client
 from api.connectors.egress import check_account_hosts
 from api.errors import Conflict, InvalidInput
 from api.idempotency import idempotent
-from api.pagination import fetch_page, page_size
+from api.pagination import PAGE, PageRequest, fetch_requested_page
 from api.services import Services
 from plugins.sdk import AccountRef, Connector
 from tenants.audit import Actor, record
@@ -149,17 +149,21 @@ class AccountController(Controller):
         response.background = BackgroundTask(services.sync_worker.wake)  # after commit: sync it soon
         return response
 
-    @get("/v1/clients/{client_id:uuid}/accounts", guards=[require("read")], summary="List a client's accounts")
+    @get(
+        "/v1/clients/{client_id:uuid}/accounts",
+        guards=[require("read")],
+        summary="List a client's accounts",
+        dependencies={"page": PAGE},
+    )
     async def list_accounts(
         self,
         client_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: Services,
         network: str | None = Parameter(default=None, description="Only accounts on this network."),
         kind: str | None = Parameter(default=None, description="owned or competitor."),
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        *,  # the page parameters come last in the document, as before
+        page: PageRequest,
     ) -> AccountPage:
         """The client's accounts, oldest first."""
         await get_client(session, principal, client_id)
@@ -168,13 +172,7 @@ class AccountController(Controller):
             statement = statement.where(SocialAccount.network == network)
         if kind:
             statement = statement.where(SocialAccount.kind == kind)
-        rows, next_cursor = await fetch_page(
-            session,
-            statement,
-            [col(SocialAccount.id)],
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
-        )
+        rows, next_cursor = await fetch_requested_page(session, statement, [col(SocialAccount.id)], page)
         return AccountPage(data=[account_out(row) for row in rows], next_cursor=next_cursor)
 
     @get("/v1/accounts/{account_id:uuid}", guards=[require("read")], summary="Get an account")

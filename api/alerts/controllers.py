@@ -39,7 +39,7 @@ from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.metrics.window import check_day
 from api.objectives.progress import find_objective
-from api.pagination import fetch_page, page_size
+from api.pagination import PAGE, PageRequest, fetch_requested_page
 from api.services import Services
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
@@ -160,15 +160,14 @@ class AlertRuleController(Controller):
 
         return await idempotent(request, session, create)
 
-    @get("/", guards=[require("read")], summary="List alert rules")
+    @get("/", guards=[require("read")], summary="List alert rules", dependencies={"page": PAGE})
     async def list_rules(
         self,
         session: AsyncSession,
         principal: Principal,
-        services: Services,
         client_id: uuid.UUID | None = Parameter(default=None, description="Only the rules of this client."),
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        *,  # the page parameters come last in the document, as before
+        page: PageRequest,
     ) -> AlertRulePage:
         """The agency's alert rules, oldest first (for a key limited to a client, that client's)."""
         statement = select(AlertRule)
@@ -177,13 +176,7 @@ class AlertRuleController(Controller):
         if client_id is not None:
             await get_client(session, principal, client_id)
             statement = statement.where(AlertRule.client_id == client_id)
-        rows, next_cursor = await fetch_page(
-            session,
-            statement,
-            [col(AlertRule.id)],
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
-        )
+        rows, next_cursor = await fetch_requested_page(session, statement, [col(AlertRule.id)], page)
         return AlertRulePage(data=[rule_out(row) for row in rows], next_cursor=next_cursor)
 
     @get("/{rule_id:uuid}", guards=[require("read")], summary="Get an alert rule")
@@ -221,28 +214,27 @@ class AlertController(Controller):
     tags = ["alerts"]
     opt = {OPEN_TO_CLIENT_KEYS: True}
 
-    @get("/v1/alerts", guards=[require("read")], summary="List alerts")
+    @get("/v1/alerts", guards=[require("read")], summary="List alerts", dependencies={"page": PAGE})
     async def list_alerts(
         self,
         session: AsyncSession,
         principal: Principal,
-        services: Services,
         client_id: uuid.UUID | None = Parameter(default=None, description="Only the alerts of this client."),
         status: Literal["open", "acknowledged", "resolved"] | None = Parameter(
             default=None, description="Only alerts in this state."
         ),
         kind: Literal["mention_spike", "negative_share_spike", "sentiment_drop", "silence", "objective_off_track"]
         | None = Parameter(default=None, description="Only alerts of this rule kind."),
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        *,  # the page parameters come last in the document, as before
+        page: PageRequest,
     ) -> AlertPage:
         """The agency's alerts, newest first (by when they were opened), with their evidence (for a key limited to a
         client, that client's)."""
         rows, next_cursor = await list_alerts(
             session,
             principal,
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
             client_id=client_id,
             status=status,
             kind=kind,

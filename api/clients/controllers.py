@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -20,7 +19,7 @@ from api.clients.schemas import ClientIn, ClientOut, ClientPage, ClientPatch
 from api.clients.service import get_client
 from api.errors import Conflict, InvalidInput
 from api.idempotency import idempotent
-from api.pagination import fetch_page, page_size
+from api.pagination import PAGE, PageRequest, fetch_requested_page
 from api.services import Services
 from tenants.audit import Actor, record
 from tenants.ids import utcnow
@@ -93,26 +92,18 @@ class ClientController(Controller):
 
         return await idempotent(request, session, create)
 
-    @get("/", guards=[require("read")], summary="List clients")
+    @get("/", guards=[require("read")], summary="List clients", dependencies={"page": PAGE})
     async def list_clients(
         self,
         session: AsyncSession,
         principal: Principal,
-        services: Services,
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        page: PageRequest,
     ) -> ClientPage:
         """The agency's clients, oldest first (for a key limited to a client, that client only)."""
         statement = select(Client)
         if principal.client_id is not None:
             statement = statement.where(col(Client.id) == principal.client_id)
-        rows, next_cursor = await fetch_page(
-            session,
-            statement,
-            [col(Client.id)],
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
-        )
+        rows, next_cursor = await fetch_requested_page(session, statement, [col(Client.id)], page)
         return ClientPage(data=[client_out(row) for row in rows], next_cursor=next_cursor)
 
     @get("/{client_id:uuid}", guards=[require("read")], summary="Get a client")

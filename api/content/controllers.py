@@ -19,8 +19,8 @@ from api.idempotency import idempotent
 from api.mention_import.importer import IMPORT_MAX_BYTES, parse_csv, parse_json
 from api.mention_import.service import import_client_mentions
 from api.metrics.window import AskedDays
-from api.pagination import PageRequest
-from api.parameters import PAGE, day_range
+from api.pagination import PAGE, PageRequest
+from api.parameters import day_range
 from api.services import Services
 from tenants.audit import Actor
 

@@ -16,8 +16,7 @@ from api.clients.service import get_client
 from api.idempotency import idempotent
 from api.objectives import service
 from api.objectives.schemas import ObjectiveIn, ObjectiveOut, ObjectivePage, ObjectivePatch
-from api.pagination import PageRequest
-from api.parameters import PAGE
+from api.pagination import PAGE, PageRequest
 from api.services import Services
 from tenants.audit import Actor
 

@@ -25,8 +25,8 @@ from api.clients.service import get_client
 from api.errors import ApiError
 from api.idempotency import idempotent
 from api.metrics.window import AskedDays
-from api.pagination import PageRequest
-from api.parameters import PAGE, day_range
+from api.pagination import PAGE, PageRequest
+from api.parameters import day_range
 from api.roi import service
 from api.roi.schemas import CostIn, CostOut, CostPage, CostType, ImportOut, ValueIn, ValueOut, ValuePage, ValueType
 from api.roi.service import COSTS, VALUES, LedgerKind

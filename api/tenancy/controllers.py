@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -16,7 +15,7 @@ from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.errors import NotFound
 from api.idempotency import idempotent
-from api.pagination import fetch_page, page_size
+from api.pagination import PAGE, PageRequest, fetch_requested_page
 from api.services import Services
 from api.tenancy.keys import create_key, revoke_key
 from api.tenancy.schemas import (
@@ -116,22 +115,14 @@ class ApiKeyController(Controller):
 
         return await idempotent(request, session, create, redact=_without_secret)
 
-    @get("/", guards=[require("admin")], summary="List API keys")
+    @get("/", guards=[require("admin")], summary="List API keys", dependencies={"page": PAGE})
     async def list_keys(
         self,
         session: AsyncSession,
-        services: Services,
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        page: PageRequest,
     ) -> ApiKeyPage:
         """The tenant's keys, revoked ones included, oldest first; secrets are never shown."""
-        rows, next_cursor = await fetch_page(
-            session,
-            select(ApiKey),
-            [col(ApiKey.id)],
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
-        )
+        rows, next_cursor = await fetch_requested_page(session, select(ApiKey), [col(ApiKey.id)], page)
         return ApiKeyPage(data=[_key_out(row) for row in rows], next_cursor=next_cursor)
 
     @delete(

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from api.auth import Principal, require
 from api.errors import InvalidInput, NotFound
 from api.idempotency import idempotent
-from api.pagination import fetch_page, page_size
+from api.pagination import PAGE, PageRequest, fetch_requested_page
 from api.services import Services
 from api.webhooks.events import ping, queue
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -132,21 +132,15 @@ class WebhookController(Controller):
 
         return await idempotent(request, session, create, redact=_without_secret)
 
-    @get("/", guards=[require("read")], summary="List webhook endpoints")
+    @get("/", guards=[require("read")], summary="List webhook endpoints", dependencies={"page": PAGE})
     async def list_endpoints(
         self,
         session: AsyncSession,
-        services: Services,
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        page: PageRequest,
     ) -> WebhookEndpointPage:
         """The agency's webhook endpoints, oldest first; secrets are never shown."""
-        rows, next_cursor = await fetch_page(
-            session,
-            select(WebhookEndpoint),
-            [col(WebhookEndpoint.id)],
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
+        rows, next_cursor = await fetch_requested_page(
+            session, select(WebhookEndpoint), [col(WebhookEndpoint.id)], page
         )
         return WebhookEndpointPage(data=[endpoint_out(row) for row in rows], next_cursor=next_cursor)
 
@@ -164,17 +158,21 @@ class WebhookController(Controller):
         Needs the `webhooks` or `admin` scope."""
         await delete_endpoint(session, principal, actor, endpoint_id)
 
-    @get("/{endpoint_id:uuid}/deliveries", guards=[require("read")], summary="List an endpoint's deliveries")
+    @get(
+        "/{endpoint_id:uuid}/deliveries",
+        guards=[require("read")],
+        summary="List an endpoint's deliveries",
+        dependencies={"page": PAGE},
+    )
     async def list_deliveries(
         self,
         endpoint_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: Services,
         status: DeliveryStatus | None = Parameter(default=None, description="Only deliveries in this status."),
         event_type: str | None = Parameter(default=None, description="Only deliveries of this event type."),
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        *,  # the page parameters come last in the document, as before
+        page: PageRequest,
     ) -> WebhookDeliveryPage:
         """Deliveries to the endpoint, newest first, with their attempts, last answer and payload."""
         await get_endpoint(session, principal, endpoint_id)
@@ -183,13 +181,8 @@ class WebhookController(Controller):
             statement = statement.where(WebhookDelivery.status == status)
         if event_type is not None:
             statement = statement.where(WebhookDelivery.event_type == event_type)
-        rows, next_cursor = await fetch_page(
-            session,
-            statement,
-            [col(WebhookDelivery.id)],
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
-            descending=True,
+        rows, next_cursor = await fetch_requested_page(
+            session, statement, [col(WebhookDelivery.id)], page, descending=True
         )
         return WebhookDeliveryPage(data=[delivery_out(row) for row in rows], next_cursor=next_cursor)
 

@@ -1,4 +1,4 @@
-"""The shared query parameters (`api/parameters.py`) and the one ledger controller, documented as before.
+"""The shared query parameters (`api/parameters.py`, `api.pagination.PAGE`) and the one ledger controller, as before.
 
 `openapi_list_parameters.json` holds the operation ids and parameters of the routes that take them, as the
 document listed them when each handler declared its own `from`/`to` and `cursor`/`limit` and when costs
@@ -20,8 +20,8 @@ from litestar.testing import TestClient
 
 from api.errors import InvalidInput
 from api.metrics.window import AskedDays
-from api.pagination import DEFAULT_PAGE_SIZE, PageRequest
-from api.parameters import day_range, provide_page
+from api.pagination import DEFAULT_PAGE_SIZE, PageRequest, provide_page
+from api.parameters import day_range
 from api.roi.ledger_controllers import CostController, ValueController
 from tests.api.conftest import assert_problem, create_client
 from tests.conftest import Agency
