@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TypedDict
 
 from api.clients.models import Client
 from api.errors import InvalidInput
@@ -53,6 +56,38 @@ def _require(value: Decimal | int | None, field: str, why: str) -> Decimal | int
     return value
 
 
+class _EntryFields(TypedDict):
+    """What a cost and a value both record besides their amounts."""
+
+    client_id: uuid.UUID
+    type: str
+    day: date
+    network: str | None
+    campaign: str | None
+    currency: str
+    exchange_rate: Decimal | None
+    base_currency: str
+    note: str | None
+
+
+def _entry_fields(client: Client, data: CostIn | ValueIn) -> _EntryFields:
+    """The fields every entry takes from its request once its amounts are checked: the currency (and its rate into
+    the client's) and the day are checked here, in that order, after the amounts."""
+    currency, exchange_rate = _currency_and_rate(client, data.currency, data.exchange_rate)
+    check_day(data.day, "date")
+    return _EntryFields(
+        client_id=client.id,
+        type=data.type,
+        day=data.day,
+        network=data.network,
+        campaign=data.campaign,
+        currency=currency,
+        exchange_rate=exchange_rate,
+        base_currency=client.currency,
+        note=data.note,
+    )
+
+
 def build_cost(client: Client, data: CostIn) -> CostEntry:
     """A cost entry for `client`, or a 422 naming the first field that is wrong."""
     hours = rate = None
@@ -78,22 +113,7 @@ def build_cost(client: Client, data: CostIn) -> CostEntry:
             "amount",
             places=INPUT_MONEY_PLACES,
         )
-    currency, exchange_rate = _currency_and_rate(client, data.currency, data.exchange_rate)
-    check_day(data.day, "date")
-    return CostEntry(
-        client_id=client.id,
-        type=data.type,
-        day=data.day,
-        network=data.network,
-        campaign=data.campaign,
-        amount=amount,
-        hours=hours,
-        hourly_rate=rate,
-        currency=currency,
-        exchange_rate=exchange_rate,
-        base_currency=client.currency,
-        note=data.note,
-    )
+    return CostEntry(**_entry_fields(client, data), amount=amount, hours=hours, hourly_rate=rate)
 
 
 def build_value(client: Client, data: ValueIn) -> ValueEntry:
@@ -116,22 +136,7 @@ def build_value(client: Client, data: ValueIn) -> ValueEntry:
             unit_value = checked(data.unit_value, "unit_value", places=INPUT_MONEY_PLACES)
         with exact():
             amount = _derived(count * unit_value, "count") if unit_value is not None else Decimal(0)
-    currency, exchange_rate = _currency_and_rate(client, data.currency, data.exchange_rate)
-    check_day(data.day, "date")
-    return ValueEntry(
-        client_id=client.id,
-        type=data.type,
-        day=data.day,
-        network=data.network,
-        campaign=data.campaign,
-        count=count,
-        unit_value=unit_value,
-        amount=amount,
-        currency=currency,
-        exchange_rate=exchange_rate,
-        base_currency=client.currency,
-        note=data.note,
-    )
+    return ValueEntry(**_entry_fields(client, data), count=count, unit_value=unit_value, amount=amount)
 
 
 def in_client_currency(entry: CostEntry | ValueEntry, client: Client) -> Decimal | None:
@@ -152,10 +157,25 @@ def _rate(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.normalize():f}"
 
 
-def cost_out(entry: CostEntry, client: Client) -> CostOut:
-    """The API shape of a cost."""
-    converted = in_client_currency(entry, client)
-    return CostOut(
+class _OutFields(TypedDict):
+    """What the API shows of a cost and of a value alike."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    type: str
+    day: date
+    network: str | None
+    campaign: str | None
+    amount: str
+    currency: str
+    exchange_rate: str | None
+    amount_in_client_currency: str | None
+    note: str | None
+    created_at: datetime
+
+
+def _out_fields(entry: CostEntry | ValueEntry, client: Client) -> _OutFields:
+    return _OutFields(
         id=entry.id,
         client_id=entry.client_id,
         type=entry.type,
@@ -163,32 +183,23 @@ def cost_out(entry: CostEntry, client: Client) -> CostOut:
         network=entry.network,
         campaign=entry.campaign,
         amount=plain(entry.amount),
-        hours=None if entry.hours is None else f"{entry.hours.normalize():f}",
-        hourly_rate=_optional(entry.hourly_rate),
         currency=entry.currency,
         exchange_rate=_rate(entry.exchange_rate),
-        amount_in_client_currency=_optional(converted),
+        amount_in_client_currency=_optional(in_client_currency(entry, client)),
         note=entry.note,
         created_at=entry.created_at,
+    )
+
+
+def cost_out(entry: CostEntry, client: Client) -> CostOut:
+    """The API shape of a cost."""
+    return CostOut(
+        **_out_fields(entry, client),
+        hours=None if entry.hours is None else f"{entry.hours.normalize():f}",
+        hourly_rate=_optional(entry.hourly_rate),
     )
 
 
 def value_out(entry: ValueEntry, client: Client) -> ValueOut:
     """The API shape of a value."""
-    converted = in_client_currency(entry, client)
-    return ValueOut(
-        id=entry.id,
-        client_id=entry.client_id,
-        type=entry.type,
-        day=entry.day,
-        network=entry.network,
-        campaign=entry.campaign,
-        count=entry.count,
-        unit_value=_optional(entry.unit_value),
-        amount=plain(entry.amount),
-        currency=entry.currency,
-        exchange_rate=_rate(entry.exchange_rate),
-        amount_in_client_currency=_optional(converted),
-        note=entry.note,
-        created_at=entry.created_at,
-    )
+    return ValueOut(**_out_fields(entry, client), count=entry.count, unit_value=_optional(entry.unit_value))
