@@ -26,7 +26,8 @@ from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
 from api.alerts import detection
-from api.alerts.detection import DayCounts, Detection, MentionSeries, Sensitivity
+from api.alerts.baselines import DEFAULT_BASELINE_WEEKS, DayCounts, MentionSeries
+from api.alerts.detection import Detection, Sensitivity
 from api.alerts.lifecycle import EventCallback, no_event, open_alert
 from api.alerts.models import Alert, AlertRule
 from api.clients.models import Client
@@ -207,7 +208,7 @@ class AlertEvaluator:
         sensitivity: Sensitivity = rule.sensitivity  # type: ignore[assignment]
         if rule.kind in MENTION_KINDS:
             days = series[_account_filter(rule)]
-            weeks = int(params.get("baseline_weeks", detection.DEFAULT_BASELINE_WEEKS))
+            weeks = int(params.get("baseline_weeks", DEFAULT_BASELINE_WEEKS))
             found: list[Detection] = []
             for day in detection.days_between(date_from, date_to):
                 if rule.kind == "mention_spike":
@@ -331,7 +332,7 @@ async def _mention_series(
     mention_rules = [rule for rule in rules if rule.kind in MENTION_KINDS]
     if not mention_rules:
         return {}
-    weeks = max(int(rule.params.get("baseline_weeks", detection.DEFAULT_BASELINE_WEEKS)) for rule in mention_rules)
+    weeks = max(int(rule.params.get("baseline_weeks", DEFAULT_BASELINE_WEEKS)) for rule in mention_rules)
     keys = {_account_filter(rule) for rule in mention_rules}
     first_day = date_from - timedelta(weeks=weeks)
     start, end = _day_start(first_day, zone), _day_start(date_to + timedelta(days=1), zone)

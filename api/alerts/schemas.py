@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from api.alerts.detection import DEFAULT_BASELINE_WEEKS
+from api.alerts.baselines import DEFAULT_BASELINE_WEEKS
 
 KindName = Annotated[
     Literal["mention_spike", "negative_share_spike", "sentiment_drop", "silence", "objective_off_track"],

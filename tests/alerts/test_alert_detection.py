@@ -7,9 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from api.alerts.baselines import DayCounts, MentionSeries
 from api.alerts.detection import (
-    DayCounts,
-    MentionSeries,
     detect_mention_spike,
     detect_negative_share_spike,
     detect_sentiment_drop,

@@ -33,10 +33,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from api.alerts.baselines import DayCounts, MentionSeries
 from api.alerts.detection import (
-    DayCounts,
     Detection,
-    MentionSeries,
     detect_mention_spike,
     detect_negative_share_spike,
     detect_sentiment_drop,
