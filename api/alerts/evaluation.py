@@ -1,5 +1,7 @@
 """Evaluating a client's alert rules: load its daily series, run the detectors, open alerts with cooldown.
 
+What the detectors read from the database and what an opened alert shows is api/alerts/evidence.py.
+
 Runs after every sync of one of the client's accounts (over the last `lookback_days` days, today
 included, in the client's time zone) and on demand over a chosen range. Evaluating the same data twice
 opens nothing new: one alert per rule and day at most (a unique key), and the cooldown around every
@@ -12,26 +14,24 @@ import asyncio
 import logging
 import uuid
 import weakref
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
 from api.alerts import detection
-from api.alerts.baselines import DEFAULT_BASELINE_WEEKS, DayCounts, MentionSeries
+from api.alerts.baselines import DEFAULT_BASELINE_WEEKS, MentionSeries
 from api.alerts.detection import Detection, Sensitivity
+from api.alerts.evidence import MENTION_KINDS, account_filter, alert_evidence, mention_series, silence_detection
 from api.alerts.lifecycle import EventCallback, no_event, open_alert
 from api.alerts.models import Alert, AlertRule
 from api.clients.models import Client
-from api.content.models import StoredMention, StoredPost
 from tenants.audit import Actor
 from tenants.database import Database
 from tenants.ids import utcnow
@@ -39,9 +39,6 @@ from tenants.ids import utcnow
 logger = logging.getLogger("resonance.alerts")
 
 SYSTEM_ACTOR = Actor(label="system:alert-evaluation")
-TOP_MENTIONS = 5
-EXCERPT_CHARS = 280
-MENTION_KINDS = ("mention_spike", "negative_share_spike", "sentiment_drop")
 
 
 @dataclass(frozen=True)
@@ -100,15 +97,6 @@ class Evaluation:
 def local_today(client: Client, now: datetime | None = None) -> date:
     """Today in the client's time zone."""
     return (now or utcnow()).astimezone(ZoneInfo(client.timezone)).date()
-
-
-def _day_start(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, zone).astimezone(UTC)
-
-
-def _account_filter(rule: AlertRule) -> uuid.UUID | None:
-    raw = rule.params.get("account_id")
-    return uuid.UUID(str(raw)) if raw else None
 
 
 class AlertEvaluator:
@@ -188,7 +176,7 @@ class AlertEvaluator:
             )
         evaluation = Evaluation(client_id=client.id, date_from=date_from, date_to=date_to, rules_evaluated=len(rules))
         zone = ZoneInfo(client.timezone)
-        series = await _mention_series(session, client, rules, date_from, date_to, zone)
+        series = await mention_series(session, client, rules, date_from, date_to, zone)
         for rule in rules:
             detections = await self._detect(session, client, rule, series, date_from, date_to, zone)
             await self._open(session, client, rule, detections, zone, actor, evaluation)
@@ -207,7 +195,7 @@ class AlertEvaluator:
         params = rule.params
         sensitivity: Sensitivity = rule.sensitivity  # type: ignore[assignment]
         if rule.kind in MENTION_KINDS:
-            days = series[_account_filter(rule)]
+            days = series[account_filter(rule)]
             weeks = int(params.get("baseline_weeks", DEFAULT_BASELINE_WEEKS))
             found: list[Detection] = []
             for day in detection.days_between(date_from, date_to):
@@ -241,7 +229,7 @@ class AlertEvaluator:
                     )
             return [item for item in found if item.fired]
         if rule.kind == "silence":
-            silence = await _silence(session, client, rule, date_to, zone)
+            silence = await silence_detection(session, client, rule, date_to, zone)
             return [silence] if silence.fired else []
         if rule.kind == "objective_off_track":
             verdict = await self.objective_checker.check(
@@ -298,7 +286,7 @@ class AlertEvaluator:
             if detection.in_cooldown(found.day, existing, rule.cooldown_hours):
                 evaluation.held.append(Held(rule.id, found.day, "cooldown"))
                 continue
-            evidence = await _evidence(session, client, rule, found, zone)
+            evidence = await alert_evidence(session, client, rule, found, zone)
             existing.add(found.day)
             alert = await self._open_one(session, rule, found.day, evidence, actor)
             if alert is None:
@@ -318,128 +306,3 @@ class AlertEvaluator:
                 return await open_alert(session, rule, bucket, evidence, actor=actor, on_event=self.on_event)
         except IntegrityError:
             return None
-
-
-async def _mention_series(
-    session: AsyncSession,
-    client: Client,
-    rules: Sequence[AlertRule],
-    date_from: date,
-    date_to: date,
-    zone: ZoneInfo,
-) -> dict[uuid.UUID | None, MentionSeries]:
-    """Daily mention counts by sentiment for the client (key None) and each account a rule filters on."""
-    mention_rules = [rule for rule in rules if rule.kind in MENTION_KINDS]
-    if not mention_rules:
-        return {}
-    weeks = max(int(rule.params.get("baseline_weeks", DEFAULT_BASELINE_WEEKS)) for rule in mention_rules)
-    keys = {_account_filter(rule) for rule in mention_rules}
-    first_day = date_from - timedelta(weeks=weeks)
-    start, end = _day_start(first_day, zone), _day_start(date_to + timedelta(days=1), zone)
-    rows = await session.execute(
-        select(StoredMention.account_id, StoredMention.published_at, StoredMention.sentiment_label).where(
-            StoredMention.client_id == client.id,
-            col(StoredMention.published_at) >= start,
-            col(StoredMention.published_at) < end,
-        )
-    )
-    tallies: dict[uuid.UUID | None, dict[date, dict[str, int]]] = {key: defaultdict(dict) for key in keys}
-    for account_id, published_at, label in rows.all():
-        day = published_at.astimezone(zone).date()
-        bucket = label if label in ("positive", "negative", "neutral") else "unlabelled"
-        for key in {None, account_id}:  # the client's series, and the account's when a rule watches it
-            if key in tallies:
-                counts = tallies[key][day]
-                counts[bucket] = counts.get(bucket, 0) + 1
-    series: dict[uuid.UUID | None, MentionSeries] = {}
-    for key in keys:
-        first = select(func.min(StoredMention.published_at)).where(StoredMention.client_id == client.id)
-        if key is not None:
-            first = first.where(StoredMention.account_id == key)
-        earliest = (await session.execute(first)).scalar_one_or_none()
-        series[key] = MentionSeries(
-            days={day: DayCounts(**counts) for day, counts in tallies[key].items()},
-            first_day=earliest.astimezone(zone).date() if earliest is not None else None,
-        )
-    return series
-
-
-async def _silence(session: AsyncSession, client: Client, rule: AlertRule, today: date, zone: ZoneInfo) -> Detection:
-    """The silence detector fed with the last post of the watched account(s) before the end of `today`."""
-    account_id = _account_filter(rule)
-    statement = select(SocialAccount).where(SocialAccount.client_id == client.id)
-    if account_id is not None:
-        statement = statement.where(SocialAccount.id == account_id)
-    else:
-        statement = statement.where(SocialAccount.kind == "owned")
-    accounts = list((await session.scalars(statement)).all())
-    if not accounts:
-        return detection.detect_silence(None, None, today, days=int(rule.params["days"]))
-    end = _day_start(today + timedelta(days=1), zone)
-    last = (
-        await session.execute(
-            select(func.max(StoredPost.published_at)).where(
-                col(StoredPost.account_id).in_([account.id for account in accounts]), col(StoredPost.published_at) < end
-            )
-        )
-    ).scalar_one_or_none()
-    since = min(account.created_at for account in accounts).astimezone(zone).date()
-    found = detection.detect_silence(
-        last.astimezone(zone).date() if last is not None else None,
-        since,
-        today,
-        days=int(rule.params["days"]),
-    )
-    found.extra["accounts"] = [
-        {"id": str(account.id), "network": account.network, "handle": account.handle} for account in accounts
-    ]
-    return found
-
-
-async def _evidence(
-    session: AsyncSession, client: Client, rule: AlertRule, found: Detection, zone: ZoneInfo
-) -> dict[str, Any]:
-    """The detection's evidence plus the window (in the client's time zone) and, for mentions, the top ones."""
-    start = datetime.combine(found.day, time.min, zone)
-    end = datetime.combine(found.day + timedelta(days=1), time.min, zone)
-    evidence = found.evidence()
-    evidence["window"] = {"start": start.isoformat(), "end": end.isoformat(), "timezone": client.timezone}
-    evidence["sensitivity"] = rule.sensitivity if rule.kind in MENTION_KINDS else None
-    evidence["params"] = dict(rule.params)
-    if rule.kind in MENTION_KINDS:
-        evidence["top_mentions"] = await _top_mentions(session, client, rule, start, end)
-    return evidence
-
-
-async def _top_mentions(
-    session: AsyncSession, client: Client, rule: AlertRule, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
-    """The window's most negative mentions first (by label, then score), newest first among equals."""
-    statement = select(StoredMention).where(
-        StoredMention.client_id == client.id,
-        col(StoredMention.published_at) >= start.astimezone(UTC),
-        col(StoredMention.published_at) < end.astimezone(UTC),
-    )
-    account_id = _account_filter(rule)
-    if account_id is not None:
-        statement = statement.where(StoredMention.account_id == account_id)
-    statement = statement.order_by(
-        case((col(StoredMention.sentiment_label) == "negative", 0), else_=1),
-        col(StoredMention.sentiment_score).is_(None),
-        col(StoredMention.sentiment_score),
-        col(StoredMention.published_at).desc(),
-        col(StoredMention.id),
-    ).limit(TOP_MENTIONS)
-    mentions = (await session.scalars(statement)).all()
-    return [
-        {
-            "id": str(mention.id),
-            "account_id": str(mention.account_id) if mention.account_id else None,
-            "published_at": mention.published_at.isoformat(),
-            "excerpt": mention.text[:EXCERPT_CHARS],
-            "url": mention.url,
-            "sentiment_label": mention.sentiment_label,
-            "sentiment_score": mention.sentiment_score,
-        }
-        for mention in mentions
-    ]
