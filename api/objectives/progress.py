@@ -1,3 +1,4 @@
+# Over 400 lines on purpose: flows, stocks and rates share the definitions below and the driver computation.
 """Where an objective stands: value so far, pace, forecast, status, and what drags it when off track.
 
 Independent of HTTP: the alerting code calls `objective_status` for its `objective_off_track` rule.

@@ -1,3 +1,4 @@
+# Over 400 lines on purpose: one run (validate, batch, checkpoint in the same transaction) reads best in one place.
 """The sync engine: runs one connector for one account over a window and persists what it yields.
 
 Every record is validated; a bad one is rejected with an error naming the connector, the record
