@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Principal, require
+from api.auth import Principal
 from api.benchmark.schemas import BenchmarkOut
 from api.benchmark.service import DEFAULT_DAYS, read_benchmark
-from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.client_analysis import ClientAnalysis, analysis
 from api.metrics.window import AskedDays
 from api.parameters import local_days
 
 
-class BenchmarkController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
-    tags = ["analytics"]
-
-    @get(
-        "/v1/clients/{client_id:uuid}/benchmark",
-        guards=[require("read")],
-        summary="Benchmark a client",
-        dependencies={"days": local_days(DEFAULT_DAYS)},
-    )
+class BenchmarkController(ClientAnalysis):
+    @analysis("benchmark", summary="Benchmark a client", days=local_days(DEFAULT_DAYS))
     async def read_benchmark(
         self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, days: AskedDays
     ) -> BenchmarkOut:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Principal, require
-from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.auth import Principal
+from api.client_analysis import ClientAnalysis, analysis
 from api.employer_brand.schemas import EmployerBrandOut
 from api.employer_brand.service import DEFAULT_DAYS, read_employer_brand
 from api.metrics.window import AskedDays
@@ -17,16 +16,8 @@ from api.parameters import client_days
 from api.services import Services
 
 
-class EmployerBrandController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
-    tags = ["analytics"]
-
-    @get(
-        "/v1/clients/{client_id:uuid}/employer-brand",
-        guards=[require("read")],
-        summary="The client's employer-brand index",
-        dependencies={"days": client_days(DEFAULT_DAYS)},
-    )
+class EmployerBrandController(ClientAnalysis):
+    @analysis("employer-brand", summary="The client's employer-brand index", days=client_days(DEFAULT_DAYS))
     async def employer_brand(
         self,
         client_id: uuid.UUID,

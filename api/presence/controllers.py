@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Principal, require
-from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.auth import Principal
+from api.client_analysis import ClientAnalysis, analysis
 from api.content.history import AccountKind
 from api.metrics.window import AskedDays
 from api.parameters import local_days
@@ -18,16 +17,8 @@ from api.presence.service import DEFAULT_DAYS, read_presence
 from api.services import Services
 
 
-class PresenceController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
-    tags = ["analytics"]
-
-    @get(
-        "/v1/clients/{client_id:uuid}/presence",
-        guards=[require("read")],
-        summary="Read a client's presence",
-        dependencies={"days": local_days(DEFAULT_DAYS)},
-    )
+class PresenceController(ClientAnalysis):
+    @analysis("presence", summary="Read a client's presence", days=local_days(DEFAULT_DAYS))
     async def read_presence(
         self,
         client_id: uuid.UUID,

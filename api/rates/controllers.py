@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Principal, require
-from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.auth import Principal
+from api.client_analysis import ClientAnalysis, analysis
 from api.content.history import AccountKind
 from api.metrics.rollup import Granularity
 from api.metrics.window import AskedDays
@@ -18,16 +17,8 @@ from api.rates.schemas import RatesOut
 from api.rates.service import DEFAULT_DAYS, read_rates
 
 
-class RatesController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
-    tags = ["analytics"]
-
-    @get(
-        "/v1/clients/{client_id:uuid}/rates",
-        guards=[require("read")],
-        summary="Read a client's rates by period",
-        dependencies={"days": local_days(DEFAULT_DAYS)},
-    )
+class RatesController(ClientAnalysis):
+    @analysis("rates", summary="Read a client's rates by period", days=local_days(DEFAULT_DAYS))
     async def read_rates(
         self,
         client_id: uuid.UUID,

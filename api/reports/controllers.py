@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from litestar import Controller, Response, get
+from litestar import Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Principal, require
-from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.auth import Principal
+from api.client_analysis import ClientAnalysis, analysis
 from api.clients.service import get_client
 from api.metrics.window import AskedDays
 from api.parameters import client_days
@@ -22,15 +22,13 @@ from api.services import Services
 DEFAULT_DAYS = 90
 
 
-class ReportController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
+class ReportController(ClientAnalysis):
     tags = ["reports"]
 
-    @get(
-        "/v1/clients/{client_id:uuid}/report",
-        guards=[require("read")],
+    @analysis(
+        "report",
         summary="A client-ready report (JSON, CSV or PDF)",
-        dependencies={"days": client_days(DEFAULT_DAYS)},
+        days=client_days(DEFAULT_DAYS),
         responses={
             200: ResponseSpec(
                 data_container=Report,

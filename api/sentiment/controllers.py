@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Principal, require
-from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.auth import Principal
+from api.client_analysis import ClientAnalysis, analysis
 from api.metrics.window import AskedDays
 from api.parameters import day_range
 from api.sentiment.periods import Granularity
@@ -24,16 +23,8 @@ DAYS = day_range(
 )
 
 
-class SentimentController(Controller):
-    opt = {OPEN_TO_CLIENT_KEYS: True}  # every object reached through a client's lookup (api/client_keys.py)
-    tags = ["analytics"]
-
-    @get(
-        "/v1/clients/{client_id:uuid}/sentiment",
-        guards=[require("read")],
-        summary="Sentiment of a client's mentions over time",
-        dependencies={"days": DAYS},
-    )
+class SentimentController(ClientAnalysis):
+    @analysis("sentiment", summary="Sentiment of a client's mentions over time", days=DAYS)
     async def client_sentiment(
         self,
         client_id: uuid.UUID,
