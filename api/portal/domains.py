@@ -56,16 +56,11 @@ class DomainsController(Controller):
             domains = await list_domains(session)
         # The notices repeat a host from the address bar: only one that is (or, removed, is no longer) the agency's.
         hosts = {domain.host for domain in domains}
-        verified = {domain.host for domain in domains if domain.verified_at}
-        notices = {
-            "added": request.query_params.get("added", "") if request.query_params.get("added") in hosts else "",
-            "verified": request.query_params.get("verified", "")
-            if request.query_params.get("verified") in verified
-            else "",
-            "removed": request.query_params.get("removed", "")
-            if request.query_params.get("removed") not in hosts
-            else "",
-        }
+        verified_hosts = {domain.host for domain in domains if domain.verified_at}
+        asked = request.query_params
+        added = asked.get("added", "") if asked.get("added") in hosts else ""
+        verified = asked.get("verified", "") if asked.get("verified") in verified_hosts else ""
+        removed = asked.get("removed", "") if asked.get("removed") not in hosts else ""
         return page(
             request,
             "domains.html",
@@ -75,7 +70,9 @@ class DomainsController(Controller):
             problem=problem,
             failed_host=failed_host,
             host=host,
-            **notices,
+            added=added,
+            verified=verified,
+            removed=removed,
         )
 
     @get("/")
