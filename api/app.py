@@ -43,6 +43,7 @@ from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.connectors.egress import egress_policy
 from api.content.controllers import ContentController
+from api.data_rights.controllers import DataRightsController
 from api.dependencies import dependencies
 from api.employer_brand.controllers import EmployerBrandController
 from api.errors import exception_handlers, problem
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             TenantController,
             BrandController,
             DomainController,
+            DataRightsController,
             ApiKeyController,
             ClientController,
             AccountController,

@@ -143,6 +143,12 @@ class KeyCache:
             if entry.principal.key_id == key_id:
                 del self._entries[key_hash]
 
+    def forget_tenant(self, tenant_id: uuid.UUID) -> None:
+        """Drop at once every key of an agency (erased, in this process)."""
+        for key_hash, entry in list(self._entries.items()):
+            if entry.principal.tenant_id == tenant_id:
+                del self._entries[key_hash]
+
     def forget_client(self, tenant_id: uuid.UUID, client_id: uuid.UUID) -> None:
         """Drop at once the keys limited to a client (deleted with it, in this process)."""
         for key_hash, entry in list(self._entries.items()):

@@ -12,8 +12,8 @@ refused, an older one is migrated to this version's head after the restore (by t
 restore runs in one transaction and replaces the objects of the dump; the database must be empty or at the
 backup's revision, so that no table of a later revision is left beside the restored ones.
 
-Credentials stay encrypted in a backup: keep `RESONANCE_VAULT_KEY` elsewhere, or the restored credentials cannot
-be read.
+Credentials stay encrypted in a backup: keep `RESONANCE_SECRET_KEY` (and any previous keys) elsewhere, or the
+restored credentials cannot be read.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 import api.models  # noqa: F401  - every table must be known before any session is used
-from api.cli import backup, server
+from api.cli import backup, data_rights, server  # noqa: F401  - data_rights adds commands to `tenant`
 from api.cli.billing import billing_app
 from api.cli.connectors import connector_app
 from api.cli.tenancy import api_key_app, credentials_app, tenant_app
