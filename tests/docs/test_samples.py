@@ -18,9 +18,10 @@ import typer
 from typer.testing import CliRunner
 
 from api.app import create_app
+from api.billing.plans import load_plans
 from api.cli import app as cli
 from api.openapi import operations
-from tenants.settings import Settings
+from tenants.settings import Settings, SettingsError
 from tests.docs.fences import ROOT, Block, Command, all_blocks, commands, documents
 
 SHELL = ("sh", "bash", "shell", "console")
@@ -77,6 +78,26 @@ def test_json_samples_parse(block: Block) -> None:
         json.loads(block.text)
     except json.JSONDecodeError as error:
         pytest.fail(f"{block.where}: the JSON sample does not parse: {error}")
+
+
+PLANS_PAGES = {ROOT / "docs" / "billing" / "stripe.md"}
+"""Pages whose JSON samples are `RESONANCE_PLANS` values: they must load as the service loads that variable."""
+
+
+PLANS = [block for block in JSON if block.path in PLANS_PAGES]
+
+
+@pytest.mark.parametrize("block", PLANS, ids=ids(PLANS))
+def test_plans_samples_load(block: Block) -> None:
+    first_plan = next(iter(json.loads(block.text)))
+    try:
+        load_plans(Settings(plans_config=block.text, default_plan=first_plan))
+    except SettingsError as error:
+        pytest.fail(f"{block.where}: the sample is no valid RESONANCE_PLANS: {error}")
+
+
+def test_the_plans_pages_have_samples() -> None:
+    assert PLANS, "no RESONANCE_PLANS sample found"
 
 
 # -- the command line
