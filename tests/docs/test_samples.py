@@ -64,7 +64,8 @@ PYTHON = all_blocks("python", "py")
 @pytest.mark.parametrize("block", PYTHON, ids=ids(PYTHON))
 def test_python_samples_run(block: Block) -> None:
     code = compile(block.text, block.where, "exec")
-    if block.text.lstrip().splitlines()[0].lower().find(NEEDS_SERVER) >= 0:
+    first_line = block.text.lstrip().splitlines()[0]
+    if first_line.startswith("#") and NEEDS_SERVER in first_line.lower():
         return  # compiled above: it talks to a server that is not running here
     exec(code, {"__name__": "__doc_sample__"})  # noqa: S102 - our own documentation
 
