@@ -184,10 +184,8 @@ async def start_authorization(
     return pending, url
 
 
-async def reissue(
-    session: AsyncSession, services: Services, principal: Principal, authorization_id: uuid.UUID
-) -> tuple[OAuthState, str]:
-    """The tenant's pending authorization with a new state (the first one was never stored), and its new link.
+async def reissue(session: AsyncSession, services: Services, principal: Principal, authorization_id: uuid.UUID) -> str:
+    """A new link to the tenant's pending authorization: a new state (the first one was never stored) replaces it.
 
     For an `Idempotency-Key` replay: a 409 when the authorization was completed, has expired or is gone.
     """
@@ -201,4 +199,4 @@ async def reissue(
     connector = connector_for(services.registry, pending.network)
     target = oauth_endpoints(connector, services.settings)
     pending.state_hash, pending.code_verifier_encrypted, url = _issue(target, services.vault, services.settings)
-    return pending, url
+    return url

@@ -23,8 +23,7 @@ from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.idempotency import idempotent
-from api.oauth import flow
-from api.oauth.authorizations import reissue, start_authorization, without_url
+from api.oauth import authorizations, flow
 from api.oauth.callback import complete_authorization
 from api.oauth.problems import NO_STORE
 from api.oauth.schemas import AuthorizationIn, AuthorizationOut, authorization_out, connected_out
@@ -70,17 +69,21 @@ class OAuthController(Controller):
 
         async def create() -> Response[AuthorizationOut]:
             nonlocal made
-            pending, url = await start_authorization(session, services, principal, actor, client_id, data)
+            pending, url = await authorizations.start_authorization(
+                session, services, principal, actor, client_id, data
+            )
             made = True
             out = authorization_out(pending, url, flow.redirect_uri(services.settings))
             return Response(out, status_code=201)
 
-        response = await idempotent(request, session, create, redact=without_url)
+        response = await idempotent(request, session, create, redact=authorizations.without_url)
         if made or not isinstance(response.content, dict):
             return response
         # A replay: the same authorization, with a new state (the first one was never stored).
         body = dict(response.content)
-        _, body["authorization_url"] = await reissue(session, services, principal, uuid.UUID(str(body["id"])))
+        body["authorization_url"] = await authorizations.reissue(
+            session, services, principal, uuid.UUID(str(body["id"]))
+        )
         response.content = body
         return response
 
