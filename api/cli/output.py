@@ -51,9 +51,6 @@ def run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 async def release(state: Any) -> None:
-    """Close what `build_state` opened: the database's connections and the Stripe connection pools."""
-    from api.billing.stripe_api import close_http_client
-
+    """Close what `build_state` opened: the database's connections and the billing backend's connection pools."""
     await state.database.dispose()
-    if state.stripe_http is not None:
-        await close_http_client(state.stripe_http)
+    await state.services.billing.close()

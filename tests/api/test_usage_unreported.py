@@ -17,7 +17,7 @@ from api.billing.subscriptions import Subscription
 from api.billing.usage_reporting import UsageReporter
 from tenants.database import Database
 from tenants.ids import utcnow
-from tests.billing.billing_helpers import add_meters, client_for, ledger
+from tests.billing.billing_helpers import add_meters, backend_for, ledger
 from tests.conftest import Agency, TestDatabase, make_settings, sign_up
 
 
@@ -40,7 +40,7 @@ def test_usage_too_old_for_stripe_is_listed_as_unreported_for_its_agency_only(
             session.add(Subscription(plan="starter", stripe_customer_id=customer))
         await ledger(db, tenant_id, "tracked_accounts", 3, quantity=1, at=old)
         await ledger(db, tenant_id, "syncs", 2, prefix="recent")
-        await UsageReporter(db, client_for(database, fake)).report_pending()
+        await UsageReporter(db, backend_for(database, fake)).report_pending()
 
     with client.portal() as portal:
         portal.call(seed_and_report)
