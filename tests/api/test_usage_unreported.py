@@ -32,7 +32,7 @@ def test_usage_too_old_for_stripe_is_listed_as_unreported_for_its_agency_only(
     add_meters(fake)
     tenant_id = uuid.UUID(agency.tenant_id)
     old = utcnow() - timedelta(days=40)
-    db: Database = client.app.state.database
+    db: Database = client.app.state.services.database
 
     async def seed_and_report() -> None:
         customer = fake.add_customer(name="Agency Alpha")["id"]
@@ -68,7 +68,7 @@ def test_the_app_reports_usage_in_the_background_when_stripe_is_configured(
     )
     with TestClient(create_app(settings)) as test_client:
         alpha = sign_up(test_client, "Agency Alpha")
-        db: Database = test_client.app.state.database
+        db: Database = test_client.app.state.services.database
         tenant_id = uuid.UUID(alpha.tenant_id)
         customer = fake.add_customer(name="Agency Alpha")["id"]
 
