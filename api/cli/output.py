@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the app's classes are imported only by the commands that bu
 
 T = TypeVar("T")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a path or a command in a sentence is never broken mid-word
 out = Console(soft_wrap=True)
 
 
@@ -56,16 +56,14 @@ def run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 async def release(source: Services | State) -> None:
-    """Close what `build_state` opened: the database's connections and the Stripe connection pools.
+    """Close what `build_state` opened: the database's connections and the billing backend's connection pools.
 
-    Takes the `State` itself too, as the billing commands still hand it over.
+    Takes the `State` itself too, as some commands still hand it over.
     """
     from litestar.datastructures import State
 
-    from api.billing.stripe_api import close_http_client
     from api.services import services_of
 
     services = source if not isinstance(source, State) else services_of(source)
     await services.database.dispose()
-    if services.stripe_http is not None:
-        await close_http_client(services.stripe_http)
+    await services.billing.close()

@@ -66,12 +66,11 @@ async def erase_agency(services: Services, tenant_id: uuid.UUID, actor: Actor) -
         row = await subscription_row(session, tenant_id)
         customer = row.stripe_customer_id if row is not None else None
     deleted = False
-    if customer and services.stripe_client is not None:
+    if customer and services.billing.online:
         try:
-            await services.stripe_client.v1.customers.delete_async(customer)
+            await services.billing.delete_customer(customer)
         except stripe.InvalidRequestError as error:
-            if error.http_status != 404:  # already gone at Stripe is what was wanted
-                raise ErasureFailed(f"Stripe refused to delete the agency's customer: {error.user_message}") from None
+            raise ErasureFailed(f"Stripe refused to delete the agency's customer: {error.user_message}") from None
         except stripe.StripeError:
             raise ErasureFailed("Stripe could not be reached to delete the agency's customer; try again.") from None
         deleted = True
