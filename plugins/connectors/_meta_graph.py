@@ -44,6 +44,8 @@ from plugins.sdk import (
     RateLimitedError,
     TransientError,
     Window,
+    resume_checkpoint,
+    resume_state,
 )
 
 GRAPH_API_VERSION: Final = "v27.0"
@@ -312,8 +314,8 @@ def resume_point(state: Mapping[str, Any], window: Window, stages: Sequence[str]
     A state saved for the same window resumes where it stopped; any other state (a new window, an
     unreadable or foreign state) starts the window from the beginning.
     """
-    saved = state.get("resume")
-    if isinstance(saved, dict) and saved.get("window") == _window_key(window):
+    saved = resume_state(state, window)
+    if saved is not None:
         stage = saved.get("stage")
         if stage == DONE:
             return [], None
@@ -330,16 +332,7 @@ def checkpoint(window: Window, stage: str, cursor: Any = None) -> Checkpoint:
     next time, since Meta updates the latest days' insights for up to 48 hours).
     """
     last_day = window.until if stage == DONE else window.since
-    return Checkpoint(
-        state={
-            "last_day": last_day.isoformat(),
-            "resume": {"window": _window_key(window), "stage": stage, "cursor": cursor},
-        }
-    )
-
-
-def _window_key(window: Window) -> list[str]:
-    return [window.since.isoformat(), window.until.isoformat()]
+    return resume_checkpoint(window, {"stage": stage, "cursor": cursor}, last_day=last_day)
 
 
 def cursor_day(cursor: Any, window: Window) -> date:

@@ -22,7 +22,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from plugins.sdk import BadResponseError, Checkpoint, Connector, ConnectorHttp, DailySums, MetricPoint, Quality, Window
+from plugins.sdk import (
+    BadResponseError,
+    Checkpoint,
+    Connector,
+    ConnectorHttp,
+    DailySums,
+    MetricPoint,
+    Quality,
+    Window,
+    resume_checkpoint,
+    resume_state,
+)
 
 STAGE_POSTS = "posts"
 STAGE_MENTIONS = "mentions"
@@ -106,8 +117,8 @@ class Progress:
     @classmethod
     def resume(cls, state: Mapping[str, Any], window: Window) -> Progress | None:
         """The progress a checkpoint recorded for this very window; None to start afresh."""
-        saved = state.get("resume")
-        if not isinstance(saved, dict) or saved.get("window") != [window.since.isoformat(), window.until.isoformat()]:
+        saved = resume_state(state, window)
+        if saved is None:
             return None
         stage, cursor, subject, days = saved.get("stage"), saved.get("cursor"), saved.get("subject"), saved.get("days")
         if (
@@ -128,17 +139,10 @@ class Progress:
 
     def checkpoint(self) -> Checkpoint:
         """A checkpoint from which a new run over the same window yields exactly the records still to come."""
-        return Checkpoint(
-            state={
-                "last_day": self.window.since.isoformat(),
-                "resume": {
-                    "window": [self.window.since.isoformat(), self.window.until.isoformat()],
-                    "stage": self.stage,
-                    "cursor": self.cursor,
-                    "subject": self.subject,
-                    "days": self.days.state(),
-                },
-            }
+        return resume_checkpoint(
+            self.window,
+            {"stage": self.stage, "cursor": self.cursor, "subject": self.subject, "days": self.days.state()},
+            last_day=self.window.since,
         )
 
     def finished(self, today: date) -> Checkpoint:

@@ -63,6 +63,7 @@ from plugins.sdk import (
     TokenRefresh,
     Window,
     hookimpl,
+    state_int,
     utc_today,
 )
 
@@ -402,9 +403,7 @@ class LinkedInConnector(Connector):
         if not isinstance(version, str) or not re.fullmatch(r"\d{6}(\.\d{2})?", version):
             raise ConnectorError(f"linkedin: account setting linkedin_version must look like YYYYMM, got {version!r}")
         phase = state.get("phase")
-        start = state.get("start", 0)
-        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
-            start = 0
+        start = max(state_int(state, "start") or 0, 0)
         async with self._client(account.credentials, version) as api:
             if phase not in {"posts", "done"}:
                 for point in await self._metric_points(api, organization, window):

@@ -68,6 +68,7 @@ from plugins.sdk import (
     TransientError,
     Window,
     hookimpl,
+    state_int,
     utc_today,
 )
 
@@ -395,8 +396,8 @@ class TikTokConnector(Connector):
         """
         where = f"POST /{VIDEO_LIST_PATH}"
         start = _millis(window.since)
-        cursor = state.get("cursor")
-        if isinstance(cursor, bool) or not isinstance(cursor, int):
+        cursor = state_int(state, "cursor")
+        if cursor is None:
             cursor = _millis(window.until + timedelta(days=1))
         for _ in range(MAX_PAGES):
             response = await http.request(

@@ -72,6 +72,7 @@ from plugins.sdk import (
     Window,
     cursor_param,
     hookimpl,
+    state_text,
     utc_today,
 )
 
@@ -534,8 +535,8 @@ class XConnector(Connector):
             "expansions": "attachments.media_keys",
             "media.fields": "type,public_metrics",
         }
-        token = state.get("next_token")
-        if isinstance(token, str) and token:
+        token = state_text(state, "next_token")
+        if token:
             params["pagination_token"] = token
         pages = http.paginate(
             path, params=params, items=lambda body: [body], next_page=cursor_param("pagination_token", _next_token)
@@ -585,8 +586,8 @@ class XConnector(Connector):
             "expansions": "author_id",
             "user.fields": "username",
         }
-        token = state.get("next_token")
-        if isinstance(token, str) and token:
+        token = state_text(state, "next_token")
+        if token:
             params["pagination_token"] = token
         pages = http.paginate(
             path, params=params, items=lambda body: [body], next_page=cursor_param("pagination_token", _next_token)

@@ -62,6 +62,7 @@ from plugins.sdk import (
     Window,
     cursor_param,
     hookimpl,
+    state_text,
     utc_today,
 )
 
@@ -435,8 +436,7 @@ class YouTubeConnector(Connector):
         """Daily channel metrics, then the window's videos, then its comments; a checkpoint after each page."""
         competitor = account.kind == "competitor"
         phase = state.get("phase")
-        page_token = state.get("page_token")
-        page_token = page_token if isinstance(page_token, str) and page_token else None
+        page_token = state_text(state, "page_token")
         async with contextlib.AsyncExitStack() as stack:
             if competitor:
                 key = account.credentials.get("api_key")
