@@ -34,6 +34,7 @@ from plugins.sdk import (
     built_in_metrics,
 )
 from tests.connectors.answering import Answer, Recording, Router, renewed_expiry
+from tests.connectors.records import of_type
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 TODAY = date(2026, 11, 10)
@@ -102,17 +103,13 @@ def competitor_answers() -> list[Answer]:
     ]
 
 
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Instant retries (the waits asked for are kept) and a pinned 'today'."""
-    asked: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        asked.append(seconds)
-
-    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_wait)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pinned "today" (see the fixtures' README)."""
     monkeypatch.setattr(youtube, "_today", lambda: TODAY)
-    return asked
 
 
 @pytest.fixture
@@ -133,10 +130,6 @@ async def collect(
 ) -> list[Record]:
     connector = connector or connector_for(server)
     return [record async for record in connector.fetch(account, window, state or {})]
-
-
-def of_type(records: list[Record], kind: type[Any]) -> list[Any]:
-    return [record for record in records if isinstance(record, kind)]
 
 
 def secret_free(message: str) -> None:
