@@ -1,3 +1,4 @@
+# Over 400 lines: the Graph API both Meta connectors speak, in one place so the two never drift apart.
 """What the Facebook Pages and Instagram connectors share: Meta's Graph API.
 
 One Graph API version for both connectors, the host, Facebook Login (OAuth) settings, the

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, session login (AT Protocol's, not OAuth), requests, parsing.
 """The Bluesky connector: an account's followers and posts from the public AppView, mentions through its PDS.
 
 What it fetches (AT Protocol lexicons, https://docs.bsky.app/docs/category/http-reference)

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's metrics (with deprecations), requests, parsing; Meta's is in _meta_graph.
 """The `facebook_pages` connector: a Facebook Page's insights, posts, comments and tags (Meta Graph API).
 
 Requests (all `GET https://graph.facebook.com/v27.0/...`, Page access token in the Authorization header):

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, Rest.li queries, statistics rebuilding and parsing.
 """The `linkedin` connector: LinkedIn organization (company) pages through the Community Management API.
 
 It speaks LinkedIn's versioned REST API (`https://api.linkedin.com/rest`, headers `Linkedin-Version: YYYYMM`

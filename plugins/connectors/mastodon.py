@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, requests and parsing; shared plumbing is in _public_feed.
 """The Mastodon connector: an account's followers, statuses and mentions, from its own instance's REST API.
 
 Where it reads

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, credentials, requests and parsing; none serve another.
 """The `tiktok` connector: a creator's own TikTok account through the Display API v2.
 
 Base URL https://open.tiktokapis.com/v2. What it reads, per account and window (UTC days):

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's Data and Analytics APIs, owned and competitor channels, and parsing.
 """The `youtube` connector: YouTube channels through the YouTube Data API v3 and the YouTube Analytics API.
 
 Owned channels (connected with Google OAuth 2.0, scopes `youtube.readonly` and `yt-analytics.readonly`):
