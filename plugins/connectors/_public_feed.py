@@ -104,6 +104,28 @@ def require_list(value: Any, network: str, what: str) -> list[Any]:
 
 
 @dataclass
+class FeedPage:
+    """One page of a newest-first feed (statuses, notifications, an author feed, search results), and what
+    decides whether the next page is read: this one had items, a position for the next, and, when `start`
+    is given, nothing older than it (the rest of the feed is older still)."""
+
+    items: list[Any]
+    following: str | None
+    """Where the next page is: a cursor, or a next link."""
+    start: datetime | None = None
+    oldest: datetime | None = None
+
+    def saw(self, moment: datetime) -> None:
+        """Note the time of one of the page's items, kept or not."""
+        self.oldest = moment if self.oldest is None else min(self.oldest, moment)
+
+    def more(self) -> bool:
+        """Whether the next page is worth reading."""
+        reached_start = self.start is not None and self.oldest is not None and self.oldest < self.start
+        return bool(self.items) and bool(self.following) and not reached_start
+
+
+@dataclass
 class Progress:
     """Where a fetch is: the stage, the feed cursor, the account resolved at the start, the day sums."""
 
