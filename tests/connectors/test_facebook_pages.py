@@ -41,6 +41,7 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.answering import Recording
 from tests.connectors.graph_api import Graph
 from tests.connectors.records import at, mentions, posts
 
@@ -388,16 +389,6 @@ def test_check_refuses_bad_credentials(graph: Graph) -> None:
     assert bad not in str(refused.value)
     with pytest.raises(AuthenticationError, match="page_access_token"):
         asyncio.run(connector(graph).check({}))
-
-
-class Recording(httpx.AsyncBaseTransport):
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(str(request.url))
-        return await self.inner.handle_async_request(request)
 
 
 def test_no_request_leaves_the_base_url_even_when_meta_links_elsewhere(graph: Graph) -> None:

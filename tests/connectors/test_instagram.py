@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
@@ -34,6 +33,7 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.answering import Recording
 from tests.connectors.graph_api import Graph
 from tests.connectors.records import at, mentions, points, posts, unix
 
@@ -389,16 +389,6 @@ def test_check_accepts_good_and_refuses_bad_credentials(graph: Graph) -> None:
     assert "EAAbadbadbadtoken" not in str(refused.value)
     with pytest.raises(AuthenticationError, match="ig_user_id"):
         asyncio.run(InstagramConnector(base_url=graph.base).check({"access_token": TOKEN}))
-
-
-class Recording(httpx.AsyncBaseTransport):
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(str(request.url))
-        return await self.inner.handle_async_request(request)
 
 
 def test_no_request_leaves_the_base_url(graph: Graph) -> None:
