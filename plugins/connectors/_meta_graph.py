@@ -244,6 +244,12 @@ def unix(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=UTC).timestamp())
 
 
+def window_range(window: Window) -> dict[str, str]:
+    """The `since` and `until` parameters of an edge listing the window's days: Unix seconds from midnight
+    (UTC) of the first day to midnight after the last."""
+    return {"since": str(unix(window.since)), "until": str(unix(window.until + timedelta(days=1)))}
+
+
 def day_chunks(since: date, until: date, size: int) -> list[tuple[date, date]]:
     """Consecutive ranges of at most `size` days covering since..until (both included)."""
     chunks: list[tuple[date, date]] = []
