@@ -15,7 +15,6 @@ from werkzeug import Request, Response
 
 from plugins.connectors import bluesky
 from plugins.connectors.bluesky import BlueskyConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -30,6 +29,7 @@ from plugins.sdk import (
     built_in_metrics,
 )
 from tests.connectors.records import of_type, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 WINDOW = Window(since=date(2025, 3, 1), until=date(2025, 3, 10))
@@ -129,7 +129,7 @@ def test_metadata_schema_and_catalogue() -> None:
 
 
 def test_registers_through_the_plugin_hook() -> None:
-    assert load_registry(extra_plugins=[bluesky]).connector("bluesky") is BlueskyConnector
+    assert_registers(bluesky, BlueskyConnector)
 
 
 # --- a full fetch ---------------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import pytest
 from plugins.connectors import _meta_graph, facebook_pages
 from plugins.connectors._meta_graph import GRAPH_API_VERSION, exchange_long_lived_user_token, page_access_token
 from plugins.connectors.facebook_pages import POST_FIELDS, FacebookPagesConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -44,6 +43,7 @@ from plugins.sdk import (
 from tests.connectors.answering import Recording
 from tests.connectors.graph_api import Graph
 from tests.connectors.records import at, mentions, posts
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "facebook_pages"
 PAGE_ID = "104017745210123"
@@ -115,9 +115,7 @@ def points(records: list[Record]) -> dict[tuple[str, date], float]:
 
 
 def test_registers_through_the_plugin_hook_and_maps_to_the_catalogue() -> None:
-    registry = load_registry(extra_plugins=[facebook_pages])
-    assert registry.connector("facebook_pages") is FacebookPagesConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "facebook_pages"]
+    assert_registers(facebook_pages, FacebookPagesConnector)
     catalogue = built_in_metrics()
     declared = FacebookPagesConnector.declared()
     assert all(d.canonical in catalogue for d in declared.values())

@@ -20,7 +20,6 @@ import pytest
 from plugins.connectors import instagram
 from plugins.connectors._meta_graph import GRAPH_API_VERSION
 from plugins.connectors.instagram import ACCOUNT_METRICS, MEDIA_FIELDS, MEDIA_METRICS, InstagramConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -36,6 +35,7 @@ from plugins.sdk import (
 from tests.connectors.answering import Recording
 from tests.connectors.graph_api import Graph
 from tests.connectors.records import at, mentions, points, posts, unix
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
 IG_ID = "17841405309211844"
@@ -122,9 +122,7 @@ def collect(
 
 
 def test_registers_through_the_plugin_hook_and_maps_to_the_catalogue() -> None:
-    registry = load_registry(extra_plugins=[instagram])
-    assert registry.connector("instagram") is InstagramConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "instagram"]
+    assert_registers(instagram, InstagramConnector)
     declared = InstagramConnector.declared()
     assert all(d.canonical in built_in_metrics() for d in declared.values())
     assert declared["views"].canonical == "impressions"

@@ -15,7 +15,6 @@ from pytest_httpserver import HTTPServer
 
 from plugins.connectors import linkedin
 from plugins.connectors.linkedin import LinkedInConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -35,6 +34,7 @@ from plugins.sdk import (
 )
 from tests.connectors.answering import Answer, Recording, Router, renewed_expiry
 from tests.connectors.records import of_type
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linkedin"
 ORG = "urn:li:organization:2414183"
@@ -153,9 +153,7 @@ def secret_free(message: str) -> None:
 
 
 def test_registers_through_the_plugin_hook_with_real_oauth_endpoints() -> None:
-    registry = load_registry(extra_plugins=[linkedin])
-    assert registry.connector("linkedin") is LinkedInConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "linkedin"]
+    assert_registers(linkedin, LinkedInConnector)
     oauth = LinkedInConnector.oauth
     assert oauth is not None
     assert oauth.authorize_url == "https://www.linkedin.com/oauth/v2/authorization"

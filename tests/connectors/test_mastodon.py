@@ -15,7 +15,6 @@ from werkzeug import Request, Response
 
 from plugins.connectors import mastodon
 from plugins.connectors.mastodon import MastodonConnector, parse_handle, plain_text
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -31,6 +30,7 @@ from plugins.sdk import (
     built_in_metrics,
 )
 from tests.connectors.records import of_type, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 WINDOW = Window(since=date(2019, 12, 1), until=date(2019, 12, 10))
@@ -123,8 +123,7 @@ def test_metadata_schema_and_catalogue() -> None:
 
 
 def test_registers_through_the_plugin_hook() -> None:
-    registry = load_registry(extra_plugins=[mastodon])
-    assert registry.connector("mastodon") is MastodonConnector
+    assert_registers(mastodon, MastodonConnector)
 
 
 # --- a full fetch ------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from werkzeug import Request, Response
 
 from plugins.connectors import tiktok
 from plugins.connectors.tiktok import CompetitorNotSupportedError, TikTokConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -32,6 +31,7 @@ from plugins.sdk import (
     built_in_metrics,
 )
 from tests.connectors.records import json_response, points, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiktok"
 WINDOW = Window(since=date(2025, 3, 10), until=date(2025, 3, 12))
@@ -108,9 +108,7 @@ async def collect(
 
 
 def test_registers_and_maps_onto_the_catalogue() -> None:
-    registry = load_registry(extra_plugins=[tiktok])
-    assert registry.connector("tiktok") is TikTokConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "tiktok"]
+    assert_registers(tiktok, TikTokConnector)
     catalogue = built_in_metrics()
     for declaration in TikTokConnector.metrics:
         assert declaration.unit == catalogue[declaration.canonical].unit, declaration.native

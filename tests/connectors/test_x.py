@@ -18,7 +18,6 @@ from werkzeug import Request, Response
 
 from plugins.connectors import x
 from plugins.connectors.x import XConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -34,6 +33,7 @@ from plugins.sdk import (
     built_in_metrics,
 )
 from tests.connectors.records import json_response, points, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
 USER_ID = "2244994945"
@@ -111,9 +111,7 @@ async def collect(
 
 
 def test_registers_and_maps_onto_the_catalogue() -> None:
-    registry = load_registry(extra_plugins=[x])
-    assert registry.connector("x") is XConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "x"]
+    assert_registers(x, XConnector)
     catalogue = built_in_metrics()
     for declaration in XConnector.metrics:
         assert declaration.canonical in catalogue, declaration.native

@@ -15,7 +15,6 @@ from pytest_httpserver import HTTPServer
 
 from plugins.connectors import youtube
 from plugins.connectors.youtube import YouTubeConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -35,6 +34,7 @@ from plugins.sdk import (
 )
 from tests.connectors.answering import Answer, Recording, Router, renewed_expiry
 from tests.connectors.records import of_type
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 TODAY = date(2026, 11, 10)
@@ -142,9 +142,7 @@ def secret_free(message: str) -> None:
 
 
 def test_registers_with_google_oauth_and_declared_hosts() -> None:
-    registry = load_registry(extra_plugins=[youtube])
-    assert registry.connector("youtube") is YouTubeConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "youtube"]
+    assert_registers(youtube, YouTubeConnector)
     oauth = YouTubeConnector.oauth
     assert oauth is not None
     assert oauth.authorize_url == "https://accounts.google.com/o/oauth2/v2/auth"
