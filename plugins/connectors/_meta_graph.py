@@ -29,7 +29,7 @@ import re
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Final, cast
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -304,7 +304,7 @@ async def graph_pages(
         return None, ({**following, **extra} if following else None)
 
     pages = http.paginate(path, params={**params, **extra}, items=lambda body: [body], next_page=next_page)
-    async with aclosing(cast("AsyncGenerator[Any, None]", pages)) as bodies:
+    async with aclosing(pages) as bodies:
         async for body in bodies:
             page = as_dict(body, network, f"GET {path}")
             yield page, next_params(page)

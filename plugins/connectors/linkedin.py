@@ -185,17 +185,6 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-@contextlib.asynccontextmanager
-async def _closing(pages: AsyncIterator[Any]) -> AsyncIterator[AsyncIterator[Any]]:
-    """Close a paginating generator left early, so no connection or request lingers."""
-    try:
-        yield pages
-    finally:
-        close = getattr(pages, "aclose", None)
-        if close is not None:
-            await close()
-
-
 # --- errors ---------------------------------------------------------------------------------------
 
 
@@ -540,7 +529,7 @@ class LinkedInConnector(Connector):
         # Simple values go through `params` (httpx escapes the URN's colons, as Rest.li 2.0 wants).
         params = {"author": organization, "q": "author", "sortBy": "CREATED", "count": POSTS_PAGE_SIZE, "start": start}
         pages = api.paginate("posts", params=params, items=lambda body: [body], next_page=next_page, max_pages=10_000)
-        async with _closing(pages) as bodies:
+        async with contextlib.aclosing(pages) as bodies:
             async for body in bodies:
                 elements = _elements(body, "GET /posts")
                 published = [
@@ -624,7 +613,7 @@ class LinkedInConnector(Connector):
             next_page=next_page,
             max_pages=10_000,
         )
-        async with _closing(pages) as bodies:
+        async with contextlib.aclosing(pages) as bodies:
             async for body in bodies:
                 for comment in _elements(body, endpoint):
                     mention = self._mention(comment, organization, post_urn, since_ms, end_ms)

@@ -575,7 +575,7 @@ class YouTubeConnector(Connector):
             next_page=cursor_param("pageToken", lambda body: body.get("nextPageToken")),
             max_pages=10_000,
         )
-        async with _closing(pages) as bodies:
+        async with contextlib.aclosing(pages) as bodies:
             async for body in bodies:
                 entries = _items(body, "GET /playlistItems")
                 dated: list[tuple[str, datetime]] = []
@@ -661,7 +661,7 @@ class YouTubeConnector(Connector):
             max_pages=10_000,
         )
         try:
-            async with _closing(pages) as bodies:
+            async with contextlib.aclosing(pages) as bodies:
                 async for body in bodies:
                     threads = _items(body, "GET /commentThreads")
                     oldest: date | None = None
@@ -697,17 +697,6 @@ class YouTubeConnector(Connector):
                     yield Checkpoint(state={"phase": "comments", "page_token": next_token})
         except CommentsDisabledError:
             yield Checkpoint(state={"phase": "done"})
-
-
-@contextlib.asynccontextmanager
-async def _closing(pages: AsyncIterator[Any]) -> AsyncIterator[AsyncIterator[Any]]:
-    """Close a paginating generator left early, so no connection or request lingers."""
-    try:
-        yield pages
-    finally:
-        close = getattr(pages, "aclose", None)
-        if close is not None:
-            await close()
 
 
 @hookimpl
