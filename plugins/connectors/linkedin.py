@@ -65,6 +65,7 @@ from plugins.sdk import (
     Window,
     hookimpl,
     state_int,
+    utc_now,
     utc_today,
 )
 
@@ -174,7 +175,7 @@ def _encode(urn: str) -> str:
 
 
 def _seconds_to_utc_midnight(now: datetime | None = None) -> float:
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     tomorrow = datetime.combine(now.date() + timedelta(days=1), time(tzinfo=UTC))
     return max(1.0, (tomorrow - now).total_seconds())
 

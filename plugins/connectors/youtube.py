@@ -64,6 +64,7 @@ from plugins.sdk import (
     cursor_param,
     hookimpl,
     state_text,
+    utc_now,
     utc_today,
 )
 
@@ -185,7 +186,7 @@ def _pacific() -> timezone | ZoneInfo:
 
 def _seconds_to_quota_reset(now: datetime | None = None) -> float:
     """YouTube Data API quotas reset at midnight Pacific time."""
-    local = (now or datetime.now(UTC)).astimezone(_pacific())
+    local = (now or utc_now()).astimezone(_pacific())
     midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=local.tzinfo)
     return max(1.0, (midnight - local).total_seconds())
 
