@@ -27,6 +27,7 @@ from api.alerts.evaluation import AlertEvaluator
 from api.auth import ApiKeyMiddleware, KeyCache
 from api.benchmark.controllers import BenchmarkController
 from api.billing.access import document_access, subscription_access
+from api.billing.backend import billing_backend
 from api.billing.controllers import UsageController
 from api.billing.plan_controllers import PlanController
 from api.billing.plans import load_plans
@@ -35,14 +36,14 @@ from api.billing.rate_limit_middleware import rate_limit_middleware
 from api.billing.rate_limits import rate_limits_store
 from api.billing.sessions import BillingSessionController
 from api.billing.standing import Standings
-from api.billing.stripe_api import close_http_client, new_http_client, stripe_client
 from api.billing.stripe_webhook import document_stripe_webhook, stripe_webhook
-from api.billing.usage_reporting import REPORTER_NETWORK_RETRIES, UsageReporter
+from api.billing.usage_reporting import UsageReporter
 from api.client_keys import client_key_access, document_client_keys
 from api.clients.controllers import ClientController
 from api.connectors.controllers import ConnectorController
 from api.connectors.egress import egress_policy
 from api.content.controllers import ContentController
+from api.data_rights.controllers import DataRightsController
 from api.dependencies import dependencies
 from api.employer_brand.controllers import EmployerBrandController
 from api.errors import exception_handlers, problem
@@ -139,9 +140,7 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         objective_checker=ObjectivesChecker(registry),
     )
     engine.on_run_finished = alert_evaluator.after_sync
-    # One pair of connection pools for every Stripe client of the process, closed when the app stops.
-    stripe_http = new_http_client() if settings.stripe_enabled else None
-    stripe = stripe_client(settings, max_network_retries=REPORTER_NETWORK_RETRIES, http_client=stripe_http)
+    billing = billing_backend(settings)  # Stripe, or local mode; its connection pools close when the app stops
     services = Services(
         settings=settings,
         database=database,
@@ -160,14 +159,11 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         plans=plans,
         standings=standings,
         quotas=quotas,
-        usage_reporter=UsageReporter(database, stripe, poll_seconds=settings.usage_report_seconds)
-        if stripe is not None
-        else None,
+        billing=billing,
+        usage_reporter=UsageReporter(database, billing, poll_seconds=settings.usage_report_seconds),
         rate_limits=rate_limits_store(settings.redis_url, settings.redis_key_prefix)
         if settings.billing_enabled
         else None,
-        stripe_client=stripe_client(settings, http_client=stripe_http),
-        stripe_http=stripe_http,
         mailer=mailer_from_url(settings.mail_url, settings.mail_from),
         sign_in_throttle=sign_in_throttle(settings.redis_url, settings.redis_key_prefix),
         email_link_throttle=email_link_throttle(settings.redis_url, settings.redis_key_prefix),
@@ -193,8 +189,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         if settings.scheduler_enabled:
             tasks.append(asyncio.create_task(app.state.sync_worker.run_forever(stop), name="sync-worker"))
             tasks.append(asyncio.create_task(app.state.webhook_worker.run_forever(stop), name="webhook-worker"))
-            if app.state.usage_reporter is not None:
-                tasks.append(asyncio.create_task(app.state.usage_reporter.run_forever(stop), name="usage-reporter"))
+            reporter = app.state.services.usage_reporter  # in local mode it has nothing to send and returns at once
+            tasks.append(asyncio.create_task(reporter.run_forever(stop), name="usage-reporter"))
         rate_limits = app.state.rate_limits
         if rate_limits is not None:
             # Metering is part of serving: flushed whether or not this process runs the scheduler, and
@@ -209,8 +205,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
                 await rate_limits.close()
             await app.state.services.sign_in_throttle.close()
             await app.state.services.email_link_throttle.close()
-            if app.state.stripe_http is not None:
-                await close_http_client(app.state.stripe_http)
+            await app.state.services.billing.close()
             await app.state.database.dispose()
 
     openapi = OpenAPIConfig(
@@ -244,6 +239,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             TenantController,
             BrandController,
             DomainController,
+            DataRightsController,
             ApiKeyController,
             ClientController,
             AccountController,

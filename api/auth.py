@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from api.errors import Forbidden, Unauthorized
+from api.services import services_of
 from api.singleflight import SingleFlight
 from tenants import api_keys, system
 from tenants.audit import Actor
@@ -143,6 +144,12 @@ class KeyCache:
             if entry.principal.key_id == key_id:
                 del self._entries[key_hash]
 
+    def forget_tenant(self, tenant_id: uuid.UUID) -> None:
+        """Drop at once every key of an agency (erased, in this process)."""
+        for key_hash, entry in list(self._entries.items()):
+            if entry.principal.tenant_id == tenant_id:
+                del self._entries[key_hash]
+
     def forget_client(self, tenant_id: uuid.UUID, client_id: uuid.UUID) -> None:
         """Drop at once the keys limited to a client (deleted with it, in this process)."""
         for key_hash, entry in list(self._entries.items()):
@@ -247,8 +254,8 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         secret = presented_key(connection.scope["headers"])
-        state = connection.app.state
-        principal = await authenticate_key(state.database, state.key_cache, secret)
+        services = services_of(connection.app.state)
+        principal = await authenticate_key(services.database, services.key_cache, secret)
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 

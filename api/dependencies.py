@@ -6,12 +6,11 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.services import provide_services
+from api.services import Services, provide_services
 from tenants.audit import Actor
 
 
@@ -22,9 +21,9 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-async def provide_session(principal: Principal, state: State) -> AsyncGenerator[AsyncSession, None]:
+async def provide_session(principal: Principal, services: Services) -> AsyncGenerator[AsyncSession, None]:
     """A session confined to the caller's tenant, committed when the handler succeeds."""
-    async with state.database.tenant_session(principal.tenant_id) as session:
+    async with services.database.tenant_session(principal.tenant_id) as session:
         yield session
 
 

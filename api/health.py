@@ -6,9 +6,9 @@ import logging
 
 import msgspec
 from litestar import get
-from litestar.datastructures import State
 
 from api.errors import Unavailable
+from api.services import Services
 
 logger = logging.getLogger("resonance.api")
 
@@ -24,10 +24,10 @@ async def health() -> HealthOut:
 
 
 @get("/ready", tags=["operations"], exclude_from_auth=True, summary="Readiness")
-async def ready(state: State) -> HealthOut:
+async def ready(services: Services) -> HealthOut:
     """The database answers; a 503 problem otherwise."""
     try:
-        await state.database.ping()
+        await services.database.ping()
     except Exception as error:
         logger.warning("readiness check failed: %s", type(error).__name__)
         raise Unavailable("The database does not answer; the service is not ready.") from None

@@ -14,10 +14,10 @@ from litestar.datastructures import State
 
 if TYPE_CHECKING:  # the members' classes import much of the service; only their names are needed here
     import httpx
-    import stripe
 
     from api.alerts.evaluation import AlertEvaluator
     from api.auth import KeyCache
+    from api.billing.backend import BillingBackend
     from api.billing.plans import Plan
     from api.billing.quotas import Quotas
     from api.billing.rate_limits import RateLimits
@@ -48,6 +48,7 @@ class Services:
 
     __slots__ = (
         "alert_evaluator",
+        "billing",
         "dashboard_cache",
         "database",
         "domain_resolver",
@@ -64,8 +65,6 @@ class Services:
         "settings",
         "sign_in_throttle",
         "standings",
-        "stripe_client",
-        "stripe_http",
         "sync_engine",
         "sync_worker",
         "usage_reporter",
@@ -90,10 +89,9 @@ class Services:
     plans: dict[str, Plan]
     standings: Standings  # each agency's plan and access, cached per process
     quotas: Quotas  # counts and enforces the plans' quotas
-    usage_reporter: UsageReporter | None  # sends the usage ledger to Stripe; None in local mode
+    billing: BillingBackend  # Stripe, or local mode without a Stripe key (api/billing/backend.py)
+    usage_reporter: UsageReporter  # sends the usage ledger to the billing backend; idle in local mode
     rate_limits: RateLimits | None  # per-agency request limits and the api_calls meter; None: billing off
-    stripe_client: stripe.StripeClient | None  # checkout, portal and the webhook's look-ups; None in local mode
-    stripe_http: stripe.HTTPXClient | None  # the connection pools every Stripe client of the process shares
     mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
     sign_in_throttle: SignInThrottle  # the portal's failed sign-ins, per account and per address
     email_link_throttle: SignInThrottle  # the portal's e-mailed links asked for, per account and per address
@@ -119,10 +117,9 @@ class Services:
         plans: dict[str, Plan],
         standings: Standings,
         quotas: Quotas,
-        usage_reporter: UsageReporter | None,
+        billing: BillingBackend,
+        usage_reporter: UsageReporter,
         rate_limits: RateLimits | None,
-        stripe_client: stripe.StripeClient | None,
-        stripe_http: stripe.HTTPXClient | None,
         mailer: Mailer,
         sign_in_throttle: SignInThrottle,
         email_link_throttle: SignInThrottle,
@@ -145,10 +142,9 @@ class Services:
         self.plans = plans
         self.standings = standings
         self.quotas = quotas
+        self.billing = billing
         self.usage_reporter = usage_reporter
         self.rate_limits = rate_limits
-        self.stripe_client = stripe_client
-        self.stripe_http = stripe_http
         self.mailer = mailer
         self.sign_in_throttle = sign_in_throttle
         self.email_link_throttle = email_link_throttle

@@ -300,3 +300,13 @@ def test_demo_prints_portal_logins_that_sign_in(sqlite_env: str) -> None:
         viewer_home = client.get("/portal/")
         assert viewer_home.status_code == 200
         assert "Helix Robotics" not in viewer_home.text
+
+
+def test_version_prints_the_installed_packages_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+
+    assert result.exit_code == 0
+    assert result.output.strip() == f"resonance {version('resonance')}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version("resonance"))

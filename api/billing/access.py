@@ -19,6 +19,7 @@ from api.auth import Principal
 from api.billing.standing import Standings
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError
 from api.openapi import operations
+from api.services import services_of
 
 READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -55,7 +56,7 @@ async def subscription_access(connection: ASGIConnection[Any, Any, Any, Any], ha
         return  # a public route (signup, the Stripe webhook): no agency to hold to its subscription
     if always_writable(handler, connection.scope.get("path_template")):
         return
-    await ensure_writable(connection.app.state.standings, principal.tenant_id)
+    await ensure_writable(services_of(connection.app.state).standings, principal.tenant_id)
 
 
 async def ensure_writable(standings: Standings, tenant_id: uuid.UUID) -> None:

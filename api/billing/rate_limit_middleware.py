@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Principal
 from api.billing.quotas import Quotas
-from api.billing.rate_limits import QUOTA, WINDOW_SECONDS, RateDecision, RateLimits
-from api.billing.standing import Standing, Standings
+from api.billing.rate_limits import QUOTA, WINDOW_SECONDS, RateDecision
+from api.billing.standing import Standing
 from api.errors import ApiError, Unavailable
+from api.services import Services, services_of
 
 logger = logging.getLogger("resonance.rate_limits")
 POLICY_HEADER = b"ratelimit-policy"
@@ -105,9 +105,10 @@ def refusal(decision: RateDecision, standing: Standing, quotas: Quotas) -> RateL
     )
 
 
-async def check(state: Any, tenant_id: uuid.UUID, standing: Standing) -> RateDecision | None:
+async def check(services: Services, tenant_id: uuid.UUID, standing: Standing) -> RateDecision | None:
     """Check and count one request of the agency (any store); None when its plan has no limit."""
-    store: RateLimits = state.rate_limits
+    store = services.rate_limits
+    assert store is not None, "the middleware and the fast path check limits only when billing is on"
     try:
         return await store.hit(tenant_id, standing.plan.limit(QUOTA))
     except Exception:
@@ -132,18 +133,17 @@ def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
         if str(scope["type"]) != "http" or not isinstance(principal, Principal):
             await app(scope, receive, send)
             return
-        state = scope["app"].state
-        standings: Standings = state.standings
-        standing = await standings.of(principal.tenant_id)
-        decision = await check(state, principal.tenant_id, standing)
+        services = services_of(scope["app"].state)
+        standing = await services.standings.of(principal.tenant_id)
+        decision = await check(services, principal.tenant_id, standing)
         if decision is None:
             await app(scope, receive, send)
             return
         if not decision.allowed:
-            raise refusal(decision, standing, state.quotas)
+            raise refusal(decision, standing, services.quotas)
         scope.setdefault("state", {})[DECISION_STATE] = decision
         if share is None:
-            share = float(state.settings.rate_limit_headers_from)
+            share = float(services.settings.rate_limit_headers_from)
         if not shows_headers(decision.used, decision.limit, share):
             await app(scope, receive, send)
             return

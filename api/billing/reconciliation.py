@@ -21,10 +21,10 @@ from typing import Any
 import stripe
 from sqlalchemy import ColumnElement, and_, case, func, select
 
+from api.billing.backend import REJECTED, SENT, TOO_OLD, BillingBackend
+from api.billing.meter_events import MeterEventDelivery
 from api.billing.metering import METERS, UsageEvent
-from api.billing.stripe_api import METER_EVENT_NAMES
 from api.billing.subscriptions import subscription_row
-from api.billing.usage_reporting import REJECTED, SENT, TOO_OLD, MeterEventDelivery
 from tenants import system
 from tenants.database import Database
 from tenants.models import Tenant
@@ -66,16 +66,12 @@ class MeterLine:
         return Decimal(self.local - self.pending - self.too_old - self.rejected) - self.stripe
 
 
-async def meter_ids(client: stripe.StripeClient) -> dict[str, str]:
-    """Active Stripe meters by event name."""
-    found: dict[str, str] = {}
+async def meter_ids(backend: BillingBackend) -> dict[str, str]:
+    """The backend's active meters: its meter id by ledger meter."""
     try:
-        page = await client.v1.billing.meters.list_async(params={"status": "active", "limit": 100})
-        async for meter in page.auto_paging_iter():
-            found[meter.event_name] = meter.id
+        return await backend.usage_meters()
     except stripe.StripeError as error:
         raise ReconciliationError(_stripe_failure("list the billing meters", error)) from None
-    return found
 
 
 def _stripe_failure(what: str, error: stripe.StripeError) -> str:
@@ -87,22 +83,15 @@ def _stripe_failure(what: str, error: stripe.StripeError) -> str:
 
 
 async def stripe_total(
-    client: stripe.StripeClient, meter_id: str, customer: str, start: datetime, end: datetime
+    backend: BillingBackend, meter_id: str, customer: str, start: datetime, end: datetime
 ) -> Decimal:
     """The customer's aggregated value of one meter over [start, end) (minute-aligned)."""
-    start_time, end_time = int(start.timestamp()), int(end.timestamp())
-    if start_time % 60 or end_time % 60:
+    if int(start.timestamp()) % 60 or int(end.timestamp()) % 60:
         raise ValueError("Stripe's meter event summaries need minute-aligned start and end times")
     try:
-        page = await client.v1.billing.meters.event_summaries.list_async(
-            meter_id, params={"customer": customer, "start_time": start_time, "end_time": end_time, "limit": 100}
-        )
-        total = Decimal(0)
-        async for summary in page.auto_paging_iter():
-            total += Decimal(str(summary.aggregated_value))
+        return await backend.usage_total(meter_id, customer, start, end)
     except stripe.StripeError as error:
         raise ReconciliationError(_stripe_failure(f"summarise meter {meter_id} for {customer}", error)) from None
-    return total
 
 
 async def _local(
@@ -147,7 +136,7 @@ async def _local(
 
 async def reconcile(
     database: Database,
-    client: stripe.StripeClient,
+    backend: BillingBackend,
     start: datetime,
     end: datetime,
     *,
@@ -159,7 +148,7 @@ async def reconcile(
             tenants = await system.stripe_customers(session, 100_000)
     else:
         tenants = [tenant_id]
-    meters = await meter_ids(client) if tenants else {}
+    meters = await meter_ids(backend) if tenants else {}
     lines: list[MeterLine] = []
     for tenant in tenants:
         name, customer, totals = await _local(database, tenant, start, end)
@@ -167,8 +156,8 @@ async def reconcile(
             continue
         for meter in METERS:
             counts = totals.get(meter, {"local": 0, "pending": 0, "too_old": 0, "rejected": 0})
-            meter_id = meters.get(METER_EVENT_NAMES[meter])
-            on_stripe = await stripe_total(client, meter_id, customer, start, end) if meter_id else None
+            meter_id = meters.get(meter)
+            on_stripe = await stripe_total(backend, meter_id, customer, start, end) if meter_id else None
             lines.append(MeterLine(tenant_id=tenant, tenant_name=name, customer=customer, meter=meter, **counts,
                                    stripe=on_stripe))  # fmt: skip
     return lines

@@ -14,32 +14,22 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 from urllib.parse import urlsplit
 
 import stripe
 
+from api.billing.backend import LOCAL_MODE_SENTENCE as LOCAL_MODE_SENTENCE  # re-exported: the backend's refusal
+from api.billing.backend import BillingBackend
+from api.billing.backend import BillingLocalMode as BillingLocalMode
+from api.billing.backend import Invoice as Invoice
+from api.billing.customers import agency_customer
 from api.billing.plans import Plan
-from api.billing.stripe_api import ensure_customer
 from api.billing.stripe_events import FINAL_STATUSES
 from api.billing.subscriptions import subscription_row
 from api.errors import ApiError, InvalidInput
 from tenants.database import Database
 
 logger = logging.getLogger("resonance.billing")
-
-LOCAL_MODE_SENTENCE = (
-    "Billing runs in local mode on this server (no Stripe API key is configured), so there is nothing to pay online: "
-    "the operator sets the agency's plan with `resonance tenant plan`."
-)
-
-
-class BillingLocalMode(ApiError):
-    status_code = 409
-    code = "billing_local_mode"
-    title = "Billing runs in local mode"
 
 
 class AlreadySubscribed(ApiError):
@@ -69,29 +59,6 @@ class PortalSession:
 
     id: str
     url: str
-
-
-@dataclass(frozen=True)
-class Invoice:
-    """One of the agency's Stripe invoices, as the plan page lists it."""
-
-    id: str
-    number: str | None
-    created: datetime
-    amount: Decimal
-    """The amount due, in the currency's major unit (euros, not cents)."""
-    currency: str
-    """ISO 4217, upper case."""
-    status: str
-    """draft, open, paid, uncollectible or void."""
-    hosted_invoice_url: str | None
-
-
-def require_stripe(client: stripe.StripeClient | None) -> stripe.StripeClient:
-    """The app's Stripe client, or a 409 saying billing runs in local mode."""
-    if client is None:
-        raise BillingLocalMode(LOCAL_MODE_SENTENCE)
-    return client
 
 
 def stripe_failed(action: str, error: stripe.StripeError, request_id: str | None) -> StripeUnavailable:
@@ -142,14 +109,6 @@ def plan_for_sale(plans: dict[str, Plan], plan_id: str) -> Plan:
     return plan
 
 
-async def agency_customer(
-    database: Database, client: stripe.StripeClient, tenant_id: uuid.UUID, default_plan: Plan
-) -> str:
-    """The agency's Stripe customer, created and committed in its own transaction when it has none."""
-    async with database.tenant_session(tenant_id) as session:
-        return await ensure_customer(session, client, tenant_id, default_plan)
-
-
 async def live_subscription(database: Database, tenant_id: uuid.UUID) -> str | None:
     """The agency's Stripe subscription id while it is not ended, else None."""
     async with database.tenant_session(tenant_id) as session:
@@ -161,7 +120,7 @@ async def live_subscription(database: Database, tenant_id: uuid.UUID) -> str | N
 
 async def start_checkout(
     database: Database,
-    client: stripe.StripeClient | None,
+    backend: BillingBackend,
     plans: dict[str, Plan],
     default_plan: Plan,
     tenant_id: uuid.UUID,
@@ -179,7 +138,7 @@ async def start_checkout(
     agency has a live subscription (it changes plan in the Customer Portal), 502 `StripeUnavailable` when Stripe
     fails.
     """
-    stripe_client = require_stripe(client)
+    backend.ensure_online()
     plan = plan_for_sale(plans, plan_id)
     check_url(success_url, "success_url")
     check_url(cancel_url, "cancel_url")
@@ -192,64 +151,49 @@ async def start_checkout(
             field="plan",
         )
     try:
-        customer = await agency_customer(database, stripe_client, tenant_id, default_plan)
-        metadata = {"tenant_id": str(tenant_id), "plan": plan.id}
-        line_items: list[Any] = [{"price": plan.stripe_price, "quantity": 1}]
-        line_items += [{"price": price} for price in plan.stripe_metered_prices.values()]
-        checkout = await stripe_client.v1.checkout.sessions.create_async(
-            params={
-                "mode": "subscription",
-                "customer": customer,
-                "line_items": line_items,
-                "success_url": success_url,
-                "cancel_url": cancel_url,
-                "client_reference_id": str(tenant_id),
-                "metadata": metadata,
-                "subscription_data": {"metadata": metadata},
-            },
-            options={"idempotency_key": idempotency_key} if idempotency_key else {},
+        customer = await agency_customer(database, backend, tenant_id, default_plan)
+        checkout = await backend.create_checkout_session(
+            customer,
+            plan,
+            tenant_id,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=idempotency_key,
         )
     except stripe.StripeError as error:
         raise stripe_failed("create the checkout session", error, request_id) from None
-    return CheckoutSession(id=checkout.id, url=checkout.url or "", plan=plan.id)
+    return CheckoutSession(id=checkout.id, url=checkout.url, plan=plan.id)
 
 
 async def open_customer_portal(
     database: Database,
-    client: stripe.StripeClient | None,
+    backend: BillingBackend,
     default_plan: Plan,
     tenant_id: uuid.UUID,
     *,
     return_url: str,
     idempotency_key: str | None = None,
     request_id: str | None = None,
-    flow_data: dict[str, Any] | None = None,
+    change_subscription: str | None = None,
 ) -> PortalSession:
     """A Stripe Customer Portal session for the agency: invoices, payment method, plan changes and cancellation
-    (`flow_data` opens it on one of Stripe's flows, e.g. a plan change). Changes reach Resonance through the webhook.
+    (`change_subscription` opens it on that subscription's plan change). Changes reach Resonance through the webhook.
 
     409 `BillingLocalMode` without Stripe, 422 for a bad URL, 502 `StripeUnavailable` when Stripe fails.
     """
-    stripe_client = require_stripe(client)
+    backend.ensure_online()
     check_url(return_url, "return_url")
     try:
-        customer = await agency_customer(database, stripe_client, tenant_id, default_plan)
-        params: dict[str, Any] = {"customer": customer, "return_url": return_url}
-        if flow_data:
-            params["flow_data"] = flow_data
-        portal = await stripe_client.v1.billing_portal.sessions.create_async(
-            params=params,  # type: ignore[arg-type]  # the SDK's TypedDict of params
-            options={"idempotency_key": idempotency_key} if idempotency_key else {},
+        customer = await agency_customer(database, backend, tenant_id, default_plan)
+        portal = await backend.create_portal_session(
+            customer,
+            return_url=return_url,
+            change_subscription=change_subscription,
+            idempotency_key=idempotency_key,
         )
     except stripe.StripeError as error:
         raise stripe_failed("open the billing portal", error, request_id) from None
     return PortalSession(id=portal.id, url=portal.url)
-
-
-def _major_units(amount: int, currency: str) -> Decimal:
-    """Stripe's amount in the currency's smallest unit, in its major unit (zero-decimal currencies unchanged)."""
-    zero_decimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf"}
-    return Decimal(amount) if currency.lower() in zero_decimal else Decimal(amount) / 100
 
 
 INVOICES_TIMEOUT_SECONDS = 5.0
@@ -259,7 +203,7 @@ INVOICES_TIMEOUT_SECONDS = 5.0
 
 async def recent_invoices(
     database: Database,
-    client: stripe.StripeClient | None,
+    backend: BillingBackend,
     tenant_id: uuid.UUID,
     *,
     limit: int = 12,
@@ -268,30 +212,16 @@ async def recent_invoices(
 ) -> list[Invoice]:
     """The agency's most recent Stripe invoices, newest first; none when it has no Stripe customer yet (nothing
     is created to read them). 409 `BillingLocalMode` without Stripe, 502 `StripeUnavailable` when Stripe fails."""
-    stripe_client = require_stripe(client)
+    backend.ensure_online()
     async with database.tenant_session(tenant_id) as session:
         row = await subscription_row(session, tenant_id)
     if row is None or not row.stripe_customer_id:
         return []
     try:
         async with asyncio.timeout(give_up_after):
-            page = await stripe_client.v1.invoices.list_async(
-                params={"customer": row.stripe_customer_id, "limit": limit}
-            )
+            return await backend.list_invoices(row.stripe_customer_id, limit=limit)
     except TimeoutError:
         error = stripe.APIConnectionError(f"no answer within {give_up_after} s")  # type: ignore[no-untyped-call]
         raise stripe_failed("list the invoices", error, request_id) from None
     except stripe.StripeError as error:
         raise stripe_failed("list the invoices", error, request_id) from None
-    return [
-        Invoice(
-            id=invoice.id or "",
-            number=invoice.number,
-            created=datetime.fromtimestamp(invoice.created, UTC),
-            amount=_major_units(invoice.amount_due, invoice.currency),
-            currency=invoice.currency.upper(),
-            status=invoice.status or "draft",
-            hosted_invoice_url=invoice.hosted_invoice_url,
-        )
-        for invoice in page.data
-    ]

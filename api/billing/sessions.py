@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
-from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,10 +23,10 @@ from api.billing.self_service import (
     check_url,
     open_customer_portal,
     plan_for_sale,
-    require_stripe,
     start_checkout,
 )
 from api.idempotency import IDEMPOTENCY_HEADER, idempotent
+from api.services import Services
 
 __all__ = ["AlreadySubscribed", "BillingLocalMode", "BillingSessionController", "StripeUnavailable"]
 
@@ -112,7 +111,7 @@ class BillingSessionController(Controller):
         data: CheckoutIn,
         principal: Principal,
         session: AsyncSession,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[CheckoutOut]:
         """A Stripe Checkout Session in subscription mode for `plan`: its monthly price and its metered prices
@@ -123,18 +122,18 @@ class BillingSessionController(Controller):
         when the agency already has a subscription (change it in the portal), 502 `stripe_unavailable` when
         Stripe fails. With an `Idempotency-Key`, a repeat of the request gives the same session.
         """
-        client = require_stripe(state.stripe_client)
-        plan_for_sale(state.plans, data.plan)
+        services.billing.ensure_online()
+        plan_for_sale(services.plans, data.plan)
         check_url(data.success_url, "success_url")
         check_url(data.cancel_url, "cancel_url")
         tenant_id = principal.tenant_id
 
         async def create() -> Response[CheckoutOut]:
             checkout = await start_checkout(
-                state.database,
-                client,
-                state.plans,
-                state.standings.default_plan,
+                services.database,
+                services.billing,
+                services.plans,
+                services.standings.default_plan,
                 tenant_id,
                 data.plan,
                 success_url=data.success_url,
@@ -158,7 +157,7 @@ class BillingSessionController(Controller):
         data: PortalIn,
         principal: Principal,
         session: AsyncSession,
-        state: State,
+        services: Services,
         request: Request[Any, Any, Any],
     ) -> Response[PortalOut]:
         """A Stripe Customer Portal session for the agency: invoices, payment method, plan changes and
@@ -167,15 +166,15 @@ class BillingSessionController(Controller):
         Needs an admin key. 409 `billing_local_mode` without a Stripe key, 502 `stripe_unavailable` when
         Stripe fails.
         """
-        client = require_stripe(state.stripe_client)
+        services.billing.ensure_online()
         check_url(data.return_url, "return_url")
         tenant_id = principal.tenant_id
 
         async def create() -> Response[PortalOut]:
             portal = await open_customer_portal(
-                state.database,
-                client,
-                state.standings.default_plan,
+                services.database,
+                services.billing,
+                services.standings.default_plan,
                 tenant_id,
                 return_url=data.return_url,
                 idempotency_key=await stripe_idempotency_key(request, "portal", tenant_id),

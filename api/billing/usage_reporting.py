@@ -21,11 +21,12 @@ A pass, per agency with a Stripe customer and something to send:
    GET /v1/usage; `rejected` for any other refusal, with Stripe's message kept.
 
 Retries combine two layers: the SDK retries a dropped connection or a 5xx once at once, with the
-same Idempotency-Key (`REPORTER_NETWORK_RETRIES`), and the outbox retries anything still failing
-later, with backoff from 30 s to an hour, until Stripe takes the fact or it becomes too old. An
-agency without a Stripe customer gets nothing sent: its usage waits in the ledger until checkout
-creates its customer (a background loop does not create customers for agencies that never chose
-to subscribe), and is then sent if it is recent enough.
+same Idempotency-Key (`REPORTER_NETWORK_RETRIES` in `api/billing/stripe_backend.py`), and the
+outbox retries anything still failing later, with backoff from 30 s to an hour, until Stripe takes
+the fact or it becomes too old. An agency without a Stripe customer gets nothing sent: its usage
+waits in the ledger until checkout creates its customer (a background loop does not create
+customers for agencies that never chose to subscribe), and is then sent if it is recent enough.
+In local mode (`api/billing/backend.py`) nothing is sent at all.
 
 Stripe promises identifier uniqueness for at least 24 hours: a fact sent, then left unrecorded by
 a crash, and not retried within a day (every reporter stopped that long) could be counted twice.
@@ -35,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import random
@@ -46,29 +46,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-import stripe
-from sqlalchemy import Index, and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field
 
+from api.billing.backend import REJECTED, RETRYING, SENT, TOO_OLD, UNREPORTED, BillingBackend, MeterEvent, ReportOutcome
+from api.billing.meter_events import MeterEventDelivery, meter_event_identifier
 from api.billing.metering import UsageEvent
-from api.billing.stripe_api import METER_EVENT_NAMES
 from api.billing.subscriptions import subscription_row
 from tenants import system
-from tenants.database import TENANT_INFO_KEY, Database
+from tenants.database import Database
 from tenants.ids import utcnow
-from tenants.scoping import TenantScoped, tenant_foreign_key
-from tenants.types import UTCDateTime
+
+__all__ = ["MeterEventDelivery", "ReportSummary", "UsageReporter", "retry_delay"]  # the model's home is meter_events
 
 logger = logging.getLogger("resonance.billing")
-
-SENT: Final = "sent"
-RETRYING: Final = "retrying"
-TOO_OLD: Final = "too_old"
-REJECTED: Final = "rejected"
-UNREPORTED: Final = (TOO_OLD, REJECTED)
-"""Statuses of usage that Stripe will never count."""
 
 MAX_AGE: Final = timedelta(days=35)
 """Stripe takes meter events "within the past 35 calendar days"."""
@@ -78,100 +70,12 @@ RETRY_BASE: Final = timedelta(seconds=30)
 RETRY_CAP: Final = timedelta(hours=1)
 JITTER: Final = 0.2
 """Each wait is multiplied by a random factor between 1 - JITTER and 1 + JITTER."""
-REPORTER_NETWORK_RETRIES: Final = 1
-"""The SDK's own immediate retries of a dropped connection or a 5xx, before the outbox's backoff takes over."""
-IDENTIFIER_PREFIX: Final = "rsn_"
-
-
-class MeterEventDelivery(TenantScoped, table=True):
-    """What became of one ledger row at Stripe: sent, waiting for a retry, too old, or rejected."""
-
-    __tablename__ = "meter_event_deliveries"
-    __table_args__ = (
-        tenant_foreign_key("usage_event_id", "usage_events", name="fk_meter_event_deliveries_usage_event"),
-        # The reporter's scan across tenants: rows waiting for a retry by the time they are due.
-        Index("ix_meter_event_deliveries_due", "status", "next_attempt_at"),
-    )
-
-    usage_event_id: uuid.UUID = Field(primary_key=True)
-    identifier: str = Field(max_length=100)
-    """The meter event's `identifier` at Stripe (see `meter_event_identifier`)."""
-    status: str = Field(max_length=20)
-    attempts: int = 0
-    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    """When a `retrying` row is due; while an attempt is in flight, when its lease runs out."""
-    last_error: str | None = Field(default=None, max_length=300)
-    """Why the last attempt did not count (Stripe's error code and message; never a key)."""
-    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    """When Stripe took the event (or said it already had it)."""
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-def meter_event_identifier(tenant_id: uuid.UUID, idempotency_key: str) -> str:
-    """The `identifier` of a ledger row's meter event: the same every time it is sent, unique across agencies.
-
-    Stripe's identifiers are unique per Stripe account, at most 100 characters; ledger keys are unique per
-    agency and up to 200, so the pair is hashed (68 characters).
-    """
-    digest = hashlib.sha256(f"{tenant_id}:{idempotency_key}".encode()).hexdigest()
-    return IDENTIFIER_PREFIX + digest
 
 
 def retry_delay(attempt: int, factor: float = 1.0) -> timedelta:
     """The wait after failed attempt number `attempt` (1-based): 30 s doubling up to an hour, times `factor`."""
     base: timedelta = min(RETRY_BASE * (2 ** min(attempt - 1, 16)), RETRY_CAP)
     return base * factor
-
-
-@dataclass(frozen=True)
-class ReportOutcome:
-    """What became of one send: a status (`sent`, `retrying`, `too_old`, `rejected`) and why."""
-
-    status: str
-    error: str | None = None
-    duplicate: bool = False
-    """Stripe already had an event with this identifier: counted once, by an earlier send."""
-    throttled: bool = False
-    """Stripe answered 429: the rest of this agency's batch waits for the next pass."""
-
-
-def _describe(error: stripe.StripeError) -> str:
-    code = f" {error.code}" if error.code else ""
-    return f"Stripe answered {error.http_status or 'no status'}{code}: {error.user_message or type(error).__name__}"[
-        :300
-    ]
-
-
-def is_duplicate_identifier(error: stripe.StripeError) -> bool:
-    """Stripe's refusal of an identifier it has already counted (400, `param=identifier`)."""
-    if not isinstance(error, stripe.InvalidRequestError):
-        return False
-    if error.code == "duplicate_meter_event":
-        return True
-    message = (error.user_message or "").lower()
-    return error.param == "identifier" and "already exists" in message
-
-
-def classify(error: stripe.StripeError) -> ReportOutcome:
-    """The outcome of a send that Stripe (or the network) refused."""
-    if is_duplicate_identifier(error):
-        return ReportOutcome(SENT, duplicate=True)
-    if isinstance(error, stripe.RateLimitError) or error.http_status == 429:
-        return ReportOutcome(RETRYING, "Stripe answered 429: too many requests", throttled=True)
-    if isinstance(error, stripe.APIConnectionError):
-        return ReportOutcome(RETRYING, f"could not reach Stripe ({type(error).__name__})")
-    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
-        # The account's configuration, not the fact, is wrong: keep the fact for when the key is fixed.
-        # Stripe's message quotes part of the key, so it is not kept.
-        return ReportOutcome(
-            RETRYING, f"Stripe refused the API key (HTTP {error.http_status}); check RESONANCE_STRIPE_API_KEY"
-        )
-    status = error.http_status or 0
-    if status >= 500 or status == 409 or error.code in {"lock_timeout", "timestamp_in_future"}:
-        return ReportOutcome(RETRYING, _describe(error))
-    if error.code == "timestamp_too_far_in_past":
-        return ReportOutcome(TOO_OLD, _describe(error))
-    return ReportOutcome(REJECTED, _describe(error))
 
 
 @dataclass
@@ -220,12 +124,15 @@ def _upsert_module(session: AsyncSession) -> Any:
 
 
 class UsageReporter:
-    """Sends the ledger to Stripe; `run_forever` for services, `report_pending` for the CLI and tests."""
+    """Sends the ledger to the billing backend; `run_forever` for services, `report_pending` for the CLI and tests.
+
+    In local mode (a backend not `online`) a pass sends nothing and the usage stays in the ledger.
+    """
 
     def __init__(
         self,
         database: Database,
-        client: stripe.StripeClient,
+        backend: BillingBackend,
         *,
         clock: Callable[[], datetime] = utcnow,
         batch_size: int = 100,
@@ -236,7 +143,7 @@ class UsageReporter:
         name: str | None = None,
     ) -> None:
         self.database = database
-        self.client = client
+        self.backend = backend
         self.clock = clock
         """Injected by tests to step through the backoff and the age limit without waiting."""
         self.batch_size = batch_size
@@ -254,6 +161,8 @@ class UsageReporter:
         `on_progress` is called with the number of rows attempted after each batch.
         """
         summary = ReportSummary()
+        if not self.backend.online:
+            return summary
         while True:
             async with self.database.system_session() as session:
                 due = await system.usage_to_report(session, self.clock(), 100)
@@ -335,7 +244,9 @@ class UsageReporter:
         return len(rows)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Report what is due until `stop` is set, polling every `poll_seconds`."""
+        """Report what is due until `stop` is set, polling every `poll_seconds`; in local mode, nothing to do."""
+        if not self.backend.online:
+            return
         logger.info("usage reporter %s started", self.name)
         while not stop.is_set():
             try:
@@ -441,24 +352,18 @@ class UsageReporter:
     async def _send(self, tenant_id: uuid.UUID, customer: str, row: _Row) -> ReportOutcome:
         if row.occurred_at < self.clock() - MAX_AGE:
             return ReportOutcome(TOO_OLD, f"not sent: older than the {MAX_AGE.days} days Stripe accepts")
-        event_name = METER_EVENT_NAMES.get(row.meter)
-        if event_name is None:
-            return ReportOutcome(REJECTED, f"not sent: no Stripe meter event name for meter {row.meter!r}")
-        try:
-            await self.client.v1.billing.meter_events.create_async(
-                params={
-                    "event_name": event_name,
-                    "payload": {"stripe_customer_id": customer, "value": str(row.quantity)},
-                    "identifier": row.identifier,
-                    "timestamp": int(row.occurred_at.timestamp()),
-                }
+        outcome = await self.backend.report_usage(
+            MeterEvent(
+                meter=row.meter,
+                customer=customer,
+                quantity=row.quantity,
+                identifier=row.identifier,
+                occurred_at=row.occurred_at,
             )
-        except stripe.StripeError as error:
-            outcome = classify(error)
-            if outcome.duplicate:
-                logger.info("meter event %s of tenant %s was already counted by Stripe", row.identifier, tenant_id)
-            return outcome
-        return ReportOutcome(SENT)
+        )
+        if outcome.duplicate:
+            logger.info("meter event %s of tenant %s was already counted by Stripe", row.identifier, tenant_id)
+        return outcome
 
     async def _record(self, tenant_id: uuid.UUID, rows: list[_Row], outcomes: dict[uuid.UUID, ReportOutcome]) -> None:
         now = self.clock()
@@ -500,39 +405,3 @@ class UsageReporter:
         )
         async with self.database.tenant_session(tenant_id) as session:
             await session.execute(statement.execution_options(synchronize_session=False), values)
-
-
-@dataclass(frozen=True)
-class Unreported:
-    """Usage of a period that Stripe will never count, per meter and reason."""
-
-    meter: str
-    status: str
-    events: int
-    quantity: int
-
-
-async def unreported_usage(session: AsyncSession, start: datetime, end: datetime) -> list[Unreported]:
-    """The tenant's ledger rows in [start, end) that are `too_old` or `rejected` at Stripe, summed per meter."""
-    ledger = UsageEvent.__table__  # type: ignore[attr-defined]
-    deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
-    rows = (
-        await session.execute(
-            select(ledger.c.meter, deliveries.c.status, func.count(), func.sum(ledger.c.quantity))
-            .select_from(
-                ledger.join(
-                    deliveries,
-                    and_(deliveries.c.tenant_id == ledger.c.tenant_id, deliveries.c.usage_event_id == ledger.c.id),
-                )
-            )
-            .where(
-                ledger.c.occurred_at >= start,
-                ledger.c.occurred_at < end,
-                deliveries.c.status.in_(UNREPORTED),
-                ledger.c.tenant_id == session.info[TENANT_INFO_KEY],
-            )
-            .group_by(ledger.c.meter, deliveries.c.status)
-            .order_by(ledger.c.meter, deliveries.c.status)
-        )
-    ).all()
-    return [Unreported(meter=meter, status=status, events=int(n), quantity=int(q or 0)) for meter, status, n, q in rows]

@@ -1,4 +1,4 @@
-"""The `resonance` command: serve, migrate, worker, demo, connectors, tenants, API keys and billing.
+"""The `resonance` command: serve, migrate, worker, demo, backup, restore, connectors, tenants, API keys, billing.
 
 Each group of commands lives in its own module; this one puts them together. Every failure the operator can
 fix is reported as one plain sentence on stderr with exit code 1; no traceback reaches the terminal.
@@ -6,10 +6,13 @@ fix is reported as one plain sentence on stderr with exit code 1; no traceback r
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from typing import Annotated
+
 import typer
 
 import api.models  # noqa: F401  - every table must be known before any session is used
-from api.cli import server
+from api.cli import backup, data_rights, server  # noqa: F401  - data_rights adds commands to `tenant`
 from api.cli.billing import billing_app
 from api.cli.connectors import connector_app
 from api.cli.tenancy import api_key_app, credentials_app, tenant_app
@@ -20,7 +23,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for command in (server.migrate, server.serve, server.worker, server.demo):
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"resonance {version('resonance')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Resonance: what a company's presence on social networks is worth."""
+
+
+for command in (server.migrate, server.serve, server.worker, server.demo, backup.backup, backup.restore):
     app.command()(command)
 app.add_typer(connector_app, name="connector")
 app.add_typer(tenant_app, name="tenant")

@@ -29,8 +29,10 @@ def billing_report() -> None:
 
     async def main() -> Any:
         from api.app import build_state
+        from api.services import services_of
 
         state = build_state(settings)
+        services = services_of(state)
         try:
             with Progress(
                 TextColumn("reporting usage to Stripe"),
@@ -39,7 +41,7 @@ def billing_report() -> None:
                 console=err,
             ) as progress:
                 task = progress.add_task("report", total=None)
-                return await state.usage_reporter.report_pending(
+                return await services.usage_reporter.report_pending(
                     on_progress=lambda done: progress.update(task, completed=done)
                 )
         finally:
@@ -72,10 +74,11 @@ def billing_retry_rejected(
 
     async def main() -> Any:
         from api.app import build_state
+        from api.services import services_of
 
         state = build_state(settings)
         try:
-            return await state.usage_reporter.retry_rejected(tenant_id)
+            return await services_of(state).usage_reporter.retry_rejected(tenant_id)
         finally:
             await release(state)
 
@@ -111,7 +114,7 @@ def billing_reconcile(
 
     from rich.table import Table
 
-    from api.billing.controllers import month_bounds
+    from api.billing.periods import month_bounds
     from api.errors import ApiError
 
     settings = settings_or_fail()
@@ -126,21 +129,19 @@ def billing_reconcile(
     end = datetime.combine(last + timedelta(days=1), time.min, UTC)
 
     async def main() -> Any:
+        from api.billing.backend import billing_backend
         from api.billing.reconciliation import ReconciliationError, reconcile
-        from api.billing.stripe_api import close_http_client, new_http_client, stripe_client
         from tenants.database import Database
 
-        http = new_http_client()
-        client = stripe_client(settings, http_client=http)
-        assert client is not None
+        backend = billing_backend(settings)
         database = Database(settings.database_url)
         try:
-            return await reconcile(database, client, start, end, tenant_id=tenant_id)
+            return await reconcile(database, backend, start, end, tenant_id=tenant_id)
         except ReconciliationError as error:
             raise CliError(str(error)) from None
         finally:
             await database.dispose()
-            await close_http_client(http)
+            await backend.close()
 
     with err.status(f"reading the ledger and Stripe's meter event summaries for {name}"):
         lines = run(main)

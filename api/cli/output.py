@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from tenants.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:  # the app's classes are imported only by the commands that build it
+    from litestar.datastructures import State
+
+    from api.services import Services
+
 T = TypeVar("T")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a path or a command in a sentence is never broken mid-word
 out = Console(soft_wrap=True)
 
 
@@ -50,10 +55,15 @@ def run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise fail(f"could not reach the database or a file: {error.strerror or error}.") from None
 
 
-async def release(state: Any) -> None:
-    """Close what `build_state` opened: the database's connections and the Stripe connection pools."""
-    from api.billing.stripe_api import close_http_client
+async def release(source: Services | State) -> None:
+    """Close what `build_state` opened: the database's connections and the billing backend's connection pools.
 
-    await state.database.dispose()
-    if state.stripe_http is not None:
-        await close_http_client(state.stripe_http)
+    Takes the `State` itself too, as some commands still hand it over.
+    """
+    from litestar.datastructures import State
+
+    from api.services import services_of
+
+    services = source if not isinstance(source, State) else services_of(source)
+    await services.database.dispose()
+    await services.billing.close()

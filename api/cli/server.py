@@ -82,15 +82,16 @@ def worker(
     async def main() -> None:
         from api.app import build_state
         from api.observability import configure_logging
+        from api.services import services_of
 
         configure_logging(settings.log_level)
-        state = build_state(settings)
-        sync_worker = state.sync_worker
+        services = services_of(build_state(settings))
+        sync_worker = services.sync_worker
         if concurrency:
             sync_worker.concurrency = concurrency
             sync_worker._slots = asyncio.Semaphore(concurrency)
-        webhook_worker = state.webhook_worker
-        reporter = state.usage_reporter  # None in local mode
+        webhook_worker = services.webhook_worker
+        reporter = services.usage_reporter  # None in local mode
         try:
             if once:
                 ran = await sync_worker.run_pending()
@@ -109,7 +110,7 @@ def worker(
                 loops.append(reporter.run_forever(stop))
             await asyncio.gather(*loops)
         finally:
-            await release(state)
+            await release(services)
 
     run(main)
 
@@ -130,15 +131,16 @@ def demo(
 
         from api.app import build_state
         from api.demo import backfill, demo_needs, demo_plan, seed_analytics, seed_demo
+        from api.services import services_of
 
-        state = build_state(settings)
+        services = services_of(build_state(settings))
         try:
             interval = timedelta(minutes=settings.sync_interval_minutes)
-            plan = demo_plan(state.plans, settings.default_plan, interval)
+            plan = demo_plan(services.plans, settings.default_plan, interval)
             if plan is None:
                 needs = ", ".join(f"{quota} {used}" for quota, used in demo_needs(interval).items())
                 raise CliError(f"no plan in RESONANCE_PLANS fits the demo agency ({needs}); add one that does.")
-            agency = await seed_demo(state.database, plan=plan.id)
+            agency = await seed_demo(services.database, plan=plan.id)
             with Progress(
                 TextColumn("backfilling {task.description}"),
                 BarColumn(),
@@ -148,13 +150,17 @@ def demo(
             ) as progress:
                 task = progress.add_task(f"{days} days", total=len(agency.account_ids))
                 statuses = await backfill(
-                    state.database, state.sync_engine, agency, days=days, on_account_done=lambda: progress.advance(task)
+                    services.database,
+                    services.sync_engine,
+                    agency,
+                    days=days,
+                    on_account_done=lambda: progress.advance(task),
                 )
             err.print("adding alert rules, objectives and a ROI ledger, and evaluating the alerts of the last 60 days")
-            alerts = await seed_analytics(state.database, state.alert_evaluator, agency, days=days)
+            alerts = await seed_analytics(services.database, services.alert_evaluator, agency, days=days)
             return agency.api_key, statuses, alerts, plan.name, agency.portal_password
         finally:
-            await release(state)
+            await release(services)
 
     key, statuses, alerts, plan_name, password = run(seed)
     failed = [status for status in statuses if status != "succeeded"]

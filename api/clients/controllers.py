@@ -17,6 +17,7 @@ from api.client_keys import OPEN_TO_CLIENT_KEYS, agency_wide
 from api.clients.models import Client
 from api.clients.schemas import ClientIn, ClientOut, ClientPage, ClientPatch
 from api.clients.service import get_client
+from api.data_rights.erasure import forget_client_in_audit_log
 from api.errors import Conflict, InvalidInput
 from api.idempotency import idempotent
 from api.pagination import PAGE, PageRequest, fetch_requested_page
@@ -132,12 +133,16 @@ class ClientController(Controller):
     async def delete_client(
         self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, actor: Actor, services: Services
     ) -> Response[None]:
-        """Delete the client with its accounts, metrics, posts, mentions, sync history and the API keys limited to
-        it. A key limited to the client cannot delete it (403): that is for a key of the agency."""
+        """Erase the client: its accounts (with their credentials), metrics, posts, mentions, sync history,
+        alerts, objectives, costs and values, viewers and the API keys limited to it. The audit log keeps the
+        actions on it, by id, without what they changed. Export it first (`GET /v1/clients/{client_id}/export`)
+        to keep a copy. A key limited to the client cannot delete it (403): that is for a key of the agency."""
         client = await get_client(session, principal, client_id)
         if principal.client_id is not None:
             raise agency_wide(principal, "deleting a client")
-        record(session, actor, "client.deleted", client, changes={"name": client.name})
+        # Erased: the audit log keeps who did what to the client, not its name or what was changed.
+        await forget_client_in_audit_log(session, client.id)
+        record(session, actor, "client.deleted", client)
         await session.delete(client)
         # The keys limited to the client go with it (foreign key): forgotten now and again after the commit, so that a
         # request racing this one cannot put one back in this process's cache. Cached reads (metrics, dashboards) of

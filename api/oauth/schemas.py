@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from api.accounts.schemas import Handle, NetworkId
+from api.oauth.models import OAuthState
 
 RedirectAfter = Annotated[
     str,
@@ -52,3 +53,19 @@ class ConnectedOut(msgspec.Struct):
     account_id: uuid.UUID
     network: str
     status: Literal["connected"]
+
+
+def authorization_out(pending: OAuthState, authorization_url: str, redirect_uri: str) -> AuthorizationOut:
+    """The API shape of an authorization just started (or reissued), with the one link that holds its state."""
+    return AuthorizationOut(
+        id=pending.id,
+        authorization_url=authorization_url,
+        state_expires_at=pending.expires_at,
+        network=pending.network,
+        redirect_uri=redirect_uri,
+    )
+
+
+def connected_out(account_id: uuid.UUID, network: str) -> ConnectedOut:
+    """The API shape of the account a callback connected."""
+    return ConnectedOut(account_id=account_id, network=network, status="connected")

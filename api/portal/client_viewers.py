@@ -18,6 +18,7 @@ from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.clients.models import Client
 from api.clients.service import get_client
 from api.portal.i18n import translations
+from api.portal.links import portal_base_url
 from api.portal.pages import language_of, page
 from api.portal.viewer import Viewer, provide_viewer
 from api.services import Services
@@ -146,9 +147,9 @@ async def _page(
 def _sender(request: Request[Any, Any, Any], services: Services, viewer: Viewer, client: Client) -> SendInvitation:
     """E-mails the invitation in the inviting admin's language (the invitee has none yet)."""
     _ = translations(language_of(request, viewer)).gettext
-    base = services.settings.public_url.rstrip("/")
 
     async def send(member: Member, token: str) -> None:
+        base = await portal_base_url(services, viewer.agency.id)
         subject = _("Your invitation to the portal of %(agency)s") % {"agency": viewer.agency.name}
         intro = _("%(agency)s invites you to follow %(client)s on its portal.") % {
             "agency": viewer.agency.name,

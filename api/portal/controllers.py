@@ -31,6 +31,7 @@ from api.portal.api_keys import ApiKeysController
 from api.portal.brand import BrandController
 from api.portal.client_viewers import ClientViewersController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
+from api.portal.domains import DomainsController
 from api.portal.i18n import LANGUAGES
 from api.portal.pages import language_cookie, language_of, page
 from api.portal.sign_in import SignInController
@@ -155,6 +156,7 @@ def portal_router(settings: Settings) -> Router:
             ApiKeysController,
             WebhooksController,
             BrandController,
+            DomainsController,
         ],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={SignInRequired: _sign_in_required, ApiError: _error_page, HTTPException: _error_page},

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from api.portal.host import brand_of_request, tenant_of_request
 from api.portal.i18n import negotiate, translations
+from api.portal.links import portal_base_url
 from api.portal.pages import cleared_session_cookie, page, session_cookie
 from api.portal.throttle import ACCOUNT, ADDRESS, throttle_keys
 from api.portal.viewer import current_viewer, safe_next
@@ -65,8 +66,9 @@ class SignInController(Controller):
     async def sign_in_form(
         self, request: Request[Any, Any, Any], services: Services, next: str = "", expired: bool = False
     ) -> Template:
-        brand = await brand_of_request(request, services)  # on an agency's custom domain, its brand
-        return page(request, "sign_in.html", next=safe_next(next), email="", error=None, expired=expired, brand=brand)
+        return await _page(
+            request, services, "sign_in.html", next=safe_next(next), email="", error=None, expired=expired
+        )
 
     @post("/sign-in", status_code=303)
     async def sign_in(
@@ -77,8 +79,9 @@ class SignInController(Controller):
         wait = await throttle.wait(keys)
         if wait > 0:
             # Checked before the password, so guessing on during the wait learns nothing.
-            return page(
+            return await _page(
                 request,
+                services,
                 "sign_in.html",
                 status_code=429,
                 headers={"Retry-After": str(wait)},
@@ -92,11 +95,11 @@ class SignInController(Controller):
         member = await authenticate(services.database, data.email, data.password, tenant_id=only)
         if member is None:
             await throttle.failed(keys)
-            return page(
+            return await _page(
                 request,
+                services,
                 "sign_in.html",
                 status_code=401,
-                brand=await brand_of_request(request, services),
                 next=safe_next(data.next),
                 email=data.email,
                 error="wrong_credentials",
@@ -115,8 +118,8 @@ class SignInController(Controller):
         return Redirect("/portal/sign-in", status_code=303, cookies=[cleared_session_cookie(secure=secure)])
 
     @get("/sign-in/link")
-    async def link_form(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "email_link.html", purpose="sign_in", sent=False)
+    async def link_form(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        return await _page(request, services, "email_link.html", purpose="sign_in", sent=False)
 
     @post("/sign-in/link", status_code=200)
     async def send_link(
@@ -128,20 +131,22 @@ class SignInController(Controller):
     async def link_landing(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
         # A GET never uses the link up: mail scanners open links; the person confirms with the button.
         member = await find_link(services.database, token, "sign_in")
-        return page(request, "link_landing.html", status_code=200 if member else 404, valid=member is not None)
+        return await _page(
+            request, services, "link_landing.html", status_code=200 if member else 404, valid=member is not None
+        )
 
     @post("/sign-in/link/{token:str}", status_code=303)
     async def use_sign_in_link(self, request: Request[Any, Any, Any], services: Services, token: str) -> Response[Any]:
         member = await use_link(services.database, token, "sign_in")
         if member is None:
-            return page(request, "link_landing.html", status_code=404, valid=False)
+            return await _page(request, services, "link_landing.html", status_code=404, valid=False)
         session_token = await open_session(services.database, member)
         secure = services.settings.production
         return Redirect("/portal/", status_code=303, cookies=[session_cookie(session_token, secure=secure)])
 
     @get("/password/forgotten")
-    async def password_request_form(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "email_link.html", purpose="password", sent=False)
+    async def password_request_form(self, request: Request[Any, Any, Any], services: Services) -> Template:
+        return await _page(request, services, "email_link.html", purpose="password", sent=False)
 
     @post("/password/forgotten", status_code=200)
     async def send_password_link(
@@ -152,8 +157,13 @@ class SignInController(Controller):
     @get("/password/{token:str}")
     async def password_form(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
         member = await find_link(services.database, token, "password")
-        return page(
-            request, "password.html", status_code=200 if member else 404, valid=member is not None, problem=None
+        return await _page(
+            request,
+            services,
+            "password.html",
+            status_code=200 if member else 404,
+            valid=member is not None,
+            problem=None,
         )
 
     @post("/password/{token:str}", status_code=303)
@@ -166,8 +176,13 @@ class SignInController(Controller):
     async def invitation_form(self, request: Request[Any, Any, Any], services: Services, token: str) -> Template:
         """An invited client viewer's link: choose a password (opening the link does not use it up)."""
         member = await find_link(services.database, token, "invite")
-        return page(
-            request, "invitation.html", status_code=200 if member else 404, valid=member is not None, problem=None
+        return await _page(
+            request,
+            services,
+            "invitation.html",
+            status_code=200 if member else 404,
+            valid=member is not None,
+            problem=None,
         )
 
     @post("/invitation/{token:str}", status_code=303)
@@ -193,10 +208,10 @@ async def _choose_password(
         problem = "mismatch"
     if problem is not None:
         valid = await find_link(services.database, token, purpose) is not None
-        return page(request, template, status_code=422 if valid else 404, valid=valid, problem=problem)
+        return await _page(request, services, template, status_code=422 if valid else 404, valid=valid, problem=problem)
     member = await use_link(services.database, token, purpose)
     if member is None:
-        return page(request, template, status_code=404, valid=False, problem=None)
+        return await _page(request, services, template, status_code=404, valid=False, problem=None)
     await set_password(services.database, member, data.password)
     session_token = await open_session(services.database, member)
     secure = services.settings.production
@@ -212,10 +227,17 @@ async def _send_link(request: Request[Any, Any, Any], services: Services, email:
     if ADDRESS in keys and (wait := await throttle.wait({ADDRESS: keys[ADDRESS]})) > 0:
         minutes = max(1, -(-wait // 60))
         headers = {"Retry-After": str(wait)}
-        return page(
-            request, "email_link.html", status_code=429, headers=headers, purpose=purpose, sent=False, minutes=minutes
+        return await _page(
+            request,
+            services,
+            "email_link.html",
+            status_code=429,
+            headers=headers,
+            purpose=purpose,
+            sent=False,
+            minutes=minutes,
         )
-    sent = page(request, "email_link.html", purpose=purpose, sent=True)
+    sent = await _page(request, services, "email_link.html", purpose=purpose, sent=True)
     if await throttle.wait({ACCOUNT: keys[ACCOUNT]}) > 0:
         await throttle.failed({ADDRESS: keys[ADDRESS]} if ADDRESS in keys else {})
         return sent
@@ -227,7 +249,7 @@ async def _send_link(request: Request[Any, Any, Any], services: Services, email:
     language = negotiate(member.locale, request.headers.get("accept-language"))
     _ = translations(language).gettext
     token = await issue_link(services.database, member, "sign_in" if purpose == "sign_in" else "password")
-    base = services.settings.public_url.rstrip("/")
+    base = await portal_base_url(services, member.tenant_id)
     if purpose == "sign_in":
         subject = _("Your sign-in link")
         intro = _("Follow this link within 20 minutes to sign in to the portal:")
@@ -240,3 +262,8 @@ async def _send_link(request: Request[Any, Any, Any], services: Services, email:
     body += "\n" + _("If you did not ask for it, ignore this e-mail: nothing changes.") + "\n"
     await services.mailer.send(member.email, subject, body)
     return sent
+
+
+async def _page(request: Request[Any, Any, Any], services: Services, template: str, **context: Any) -> Template:
+    """A page for someone not signed in: on an agency's custom domain, in the agency's brand."""
+    return page(request, template, brand=await brand_of_request(request, services), **context)

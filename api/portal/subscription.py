@@ -102,7 +102,7 @@ class SubscriptionController(Controller):
         tenant_id = viewer.principal.tenant_id
         async with services.database.tenant_session(tenant_id) as session:
             subscription = await read_subscription(session, services.quotas, tenant_id, None)
-        local_mode = services.stripe_client is None
+        local_mode = not services.billing.online
         invoices: list[InvoiceRow] = []
         invoices_failed = False
         subscribed = False
@@ -111,7 +111,7 @@ class SubscriptionController(Controller):
             language = language_of(request, viewer)
             try:
                 found = await recent_invoices(
-                    services.database, services.stripe_client, tenant_id, request_id=_request_id(request)
+                    services.database, services.billing, tenant_id, request_id=_request_id(request)
                 )
             except StripeUnavailable:
                 invoices_failed = True  # the rest of the page still helps; the sentence says what is missing
@@ -153,24 +153,23 @@ class SubscriptionController(Controller):
             detail = _("The form is incomplete: reload the page and press the button again.")
             return page(request, "error.html", viewer, status_code=422, status=422, detail=detail)
         try:
-            if services.stripe_client is None:
-                raise BillingLocalMode("local mode")
+            services.billing.ensure_online()
             key = _stripe_key(tenant_id, "checkout", data.nonce, data.plan)
             subscription_id = await live_subscription(services.database, tenant_id)
             if subscription_id is not None:
                 portal = await open_customer_portal(
                     services.database,
-                    services.stripe_client,
+                    services.billing,
                     services.standings.default_plan,
                     tenant_id,
                     return_url=back,
                     request_id=_request_id(request),
-                    flow_data={"type": "subscription_update", "subscription_update": {"subscription": subscription_id}},
+                    change_subscription=subscription_id,
                 )
                 return Redirect(portal.url, status_code=303)
             session = await start_checkout(
                 services.database,
-                services.stripe_client,
+                services.billing,
                 services.plans,
                 services.standings.default_plan,
                 tenant_id,
@@ -196,11 +195,10 @@ class SubscriptionController(Controller):
         require_admin(viewer)
         tenant_id = viewer.principal.tenant_id
         try:
-            if services.stripe_client is None:
-                raise BillingLocalMode("local mode")
+            services.billing.ensure_online()
             portal = await open_customer_portal(
                 services.database,
-                services.stripe_client,
+                services.billing,
                 services.standings.default_plan,
                 tenant_id,
                 return_url=services.settings.public_url.rstrip("/") + PATH,

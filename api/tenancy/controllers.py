@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from api.auth import Principal, require
 from api.billing.access import WRITABLE_WHEN_READ_ONLY
 from api.client_keys import OPEN_TO_CLIENT_KEYS
+from api.data_rights.erasure import erase_confirmed
 from api.errors import NotFound
 from api.idempotency import idempotent
 from api.pagination import PAGE, PageRequest, fetch_requested_page
@@ -86,6 +87,29 @@ class TenantController(Controller):
         if tenant is None:
             raise NotFound("This tenant no longer exists.")
         return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at)
+
+    @delete(
+        "/v1/tenant",
+        guards=[require("admin")],
+        status_code=204,
+        summary="Erase the agency and everything stored for it",
+        opt={OPEN_TO_CLIENT_KEYS: False},
+    )
+    async def erase_tenant(
+        self,
+        principal: Principal,
+        actor: Actor,
+        services: Services,
+        confirm: str | None = Parameter(
+            default=None, max_length=64, description="The agency's id, to confirm: the erasure cannot be undone."
+        ),
+    ) -> None:
+        """Erase the agency: its Stripe customer (Stripe cancels the subscription at once), then every row stored for
+        it (clients, accounts with their credentials, metrics, posts, mentions, keys, members, webhooks, audit log,
+        pending jobs), and its cached answers. Export it first (`GET /v1/tenant/export`) to keep a copy. A 422
+        unless `confirm` is the agency's id; a 502 when Stripe cannot delete the customer (then nothing is erased:
+        try again)."""
+        await erase_confirmed(services, principal.tenant_id, confirm, actor)
 
 
 class ApiKeyController(Controller):

@@ -22,7 +22,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from plugins.sdk import BadResponseError, Checkpoint, Connector, ConnectorHttp, DailySums, MetricPoint, Quality, Window
+from plugins.sdk import (
+    BadResponseError,
+    Checkpoint,
+    Connector,
+    ConnectorHttp,
+    DailySums,
+    MetricPoint,
+    Quality,
+    Window,
+    resume_checkpoint,
+    resume_state,
+)
 
 STAGE_POSTS = "posts"
 STAGE_MENTIONS = "mentions"
@@ -93,6 +104,28 @@ def require_list(value: Any, network: str, what: str) -> list[Any]:
 
 
 @dataclass
+class FeedPage:
+    """One page of a newest-first feed (statuses, notifications, an author feed, search results), and what
+    decides whether the next page is read: this one had items, a position for the next, and, when `start`
+    is given, nothing older than it (the rest of the feed is older still)."""
+
+    items: list[Any]
+    following: str | None
+    """Where the next page is: a cursor, or a next link."""
+    start: datetime | None = None
+    oldest: datetime | None = None
+
+    def saw(self, moment: datetime) -> None:
+        """Note the time of one of the page's items, kept or not."""
+        self.oldest = moment if self.oldest is None else min(self.oldest, moment)
+
+    def more(self) -> bool:
+        """Whether the next page is worth reading."""
+        reached_start = self.start is not None and self.oldest is not None and self.oldest < self.start
+        return bool(self.items) and bool(self.following) and not reached_start
+
+
+@dataclass
 class Progress:
     """Where a fetch is: the stage, the feed cursor, the account resolved at the start, the day sums."""
 
@@ -106,8 +139,8 @@ class Progress:
     @classmethod
     def resume(cls, state: Mapping[str, Any], window: Window) -> Progress | None:
         """The progress a checkpoint recorded for this very window; None to start afresh."""
-        saved = state.get("resume")
-        if not isinstance(saved, dict) or saved.get("window") != [window.since.isoformat(), window.until.isoformat()]:
+        saved = resume_state(state, window)
+        if saved is None:
             return None
         stage, cursor, subject, days = saved.get("stage"), saved.get("cursor"), saved.get("subject"), saved.get("days")
         if (
@@ -128,17 +161,10 @@ class Progress:
 
     def checkpoint(self) -> Checkpoint:
         """A checkpoint from which a new run over the same window yields exactly the records still to come."""
-        return Checkpoint(
-            state={
-                "last_day": self.window.since.isoformat(),
-                "resume": {
-                    "window": [self.window.since.isoformat(), self.window.until.isoformat()],
-                    "stage": self.stage,
-                    "cursor": self.cursor,
-                    "subject": self.subject,
-                    "days": self.days.state(),
-                },
-            }
+        return resume_checkpoint(
+            self.window,
+            {"stage": self.stage, "cursor": self.cursor, "subject": self.subject, "days": self.days.state()},
+            last_day=self.window.since,
         )
 
     def finished(self, today: date) -> Checkpoint:

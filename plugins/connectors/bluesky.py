@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, session login (AT Protocol's, not OAuth), requests, parsing.
 """The Bluesky connector: an account's followers and posts from the public AppView, mentions through its PDS.
 
 What it fetches (AT Protocol lexicons, https://docs.bsky.app/docs/category/http-reference)
@@ -52,6 +53,7 @@ import httpx
 
 from plugins.connectors._public_feed import (
     STAGE_MENTIONS,
+    FeedPage,
     Progress,
     counter,
     day_after,
@@ -509,20 +511,15 @@ class BlueskyConnector(Connector):
     async def _posts(self, appview: ConnectorHttp, progress: Progress) -> AsyncIterator[Record]:
         """The account's own posts of the window, newest first, with a checkpoint after every page."""
         did = str(progress.subject)
-        start = window_start(progress.window)
         params = {"actor": did, "limit": str(PAGE_SIZE), "filter": "posts_no_replies"}
-        while True:
-            page_params = {**params, "cursor": progress.cursor} if progress.cursor else params
-            body = require_dict(await appview.get_json(GET_AUTHOR_FEED, params=page_params), NETWORK, GET_AUTHOR_FEED)
-            feed = require_list(body.get("feed"), NETWORK, f"{GET_AUTHOR_FEED} feed")
-            oldest: datetime | None = None
-            for item in feed:
+        start = window_start(progress.window)
+        async for page in _pages(appview, GET_AUTHOR_FEED, params, "feed", progress, start):
+            for item in page.items:
                 entry = require_dict(item, NETWORK, "a feed item")
                 post = require_dict(entry.get("post"), NETWORK, "feedViewPost.post")
                 record, published = _record(post)
                 indexed = post.get("indexedAt")
-                seen = min(published, parse_time(indexed, NETWORK, "post.indexedAt")) if indexed else published
-                oldest = seen if oldest is None else min(oldest, seen)
+                page.saw(min(published, parse_time(indexed, NETWORK, "post.indexedAt")) if indexed else published)
                 if entry.get("reason") is not None or _author_did(post) != did:
                     continue  # a repost or a pinned post shown again
                 if not in_window(published, progress.window):
@@ -530,11 +527,9 @@ class BlueskyConnector(Connector):
                 result, counters = _post(post, record, published)
                 progress.add(published.astimezone(UTC).date(), {POSTS: 1.0, **counters})
                 yield result
-            cursor = body.get("cursor")
-            if not feed or not isinstance(cursor, str) or not cursor or (oldest is not None and oldest < start):
-                return
-            progress.cursor = cursor
-            yield progress.checkpoint()
+            if page.more():
+                progress.cursor = page.following
+                yield progress.checkpoint()
 
     async def _mentions(self, account: AccountRef, login: _Login, progress: Progress) -> AsyncIterator[Record]:
         """Posts mentioning the account in the window (searchPosts through the PDS), a checkpoint per page."""
@@ -556,11 +551,8 @@ class BlueskyConnector(Connector):
                     "sort": "latest",
                     "limit": str(PAGE_SIZE),
                 }
-                while True:
-                    page_params = {**params, "cursor": progress.cursor} if progress.cursor else params
-                    body = require_dict(await authed.get_json(SEARCH_POSTS, params=page_params), NETWORK, SEARCH_POSTS)
-                    posts = require_list(body.get("posts"), NETWORK, f"{SEARCH_POSTS} posts")
-                    for item in posts:
+                async for page in _pages(authed, SEARCH_POSTS, params, "posts", progress):
+                    for item in page.items:
                         post = require_dict(item, NETWORK, "a searched post")
                         record, published = _record(post)
                         if _author_did(post) == did or not in_window(published, progress.window):
@@ -568,11 +560,31 @@ class BlueskyConnector(Connector):
                         mention = _mention(post, record, published, did)
                         if mention is not None:
                             yield mention
-                    cursor = body.get("cursor")
-                    if not posts or not isinstance(cursor, str) or not cursor:
-                        return
-                    progress.cursor = cursor
-                    yield progress.checkpoint()
+                    if page.more():
+                        progress.cursor = page.following
+                        yield progress.checkpoint()
+
+
+async def _pages(
+    http: ConnectorHttp,
+    method: str,
+    params: Mapping[str, str],
+    key: str,
+    progress: Progress,
+    start: datetime | None = None,
+) -> AsyncIterator[FeedPage]:
+    """The pages of an XRPC listing (`key` holds its items), from the checkpoint's cursor on, reading the next
+    page for as long as the page just read says so (`FeedPage.more`) and the caller moved the cursor on."""
+    while True:
+        page_params = {**params, "cursor": progress.cursor} if progress.cursor else params
+        body = require_dict(await http.get_json(method, params=page_params), NETWORK, method)
+        cursor = body.get("cursor")
+        page = FeedPage(
+            require_list(body.get(key), NETWORK, f"{method} {key}"), cursor if isinstance(cursor, str) else None, start
+        )
+        yield page
+        if not page.more():
+            return
 
 
 def _setting_pds(settings: Mapping[str, Any]) -> str | None:

@@ -1,3 +1,4 @@
+# Over 400 lines: the make-believe network's whole generator; it has no API to split along.
 """The built-in `demo` connector: a make-believe social network that needs no network at all.
 
 It exists so a fresh install, the portal and the test suites have realistic data to look at and

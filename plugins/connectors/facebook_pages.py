@@ -1,3 +1,4 @@
+# Over 400 lines: one network's metrics (with deprecations), requests, parsing; Meta's is in _meta_graph.
 """The `facebook_pages` connector: a Facebook Page's insights, posts, comments and tags (Meta Graph API).
 
 Requests (all `GET https://graph.facebook.com/v27.0/...`, Page access token in the Authorization header):
@@ -63,7 +64,7 @@ from plugins.connectors._meta_graph import (
     parse_time,
     resume_point,
     same_name,
-    unix,
+    window_range,
 )
 from plugins.sdk import (
     OAUTH_TOKEN_FIELDS,
@@ -397,8 +398,7 @@ class FacebookPagesConnector(Connector):
         path = graph_path(page_id, "posts")
         params = cursor_params(cursor) or {
             "fields": POST_FIELDS,
-            "since": str(unix(window.since)),
-            "until": str(unix(window.until + timedelta(days=1))),
+            **window_range(window),
             "limit": "50",
         }
         async for page, following in graph_pages(http, path, params, extra=extra, network=NETWORK):
@@ -428,8 +428,7 @@ class FacebookPagesConnector(Connector):
         path = graph_path(page_id, "tagged")
         params = cursor_params(cursor) or {
             "fields": TAGGED_FIELDS,
-            "since": str(unix(window.since)),
-            "until": str(unix(window.until + timedelta(days=1))),
+            **window_range(window),
             "limit": "100",
         }
         async for page, following in graph_pages(http, path, params, extra=extra, network=NETWORK):

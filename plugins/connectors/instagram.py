@@ -1,3 +1,4 @@
+# Over 400 lines: owned accounts and Business Discovery read the same media; Meta's is in _meta_graph.
 """The `instagram` connector: Instagram professional accounts through the Graph API (Facebook Login).
 
 Requests (all `GET https://graph.facebook.com/v27.0/...`, access token in the Authorization header):

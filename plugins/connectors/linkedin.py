@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, Rest.li queries, statistics rebuilding and parsing.
 """The `linkedin` connector: LinkedIn organization (company) pages through the Community Management API.
 
 It speaks LinkedIn's versioned REST API (`https://api.linkedin.com/rest`, headers `Linkedin-Version: YYYYMM`
@@ -63,6 +64,8 @@ from plugins.sdk import (
     TokenRefresh,
     Window,
     hookimpl,
+    state_int,
+    utc_now,
     utc_today,
 )
 
@@ -172,7 +175,7 @@ def _encode(urn: str) -> str:
 
 
 def _seconds_to_utc_midnight(now: datetime | None = None) -> float:
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     tomorrow = datetime.combine(now.date() + timedelta(days=1), time(tzinfo=UTC))
     return max(1.0, (tomorrow - now).total_seconds())
 
@@ -181,17 +184,6 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
-
-
-@contextlib.asynccontextmanager
-async def _closing(pages: AsyncIterator[Any]) -> AsyncIterator[AsyncIterator[Any]]:
-    """Close a paginating generator left early, so no connection or request lingers."""
-    try:
-        yield pages
-    finally:
-        close = getattr(pages, "aclose", None)
-        if close is not None:
-            await close()
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -402,9 +394,7 @@ class LinkedInConnector(Connector):
         if not isinstance(version, str) or not re.fullmatch(r"\d{6}(\.\d{2})?", version):
             raise ConnectorError(f"linkedin: account setting linkedin_version must look like YYYYMM, got {version!r}")
         phase = state.get("phase")
-        start = state.get("start", 0)
-        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
-            start = 0
+        start = max(state_int(state, "start") or 0, 0)
         async with self._client(account.credentials, version) as api:
             if phase not in {"posts", "done"}:
                 for point in await self._metric_points(api, organization, window):
@@ -540,7 +530,7 @@ class LinkedInConnector(Connector):
         # Simple values go through `params` (httpx escapes the URN's colons, as Rest.li 2.0 wants).
         params = {"author": organization, "q": "author", "sortBy": "CREATED", "count": POSTS_PAGE_SIZE, "start": start}
         pages = api.paginate("posts", params=params, items=lambda body: [body], next_page=next_page, max_pages=10_000)
-        async with _closing(pages) as bodies:
+        async with contextlib.aclosing(pages) as bodies:
             async for body in bodies:
                 elements = _elements(body, "GET /posts")
                 published = [
@@ -624,7 +614,7 @@ class LinkedInConnector(Connector):
             next_page=next_page,
             max_pages=10_000,
         )
-        async with _closing(pages) as bodies:
+        async with contextlib.aclosing(pages) as bodies:
             async for body in bodies:
                 for comment in _elements(body, endpoint):
                     mention = self._mention(comment, organization, post_urn, since_ms, end_ms)

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, requests and parsing; shared plumbing is in _public_feed.
 """The Mastodon connector: an account's followers, statuses and mentions, from its own instance's REST API.
 
 Where it reads
@@ -59,6 +60,7 @@ import httpx
 
 from plugins.connectors._public_feed import (
     STAGE_MENTIONS,
+    FeedPage,
     Progress,
     counter,
     http_for,
@@ -471,19 +473,13 @@ class MastodonConnector(Connector):
 
     async def _statuses(self, http: ConnectorHttp, progress: Progress) -> AsyncIterator[Record]:
         """Posts of the window, newest first, with a checkpoint after every page that has a next one."""
-        start = window_start(progress.window)
         path = f"api/v1/accounts/{quote(str(progress.subject), safe='')}/statuses"
         first = {"limit": str(PAGE_SIZE), "exclude_reblogs": "true"}
-        params: dict[str, str] | None = {**first, "max_id": progress.cursor} if progress.cursor else first
-        url = path
-        while True:
-            response = await http.request("GET", url, params=params)
-            page = require_list(http.decode(response), NETWORK, f"GET /{path}")
-            oldest: datetime | None = None
-            for item in page:
+        async for page in _timeline(http, path, first, progress):
+            for item in page.items:
                 status = require_dict(item, NETWORK, "a status")
                 published = parse_time(status.get("created_at"), NETWORK, "status.created_at")
-                oldest = published if oldest is None else min(oldest, published)
+                page.saw(published)
                 if status.get("reblog") or status.get("visibility") == "direct":
                     continue
                 if not in_window(published, progress.window):
@@ -491,28 +487,18 @@ class MastodonConnector(Connector):
                 post, counters = _post(status, published)
                 progress.add(published.astimezone(UTC).date(), {STATUSES: 1.0, **counters})
                 yield post
-            next_url, _ = link_header(page, response)
-            if not page or not next_url or (oldest is not None and oldest < start):
-                return
-            progress.cursor = _max_id(next_url)
-            yield progress.checkpoint()
-            url, params = next_url, None
+            if page.more():
+                progress.cursor = _max_id(str(page.following))
+                yield progress.checkpoint()
 
     async def _mentions(self, http: ConnectorHttp, progress: Progress) -> AsyncIterator[Record]:
         """Mention notifications of the window, newest first, with a checkpoint after every page."""
-        start = window_start(progress.window)
-        path = "api/v1/notifications"
         first = {"types[]": "mention", "limit": str(PAGE_SIZE)}
-        params: dict[str, str] | None = {**first, "max_id": progress.cursor} if progress.cursor else first
-        url = path
-        while True:
-            response = await http.request("GET", url, params=params)
-            page = require_list(http.decode(response), NETWORK, f"GET /{path}")
-            oldest: datetime | None = None
-            for item in page:
+        async for page in _timeline(http, "api/v1/notifications", first, progress):
+            for item in page.items:
                 notification = require_dict(item, NETWORK, "a notification")
                 received = parse_time(notification.get("created_at"), NETWORK, "notification.created_at")
-                oldest = received if oldest is None else min(oldest, received)
+                page.saw(received)
                 status = notification.get("status")
                 if notification.get("type") != "mention" or not isinstance(status, dict):
                     continue
@@ -524,12 +510,28 @@ class MastodonConnector(Connector):
                 mention = _mention(status, published, str(progress.subject))
                 if mention is not None:
                     yield mention
-            next_url, _ = link_header(page, response)
-            if not page or not next_url or (oldest is not None and oldest < start):
-                return
-            progress.cursor = _max_id(next_url)
-            yield progress.checkpoint()
-            url, params = next_url, None
+            if page.more():
+                progress.cursor = _max_id(str(page.following))
+                yield progress.checkpoint()
+
+
+async def _timeline(
+    http: ConnectorHttp, path: str, first: Mapping[str, str], progress: Progress
+) -> AsyncIterator[FeedPage]:
+    """A timeline's pages, newest first, from the checkpoint's `max_id` on, following the Link header's next
+    page for as long as the page just read says so (`FeedPage.more`)."""
+    start = window_start(progress.window)
+    params: Mapping[str, str] | None = {**first, "max_id": progress.cursor} if progress.cursor else first
+    url = path
+    while True:
+        response = await http.request("GET", url, params=params)
+        items = require_list(http.decode(response), NETWORK, f"GET /{path}")
+        next_url, _ = link_header(items, response)
+        page = FeedPage(items, next_url, start)
+        yield page
+        if not page.more() or next_url is None:
+            return
+        url, params = next_url, None
 
 
 @hookimpl

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's declarations, credentials, requests and parsing; none serve another.
 """The `tiktok` connector: a creator's own TikTok account through the Display API v2.
 
 Base URL https://open.tiktokapis.com/v2. What it reads, per account and window (UTC days):
@@ -68,6 +69,7 @@ from plugins.sdk import (
     TransientError,
     Window,
     hookimpl,
+    state_int,
     utc_today,
 )
 
@@ -395,8 +397,8 @@ class TikTokConnector(Connector):
         """
         where = f"POST /{VIDEO_LIST_PATH}"
         start = _millis(window.since)
-        cursor = state.get("cursor")
-        if isinstance(cursor, bool) or not isinstance(cursor, int):
+        cursor = state_int(state, "cursor")
+        if cursor is None:
             cursor = _millis(window.until + timedelta(days=1))
         for _ in range(MAX_PAGES):
             response = await http.request(

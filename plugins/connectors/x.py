@@ -1,3 +1,4 @@
+# Over 400 lines: one network's user and app-only contexts; each request stays next to its parsing.
 """The `x` connector: X (formerly Twitter) through the X API v2 at https://api.x.com/2.
 
 What it reads, per account and window (days are UTC days, both ends included):
@@ -72,6 +73,7 @@ from plugins.sdk import (
     Window,
     cursor_param,
     hookimpl,
+    state_text,
     utc_today,
 )
 
@@ -534,15 +536,7 @@ class XConnector(Connector):
             "expansions": "attachments.media_keys",
             "media.fields": "type,public_metrics",
         }
-        token = state.get("next_token")
-        if isinstance(token, str) and token:
-            params["pagination_token"] = token
-        pages = http.paginate(
-            path, params=params, items=lambda body: [body], next_page=cursor_param("pagination_token", _next_token)
-        )
-        async for page in pages:
-            body = _object(page, where)
-            _refuse_errors_only(body, where)
+        async for body in _pages(http, path, params, state):
             media = _includes(body, "media", "media_key", where)
             for tweet in _list(body, "data", where):
                 post = _post(tweet, username, media, non_public, where)
@@ -585,15 +579,7 @@ class XConnector(Connector):
             "expansions": "author_id",
             "user.fields": "username",
         }
-        token = state.get("next_token")
-        if isinstance(token, str) and token:
-            params["pagination_token"] = token
-        pages = http.paginate(
-            path, params=params, items=lambda body: [body], next_page=cursor_param("pagination_token", _next_token)
-        )
-        async for page in pages:
-            body = _object(page, where)
-            _refuse_errors_only(body, where)
+        async for body in _pages(http, path, params, state):
             users = _includes(body, "users", "id", where)
             for tweet in _list(body, "data", where):
                 if str(tweet.get("author_id")) == user_id:
@@ -607,6 +593,23 @@ class XConnector(Connector):
             following = _next_token(body)
             if following:
                 yield Checkpoint(state={**base, "stage": "mentions", "next_token": following, "days": counts.state()})
+
+
+async def _pages(
+    http: ConnectorHttp, path: str, params: Mapping[str, Any], state: Mapping[str, Any]
+) -> AsyncIterator[dict[str, Any]]:
+    """Every page of a timeline from the checkpoint's `next_token` on (the first page without one), each
+    checked to be an object that is not an error alone."""
+    where = f"GET /{path}"
+    token = state_text(state, "next_token")
+    first = {**params, "pagination_token": token} if token else dict(params)
+    pages = http.paginate(
+        path, params=first, items=lambda body: [body], next_page=cursor_param("pagination_token", _next_token)
+    )
+    async for page in pages:
+        body = _object(page, where)
+        _refuse_errors_only(body, where)
+        yield body
 
 
 def _post(

@@ -1,3 +1,4 @@
+# Over 400 lines: one network's Data and Analytics APIs, owned and competitor channels, and parsing.
 """The `youtube` connector: YouTube channels through the YouTube Data API v3 and the YouTube Analytics API.
 
 Owned channels (connected with Google OAuth 2.0, scopes `youtube.readonly` and `yt-analytics.readonly`):
@@ -62,6 +63,8 @@ from plugins.sdk import (
     Window,
     cursor_param,
     hookimpl,
+    state_text,
+    utc_now,
     utc_today,
 )
 
@@ -183,7 +186,7 @@ def _pacific() -> timezone | ZoneInfo:
 
 def _seconds_to_quota_reset(now: datetime | None = None) -> float:
     """YouTube Data API quotas reset at midnight Pacific time."""
-    local = (now or datetime.now(UTC)).astimezone(_pacific())
+    local = (now or utc_now()).astimezone(_pacific())
     midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=local.tzinfo)
     return max(1.0, (midnight - local).total_seconds())
 
@@ -435,8 +438,7 @@ class YouTubeConnector(Connector):
         """Daily channel metrics, then the window's videos, then its comments; a checkpoint after each page."""
         competitor = account.kind == "competitor"
         phase = state.get("phase")
-        page_token = state.get("page_token")
-        page_token = page_token if isinstance(page_token, str) and page_token else None
+        page_token = state_text(state, "page_token")
         async with contextlib.AsyncExitStack() as stack:
             if competitor:
                 key = account.credentials.get("api_key")
@@ -574,7 +576,7 @@ class YouTubeConnector(Connector):
             next_page=cursor_param("pageToken", lambda body: body.get("nextPageToken")),
             max_pages=10_000,
         )
-        async with _closing(pages) as bodies:
+        async with contextlib.aclosing(pages) as bodies:
             async for body in bodies:
                 entries = _items(body, "GET /playlistItems")
                 dated: list[tuple[str, datetime]] = []
@@ -660,7 +662,7 @@ class YouTubeConnector(Connector):
             max_pages=10_000,
         )
         try:
-            async with _closing(pages) as bodies:
+            async with contextlib.aclosing(pages) as bodies:
                 async for body in bodies:
                     threads = _items(body, "GET /commentThreads")
                     oldest: date | None = None
@@ -696,17 +698,6 @@ class YouTubeConnector(Connector):
                     yield Checkpoint(state={"phase": "comments", "page_token": next_token})
         except CommentsDisabledError:
             yield Checkpoint(state={"phase": "done"})
-
-
-@contextlib.asynccontextmanager
-async def _closing(pages: AsyncIterator[Any]) -> AsyncIterator[AsyncIterator[Any]]:
-    """Close a paginating generator left early, so no connection or request lingers."""
-    try:
-        yield pages
-    finally:
-        close = getattr(pages, "aclose", None)
-        if close is not None:
-            await close()
 
 
 @hookimpl

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from stripe_fake import FakeStripe
 
 from api.app import create_app
-from api.billing.stripe_api import METER_EVENT_NAMES
+from api.billing.stripe_backend import METER_EVENT_NAMES
 from api.billing.subscriptions import StripeEvent, Subscription
 from tests.api.conftest import count_rows, owner_connection, table
 from tests.conftest import Agency, TestDatabase, make_settings, sign_up

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 from stripe_fake import FakeStripe
 
-from api.billing.stripe_api import METER_EVENT_NAMES
+from api.billing.stripe_backend import METER_EVENT_NAMES
 from api.billing.subscriptions import Subscription
 from tests.api.conftest import assert_problem, create_account, create_client, owner_connection, sync_account, table
 from tests.api.stripe_billing import PricedPlans, deliver, event_of, price_plans, stripe_client_app, subscribe
@@ -101,9 +101,10 @@ def test_an_agency_outgrows_its_plan_subscribes_is_billed_exactly_falls_behind_a
         # 3. Usage: a sync, API calls; reported to Stripe, Stripe's totals equal the ledger's.
         account = create_account(client, agency, first["id"], handle="dupont")
         sync_account(client, agency, account["id"], TODAY - timedelta(days=3), TODAY)
+        services = client.app.state.services
         with client.portal() as portal:
-            portal.call(client.app.state.rate_limits.flush, client.app.state.database, time.time() + 120)
-            summary = portal.call(client.app.state.usage_reporter.report_pending)
+            portal.call(services.rate_limits.flush, services.database, time.time() + 120)
+            summary = portal.call(services.usage_reporter.report_pending)
         ledger = usage_totals(client, agency)
         assert set(ledger) == {"tracked_accounts", "syncs", "api_calls", "mentions_analysed"}
         assert summary.sent == summary.attempted > 0

@@ -268,7 +268,7 @@ def test_the_stripe_connection_pools_close_with_the_app(
     database: TestDatabase, fake_stripe: FakeStripe, priced: PricedPlans
 ) -> None:
     with stripe_client_app(database, fake_stripe, priced) as client:
-        http = client.app.state.stripe_http
+        http = client.app.state.services.billing.http
         assert checkout(client, sign_up(client), "agency").status_code == 201  # through the shared pools
         assert (http._client_async.is_closed, http._client.is_closed) == (False, False)
 

@@ -49,7 +49,7 @@ def start() -> int:
 
 
 def standing(client: TestClient[Litestar], agency: Agency) -> Standing:
-    standings = client.app.state.standings
+    standings = client.app.state.services.standings
 
     async def read() -> Standing:
         return await standings.of(uuid.UUID(agency.tenant_id))  # type: ignore[no-any-return]

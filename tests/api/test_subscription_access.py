@@ -30,7 +30,7 @@ def make_read_only(
     past_due_since: datetime | None = None,
 ) -> None:
     set_subscription(database, agency, plan="scale", status=status, past_due_since=past_due_since)
-    client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+    client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
 
 
 def assert_inactive(response: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from api.billing.subscriptions import Subscription
 from api.billing.usage_reporting import UsageReporter
 from tenants.database import Database
 from tenants.ids import utcnow
-from tests.billing.billing_helpers import add_meters, client_for, ledger
+from tests.billing.billing_helpers import add_meters, backend_for, ledger
 from tests.conftest import Agency, TestDatabase, make_settings, sign_up
 
 
@@ -32,7 +32,7 @@ def test_usage_too_old_for_stripe_is_listed_as_unreported_for_its_agency_only(
     add_meters(fake)
     tenant_id = uuid.UUID(agency.tenant_id)
     old = utcnow() - timedelta(days=40)
-    db: Database = client.app.state.database
+    db: Database = client.app.state.services.database
 
     async def seed_and_report() -> None:
         customer = fake.add_customer(name="Agency Alpha")["id"]
@@ -40,7 +40,7 @@ def test_usage_too_old_for_stripe_is_listed_as_unreported_for_its_agency_only(
             session.add(Subscription(plan="starter", stripe_customer_id=customer))
         await ledger(db, tenant_id, "tracked_accounts", 3, quantity=1, at=old)
         await ledger(db, tenant_id, "syncs", 2, prefix="recent")
-        await UsageReporter(db, client_for(database, fake)).report_pending()
+        await UsageReporter(db, backend_for(database, fake)).report_pending()
 
     with client.portal() as portal:
         portal.call(seed_and_report)
@@ -68,7 +68,7 @@ def test_the_app_reports_usage_in_the_background_when_stripe_is_configured(
     )
     with TestClient(create_app(settings)) as test_client:
         alpha = sign_up(test_client, "Agency Alpha")
-        db: Database = test_client.app.state.database
+        db: Database = test_client.app.state.services.database
         tenant_id = uuid.UUID(alpha.tenant_id)
         customer = fake.add_customer(name="Agency Alpha")["id"]
 

@@ -13,10 +13,11 @@ import stripe
 from sqlalchemy import select
 from stripe_fake.server import FakeStripe
 
+from api.billing.meter_events import MeterEventDelivery
 from api.billing.metering import UsageEvent, record_usage
-from api.billing.stripe_api import METER_EVENT_NAMES, stripe_client
+from api.billing.stripe_backend import METER_EVENT_NAMES, StripeBackend
 from api.billing.subscriptions import Subscription
-from api.billing.usage_reporting import MeterEventDelivery, UsageReporter
+from api.billing.usage_reporting import UsageReporter
 from tenants.audit import SYSTEM
 from tenants.database import Database
 from tenants.ids import utcnow
@@ -60,19 +61,20 @@ async def ledger(
             )
 
 
+def backend_for(database: TestDatabase, fake: FakeStripe) -> StripeBackend:
+    """The billing backend the app builds from its settings, pointed at the fake."""
+    return StripeBackend(make_settings(database, stripe_api_key=fake.api_key, stripe_api_base=fake.url))
+
+
 def client_for(database: TestDatabase, fake: FakeStripe) -> stripe.StripeClient:
-    """The client the app builds from its settings, pointed at the fake."""
-    client = stripe_client(
-        make_settings(database, stripe_api_key=fake.api_key, stripe_api_base=fake.url), max_network_retries=1
-    )
-    assert client is not None
-    return client
+    """The backend's client for meter events (the SDK retries once), to send as another worker would."""
+    return backend_for(database, fake).usage_client
 
 
 def reporter(
     db: Database, database: TestDatabase, fake: FakeStripe, clock: Callable[[], datetime] | None = None, **kw: Any
 ) -> UsageReporter:
-    return UsageReporter(db, client_for(database, fake), clock=clock or utcnow, **kw)
+    return UsageReporter(db, backend_for(database, fake), clock=clock or utcnow, **kw)
 
 
 async def deliveries(db: Database, tenant_id: uuid.UUID) -> list[MeterEventDelivery]:

@@ -11,7 +11,7 @@ import pytest
 from stripe_fake.server import FakeStripe, running_fake
 from typer.testing import CliRunner
 
-from api.billing.usage_reporting import meter_event_identifier
+from api.billing.meter_events import meter_event_identifier
 from api.cli import app
 from tenants.database import Database
 from tenants.ids import utcnow

@@ -35,9 +35,9 @@ from sqlalchemy import Engine, func, select, text
 from stripe_fake.server import FakeStripe, running_fake
 
 from api.accounts.models import SocialAccount
+from api.billing.meter_events import MeterEventDelivery, meter_event_identifier
 from api.billing.metering import UsageEvent
-from api.billing.stripe_api import METER_EVENT_NAMES
-from api.billing.usage_reporting import MeterEventDelivery, meter_event_identifier
+from api.billing.stripe_backend import METER_EVENT_NAMES
 from api.clients.models import Client
 from api.content.models import StoredMention
 from api.sync.models import SyncRun

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from api.billing.rate_limits import MemoryRateLimits, RateDecision, RateLimits, RedisRateLimits
+from api.billing.rate_limits import MemoryRateLimits, RateDecision, RateLimits
+from api.billing.redis_rate_limits import RedisRateLimits
 from tests.conftest import TestRedis
 
 START = 1_772_445_600.0  # 2026-03-02T10:00:00Z
@@ -183,7 +184,7 @@ async def test_two_redis_clients_share_one_exact_limit(redis_server: TestRedis) 
 
 _WORKER = """
 import asyncio, json, sys, uuid
-from api.billing.rate_limits import RedisRateLimits
+from api.billing.redis_rate_limits import RedisRateLimits
 
 async def main(url, prefix, tenant, limit, count):
     store = RedisRateLimits(url, prefix)

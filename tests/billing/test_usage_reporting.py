@@ -11,22 +11,16 @@ import pytest
 from sqlalchemy import delete, select
 from stripe_fake.server import FakeStripe
 
+from api.billing.backend import RETRYING, SENT, TOO_OLD
+from api.billing.meter_events import MeterEventDelivery, meter_event_identifier
 from api.billing.metering import UsageEvent
 from api.billing.subscriptions import Subscription
-from api.billing.usage_reporting import (
-    RETRY_BASE,
-    RETRYING,
-    SENT,
-    TOO_OLD,
-    MeterEventDelivery,
-    UsageReporter,
-    meter_event_identifier,
-    retry_delay,
-)
+from api.billing.usage_reporting import RETRY_BASE, UsageReporter, retry_delay
 from tenants.database import Database
 from tenants.ids import utcnow
 from tests.billing.billing_helpers import (
     add_meters,
+    backend_for,
     billed_agency,
     client_for,
     deliveries,
@@ -304,7 +298,7 @@ async def test_a_refused_api_key_keeps_the_usage_for_later_and_keeps_no_key(
 ) -> None:
     agency = await billed_agency(db, fake_stripe, "Alpha")
     await ledger(db, agency.tenant_id, "syncs", 1)
-    outbox = UsageReporter(db, client_for(database, fake_stripe))
+    outbox = UsageReporter(db, backend_for(database, fake_stripe))
     fake_stripe.api_key = "sk_test_rotated_" + "z" * 20  # Stripe no longer takes the configured key
 
     summary = await outbox.report_pending()

@@ -97,6 +97,8 @@ class Router:
 
 
 class Recording(httpx.AsyncBaseTransport):
+    """A real transport that notes the URL of every request it sends (to check where a connector went)."""
+
     def __init__(self) -> None:
         self.urls: list[str] = []
         self.inner = httpx.AsyncHTTPTransport()

@@ -10,13 +10,11 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-import resonance_sdk._http
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from plugins.connectors import bluesky
 from plugins.connectors.bluesky import BlueskyConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -30,6 +28,8 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.records import of_type, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 WINDOW = Window(since=date(2025, 3, 1), until=date(2025, 3, 10))
@@ -55,16 +55,13 @@ SESSION = fixture("createSession.json")
 REFRESHED = fixture("refreshSession.json")
 
 
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(resonance_sdk._http, "sleep_for", no_wait)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "Today" is the window's last day."""
     monkeypatch.setattr(bluesky, "_today", lambda: TODAY)
-    return waits
 
 
 def cursored(httpserver: HTTPServer, path: str, pages: list[str]) -> None:
@@ -100,14 +97,6 @@ async def collect(
     return [record async for record in used.fetch(account, WINDOW, state or {})]
 
 
-def requests_to(httpserver: HTTPServer, path: str) -> list[Request]:
-    return [request for request, _ in httpserver.log if request.path == path]
-
-
-def of(records: list[Record], kind: type[Any]) -> list[Any]:
-    return [record for record in records if isinstance(record, kind)]
-
-
 # --- metadata ----------------------------------------------------------------------------------------------
 
 
@@ -140,7 +129,7 @@ def test_metadata_schema_and_catalogue() -> None:
 
 
 def test_registers_through_the_plugin_hook() -> None:
-    assert load_registry(extra_plugins=[bluesky]).connector("bluesky") is BlueskyConnector
+    assert_registers(bluesky, BlueskyConnector)
 
 
 # --- a full fetch ---------------------------------------------------------------------------------------------
@@ -155,7 +144,7 @@ async def test_owned_account_fetch_parses_every_record(httpserver: HTTPServer) -
         validator.check(record)
 
     assert records[0] == MetricPoint(native_metric="followersCount", day=TODAY, value=847023, quality="exact")
-    posts = {post.external_id: post for post in of(records, Post)}
+    posts = {post.external_id: post for post in of_type(records, Post)}
     base = f"at://{DID}/app.bsky.feed.post/"
     assert list(posts) == [
         base + rkey for rkey in ("3ljwm5u7hxs2k", "3ljtzc4s6wc2f", "3ljoxsu2ve22a", "3ljlq3hzmfc2p", "3ljedl5ryhk2c")
@@ -182,7 +171,7 @@ async def test_owned_account_fetch_parses_every_record(httpserver: HTTPServer) -
     assert french.media_type == "text"
     assert "bookmarkCount" not in french.metrics  # the AppView did not send it
 
-    daily = {(p.native_metric, p.day): p for p in of(records, MetricPoint)[1:]}
+    daily = {(p.native_metric, p.day): p for p in of_type(records, MetricPoint)[1:]}
     assert len(daily) == 10 * 5
     assert {p.quality for p in daily.values()} == {"estimated"}
     expected = {
@@ -196,7 +185,7 @@ async def test_owned_account_fetch_parses_every_record(httpserver: HTTPServer) -
         day = date(2025, 3, 1 + offset)
         assert tuple(daily[(name, day)].value for name in bluesky.DAILY) == expected.get(day, (0,) * 5), day
 
-    assert of(records, Mention) == [
+    assert of_type(records, Mention) == [
         Mention(
             external_id="at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3ljyb7rhm2c2x",
             published_at=datetime(2025, 3, 9, 7, 45, tzinfo=UTC),
@@ -281,9 +270,9 @@ async def test_competitor_uses_only_the_public_appview(httpserver: HTTPServer) -
     records = await collect(httpserver, COMPETITOR, instance=used)
     assert {request.path for request, _ in httpserver.log} == {PROFILE, FEED}
     assert all("Authorization" not in request.headers for request, _ in httpserver.log)
-    assert not of(records, Mention)
-    assert {p.quality for p in of(records, MetricPoint)} == {"public_only"}
-    assert len(of(records, Post)) == 5
+    assert not of_type(records, Mention)
+    assert {p.quality for p in of_type(records, MetricPoint)} == {"public_only"}
+    assert len(of_type(records, Post)) == 5
     assert used.refreshed_credentials is None
 
 
@@ -291,8 +280,8 @@ async def test_owned_account_without_login_has_no_mentions(httpserver: HTTPServe
     serve_all(httpserver)
     records = await collect(httpserver, PUBLIC_OWNED)
     assert {request.path for request, _ in httpserver.log} == {PROFILE, FEED}
-    assert not of(records, Mention)
-    assert of(records, MetricPoint)[0].quality == "exact"
+    assert not of_type(records, Mention)
+    assert of_type(records, MetricPoint)[0].quality == "exact"
 
 
 async def test_real_hosts_are_the_appview_and_the_pds() -> None:
@@ -337,7 +326,7 @@ async def test_expired_access_token_is_refreshed(httpserver: HTTPServer) -> None
     stored = {**LOGIN, "access_jwt": "old-access", "refresh_jwt": "old-refresh"}
     used = connector(httpserver)
     records = await collect(httpserver, AccountRef(handle="bsky.app", credentials=stored), instance=used)
-    assert len(of(records, Mention)) == 3
+    assert len(of_type(records, Mention)) == 3
     refresh = requests_to(httpserver, REFRESH)
     assert len(refresh) == 1
     assert refresh[0].headers["Authorization"] == "Bearer old-refresh"
@@ -364,7 +353,7 @@ async def test_refused_refresh_token_falls_back_to_a_new_session(httpserver: HTT
     stored = {**LOGIN, "access_jwt": "old-access", "refresh_jwt": "revoked"}
     used = connector(httpserver)
     records = await collect(httpserver, AccountRef(handle="bsky.app", credentials=stored), instance=used)
-    assert len(of(records, Mention)) == 3
+    assert len(of_type(records, Mention)) == 3
     assert len(requests_to(httpserver, CREATE)) == 1
     assert used.refreshed_credentials is not None
     assert used.refreshed_credentials["access_jwt"] == SESSION["accessJwt"]
@@ -399,7 +388,7 @@ async def test_429_with_retry_after_then_success(httpserver: HTTPServer, waits: 
     serve_all(httpserver)
     records = await collect(httpserver, PUBLIC_OWNED)
     assert 5.0 in waits
-    assert len(of(records, Post)) == 5
+    assert len(of_type(records, Post)) == 5
     assert len(requests_to(httpserver, FEED)) == 4
 
 
@@ -407,7 +396,7 @@ async def test_5xx_is_retried(httpserver: HTTPServer) -> None:
     httpserver.expect_oneshot_request(FEED).respond_with_json({"error": "InternalServerError"}, status=500)
     httpserver.expect_oneshot_request(PROFILE).respond_with_data("upstream timeout", status=504)
     serve_all(httpserver)
-    assert len(of(await collect(httpserver, PUBLIC_OWNED), Post)) == 5
+    assert len(of_type(await collect(httpserver, PUBLIC_OWNED), Post)) == 5
 
 
 async def test_malformed_bodies_are_bad_responses(httpserver: HTTPServer) -> None:

@@ -11,28 +11,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from plugins.sdk import Checkpoint
 from plugins.sdk.testing import ConnectorConformance, serving
-from tests.connectors import (
-    test_bluesky_conformance,
-    test_facebook_pages_conformance,
-    test_instagram_conformance,
-    test_linkedin_conformance,
-    test_mastodon_conformance,
-    test_tiktok_conformance,
-    test_x_conformance,
-    test_youtube_conformance,
-)
-
-# Modules, not their classes: a Test* class imported here would be collected (and run) a second time.
-SUITES = [
-    test_bluesky_conformance.TestBlueskyConformance,
-    test_facebook_pages_conformance.TestFacebookPagesConformance,
-    test_instagram_conformance.TestInstagramConformance,
-    test_linkedin_conformance.TestLinkedInConformance,
-    test_mastodon_conformance.TestMastodonConformance,
-    test_tiktok_conformance.TestTikTokConformance,
-    test_x_conformance.TestXConformance,
-    test_youtube_conformance.TestYouTubeConformance,
-]
+from tests.connectors.suites import SUITES
 
 
 @pytest.mark.parametrize("suite_class", SUITES, ids=lambda suite: suite.connector.id)

@@ -10,24 +10,18 @@ import asyncio
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jsonschema
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from plugins.connectors import _meta_graph, facebook_pages
 from plugins.connectors._meta_graph import GRAPH_API_VERSION, exchange_long_lived_user_token, page_access_token
 from plugins.connectors.facebook_pages import POST_FIELDS, FacebookPagesConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -37,10 +31,8 @@ from plugins.sdk import (
     ConnectorError,
     ConnectorHttp,
     EgressPolicy,
-    Mention,
     MetricPoint,
     OAuthClient,
-    Post,
     RateLimitedError,
     Record,
     RecordValidator,
@@ -48,6 +40,10 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.answering import Recording
+from tests.connectors.graph_api import Graph
+from tests.connectors.records import at, mentions, posts
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "facebook_pages"
 PAGE_ID = "104017745210123"
@@ -68,81 +64,7 @@ def fixture(name: str) -> Any:
 # --- a local Graph API ----------------------------------------------------------------------------
 
 
-@dataclass
-class Route:
-    method: str
-    path: str
-    query: Mapping[str, str] | None = None
-    json: Any = None
-    body: str | None = None
-    status: int = 200
-    headers: Mapping[str, str] | None = None
-    times: int | None = None
-    used: int = field(default=0)
-
-
-@dataclass(frozen=True)
-class Seen:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-
-
-class Graph:
-    """Answers the connector from `Route`s (first match wins; `query` is a subset match) and logs requests."""
-
-    def __init__(self, server: HTTPServer) -> None:
-        self.base = server.url_for("/").rstrip("/")
-        self.routes: list[Route] = []
-        self.seen: list[Seen] = []
-        server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
-
-    def add(self, method: str, path: str, **options: Any) -> Graph:
-        self.routes.append(Route(method, path, **options))
-        return self
-
-    def first(self, method: str, path: str, **options: Any) -> Graph:
-        self.routes.insert(0, Route(method, path, **options))
-        return self
-
-    def to(self, path: str) -> list[Seen]:
-        return [seen for seen in self.seen if seen.path == path]
-
-    def _handle(self, request: Request) -> Response:
-        query = parse_qs(urlsplit(request.url).query, keep_blank_values=True)
-        seen = Seen(request.method, request.path, query, {k.lower(): v for k, v in request.headers.items()})
-        self.seen.append(seen)
-        for route in self.routes:
-            if route.method != request.method or route.path != request.path:
-                continue
-            if route.times is not None and route.used >= route.times:
-                continue
-            if not all(value in query.get(name, []) for name, value in (route.query or {}).items()):
-                continue
-            route.used += 1
-            text = route.body if route.body is not None else json.dumps(route.json).replace("{base}", self.base)
-            return Response(
-                text, status=route.status, headers=dict(route.headers or {}), content_type="application/json"
-            )
-        return Response(json.dumps({"error": f"no route for {request.path}"}), status=404)
-
-
-@pytest.fixture
-def graph(httpserver: HTTPServer) -> Graph:
-    return Graph(httpserver)
-
-
-@pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Make the SDK's waits instant and remember them."""
-    waited: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waited.append(seconds)
-
-    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_wait)
-    return waited
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
 
 
 def full_fetch(graph: Graph) -> Graph:
@@ -189,25 +111,11 @@ def points(records: list[Record]) -> dict[tuple[str, date], float]:
     return {(r.native_metric, r.day): r.value for r in records if isinstance(r, MetricPoint)}
 
 
-def posts(records: list[Record]) -> dict[str, Post]:
-    return {r.external_id: r for r in records if isinstance(r, Post)}
-
-
-def mentions(records: list[Record]) -> dict[str, Mention]:
-    return {r.external_id: r for r in records if isinstance(r, Mention)}
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
 # --- metadata ---------------------------------------------------------------------------------------
 
 
 def test_registers_through_the_plugin_hook_and_maps_to_the_catalogue() -> None:
-    registry = load_registry(extra_plugins=[facebook_pages])
-    assert registry.connector("facebook_pages") is FacebookPagesConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "facebook_pages"]
+    assert_registers(facebook_pages, FacebookPagesConnector)
     catalogue = built_in_metrics()
     declared = FacebookPagesConnector.declared()
     assert all(d.canonical in catalogue for d in declared.values())
@@ -479,16 +387,6 @@ def test_check_refuses_bad_credentials(graph: Graph) -> None:
     assert bad not in str(refused.value)
     with pytest.raises(AuthenticationError, match="page_access_token"):
         asyncio.run(connector(graph).check({}))
-
-
-class Recording(httpx.AsyncBaseTransport):
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(str(request.url))
-        return await self.inner.handle_async_request(request)
 
 
 def test_no_request_leaves_the_base_url_even_when_meta_links_elsewhere(graph: Graph) -> None:

@@ -15,7 +15,6 @@ from pytest_httpserver import HTTPServer
 
 from plugins.connectors import linkedin
 from plugins.connectors.linkedin import LinkedInConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -34,6 +33,8 @@ from plugins.sdk import (
     built_in_metrics,
 )
 from tests.connectors.answering import Answer, Recording, Router, renewed_expiry
+from tests.connectors.records import of_type
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linkedin"
 ORG = "urn:li:organization:2414183"
@@ -114,17 +115,13 @@ def full_run_answers() -> list[Answer]:
     ]
 
 
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Instant retries (the waits asked for are kept) and a pinned 'today'."""
-    asked: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        asked.append(seconds)
-
-    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_wait)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pinned "today" (see the fixtures' README)."""
     monkeypatch.setattr(linkedin, "_today", lambda: TODAY)
-    return asked
 
 
 @pytest.fixture
@@ -147,10 +144,6 @@ async def collect(
     return [record async for record in connector.fetch(account, window, state or {})]
 
 
-def of_type(records: list[Record], kind: type[Any]) -> list[Any]:
-    return [record for record in records if isinstance(record, kind)]
-
-
 def secret_free(message: str) -> None:
     for secret in (SECRETS["access_token"], SECRETS["refresh_token"], SECRETS["client_secret"]):
         assert secret not in message
@@ -160,9 +153,7 @@ def secret_free(message: str) -> None:
 
 
 def test_registers_through_the_plugin_hook_with_real_oauth_endpoints() -> None:
-    registry = load_registry(extra_plugins=[linkedin])
-    assert registry.connector("linkedin") is LinkedInConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "linkedin"]
+    assert_registers(linkedin, LinkedInConnector)
     oauth = LinkedInConnector.oauth
     assert oauth is not None
     assert oauth.authorize_url == "https://www.linkedin.com/oauth/v2/authorization"

@@ -10,13 +10,11 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-import resonance_sdk._http
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from plugins.connectors import mastodon
 from plugins.connectors.mastodon import MastodonConnector, parse_handle, plain_text
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -31,6 +29,8 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.records import of_type, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 WINDOW = Window(since=date(2019, 12, 1), until=date(2019, 12, 10))
@@ -48,16 +48,13 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(resonance_sdk._http, "sleep_for", no_wait)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "Today" is the window's last day."""
     monkeypatch.setattr(mastodon, "_today", lambda: TODAY)
-    return waits
 
 
 def paged(httpserver: HTTPServer, path: str, pages: list[str], cursor_ids: list[str]) -> None:
@@ -98,14 +95,6 @@ async def collect(
     return [record async for record in connector(httpserver).fetch(account, WINDOW, state or {})]
 
 
-def requests_to(httpserver: HTTPServer, path: str) -> list[Request]:
-    return [request for request, _ in httpserver.log if request.path == path]
-
-
-def of(records: list[Record], kind: type[Any]) -> list[Any]:
-    return [record for record in records if isinstance(record, kind)]
-
-
 # --- metadata --------------------------------------------------------------------------------------------
 
 
@@ -134,8 +123,7 @@ def test_metadata_schema_and_catalogue() -> None:
 
 
 def test_registers_through_the_plugin_hook() -> None:
-    registry = load_registry(extra_plugins=[mastodon])
-    assert registry.connector("mastodon") is MastodonConnector
+    assert_registers(mastodon, MastodonConnector)
 
 
 # --- a full fetch ------------------------------------------------------------------------------------------
@@ -148,10 +136,10 @@ async def test_owned_account_fetch_parses_every_record(httpserver: HTTPServer) -
     for record in records:
         validator.check(record)
 
-    followers = [p for p in of(records, MetricPoint) if p.native_metric == "followers_count"]
+    followers = [p for p in of_type(records, MetricPoint) if p.native_metric == "followers_count"]
     assert followers == [MetricPoint(native_metric="followers_count", day=TODAY, value=322930, quality="exact")]
 
-    posts = {post.external_id: post for post in of(records, Post)}
+    posts = {post.external_id: post for post in of_type(records, Post)}
     assert list(posts) == [
         "103270115826048975",
         "103267810090684562",
@@ -182,7 +170,7 @@ async def test_owned_account_fetch_parses_every_record(httpserver: HTTPServer) -
     assert poll.text == "Poll: roadmap\n\nWhich should we ship first?"
     assert poll.published_at == datetime(2019, 12, 1, 0, 0, 1, tzinfo=UTC)
 
-    daily = {(p.native_metric, p.day): p for p in of(records, MetricPoint) if p.native_metric != "followers_count"}
+    daily = {(p.native_metric, p.day): p for p in of_type(records, MetricPoint) if p.native_metric != "followers_count"}
     assert len(daily) == 10 * 4  # every day of the window, zeros included
     assert {p.quality for p in daily.values()} == {"estimated"}
     expected = {
@@ -197,7 +185,7 @@ async def test_owned_account_fetch_parses_every_record(httpserver: HTTPServer) -
         values = tuple(daily[(name, day)].value for name in mastodon.DAILY)
         assert values == expected.get(day, (0, 0, 0, 0)), day
 
-    mentions = of(records, Mention)
+    mentions = of_type(records, Mention)
     assert mentions == [
         Mention(
             external_id="103276885573636242",
@@ -267,19 +255,19 @@ async def test_competitor_uses_only_public_endpoints(httpserver: HTTPServer) -> 
     assert paths == {LOOKUP, STATUSES}
     assert all("Authorization" not in request.headers for request, _ in httpserver.log)
     assert requests_to(httpserver, LOOKUP)[0].args["acct"] == "Gargron"
-    assert not of(records, Mention)
-    points = of(records, MetricPoint)
+    assert not of_type(records, Mention)
+    points = of_type(records, MetricPoint)
     assert {p.quality for p in points} == {"public_only"}
     assert MetricPoint(native_metric="followers_count", day=TODAY, value=318699, quality="public_only") in points
-    assert len(of(records, Post)) == 5
+    assert len(of_type(records, Post)) == 5
 
 
 async def test_public_owned_account_with_a_known_id(httpserver: HTTPServer) -> None:
     serve_all(httpserver)
     records = await collect(httpserver, AccountRef(handle="Gargron", external_id="1"))
     assert {request.path for request, _ in httpserver.log} == {"/api/v1/accounts/1", STATUSES}
-    assert of(records, MetricPoint)[0].quality == "exact"
-    assert {p.quality for p in of(records, MetricPoint)[1:]} == {"estimated"}
+    assert of_type(records, MetricPoint)[0].quality == "exact"
+    assert {p.quality for p in of_type(records, MetricPoint)[1:]} == {"estimated"}
 
 
 async def test_instance_in_limited_federation_mode_is_explained(httpserver: HTTPServer) -> None:
@@ -352,7 +340,7 @@ async def test_429_with_retry_after_then_success(httpserver: HTTPServer, waits: 
     serve_all(httpserver)
     records = await collect(httpserver)
     assert 7.0 in waits
-    assert len(of(records, Post)) == 5
+    assert len(of_type(records, Post)) == 5
     assert len(requests_to(httpserver, STATUSES)) == 4
 
 
@@ -372,7 +360,7 @@ async def test_5xx_is_retried(httpserver: HTTPServer) -> None:
     httpserver.expect_oneshot_request(STATUSES).respond_with_json({"error": "oops"}, status=503)
     serve_all(httpserver)
     records = await collect(httpserver)
-    assert len(of(records, Post)) == 5
+    assert len(of_type(records, Post)) == 5
 
 
 async def test_refused_token_names_network_and_endpoint(httpserver: HTTPServer) -> None:

@@ -16,16 +16,7 @@ from api.app import create_app
 from plugins.sdk import Checkpoint, MetricPoint, Post
 from plugins.sdk.testing import ConnectorConformance, serving
 from tests.conftest import TestDatabase, make_settings, run_syncs, sign_up
-from tests.connectors import (
-    test_bluesky_conformance,
-    test_facebook_pages_conformance,
-    test_instagram_conformance,
-    test_linkedin_conformance,
-    test_mastodon_conformance,
-    test_tiktok_conformance,
-    test_x_conformance,
-    test_youtube_conformance,
-)
+from tests.connectors.suites import SUITES
 
 
 def sync_through_the_api(self: ConnectorConformance, database: TestDatabase) -> None:
@@ -62,18 +53,6 @@ def sync_through_the_api(self: ConnectorConformance, database: TestDatabase) -> 
     assert run["metrics_count"] == len({(self.connector.declared()[n].canonical, d) for n, d in stored_points})
     assert run["posts_count"] == len({r.external_id for r in expected if isinstance(r, Post)})
     assert {post["external_id"] for post in posts} == {r.external_id for r in expected if isinstance(r, Post)}
-
-
-SUITES: list[type[ConnectorConformance]] = [
-    test_bluesky_conformance.TestBlueskyConformance,
-    test_facebook_pages_conformance.TestFacebookPagesConformance,
-    test_instagram_conformance.TestInstagramConformance,
-    test_linkedin_conformance.TestLinkedInConformance,
-    test_mastodon_conformance.TestMastodonConformance,
-    test_tiktok_conformance.TestTikTokConformance,
-    test_x_conformance.TestXConformance,
-    test_youtube_conformance.TestYouTubeConformance,
-]
 
 
 def _api_suite(suite: type[ConnectorConformance]) -> type[ConnectorConformance]:

@@ -13,18 +13,15 @@ import httpx
 import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
-from resonance_sdk import _http
 from werkzeug import Request, Response
 
 from plugins.connectors import tiktok
 from plugins.connectors.tiktok import CompetitorNotSupportedError, TikTokConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
     BadResponseError,
     Checkpoint,
-    MetricPoint,
     OAuthClient,
     Post,
     RateLimitedError,
@@ -33,6 +30,8 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.records import json_response, points, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiktok"
 WINDOW = Window(since=date(2025, 3, 10), until=date(2025, 3, 12))
@@ -53,10 +52,6 @@ OWNED = AccountRef(handle="techcreator", external_id="6784563321783754498", cred
 
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 def video_pages(request: Request) -> Response:
@@ -86,16 +81,13 @@ def serve(server: HTTPServer, token: str | None = None) -> None:
     server.expect_request("/video/list/", method="POST").respond_with_handler(guarded(video_pages))
 
 
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    asked: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        asked.append(seconds)
-
-    monkeypatch.setattr(_http, "sleep_for", no_wait)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pinned "today", the day after the window."""
     monkeypatch.setattr(tiktok, "today", lambda: date(2025, 3, 12))
-    return asked
 
 
 def connector(server: HTTPServer, transport: httpx.AsyncBaseTransport | None = None) -> TikTokConnector:
@@ -112,21 +104,11 @@ async def collect(
     return [record async for record in instance.fetch(account, WINDOW, state or {})]
 
 
-def points(records: list[Record]) -> dict[tuple[str, date], MetricPoint]:
-    return {(r.native_metric, r.day): r for r in records if isinstance(r, MetricPoint)}
-
-
-def requests_to(server: HTTPServer, path: str) -> list[Request]:
-    return [request for request, _response in server.log if request.path == path]
-
-
 # --- metadata -----------------------------------------------------------------------------------------
 
 
 def test_registers_and_maps_onto_the_catalogue() -> None:
-    registry = load_registry(extra_plugins=[tiktok])
-    assert registry.connector("tiktok") is TikTokConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "tiktok"]
+    assert_registers(tiktok, TikTokConnector)
     catalogue = built_in_metrics()
     for declaration in TikTokConnector.metrics:
         assert declaration.unit == catalogue[declaration.canonical].unit, declaration.native

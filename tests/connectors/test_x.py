@@ -14,19 +14,16 @@ import httpx
 import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
-from resonance_sdk import _http
 from werkzeug import Request, Response
 
 from plugins.connectors import x
 from plugins.connectors.x import XConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
     BadResponseError,
     Checkpoint,
     Mention,
-    MetricPoint,
     OAuthClient,
     Post,
     RateLimitedError,
@@ -35,6 +32,8 @@ from plugins.sdk import (
     Window,
     built_in_metrics,
 )
+from tests.connectors.records import json_response, points, requests_to
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
 USER_ID = "2244994945"
@@ -53,10 +52,6 @@ COMPETITOR = AccountRef(handle="@XDevelopers", kind="competitor", credentials={"
 
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
 
 
 def paged(pages: dict[str | None, str]) -> Callable[[Request], Response]:
@@ -85,16 +80,7 @@ def serve(server: HTTPServer) -> None:
     )
 
 
-@pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Retries and rate-limit waits are instant; the waits asked for are recorded."""
-    asked: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        asked.append(seconds)
-
-    monkeypatch.setattr(_http, "sleep_for", no_wait)
-    return asked
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
 
 
 @pytest.fixture
@@ -121,21 +107,11 @@ async def collect(
     return [record async for record in instance.fetch(account, window, state or {})]
 
 
-def points(records: list[Record]) -> dict[tuple[str, date], MetricPoint]:
-    return {(r.native_metric, r.day): r for r in records if isinstance(r, MetricPoint)}
-
-
-def requests_to(server: HTTPServer, path: str) -> list[Request]:
-    return [request for request, _response in server.log if request.path == path]
-
-
 # --- metadata -----------------------------------------------------------------------------------------
 
 
 def test_registers_and_maps_onto_the_catalogue() -> None:
-    registry = load_registry(extra_plugins=[x])
-    assert registry.connector("x") is XConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "x"]
+    assert_registers(x, XConnector)
     catalogue = built_in_metrics()
     for declaration in XConnector.metrics:
         assert declaration.canonical in catalogue, declaration.native

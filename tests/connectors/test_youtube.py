@@ -15,7 +15,6 @@ from pytest_httpserver import HTTPServer
 
 from plugins.connectors import youtube
 from plugins.connectors.youtube import YouTubeConnector
-from plugins.registry import load_registry
 from plugins.sdk import (
     AccountRef,
     AuthenticationError,
@@ -34,6 +33,8 @@ from plugins.sdk import (
     built_in_metrics,
 )
 from tests.connectors.answering import Answer, Recording, Router, renewed_expiry
+from tests.connectors.records import of_type
+from tests.connectors.registration import assert_registers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 TODAY = date(2026, 11, 10)
@@ -102,17 +103,13 @@ def competitor_answers() -> list[Answer]:
     ]
 
 
+pytestmark = pytest.mark.usefixtures("waits")  # the SDK's waits are instant (tests/connectors/conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Instant retries (the waits asked for are kept) and a pinned 'today'."""
-    asked: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        asked.append(seconds)
-
-    monkeypatch.setattr("resonance_sdk._http.sleep_for", no_wait)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pinned "today" (see the fixtures' README)."""
     monkeypatch.setattr(youtube, "_today", lambda: TODAY)
-    return asked
 
 
 @pytest.fixture
@@ -135,10 +132,6 @@ async def collect(
     return [record async for record in connector.fetch(account, window, state or {})]
 
 
-def of_type(records: list[Record], kind: type[Any]) -> list[Any]:
-    return [record for record in records if isinstance(record, kind)]
-
-
 def secret_free(message: str) -> None:
     for secret in (*SECRETS.values(), API_KEY):
         if "googleusercontent" not in secret:
@@ -149,9 +142,7 @@ def secret_free(message: str) -> None:
 
 
 def test_registers_with_google_oauth_and_declared_hosts() -> None:
-    registry = load_registry(extra_plugins=[youtube])
-    assert registry.connector("youtube") is YouTubeConnector
-    assert not [problem for problem in registry.problems if problem.connector_id == "youtube"]
+    assert_registers(youtube, YouTubeConnector)
     oauth = YouTubeConnector.oauth
     assert oauth is not None
     assert oauth.authorize_url == "https://accounts.google.com/o/oauth2/v2/auth"

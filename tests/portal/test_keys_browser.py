@@ -45,7 +45,11 @@ def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(
     row = page.get_by_role("row", name=re.compile("Browser key"))
     expect(row).to_contain_text(secret[:15])
 
-    row.get_by_role("button", name="Revoke key “Browser key”").click()
+    revoke = row.locator("details.confirm")
+    revoke.locator("summary", has_text="Revoke key “Browser key”").press("Enter")  # by keyboard: asks first
+    expect(revoke.get_by_text("Programs using this key will be refused at once.")).to_be_visible()
+    assert api_status(secret) == 200
+    revoke.get_by_role("button", name="Yes, revoke the key").click()
     expect(page.get_by_role("status").first).to_have_text(
         "The key is revoked: requests made with it are refused from now on."
     )

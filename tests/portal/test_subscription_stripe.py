@@ -280,7 +280,7 @@ def test_stripe_unreachable_is_a_502_page(database: TestDatabase, fake_stripe: F
 
 
 def test_a_stripe_that_hangs_does_not_hold_the_invoices_for_long(
-    billing: TestClient[Litestar], fake_stripe: FakeStripe, alpha: Agency
+    billing: TestClient[Litestar], fake_stripe: FakeStripe, alpha: Agency, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     customer_of(billing, fake_stripe, alpha)  # the agency has a Stripe customer, so its invoices are read
 
@@ -289,14 +289,15 @@ def test_a_stripe_that_hangs_does_not_hold_the_invoices_for_long(
             await asyncio.sleep(30)  # connected, and no answer ever comes
             raise AssertionError("the read should have given up")
 
-    hanging = SimpleNamespace(v1=SimpleNamespace(invoices=Hanging()))
+    backend = billing.app.state.services.billing
+    monkeypatch.setattr(backend, "client", SimpleNamespace(v1=SimpleNamespace(invoices=Hanging())))
     database = billing.app.state.services.database
     tenant = uuid.UUID(str(alpha.tenant_id))
 
     async def read() -> float:
         started = time.monotonic()
         with pytest.raises(StripeUnavailable):
-            await recent_invoices(database, hanging, tenant, give_up_after=0.2)  # type: ignore[arg-type]
+            await recent_invoices(database, backend, tenant, give_up_after=0.2)
         return time.monotonic() - started
 
     with billing.portal() as portal:

@@ -697,6 +697,15 @@ class FakeStripe:
         customer["metadata"] = _metadata(params.get("metadata"), customer["metadata"])
         return customer
 
+    def delete_customer(self, params: Json, customer_id: str) -> Json:
+        """As Stripe: the customer is gone, and its subscriptions are canceled at once."""
+        self._customer(customer_id)
+        del self.customers[customer_id]
+        for subscription in self.subscriptions.values():
+            if subscription.get("customer") == customer_id:
+                subscription["status"] = "canceled"
+        return {"id": customer_id, "object": "customer", "deleted": True}
+
     def _customer(self, customer_id: str, param: str = "id") -> Json:
         customer = self.customers.get(customer_id)
         if customer is None:
@@ -1171,6 +1180,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", r"/v1/customers", "get_customers"),
         ("GET", r"/v1/customers/([^/]+)", "get_customer"),
         ("POST", r"/v1/customers/([^/]+)", "post_customer"),
+        ("DELETE", r"/v1/customers/([^/]+)", "delete_customer"),
         ("POST", r"/v1/products", "post_products"),
         ("POST", r"/v1/prices", "post_prices"),
         ("GET", r"/v1/prices/([^/]+)", "get_price"),

@@ -83,6 +83,8 @@ from resonance_sdk import (
     Record,
     Window,
     hookimpl,
+    utc_today,
+    window_key,
 )
 
 __version__ = "1.0.0"
@@ -319,9 +321,8 @@ def _days(since: date, until: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def today() -> date:
-    """Today (UTC); days after it have not been published yet."""
-    return datetime.now(UTC).date()
+today = utc_today
+"""Today (UTC); days after it have not been published yet. A module name, so tests can pin it."""
 
 
 @dataclass
@@ -340,7 +341,7 @@ class Progress:
     def resume(cls, state: Mapping[str, Any], window: Window, feed: FeedUrl) -> Progress:
         """Carry on from a mid-run checkpoint of the same feed and window; otherwise start at the feed."""
         fresh = cls(window=window, feed=feed.url, page_url=feed.url)
-        if state.get("feed") != feed.url or state.get("window") != [window.since.isoformat(), window.until.isoformat()]:
+        if state.get("feed") != feed.url or state.get("window") != window_key(window):
             return fresh
         try:
             oldest = state.get("oldest")
@@ -376,7 +377,7 @@ class Progress:
         """The checkpoint that resumes at `page_url`; `last_day` keeps the engine's next window on this one."""
         return {
             "feed": self.feed,
-            "window": [self.window.since.isoformat(), self.window.until.isoformat()],
+            "window": window_key(self.window),
             "next": self.page_url,
             "counted": {day: sorted(self.counted[day]) for day in sorted(self.counted)},
             "oldest": self.oldest.isoformat() if self.oldest else None,

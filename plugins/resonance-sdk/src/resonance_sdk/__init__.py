@@ -45,12 +45,13 @@ from resonance_sdk._records import (
     Record,
     Window,
 )
+from resonance_sdk._resume import resume_checkpoint, resume_state, state_int, state_text, window_key
 from resonance_sdk._sentiment import SENTIMENT_LABELS, Sentiment, SentimentAnalyzer, SentimentLabel
 from resonance_sdk._sums import DailySums
 from resonance_sdk._tokens import TokenRefresh
 from resonance_sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
-SDK_VERSION = "0.3.0"
+SDK_VERSION = "0.4.0"
 
 __all__ = [
     "CATALOG_VERSION",
@@ -102,6 +103,11 @@ __all__ = [
     "link_header",
     "next_link",
     "rate_limit_wait",
+    "resume_checkpoint",
+    "resume_state",
+    "state_int",
+    "state_text",
     "utc_now",
     "utc_today",
+    "window_key",
 ]

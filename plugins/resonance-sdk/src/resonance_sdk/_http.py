@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -373,8 +373,11 @@ class ConnectorHttp:
         items: Callable[[Any], Sequence[Any]],
         next_page: Callable[[Any, httpx.Response], tuple[str | None, Mapping[str, Any] | None]],
         max_pages: int = 1000,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Yield every item of every page.
+
+        A loop that may stop before the last page closes it with `contextlib.aclosing(http.paginate(...))`,
+        so no request is left pending.
 
         `next_page(body, response)` returns either `(next_url, None)` (a next link, absolute or relative)
         or `(None, params)` (the same URL with new parameters, e.g. a cursor), or `(None, None)` at the end.
