@@ -23,8 +23,8 @@ from api.clients.service import get_client
 from api.data_rights.archive import write_archive
 from api.data_rights.schemas import AuditLogPage, audit_entry_out
 from api.metrics.window import AskedDays
-from api.pagination import PageRequest, fetch_requested_page
-from api.parameters import PAGE, day_range
+from api.pagination import PAGE, PageRequest, fetch_requested_page
+from api.parameters import day_range
 from api.services import Services
 from tenants.ids import utcnow
 from tenants.models import AuditEntry

@@ -19,7 +19,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from api.portal.host import forget_host
+from api.host_agencies import forget_host
 from api.portal.pages import page
 from api.portal.viewer import Viewer, actor_of, provide_viewer, require_admin
 from api.services import Services
