@@ -77,7 +77,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     from api.observability import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     out.print(f"Resonance listening on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(
         "api.app:create_app",
@@ -103,7 +103,7 @@ def worker(
         from api.observability import configure_logging
         from api.services import services_of
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         services = services_of(build_state(settings))
         sync_worker = services.sync_worker
         if concurrency:
