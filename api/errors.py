@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
+import typing
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -164,6 +166,47 @@ def _public_name(request: Request[Any, Any, Any], key: str) -> str:
     return key
 
 
+def _choices(request: Request[Any, Any, Any], field: str) -> list[str]:
+    """The values a parameter of the handler (or of its dependencies) accepts, when its type is a choice."""
+    try:
+        handler = request.route_handler
+        signatures = [handler.parsed_fn_signature]
+        signatures += [provider.parsed_fn_signature for provider in handler.resolve_dependencies().values()]
+    except Exception:  # no route (the error came before routing)
+        return []
+    for signature in signatures:
+        for key, parameter in signature.parameters.items():
+            if key == field or _public_name(request, key) == field:
+                return _literal_values(parameter.annotation)
+    return []
+
+
+def _literal_values(annotation: Any) -> list[str]:
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(member.value) for member in annotation]
+    values: list[str] = []
+    for argument in typing.get_args(annotation):
+        if typing.get_origin(annotation) is typing.Literal:
+            values.append(str(argument))
+        elif argument is not type(None):
+            values += _literal_values(argument)
+    return values
+
+
+def _in_users_words(request: Request[Any, Any, Any], field: str | None, message: str) -> str:
+    """msgspec's message said as a person would: a date is YYYY-MM-DD, a wrong choice lists the right ones."""
+    if message == "Invalid RFC3339 encoded date":
+        return "write the date as YYYY-MM-DD, like 2026-03-31"
+    if message == "Invalid RFC3339 encoded datetime":
+        return "write the date and time like 2026-03-31T14:00:00Z (UTC) or with an offset, like +02:00"
+    if message == "Invalid UUID":
+        return "write an id as a UUID, like 0190c0de-5b6e-7a1d-9f3e-2c4b6a8d0e1f"
+    wrong = re.match(r"^Invalid enum value (.+)$", message)
+    if wrong and field and (choices := _choices(request, field)):
+        return f"{wrong.group(1)} is not one of the choices: {', '.join(choices)}"
+    return message
+
+
 def _issue_field(request: Request[Any, Any, Any], issue: dict[str, Any]) -> str | None:
     """The offending field as the caller names it: not Litestar's `data` for the whole body, nor a Python name."""
     key = issue.get("key")
@@ -177,7 +220,7 @@ def _validation_error(request: Request[Any, Any, Any], error: ValidationExceptio
     issues = error.extra if isinstance(error.extra, list) else []
     first = issues[0] if issues and isinstance(issues[0], dict) else {}
     field = _issue_field(request, first)
-    message = first.get("message") or error.detail
+    message = _in_users_words(request, field, str(first.get("message") or error.detail))
     source = _issue_source(first)
     where = f" in the {source}" if source else ""
     detail = f"{field}{where}: {message}" if field else str(message)
@@ -191,7 +234,11 @@ def _validation_error(request: Request[Any, Any, Any], error: ValidationExceptio
         field=field,
         extra={
             "errors": [
-                {"field": _issue_field(request, i), "message": i.get("message"), "source": _issue_source(i)}
+                {
+                    "field": _issue_field(request, i),
+                    "message": _in_users_words(request, _issue_field(request, i), str(i.get("message"))),
+                    "source": _issue_source(i),
+                }
                 for i in issues
                 if isinstance(i, dict)
             ]

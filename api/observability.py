@@ -23,27 +23,52 @@ access_logger = logging.getLogger("resonance.access")
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and any `extra` fields."""
 
-    _standard = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
-
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            **extra_fields(record),
         }
-        for key, value in record.__dict__.items():
-            if key not in self._standard and not key.startswith("_"):
-                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str) -> None:
-    """Send every log record to stderr as JSON lines."""
+class ConsoleFormatter(logging.Formatter):
+    """One line a person reads in a terminal: time, level, logger, message, then the `extra` fields as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = " ".join(f"{key}={value}" for key, value in extra_fields(record).items())
+        line = (
+            f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():<7} {record.name}: {record.getMessage()}"
+        )
+        line = f"{line}  {fields}" if fields else line
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_TERMINAL_ONLY = {"color_message"}  # uvicorn's copy of the message with colour codes, for its own console handler
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The `extra` fields a log call added to the record (request id, status…)."""
+    return {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in _STANDARD and key not in _TERMINAL_ONLY and not key.startswith("_")
+    }
+
+
+def configure_logging(level: str, log_format: str = "auto") -> None:
+    """Send every log record to stderr: JSON lines, or readable lines when `log_format` says so (`auto`: readable
+    when stderr is a terminal)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    readable = log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
+    handler.setFormatter(ConsoleFormatter() if readable else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

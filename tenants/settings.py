@@ -180,6 +180,10 @@ class Settings:
     log_level: str = field(default_factory=lambda: _env("RESONANCE_LOG_LEVEL", "INFO"))
     """Python logging level name."""
 
+    log_format: str = field(default_factory=lambda: _env("RESONANCE_LOG_FORMAT", "auto"))
+    """`json` (one object per line, for log collectors), `console` (one readable line per record), or `auto`:
+    console when stderr is a terminal, JSON otherwise."""
+
     public_url: str = field(default_factory=lambda: _env("RESONANCE_PUBLIC_URL", "http://127.0.0.1:8000"))
     """The service's external base URL; OAuth redirects come back to `{public_url}/v1/oauth/callback`."""
 
@@ -258,6 +262,8 @@ class Settings:
     def validate(self) -> None:
         """Raise `SettingsError` with a sentence naming the setting when something is unusable."""
         _ = self.secret_keys
+        if self.log_format not in {"auto", "json", "console"}:
+            raise SettingsError(f"RESONANCE_LOG_FORMAT must be auto, json or console, got {self.log_format!r}.")
         if self.environment not in {"development", "production", "test"}:
             raise SettingsError(f"RESONANCE_ENV must be development, production or test, got {self.environment!r}.")
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgres")):

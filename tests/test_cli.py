@@ -310,3 +310,43 @@ def test_version_prints_the_installed_packages_version() -> None:
     assert result.exit_code == 0
     assert result.output.strip() == f"resonance {version('resonance')}"
     assert re.fullmatch(r"\d+\.\d+\.\d+", version("resonance"))
+
+
+def test_the_demos_try_commands_name_its_clients_and_answer(sqlite_env: str) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve", "--days", "5"])
+    assert result.exit_code == 0, result.output
+    key = re.search(r"rsn_live_\w+", result.output)
+    assert key
+    calls = re.findall(r'curl -s "?http://127\.0\.0\.1:8000(/v1/[^" ]+)"?', result.output)
+    engine = create_engine(sqlite_env)
+    with engine.connect() as connection:
+        client_ids = {uuid.UUID(row[0]).hex for row in connection.execute(text("SELECT id FROM clients")).all()}
+    engine.dispose()
+
+    assert "CLIENT_ID" not in result.output
+    assert "open http" not in result.output  # macOS only
+    assert len(calls) == 6
+    named = {uuid.UUID(found).hex for call in calls for found in re.findall(r"[0-9a-f-]{36}", call)}
+    assert named
+    assert named <= client_ids
+    with TestClient(create_app(load_settings())) as client:
+        for call in calls:
+            response = client.get(call, headers={"Authorization": f"Bearer {key.group(0)}"})
+            assert response.status_code == 200, (call, response.text)
+
+
+def test_demo_and_serve_refuse_a_busy_port_before_doing_anything(sqlite_env: str) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        demo = runner.invoke(app, ["demo", "--days", "1", "--port", str(port)])
+        serve = runner.invoke(app, ["serve", "--port", str(port)])
+
+    for result in (demo, serve):
+        assert result.exit_code == 1
+        assert f"port {port} on 127.0.0.1 is already in use" in " ".join(result.output.split())
+        assert "Traceback" not in result.output
+    assert not Path(sqlite_env.removeprefix("sqlite:///")).exists()  # nothing migrated, no demo agency seeded

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
+import socket
 from typing import Annotated
 
 import typer
@@ -48,9 +50,26 @@ def serve(
 ) -> None:
     """Serve the API (and, unless RESONANCE_SCHEDULER=false, sync accounts in the background)."""
     settings = settings_or_fail()
+    ensure_port_free(host, port)
     if settings.sqlite_path() is not None:
         migrate_or_fail(settings)  # embedded mode: the single process owns its database file
     _serve(settings, host, port, workers)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail with a sentence when nothing could listen on `host:port` (another server has it, or it is not ours)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a closing socket is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise fail(
+                    f"port {port} on {host} is already in use (another Resonance, or another program); stop it or "
+                    "pass --port with a free port."
+                ) from None
+            raise fail(f"cannot listen on {host}:{port}: {error.strerror or error}; check --host and --port.") from None
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -58,7 +77,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     from api.observability import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     out.print(f"Resonance listening on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(
         "api.app:create_app",
@@ -84,7 +103,7 @@ def worker(
         from api.observability import configure_logging
         from api.services import services_of
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         services = services_of(build_state(settings))
         sync_worker = services.sync_worker
         if concurrency:
@@ -123,10 +142,12 @@ def demo(
 ) -> None:
     """Migrate, seed a demo agency (three clients, demo connector), backfill history, then serve."""
     settings = settings_or_fail()
+    if not no_serve:
+        ensure_port_free(host, port)  # before seeding, so a second run does not seed a second demo agency for nothing
     migrate_or_fail(settings)
     logging.getLogger("resonance").setLevel(logging.WARNING)
 
-    async def seed() -> tuple[str, list[str], int, str, str]:
+    async def seed() -> tuple[str, list[str], int, str, str, list[str]]:
         from datetime import timedelta
 
         from api.app import build_state
@@ -158,11 +179,12 @@ def demo(
                 )
             err.print("adding alert rules, objectives and a ROI ledger, and evaluating the alerts of the last 60 days")
             alerts = await seed_analytics(services.database, services.alert_evaluator, agency, days=days)
-            return agency.api_key, statuses, alerts, plan.name, agency.portal_password
+            clients = [str(client_id) for client_id in agency.client_ids]
+            return agency.api_key, statuses, alerts, plan.name, agency.portal_password, clients
         finally:
             await release(services)
 
-    key, statuses, alerts, plan_name, password = run(seed)
+    key, statuses, alerts, plan_name, password, client_ids = run(seed)
     failed = [status for status in statuses if status != "succeeded"]
     if failed:
         raise fail(f"{len(failed)} of {len(statuses)} demo syncs did not succeed; see the log above.")
@@ -172,19 +194,17 @@ def demo(
         f"on the {plan_name} plan."
     )
     out.print(f"API key (shown once): [bold]{key}[/bold]\n")
-    out.print("Try:")
+    first = client_ids[0]
+    auth = '-H "Authorization: Bearer $RESONANCE_KEY"'
+    out.print(f"Try, with {DEMO_CLIENTS[0].name} ({first}):")
     out.print(f"  export RESONANCE_KEY={key}")
-    out.print(f'  curl -s {base}/v1/clients -H "Authorization: Bearer $RESONANCE_KEY"')
-    out.print(
-        f'  curl -s "{base}/v1/metrics?client_id=CLIENT_ID&metric=followers&granularity=week" '
-        '-H "Authorization: Bearer $RESONANCE_KEY"'
-    )
-    out.print(
-        f'  curl -s "{base}/v1/clients/CLIENT_ID/report?format=pdf" '
-        '-H "Authorization: Bearer $RESONANCE_KEY" -o report.pdf'
-    )
-    out.print(f'  curl -s "{base}/v1/alerts?status=open" -H "Authorization: Bearer $RESONANCE_KEY"')
-    out.print(f"  open {base}/docs\n")
+    out.print(f"  curl -s {base}/v1/clients {auth}")
+    out.print(f'  curl -s "{base}/v1/metrics?client_id={first}&metric=followers&granularity=week" {auth}')
+    out.print(f'  curl -s "{base}/v1/clients/{first}/sentiment" {auth}')
+    out.print(f'  curl -s "{base}/v1/clients/{first}/roi" {auth}')
+    out.print(f'  curl -s "{base}/v1/clients/{first}/report?format=pdf" {auth} -o report.pdf')
+    out.print(f'  curl -s "{base}/v1/alerts?status=open" {auth}')
+    out.print(f"API documentation: {base}/docs\n")
     out.print(f"Portal: [bold]{base}/portal/[/bold] (password shown once: [bold]{password}[/bold])")
     out.print(f"  agency owner:  {DEMO_OWNER}")
     out.print(f"  client viewer: {DEMO_VIEWER} (sees {DEMO_CLIENTS[0].name} only)\n")

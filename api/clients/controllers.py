@@ -135,7 +135,7 @@ class ClientController(Controller):
     ) -> Response[None]:
         """Erase the client: its accounts (with their credentials), metrics, posts, mentions, sync history,
         alerts, objectives, costs and values, viewers and the API keys limited to it. The audit log keeps the
-        actions on it, by id, without what they changed. Export it first (`GET /v1/clients/{client_id}/export`)
+        actions on it, by id, without what they changed. Export it first (`GET /v1/tenant/export?client_id=…`)
         to keep a copy. A key limited to the client cannot delete it (403): that is for a key of the agency."""
         client = await get_client(session, principal, client_id)
         if principal.client_id is not None:

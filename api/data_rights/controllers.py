@@ -61,27 +61,24 @@ class DataRightsController(Controller):
     @get(
         "/v1/tenant/export",
         guards=[require("admin")],
-        summary="Download everything stored for the agency",
+        summary="Download everything stored for the agency, or for one of its clients",
         media_type="application/zip",
     )
-    async def export_agency(self, session: AsyncSession, principal: Principal, services: Services) -> Stream:
-        """A ZIP archive of the agency's data: one JSON-lines file per table (`tables/<table>.jsonl`), each client's
-        PDF report over the last 90 days (`reports/`), and `manifest.json` (rows per table, and what is left out:
-        secrets such as credentials and key hashes, and short-lived rows such as sessions)."""
-        file = await _archive(session, services, principal.tenant_id, None)
-        return _archive_response(file, f"resonance-agency-{principal.tenant_id}-{utcnow().date()}.zip")
-
-    @get(
-        "/v1/clients/{client_id:uuid}/export",
-        guards=[require("admin")],
-        summary="Download everything stored for a client",
-        media_type="application/zip",
-    )
-    async def export_client(
-        self, client_id: uuid.UUID, session: AsyncSession, principal: Principal, services: Services
+    async def export(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        services: Services,
+        client_id: uuid.UUID | None = Parameter(default=None, description="Only this client's data."),
     ) -> Stream:
-        """A ZIP archive of the client's data, laid out as the agency's export: its accounts, metrics, posts,
-        mentions, syncs, alerts, objectives, costs and values, viewers and keys (without secrets), its report."""
+        """A ZIP archive of the agency's data (or, with `client_id`, of one client's: its accounts, metrics, posts,
+        mentions, syncs, alerts, objectives, costs and values, viewers and keys): one JSON-lines file per table
+        (`tables/<table>.jsonl`), each client's PDF report over the last 90 days (`reports/`), and `manifest.json`
+        (rows per table, and what is left out: secrets such as credentials and key hashes, and short-lived rows
+        such as sessions). A 404 for a client the agency does not have."""
+        if client_id is None:
+            file = await _archive(session, services, principal.tenant_id, None)
+            return _archive_response(file, f"resonance-agency-{principal.tenant_id}-{utcnow().date()}.zip")
         client = await get_client(session, principal, client_id)
         file = await _archive(session, services, principal.tenant_id, client.id)
         return _archive_response(file, f"resonance-client-{client.id}-{utcnow().date()}.zip")

@@ -55,7 +55,7 @@ def test_a_clients_archive_holds_its_data_and_report_and_nothing_of_others(
     roux, _ = _history(client, agency, "Atelier Roux", "roux")
     _history(client, other_agency, "Beta Client", "beta")
 
-    archive = _archive(client.get(f"/v1/clients/{durand['id']}/export", headers=agency.headers))
+    archive = _archive(client.get("/v1/tenant/export", params={"client_id": durand["id"]}, headers=agency.headers))
     manifest = json.loads(archive.read("manifest.json"))
 
     assert manifest["scope"] == "client"
@@ -75,7 +75,10 @@ def test_a_clients_archive_holds_its_data_and_report_and_nothing_of_others(
     assert b"Beta Client" not in everything
     [report] = manifest["reports"]
     assert archive.read(report).startswith(b"%PDF")
-    assert client.get(f"/v1/clients/{durand['id']}/export", headers=other_agency.headers).status_code == 404
+    assert (
+        client.get("/v1/tenant/export", params={"client_id": durand["id"]}, headers=other_agency.headers).status_code
+        == 404
+    )
 
 
 def test_the_agencys_archive_holds_every_client_and_no_secret(
@@ -109,8 +112,10 @@ def test_only_an_agency_admin_exports(client: TestClient[Litestar], agency: Agen
     ).json()
 
     assert client.get("/v1/tenant/export", headers=reader.headers).status_code == 403
-    assert client.get(f"/v1/clients/{made['id']}/export", headers=reader.headers).status_code == 403
-    own = client.get(f"/v1/clients/{made['id']}/export", headers={"Authorization": f"Bearer {limited['secret']}"})
+    assert client.get("/v1/tenant/export", params={"client_id": made["id"]}, headers=reader.headers).status_code == 403
+    own = client.get(
+        "/v1/tenant/export", params={"client_id": made["id"]}, headers={"Authorization": f"Bearer {limited['secret']}"}
+    )
     assert own.status_code == 403
 
 

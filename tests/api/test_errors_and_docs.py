@@ -97,6 +97,35 @@ def test_validation_problem_lists_every_issue_and_names_where(client: TestClient
     assert problem["errors"] == [{"field": "limit", "message": problem["errors"][0]["message"], "source": "query"}]
 
 
+def test_bad_dates_choices_and_ids_are_explained_in_the_callers_words(
+    client: TestClient[Litestar], agency: Agency
+) -> None:
+    made = client.post("/v1/clients", json={"name": "Words"}, headers=agency.headers).json()
+    report = f"/v1/clients/{made['id']}/report"
+
+    date = assert_problem(client.get(report, params={"from": "2026-13-01"}, headers=agency.headers), 422)
+    choice = assert_problem(client.get(report, params={"format": "docx"}, headers=agency.headers), 422)
+    granularity = assert_problem(
+        client.get(
+            "/v1/metrics",
+            params={"client_id": made["id"], "metric": "followers", "granularity": "fortnight"},
+            headers=agency.headers,
+        ),
+        422,
+    )
+    identifier = assert_problem(
+        client.get("/v1/metrics", params={"client_id": "nope", "metric": "followers"}, headers=agency.headers), 422
+    )
+
+    assert date["field"] == "from"
+    assert "write the date as YYYY-MM-DD, like 2026-03-31" in date["detail"]
+    assert "RFC3339" not in str(date)
+    assert "'docx' is not one of the choices: json, csv, pdf" in choice["detail"]
+    assert choice["errors"][0]["message"] == "'docx' is not one of the choices: json, csv, pdf"
+    assert "'fortnight' is not one of the choices: day, week, month" in granularity["detail"]
+    assert "write an id as a UUID" in identifier["detail"]
+
+
 def test_request_id_is_echoed_in_header_and_problem(client: TestClient[Litestar], agency: Agency) -> None:
     ok = client.get("/v1/clients", headers={**agency.headers, "X-Request-ID": "trace-ok.1"})
     invalid = client.post("/v1/clients", json={"name": ""}, headers={**agency.headers, "X-Request-ID": "trace-422"})
