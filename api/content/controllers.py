@@ -21,6 +21,7 @@ from api.mention_import.service import import_client_mentions
 from api.metrics.window import AskedDays
 from api.pagination import PAGE, PageRequest
 from api.parameters import day_range
+from api.request_csv import UPLOAD_MEDIA_TYPES, csv_file, media_type
 from api.services import Services
 from tenants.audit import Actor
 
@@ -85,7 +86,8 @@ class ContentController(Controller):
         """Import mentions from a source without a connector: all of them, or none.
 
         The body is either a JSON array of objects (`Content-Type: application/json`) or a CSV file
-        (`Content-Type: text/csv`, UTF-8, a header row) with the fields `source`, `external_id`,
+        (`Content-Type: text/csv`, or the field `file` of a `multipart/form-data` upload; UTF-8, a header
+        row) with the fields `source`, `external_id`,
         `published_at` (ISO 8601 with a UTC offset), `text`, and optionally `author`, `url`, `language`
         (ISO 639-1; detected when absent), `account_id` (one of this client's accounts) and `kind`
         (`mention`, `comment` or `reply`). Every mention gets a language and a sentiment from the
@@ -97,17 +99,16 @@ class ContentController(Controller):
         await get_client(session, principal, client_id)
 
         async def create() -> Response[MentionImportOut]:
-            media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-            body = await request.body()
+            sent = media_type(request)
             max_rows = services.settings.import_max_rows
-            if media_type in ("text/csv", "application/csv"):
-                rows, strict = parse_csv(body, max_rows), False
-            elif media_type in ("application/json", ""):
-                rows, strict = parse_json(body, max_rows), True
+            if sent in UPLOAD_MEDIA_TYPES:  # text/csv, or the CSV file as the form field `file`
+                rows, strict = parse_csv(await csv_file(request), max_rows), False
+            elif sent in ("application/json", ""):
+                rows, strict = parse_json(await request.body(), max_rows), True
             else:
                 raise InvalidInput(
-                    f"Content-Type {media_type!r} is not accepted: send application/json (an array of mentions) "
-                    "or text/csv.",
+                    f"Content-Type {sent!r} is not accepted: send application/json (an array of mentions), "
+                    "text/csv, or the CSV file as the field `file` of a multipart/form-data upload.",
                     field="Content-Type",
                 )
             summary = await import_client_mentions(

@@ -29,6 +29,7 @@ from api.content.schemas import MentionImportRow
 from api.errors import InvalidInput, MalformedBody, PayloadTooLarge
 from api.openapi import schema_from_json_schema
 from api.request_body import decode_json_body
+from api.request_csv import form_upload
 from api.request_text import nul_path
 from api.sentiment import analyse_mention_rows
 from api.sentiment.language import normalise_language
@@ -76,7 +77,8 @@ def parse_json(body: bytes, max_rows: int) -> list[ParsedRow]:
         document = decode_json_body(body)  # too deep, not UTF-8 or not JSON: refused before any row is read
     except MalformedBody as error:
         raise InvalidInput(
-            f"{error.detail} An import is a JSON array of mentions, or a CSV file with Content-Type: text/csv.",
+            f"{error.detail} An import is a JSON array of mentions, or a CSV file with Content-Type: text/csv "
+            "(or as the field `file` of a multipart/form-data upload).",
             field="body",
         ) from None
     if not isinstance(document, list):
@@ -304,11 +306,12 @@ CSV_EXAMPLE = (
 
 
 def import_request_body() -> RequestBody:
-    """The OpenAPI description of an import's body: a JSON array of mentions, or the same as CSV."""
+    """The OpenAPI description of an import's body: a JSON array of mentions, or the same as CSV (or a CSV upload)."""
     row = msgspec.json.schema(list[MentionImportRow])
     return RequestBody(
         required=True,
-        description="The mentions to import: a JSON array, or a CSV file with a header row of the same names.",
+        description="The mentions to import: a JSON array, or a CSV file (the body, or the form field `file`) with a "
+        "header row of the same names.",
         content={
             "application/json": OpenAPIMediaType(
                 schema=schema_from_json_schema(row),
@@ -326,5 +329,6 @@ def import_request_body() -> RequestBody:
                 schema=Schema(type=OpenAPIType.STRING, description=f"UTF-8 CSV; columns: {', '.join(COLUMNS)}."),
                 example=CSV_EXAMPLE,
             ),
+            **form_upload(f"The mentions as a UTF-8 CSV file; columns: {', '.join(COLUMNS)}."),
         },
     )

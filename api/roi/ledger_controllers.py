@@ -27,12 +27,12 @@ from api.idempotency import idempotent
 from api.metrics.window import AskedDays
 from api.pagination import PAGE, PageRequest
 from api.parameters import day_range
+from api.request_csv import UPLOAD_MEDIA_TYPES, csv_file, form_upload, media_type
 from api.roi import service
 from api.roi.schemas import CostIn, CostOut, CostPage, CostType, ImportOut, ValueIn, ValueOut, ValuePage, ValueType
 from api.roi.service import COSTS, VALUES, LedgerKind
 from tenants.audit import Actor
 
-CSV_MEDIA_TYPES = ("text/csv", "application/csv")
 DATED = day_range("Entries dated on or after this day.", "Entries dated on or before this day.")
 
 LedgerIn = TypeVar("LedgerIn", bound=CostIn | ValueIn)
@@ -51,10 +51,12 @@ class UnsupportedMediaType(ApiError):
 
 
 def _csv_body_expected(request: Request[Any, Any, Any]) -> None:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in CSV_MEDIA_TYPES:
+    sent = media_type(request)
+    if sent not in UPLOAD_MEDIA_TYPES:
         raise UnsupportedMediaType(
-            f"send the file with Content-Type: text/csv (got {media_type or 'none'}).", field="Content-Type"
+            f"send the file with Content-Type: text/csv, or as the field `file` of a multipart/form-data "
+            f"upload (got {sent or 'none'}).",
+            field="Content-Type",
         )
 
 
@@ -110,7 +112,7 @@ def ledger_controller(
         _csv_body_expected(request)
 
         async def record() -> Response[ImportOut]:
-            imported = await service.import_entries(session, actor, kind, client, await request.body())
+            imported = await service.import_entries(session, actor, kind, client, await csv_file(request))
             return Response(imported, status_code=201)
 
         return await idempotent(request, session, record)
@@ -196,7 +198,8 @@ CostController = ledger_controller(
         ),
         import_csv=(
             "Import costs from CSV",
-            "Import a CSV file (`Content-Type: text/csv`, UTF-8, header on line 1) with the columns\n"
+            "Import a CSV file (`Content-Type: text/csv`, or the field `file` of a `multipart/form-data` upload;\n"
+            "UTF-8, header on line 1) with the columns\n"
             "`type,date,network,campaign,amount,hours,hourly_rate,currency,exchange_rate,note` (any order; only\n"
             "`type` and `date` are required; empty cells are left out). All or nothing: if any row is invalid,\n"
             "nothing is stored and the 422 lists every bad row with its line number, field and reason.",
@@ -217,7 +220,8 @@ ValueController = ledger_controller(
         ),
         import_csv=(
             "Import values from CSV",
-            "Import a CSV file (`Content-Type: text/csv`, UTF-8, header on line 1) with the columns\n"
+            "Import a CSV file (`Content-Type: text/csv`, or the field `file` of a `multipart/form-data` upload;\n"
+            "UTF-8, header on line 1) with the columns\n"
             "`type,date,network,campaign,count,amount,unit_value,currency,exchange_rate,note` (any order; only\n"
             "`type` and `date` are required; empty cells are left out). All or nothing: if any row is invalid,\n"
             "nothing is stored and the 422 lists every bad row with its line number, field and reason.",
@@ -239,7 +243,7 @@ _CSV_EXAMPLES = {
 
 
 def document_imports(app: Litestar) -> None:
-    """The CSV imports in the OpenAPI document: a `text/csv` body, and the 415 and 422 they answer."""
+    """The CSV imports in the OpenAPI document: a `text/csv` body or a form upload, and the 415 and 422 they answer."""
     for kind, example in _CSV_EXAMPLES.items():
         item = (app.openapi_schema.paths or {}).get(f"/v1/clients/{{client_id}}/{kind}/import")
         operation = item.post if item is not None else None
@@ -248,10 +252,15 @@ def document_imports(app: Litestar) -> None:
         operation.request_body = RequestBody(
             required=True,
             description=f"The {kind} as CSV (UTF-8, header on line 1).",
-            content={"text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING), example=example)},
+            content={
+                "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING), example=example),
+                **form_upload(f"The {kind} as a CSV file (UTF-8, header on line 1)."),
+            },
         )
         responses = dict(operation.responses or {})
-        responses["415"] = OpenAPIResponse(description="The body was not sent as text/csv.")
+        responses["415"] = OpenAPIResponse(
+            description="The body was sent neither as text/csv nor as multipart/form-data."
+        )
         invalid = responses.get("422")
         if isinstance(invalid, OpenAPIResponse):
             invalid.description = "Nothing was imported: `errors` lists every bad row as {line, field, reason}."

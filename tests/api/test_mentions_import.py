@@ -153,6 +153,20 @@ def test_csv_import_with_quoted_cells_and_empty_optional_columns(client: TestCli
     assert (stored["t-2"]["author"], stored["t-2"]["kind"]) == (None, "mention")
 
 
+def test_csv_import_as_the_form_field_file(client: TestClient[Litestar], agency: Agency) -> None:
+    owner = create_client(client, agency, "Upload")
+    text = f'source,external_id,published_at,text\nreviews,u-1,2026-11-02T09:30:00Z,"{POSITIVE_EN}"\n'
+    path = f"/v1/clients/{owner['id']}/mentions"
+
+    imported = client.post(path, files={"file": ("m.txt", text.encode(), "image/png")}, headers=agency.headers)
+    no_file = client.post(path, files={"mentions": ("m.csv", text.encode())}, headers=agency.headers)
+
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 1
+    assert [m["external_id"] for m in list_all(client, agency, f"/v1/clients/{owner['id']}/mentions")] == ["u-1"]
+    assert "`file`" in assert_problem(no_file, 422, field="file")["detail"]
+
+
 def test_bad_json_rows_are_all_listed_and_nothing_is_stored(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase
 ) -> None:
@@ -327,7 +341,10 @@ def test_the_openapi_document_describes_both_body_formats(client: TestClient[Lit
 
     body = document["paths"]["/v1/clients/{client_id}/mentions"]["post"]["requestBody"]["content"]
 
-    assert set(body) == {"application/json", "text/csv"}
+    assert set(body) == {"application/json", "text/csv", "multipart/form-data"}
+    upload = body["multipart/form-data"]["schema"]
+    assert upload["required"] == ["file"]
+    assert upload["properties"]["file"]["format"] == "binary"
     row = body["application/json"]["schema"]["items"]
     assert row["required"] == ["source", "external_id", "published_at", "text"]
     assert row["additionalProperties"] is False

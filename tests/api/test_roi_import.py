@@ -149,3 +149,96 @@ def test_an_import_replays_with_its_idempotency_key(
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert count_rows(database, CostEntry) == 1
+
+
+def _upload(
+    client: TestClient[Litestar], agency: Agency, path: str, files: Any, data: dict[str, str] | None = None
+) -> Any:
+    return client.post(path, files=files, data=data, headers=agency.headers)
+
+
+@pytest.mark.parametrize("kind", ["costs", "values"])
+def test_an_import_takes_the_csv_as_the_form_field_file(
+    client: TestClient[Litestar], agency: Agency, client_id: str, kind: str
+) -> None:
+    text = {
+        "costs": "type,date,amount\ntools,2026-03-01,5\nfees,2026-03-02,7.25\n",
+        "values": "type,date,count,unit_value\nlead,2026-03-05,4,12.5\nlead,2026-03-06,1,10\n",
+    }[kind]
+    # The part's filename and content type are the sender's say: neither decides anything.
+    files = {"file": ("report.pdf", text.encode(), "application/pdf")}
+
+    response = _upload(client, agency, f"/v1/clients/{client_id}/{kind}/import", files, data={"note": "ignored"})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["imported"] == 2
+    entries = list_all(client, agency, f"/v1/clients/{client_id}/{kind}")
+    assert [entry["id"] for entry in entries] == response.json()["ids"]
+
+
+def test_an_upload_is_read_by_the_same_rules_as_a_csv_body(
+    client: TestClient[Litestar], agency: Agency, client_id: str, database: TestDatabase
+) -> None:
+    path = f"/v1/clients/{client_id}/costs/import"
+    bad_rows = "type,date,amount\ntools,2026-03-01,5\ntools,someday,5\n"
+
+    as_body = assert_problem(_import(client, agency, path, bad_rows), 422)
+    as_upload = assert_problem(_upload(client, agency, path, {"file": ("c.csv", bad_rows.encode(), "text/csv")}), 422)
+    not_utf8 = _upload(
+        client, agency, path, {"file": ("c.csv", "type,date,note\ntools,2026-03-01,caf\xe9\n".encode("latin-1"))}
+    )
+
+    assert as_upload["errors"] == as_body["errors"]
+    assert as_upload["detail"] == as_body["detail"]
+    assert "UTF-8" in assert_problem(not_utf8, 422)["detail"]
+    assert count_rows(database, CostEntry) == 0
+
+
+def test_an_upload_without_the_file_field_is_422_naming_it(
+    client: TestClient[Litestar], agency: Agency, client_id: str
+) -> None:
+    path = f"/v1/clients/{client_id}/costs/import"
+
+    other_field = _upload(client, agency, path, {"costs": ("c.csv", b"type,date,amount\ntools,2026-03-01,5\n")})
+    two_files = _upload(
+        client, agency, path, [("file", ("a.csv", b"type,date\n")), ("file", ("b.csv", b"type,date\n"))]
+    )
+
+    problem = assert_problem(other_field, 422, code="validation_error", field="file")
+    assert "`file`" in problem["detail"]
+    assert "'costs'" in problem["detail"]
+    assert "one CSV file" in assert_problem(two_files, 422, field="file")["detail"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"--x\r\n\r\n"),  # no boundary
+        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\ntype,date\n"),
+        ("multipart/form-data; boundary=x", b"not a form at all"),
+    ],
+)
+def test_a_form_that_cannot_be_read_is_422(
+    client: TestClient[Litestar], agency: Agency, client_id: str, content_type: str, body: bytes
+) -> None:
+    response = client.post(
+        f"/v1/clients/{client_id}/costs/import", content=body, headers={**agency.headers, "Content-Type": content_type}
+    )
+
+    assert "multipart/form-data" in assert_problem(response, 422, field="body")["detail"]
+
+
+def test_the_document_offers_both_ways_to_send_the_file(client: TestClient[Litestar]) -> None:
+    document = client.get("/docs/openapi.json").json()
+
+    for kind in ("costs", "values"):
+        operation = document["paths"][f"/v1/clients/{{client_id}}/{kind}/import"]["post"]
+        content = operation["requestBody"]["content"]
+        assert set(content) == {"text/csv", "multipart/form-data"}
+        assert content["text/csv"]["schema"] == {"type": "string"}
+        form = content["multipart/form-data"]["schema"]
+        assert form["type"] == "object"
+        assert form["required"] == ["file"]
+        assert form["properties"]["file"]["type"] == "string"
+        assert form["properties"]["file"]["format"] == "binary"
+        assert {"415", "422"} <= set(operation["responses"])
