@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Request
 from litestar.openapi.spec import OpenAPIMediaType, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
-from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
+from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
 from api.errors import InvalidInput
 
@@ -26,6 +26,8 @@ FILE_FIELD = "file"
 """The form field that holds the CSV file."""
 MAX_FORM_PARTS = 16
 """Parts a form may hold: the file and a few fields a client may add; more is not an import."""
+MAX_PART_HEADERS = 8
+"""Headers a part may have (RFC 7578 needs at most three)."""
 
 
 def media_type(request: Request[Any, Any, Any]) -> str:
@@ -58,7 +60,9 @@ def file_field(body: bytes, content_type: str) -> bytes:
     names: list[str] = []
     found: list[bytes] = []
     try:
-        with PushMultipartParser(boundary.encode("latin-1"), max_segment_count=MAX_FORM_PARTS) as parser:
+        with PushMultipartParser(
+            boundary.encode("latin-1"), max_segment_count=MAX_FORM_PARTS, max_header_count=MAX_PART_HEADERS
+        ) as parser:
             segment: MultipartSegment | None = None
             content = bytearray()
             for event in (*parser.parse(body), *parser.parse(b"")):
@@ -71,9 +75,16 @@ def file_field(body: bytes, content_type: str) -> bytes:
                     if segment.name == FILE_FIELD:
                         found.append(bytes(content))
     except (MultipartError, UnicodeEncodeError) as error:
-        raise _malformed(str(error).rstrip(".") or type(error).__name__) from None
+        # The parser's own words (its first argument: the rest may quote the sender's bytes back).
+        said = error.args[0] if error.args and isinstance(error.args[0], str) else type(error).__name__
+        limits = (
+            f" (at most {MAX_FORM_PARTS} parts of at most {MAX_PART_HEADERS} headers)"
+            if isinstance(error, ParserLimitReached)
+            else ""
+        )
+        raise _malformed(f"{said[:1].lower()}{said[1:].rstrip('.')}{limits}") from None
     if not found:
-        sent = f" (its fields: {', '.join(map(repr, names))})" if names else " (it holds no field)"
+        sent = f" (its fields: {', '.join(repr(name[:40]) for name in names)})" if names else " (it holds no field)"
         raise InvalidInput(
             f"The multipart/form-data body has no `{FILE_FIELD}` field{sent}: send the CSV file as the "
             f"form field `{FILE_FIELD}`.",

@@ -216,6 +216,14 @@ def test_an_upload_without_the_file_field_is_422_naming_it(
         ("multipart/form-data", b"--x\r\n\r\n"),  # no boundary
         ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\ntype,date\n"),
         ("multipart/form-data; boundary=x", b"not a form at all"),
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="\xff"\r\n\r\na\r\n--x--\r\n',
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            b"".join(b"--x\r\nContent-Disposition: form-data; name=f\r\n\r\n\r\n" for _ in range(17)) + b"--x--\r\n",
+        ),
     ],
 )
 def test_a_form_that_cannot_be_read_is_422(
