@@ -47,12 +47,14 @@ async def idempotent(
     create: Callable[[], Awaitable[Response[Any]]],
     *,
     redact: Callable[[Any], Any] | None = None,
+    content: bytes | None = None,
 ) -> Response[Any]:
     """Run `create` once per `Idempotency-Key`: the same key and body replay its first response.
 
     The record is written in the creating transaction, so a crash leaves either both or neither.
     `redact` turns the response body into what is stored for replays, so that a secret shown once
-    (a new API key) is never written to the database in clear.
+    (a new API key) is never written to the database in clear. `content` stands for the body when the
+    raw bytes would differ from one send of the same request to the next (a form upload's boundary).
     """
     key = request.headers.get(IDEMPOTENCY_HEADER.lower())
     if key is None:
@@ -65,7 +67,7 @@ async def idempotent(
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b" " + request.url.path.encode() + b"\n")
-    digest.update(await request.body())
+    digest.update(await request.body() if content is None else content)
     request_hash = digest.hexdigest()
     previous = (await session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.key == key))).first()
     if previous is not None:

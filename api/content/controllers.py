@@ -21,7 +21,7 @@ from api.mention_import.service import import_client_mentions
 from api.metrics.window import AskedDays
 from api.pagination import PAGE, PageRequest
 from api.parameters import day_range
-from api.request_csv import UPLOAD_MEDIA_TYPES, csv_file, media_type
+from api.request_csv import FORM_MEDIA_TYPE, UPLOAD_MEDIA_TYPES, csv_file, media_type
 from api.services import Services
 from tenants.audit import Actor
 
@@ -97,12 +97,14 @@ class ContentController(Controller):
         `field` and the `reason`. At most `RESONANCE_IMPORT_MAX_ROWS` rows and 10 MiB (413 beyond).
         """
         await get_client(session, principal, client_id)
+        sent = media_type(request)
+        # A form upload is known by its file: its boundary changes on every send, and a retry must replay.
+        upload = await csv_file(request) if sent == FORM_MEDIA_TYPE else None
 
         async def create() -> Response[MentionImportOut]:
-            sent = media_type(request)
             max_rows = services.settings.import_max_rows
             if sent in UPLOAD_MEDIA_TYPES:  # text/csv, or the CSV file as the form field `file`
-                rows, strict = parse_csv(await csv_file(request), max_rows), False
+                rows, strict = parse_csv(upload if upload is not None else await request.body(), max_rows), False
             elif sent in ("application/json", ""):
                 rows, strict = parse_json(await request.body(), max_rows), True
             else:
@@ -116,4 +118,4 @@ class ContentController(Controller):
             )
             return Response(summary, status_code=200)
 
-        return await idempotent(request, session, create)
+        return await idempotent(request, session, create, content=upload)

@@ -110,12 +110,13 @@ def ledger_controller(
     ) -> Response[ImportOut]:
         client = await get_client(session, principal, client_id)
         _csv_body_expected(request)
+        csv = await csv_file(request)
 
         async def record() -> Response[ImportOut]:
-            imported = await service.import_entries(session, actor, kind, client, await csv_file(request))
-            return Response(imported, status_code=201)
+            return Response(await service.import_entries(session, actor, kind, client, csv), status_code=201)
 
-        return await idempotent(request, session, record)
+        # The file, not the raw body: a form's boundary changes on every send, and a retry must replay.
+        return await idempotent(request, session, record, content=csv)
 
     async def list_entries(
         self: Controller,

@@ -167,6 +167,20 @@ def test_csv_import_as_the_form_field_file(client: TestClient[Litestar], agency:
     assert "`file`" in assert_problem(no_file, 422, field="file")["detail"]
 
 
+def test_an_upload_replays_with_its_idempotency_key(client: TestClient[Litestar], agency: Agency) -> None:
+    owner = create_client(client, agency, "Upload replay")
+    files = {"file": ("m.csv", b"source,external_id,published_at,text\nreviews,u-2,2026-11-02T09:30:00Z,Nice\n")}
+    key = {**agency.headers, "Idempotency-Key": "upload-2"}
+    path = f"/v1/clients/{owner['id']}/mentions"
+
+    first = client.post(path, files=files, headers=key)
+    replay = client.post(path, files=files, headers=key)  # httpx draws a new boundary for every request
+
+    assert first.status_code == replay.status_code == 200, first.text
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
+
+
 def test_bad_json_rows_are_all_listed_and_nothing_is_stored(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase
 ) -> None:

@@ -151,6 +151,30 @@ def test_an_import_replays_with_its_idempotency_key(
     assert count_rows(database, CostEntry) == 1
 
 
+def test_an_upload_replays_with_its_idempotency_key_whatever_the_boundary(
+    client: TestClient[Litestar], agency: Agency, client_id: str, database: TestDatabase
+) -> None:
+    path = f"/v1/clients/{client_id}/costs/import"
+
+    def send(boundary: str, text: str) -> Any:
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.csv"\r\n\r\n{text}\r\n'
+            f"--{boundary}--\r\n"
+        )
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Idempotency-Key": "upload-1"}
+        return client.post(path, content=body.encode(), headers={**agency.headers, **headers})
+
+    first = send("first-send", "type,date,amount\ntools,2026-03-01,5\n")
+    retry = send("the-retry", "type,date,amount\ntools,2026-03-01,5\n")  # curl -F draws a new boundary each time
+    other = send("another", "type,date,amount\ntools,2026-03-01,6\n")
+
+    assert first.status_code == retry.status_code == 201, first.text
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert_problem(other, 422, code="idempotency_key_reused", field="Idempotency-Key")
+    assert count_rows(database, CostEntry) == 1
+
+
 def _upload(
     client: TestClient[Litestar], agency: Agency, path: str, files: Any, data: dict[str, str] | None = None
 ) -> Any:
