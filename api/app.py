@@ -109,7 +109,7 @@ def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Respon
     )
 
 
-def build_state(settings: Settings, registry: Registry | None = None) -> State:
+def build_services(settings: Settings, registry: Registry | None = None) -> Services:
     """Everything a process shares between requests: database, plugins, credentials, sync, webhooks."""
     settings.validate()
     database = Database(settings.database_url)
@@ -170,14 +170,13 @@ def build_state(settings: Settings, registry: Registry | None = None) -> State:
         domain_resolver=DnsResolver(),
     )
     engine.on_data_changed = services.data_changed
-    # Transitional: the members are also State attributes until every reader asks for `services`.
-    return State({**services.members(), "services": services})
+    return services
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> Litestar:
     """A Resonance application; the in-process sync worker runs when the scheduler setting is on."""
     settings = settings or load_settings()
-    state = build_state(settings, registry)
+    services = build_services(settings, registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -187,15 +186,15 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if settings.scheduler_enabled:
-            tasks.append(asyncio.create_task(app.state.sync_worker.run_forever(stop), name="sync-worker"))
-            tasks.append(asyncio.create_task(app.state.webhook_worker.run_forever(stop), name="webhook-worker"))
-            reporter = app.state.services.usage_reporter  # in local mode it has nothing to send and returns at once
+            tasks.append(asyncio.create_task(services.sync_worker.run_forever(stop), name="sync-worker"))
+            tasks.append(asyncio.create_task(services.webhook_worker.run_forever(stop), name="webhook-worker"))
+            reporter = services.usage_reporter  # in local mode it has nothing to send and returns at once
             tasks.append(asyncio.create_task(reporter.run_forever(stop), name="usage-reporter"))
-        rate_limits = app.state.rate_limits
+        rate_limits = services.rate_limits
         if rate_limits is not None:
             # Metering is part of serving: flushed whether or not this process runs the scheduler, and
             # flushed once more on the way out (run_forever's last pass).
-            tasks.append(asyncio.create_task(rate_limits.run_forever(app.state.database, stop), name="api-calls-meter"))
+            tasks.append(asyncio.create_task(rate_limits.run_forever(services.database, stop), name="api-calls-meter"))
         try:
             yield
         finally:
@@ -203,10 +202,10 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             await asyncio.gather(*tasks)
             if rate_limits is not None:
                 await rate_limits.close()
-            await app.state.services.sign_in_throttle.close()
-            await app.state.services.email_link_throttle.close()
-            await app.state.services.billing.close()
-            await app.state.database.dispose()
+            await services.sign_in_throttle.close()
+            await services.email_link_throttle.close()
+            await services.billing.close()
+            await services.database.dispose()
 
     openapi = OpenAPIConfig(
         title="Resonance API",
@@ -275,7 +274,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             ),
         ],
         template_config=TemplateConfig(directory=PORTAL / "templates", engine=JinjaTemplateEngine),
-        state=state,
+        state=State({"services": services}),  # the one shared object; handlers ask for `services`
         dependencies=dependencies,
         guards=[
             client_key_access,  # a key limited to a client is refused what concerns the whole agency

@@ -1,8 +1,8 @@
 """What a process shares between requests, as one typed object handed to handlers as the `services` dependency.
 
-`api.app.build_services` makes it once per application. A handler asks for `services: Services` instead of
-reading untyped attributes of Litestar's `State`; middleware, which has no dependency injection, reads
-`services_of(scope)`. Tests replace a member on the one instance (`app.state.services.outbound_transport = ...`).
+`api.app.build_services` makes it once per application (or per CLI command); it is the only attribute of the
+application's `State`. A handler asks for `services: Services`; middleware, which has no dependency injection,
+reads `services_of(scope)`. Tests replace a member on the one instance (`app.state.services.outbound_transport = ...`).
 """
 
 from __future__ import annotations
@@ -156,10 +156,6 @@ class Services:
         a client or an account was deleted)."""
         self.metrics_cache.invalidate(tenant_id)
         self.dashboard_cache.invalidate(tenant_id)
-
-    def members(self) -> dict[str, Any]:
-        """Every member by name (the transitional `State` attributes are made from these)."""
-        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def services_of(source: State | dict[str, Any]) -> Services:

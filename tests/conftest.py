@@ -180,7 +180,7 @@ def other_agency(client: TestClient[Litestar]) -> Agency:
 
 def run_syncs(client: TestClient[Litestar]) -> int:
     """Run every queued sync to completion in the app's own worker; returns how many ran."""
-    worker = client.app.state.sync_worker
+    worker = client.app.state.services.sync_worker
     with client.portal() as portal:
         return int(portal.call(worker.run_pending, False))
 

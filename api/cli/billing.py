@@ -28,11 +28,9 @@ def billing_report() -> None:
         raise fail(LOCAL_MODE)
 
     async def main() -> Any:
-        from api.app import build_state
-        from api.services import services_of
+        from api.app import build_services
 
-        state = build_state(settings)
-        services = services_of(state)
+        services = build_services(settings)
         try:
             with Progress(
                 TextColumn("reporting usage to Stripe"),
@@ -45,7 +43,7 @@ def billing_report() -> None:
                     on_progress=lambda done: progress.update(task, completed=done)
                 )
         finally:
-            await release(state)
+            await release(services)
 
     summary = run(main)
     out.print(
@@ -73,14 +71,13 @@ def billing_retry_rejected(
     tenant_id = _tenant_option(tenant)
 
     async def main() -> Any:
-        from api.app import build_state
-        from api.services import services_of
+        from api.app import build_services
 
-        state = build_state(settings)
+        services = build_services(settings)
         try:
-            return await services_of(state).usage_reporter.retry_rejected(tenant_id)
+            return await services.usage_reporter.retry_rejected(tenant_id)
         finally:
-            await release(state)
+            await release(services)
 
     moved = run(main)
     out.print(

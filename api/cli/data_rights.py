@@ -38,14 +38,14 @@ def tenant_export(
     async def main() -> dict[str, int]:
         from sqlmodel import col, select
 
-        from api.app import build_state
+        from api.app import build_services
         from api.clients.models import Client
         from api.data_rights.archive import write_archive
         from tenants.models import Tenant
 
-        state = build_state(settings)
+        services = build_services(settings)
         try:
-            async with state.services.database.tenant_session(tenant_uuid) as session:
+            async with services.database.tenant_session(tenant_uuid) as session:
                 if await session.get(Tenant, tenant_uuid) is None:
                     raise CliError(f"there is no tenant {tenant_uuid}.")
                 if (
@@ -57,13 +57,13 @@ def tenant_export(
                 partial = file.with_name(file.name + ".partial")
                 try:
                     with partial.open("wb") as target:
-                        manifest = await write_archive(session, state.services, tenant_uuid, client_uuid, target)
+                        manifest = await write_archive(session, services, tenant_uuid, client_uuid, target)
                     partial.replace(file)
                 finally:
                     partial.unlink(missing_ok=True)
                 return manifest.tables
         finally:
-            await release(state)
+            await release(services)
 
     tables = run(main)
     out.print(f"exported {sum(tables.values()):,} rows from {len(tables)} tables into {file}", highlight=False)
@@ -82,20 +82,20 @@ def tenant_erase(
         raise fail("nothing was erased.")
 
     async def main() -> int:
-        from api.app import build_state
+        from api.app import build_services
         from api.data_rights.erasure import ErasureFailed, erase_agency
 
-        state = build_state(settings)
+        services = build_services(settings)
         try:
             try:
-                erased = await erase_agency(state.services, tenant_uuid, Actor(label="cli:tenant erase"))
+                erased = await erase_agency(services, tenant_uuid, Actor(label="cli:tenant erase"))
             except ErasureFailed as error:
                 raise CliError(f"{error} Nothing was erased.") from None
             if erased is None:
                 raise CliError(f"there is no tenant {tenant_uuid}.")
             return erased.rows
         finally:
-            await release(state)
+            await release(services)
 
     rows = run(main)
     out.print(f"erased tenant {tenant_uuid} ({rows:,} rows).", highlight=False)

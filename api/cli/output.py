@@ -16,8 +16,6 @@ from rich.console import Console
 from tenants.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:  # the app's classes are imported only by the commands that build it
-    from litestar.datastructures import State
-
     from api.services import Services
 
 T = TypeVar("T")
@@ -55,15 +53,7 @@ def run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise fail(f"could not reach the database or a file: {error.strerror or error}.") from None
 
 
-async def release(source: Services | State) -> None:
-    """Close what `build_state` opened: the database's connections and the billing backend's connection pools.
-
-    Takes the `State` itself too, as some commands still hand it over.
-    """
-    from litestar.datastructures import State
-
-    from api.services import services_of
-
-    services = source if not isinstance(source, State) else services_of(source)
+async def release(services: Services) -> None:
+    """Close what `build_services` opened: the database's connections and the billing backend's connection pools."""
     await services.database.dispose()
     await services.billing.close()

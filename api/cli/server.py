@@ -99,12 +99,11 @@ def worker(
     settings = settings_or_fail()
 
     async def main() -> None:
-        from api.app import build_state
+        from api.app import build_services
         from api.observability import configure_logging
-        from api.services import services_of
 
         configure_logging(settings.log_level, settings.log_format)
-        services = services_of(build_state(settings))
+        services = build_services(settings)
         sync_worker = services.sync_worker
         if concurrency:
             sync_worker.concurrency = concurrency
@@ -150,11 +149,10 @@ def demo(
     async def seed() -> tuple[str, list[str], int, str, str, list[str]]:
         from datetime import timedelta
 
-        from api.app import build_state
+        from api.app import build_services
         from api.demo import backfill, demo_needs, demo_plan, seed_analytics, seed_demo
-        from api.services import services_of
 
-        services = services_of(build_state(settings))
+        services = build_services(settings)
         try:
             interval = timedelta(minutes=settings.sync_interval_minutes)
             plan = demo_plan(services.plans, settings.default_plan, interval)

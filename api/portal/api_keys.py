@@ -12,61 +12,40 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.billing.access import WRITABLE_WHEN_READ_ONLY, SubscriptionInactive, ensure_writable
 from api.clients.models import Client
 from api.errors import ApiError
+from api.portal.collection_page import CollectionPage
 from api.portal.i18n import translations
-from api.portal.pages import language_of, page
-from api.portal.shown_once import NO_STORE, cleared, read_shown_once, shown_once_cookie
-from api.portal.viewer import CHECKS_WRITABLE, Viewer, actor_of, provide_viewer, require_admin
+from api.portal.pages import language_of
+from api.portal.shown_once import ShownOnce
+from api.portal.viewer import CHECKS_WRITABLE, Viewer, actor_of, require_admin
 from api.services import Services
 from api.tenancy.keys import create_key, list_keys, revoke_key
 
 PATH = "/portal/api-keys"
-COOKIE = "rsn_new_key"
+NEW_KEY = ShownOnce(cookie="rsn_new_key", path=PATH, template="api_key_created.html")
 SCOPES = ("read", "write", "admin", "webhooks")
 CLIENT_SCOPES = ("read", "write")
 
 
-class ApiKeysController(Controller):
+class ApiKeysController(CollectionPage):
     """The agency's API keys."""
 
     path = PATH
-    include_in_schema = False
-    opt = {"exclude_from_auth": True}
-    dependencies = {"viewer": Provide(provide_viewer)}
+    template = "api_keys.html"
+    blank_form = {"name": "", "scopes": ["read"], "client_id": ""}
 
-    async def _render(
-        self,
-        request: Request[Any, Any, Any],
-        services: Services,
-        viewer: Viewer,
-        *,
-        status_code: int = 200,
-        errors: dict[str, str] | None = None,
-        form: dict[str, Any] | None = None,
-    ) -> Template:
-        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-            keys = await list_keys(session)
-            clients = list((await session.scalars(select(Client).order_by(col(Client.name)))).all())
+    async def listing(self, session: AsyncSession) -> dict[str, Any]:
+        keys = await list_keys(session)
+        clients = list((await session.scalars(select(Client).order_by(col(Client.name)))).all())
         names = {client.id: client.name for client in clients}
-        return page(
-            request,
-            "api_keys.html",
-            viewer,
-            status_code=status_code,
-            keys=keys,
-            clients=clients,
-            client_names=names,
-            scopes=SCOPES,
-            errors=errors or {},
-            form=form or {"name": "", "scopes": ["read"], "client_id": ""},
-        )
+        return {"keys": keys, "clients": clients, "client_names": names, "scopes": SCOPES}
 
     @get("/")
     async def keys(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
@@ -117,20 +96,12 @@ class ApiKeysController(Controller):
                 raise
             errors["client_id"] = _("Choose a client of the agency, or the whole agency.")
             return await self._render(request, services, viewer, status_code=422, errors=errors, form=form)
-        secure = services.settings.production
-        cookie = shown_once_cookie(services.vault, viewer, COOKIE, PATH, shown, secure=secure)
-        return Redirect(f"{PATH}/created", status_code=303, cookies=[cookie])
+        return NEW_KEY.redirect(services, viewer, shown)
 
     @get("/created")
     async def created(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
         require_admin(viewer)
-        shown = read_shown_once(request, services.vault, viewer, COOKIE)
-        secure = services.settings.production
-        if shown is None:
-            return Redirect(PATH, status_code=303, cookies=[cleared(COOKIE, PATH, secure=secure)])
-        response = page(request, "api_key_created.html", viewer, headers=NO_STORE, shown=shown)
-        response.set_cookie(cleared(COOKIE, PATH, secure=secure))
-        return response
+        return NEW_KEY.page(request, services, viewer)
 
     @post("/{key_id:uuid}/revoke", status_code=303, opt={WRITABLE_WHEN_READ_ONLY: True})  # a leaked key, always
     async def revoke(

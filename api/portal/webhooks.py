@@ -14,60 +14,38 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.billing.access import SubscriptionInactive, ensure_writable
 from api.errors import ApiError, InvalidInput
+from api.portal.collection_page import CollectionPage
 from api.portal.i18n import translations
-from api.portal.pages import language_of, page
-from api.portal.shown_once import NO_STORE, cleared, read_shown_once, shown_once_cookie
-from api.portal.viewer import CHECKS_WRITABLE, Viewer, actor_of, provide_viewer, require_admin
+from api.portal.pages import language_of
+from api.portal.shown_once import ShownOnce
+from api.portal.viewer import CHECKS_WRITABLE, Viewer, actor_of, require_admin
 from api.services import Services
 from api.webhooks.models import EVENT_TYPES
 from api.webhooks.service import create_endpoint, delete_endpoint, last_deliveries, list_endpoints, recent_deliveries
 
 PATH = "/portal/webhooks"
-COOKIE = "rsn_new_webhook"
+NEW_SECRET = ShownOnce(cookie="rsn_new_webhook", path=PATH, template="webhook_created.html")
 
 
-class WebhooksController(Controller):
+class WebhooksController(CollectionPage):
     """The agency's webhook endpoints."""
 
     path = PATH
-    include_in_schema = False
-    opt = {"exclude_from_auth": True}
-    dependencies = {"viewer": Provide(provide_viewer)}
+    template = "webhooks.html"
+    blank_form = {"url": "", "description": "", "event_types": list(EVENT_TYPES)}
 
-    async def _render(
-        self,
-        request: Request[Any, Any, Any],
-        services: Services,
-        viewer: Viewer,
-        *,
-        status_code: int = 200,
-        errors: dict[str, str] | None = None,
-        form: dict[str, Any] | None = None,
-    ) -> Template:
-        async with services.database.tenant_session(viewer.principal.tenant_id) as session:
-            endpoints = await list_endpoints(session)
-            last = await last_deliveries(session, endpoints)
-            recent = await recent_deliveries(session)
+    async def listing(self, session: AsyncSession) -> dict[str, Any]:
+        endpoints = await list_endpoints(session)
+        last = await last_deliveries(session, endpoints)
+        recent = await recent_deliveries(session)
         urls = {endpoint.id: endpoint.url for endpoint in endpoints}
-        return page(
-            request,
-            "webhooks.html",
-            viewer,
-            status_code=status_code,
-            endpoints=endpoints,
-            last=last,
-            recent=recent,
-            urls=urls,
-            event_types=EVENT_TYPES,
-            errors=errors or {},
-            form=form or {"url": "", "description": "", "event_types": list(EVENT_TYPES)},
-        )
+        return {"endpoints": endpoints, "last": last, "recent": recent, "urls": urls, "event_types": EVENT_TYPES}
 
     @get("/")
     async def endpoints(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Template:
@@ -119,20 +97,12 @@ class WebhooksController(Controller):
             return await self._render(
                 request, services, viewer, status_code=error.status_code, errors=errors, form=form
             )
-        secure = services.settings.production
-        cookie = shown_once_cookie(services.vault, viewer, COOKIE, PATH, shown, secure=secure)
-        return Redirect(f"{PATH}/created", status_code=303, cookies=[cookie])
+        return NEW_SECRET.redirect(services, viewer, shown)
 
     @get("/created")
     async def created(self, request: Request[Any, Any, Any], services: Services, viewer: Viewer) -> Response[Any]:
         require_admin(viewer)
-        shown = read_shown_once(request, services.vault, viewer, COOKIE)
-        secure = services.settings.production
-        if shown is None:
-            return Redirect(PATH, status_code=303, cookies=[cleared(COOKIE, PATH, secure=secure)])
-        response = page(request, "webhook_created.html", viewer, headers=NO_STORE, shown=shown)
-        response.set_cookie(cleared(COOKIE, PATH, secure=secure))
-        return response
+        return NEW_SECRET.page(request, services, viewer)
 
     @post("/{endpoint_id:uuid}/delete", status_code=303, opt={CHECKS_WRITABLE: True})
     async def delete(

@@ -148,7 +148,7 @@ def _tenant(session: AsyncSession) -> uuid.UUID:
 def events(client: TestClient[Litestar]) -> Recorder:
     """Plugs a recording `on_event` into the app, as the webhooks module will plug its publisher."""
     recorder = Recorder()
-    client.app.state.alert_evaluator.on_event = recorder
+    client.app.state.services.alert_evaluator.on_event = recorder
     return recorder
 
 
@@ -192,7 +192,7 @@ def test_a_rule_is_stored_with_its_defaults_and_publishes_its_definition(
 
 def _audit(client: TestClient[Litestar], agency: Agency) -> list[AuditEntry]:
     async def read() -> list[AuditEntry]:
-        async with client.app.state.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
+        async with client.app.state.services.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
             return list((await session.scalars(select(AuditEntry))).all())
 
     with client.portal() as portal:
@@ -489,7 +489,7 @@ def test_an_objective_off_track_opens_an_alert_through_the_plugged_checker(
 ) -> None:
     objective_id = uuid.UUID(create_objective(client, agency, paris["id"])["id"])
     checker = FakeObjectives(objective_id, off_track=True)
-    client.app.state.alert_evaluator.objective_checker = checker
+    client.app.state.services.alert_evaluator.objective_checker = checker
     rule = create_rule(
         client, agency, paris["id"], "objective_off_track", params={"objective_id": str(objective_id), "tolerance": 0.2}
     )
@@ -690,7 +690,7 @@ def test_a_failing_evaluation_never_fails_the_sync(client: TestClient[Litestar],
     async def broken(_tenant_id: uuid.UUID, _account_id: uuid.UUID) -> None:
         raise RuntimeError("evaluation exploded")
 
-    client.app.state.sync_engine.on_run_finished = broken
+    client.app.state.services.sync_engine.on_run_finished = broken
     today = datetime.now(UTC).date()
 
     run = sync_account(client, agency, account["id"], today - timedelta(days=1), today)
@@ -743,7 +743,7 @@ def test_two_syncs_of_one_client_finishing_together_open_one_alert(
     flat_history(database, agency, owner["id"], today - timedelta(weeks=9), today - timedelta(days=1))
     insert_mentions(database, agency, owner["id"], None, today, 12, label="negative", score=-0.8)
     insert_mentions(database, agency, owner["id"], None, today, 8)
-    evaluator = client.app.state.alert_evaluator
+    evaluator = client.app.state.services.alert_evaluator
     tenant_id = uuid.UUID(agency.tenant_id)
     events.pause = 0.3
 
@@ -765,11 +765,11 @@ def test_an_alert_another_process_opened_first_is_skipped_on_postgres(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase, open_alert: Any
 ) -> None:
     # As if another process had opened this rule's alert for the day between this one's check and its insert.
-    evaluator = client.app.state.alert_evaluator
+    evaluator = client.app.state.services.alert_evaluator
     tenant_id = uuid.UUID(agency.tenant_id)
 
     async def open_again() -> Any:
-        async with client.app.state.database.tenant_session(tenant_id) as session:
+        async with client.app.state.services.database.tenant_session(tenant_id) as session:
             rule = await session.get(AlertRule, (tenant_id, uuid.UUID(open_alert["rule_id"])))
             assert rule is not None
             again = await evaluator._open_one(session, rule, date(2026, 3, 2), {}, SYSTEM_ACTOR)

@@ -156,7 +156,7 @@ def test_last_used_at_is_written_at_most_once_a_minute_even_when_the_cache_expir
     assert client.get("/v1/clients", headers=key.headers).status_code == 200
     first = next(k for k in client.get("/v1/api-keys", headers=agency.headers).json()["data"] if k["id"] == key.id)
     monkeypatch.setattr("api.auth.CACHE_SECONDS", 0.0)  # every request now looks the key up again
-    client.app.state.key_cache.forget_key(uuid.UUID(key.id))
+    client.app.state.services.key_cache.forget_key(uuid.UUID(key.id))
     assert client.get("/v1/clients", headers=key.headers).status_code == 200
     second = next(k for k in client.get("/v1/api-keys", headers=agency.headers).json()["data"] if k["id"] == key.id)
     assert second["last_used_at"] == first["last_used_at"]

@@ -65,7 +65,7 @@ def test_an_agency_outgrows_its_plan_subscribes_is_billed_exactly_falls_behind_a
 ) -> None:
     plans = PricedPlans(base={}, metered={}, config=plans_with_quotas(fake_stripe))
     with stripe_client_app(database, fake_stripe, plans, default_plan="starter") as client:
-        client.app.state.rate_limits.flush_interval = 3600.0  # the test flushes the api_calls meter itself
+        client.app.state.services.rate_limits.flush_interval = 3600.0  # the test flushes the api_calls meter itself
         agency, bystander = sign_up(client, "Agency Alpha"), sign_up(client, "Agency Beta")
 
         # 1. On the default plan (local, never subscribed), the second client is over the quota.
@@ -119,7 +119,7 @@ def test_an_agency_outgrows_its_plan_subscribes_is_billed_exactly_falls_behind_a
         assert in_grace["access"]["read_only_from"] is not None
         assert add_client(client, agency, "Studio Blanc").status_code == 201
         overdue_since(database, agency, days=8)
-        client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+        client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
 
         blocked = assert_problem(add_client(client, agency, "Studio Noir"), 402, code="subscription_inactive")
         assert blocked["subscription_status"] == "past_due"

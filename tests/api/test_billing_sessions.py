@@ -47,7 +47,7 @@ def test_checkout_session_subscribes_the_agencys_customer_to_the_plans_prices(
     assert row is not None
     customer = fake_stripe.customers[row["stripe_customer_id"]]
     assert customer["metadata"] == {"tenant_id": alpha.tenant_id}
-    default_plan = billing.app.state.settings.default_plan  # until Stripe reports a subscription
+    default_plan = billing.app.state.services.settings.default_plan  # until Stripe reports a subscription
     assert (row["status"], row["plan"], row["stripe_subscription_id"]) == ("local", default_plan, None)
     [sent] = fake_stripe.requests_to("/v1/checkout/sessions", "POST")
     assert sent.params == {

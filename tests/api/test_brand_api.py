@@ -206,7 +206,7 @@ def test_another_agency_cannot_verify_my_domain(
 
 def _audit(client: TestClient[Litestar], agency: Agency) -> list[AuditEntry]:
     async def read() -> list[AuditEntry]:
-        async with client.app.state.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
+        async with client.app.state.services.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
             return list((await session.scalars(select(AuditEntry).order_by(col(AuditEntry.at)))).all())
 
     with client.portal() as portal:

@@ -394,7 +394,7 @@ def test_another_agencys_subscription_plan_and_standing_are_never_visible_nor_sh
         stripe_customer_id="cus_alpha_private",
         stripe_subscription_id="sub_alpha_private",
     )
-    client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+    client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
 
     subscription = client.get("/v1/subscription", headers=other_agency.headers)
     plans = client.get("/v1/plans", headers=other_agency.headers)

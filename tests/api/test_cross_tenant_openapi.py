@@ -279,10 +279,10 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
 
 def _flush_api_calls(client: TestClient[Litestar]) -> None:
     """Write every API call counted so far to the usage ledger, so that no later flush adds a row of B's."""
-    state = client.app.state
+    services = client.app.state.services
 
     async def flush() -> None:
-        await state.rate_limits.flush(state.database, final=True)
+        await services.rate_limits.flush(services.database, final=True)
 
     with client.portal() as portal:
         portal.call(flush)
@@ -296,7 +296,7 @@ STRIPE_IDS = {"stripe_customer_id": "cus_victim_private", "stripe_subscription_i
 def victim(client: TestClient[Litestar], database: TestDatabase) -> DataSet:
     made = build_data_set(client, sign_up(client, "Victim Agency"), "victim")
     set_subscription(database, made.agency, plan="scale", status="active", **STRIPE_IDS)
-    client.app.state.standings.invalidate(uuid.UUID(made.agency.tenant_id))
+    client.app.state.services.standings.invalidate(uuid.UUID(made.agency.tenant_id))
     made.markers |= set(STRIPE_IDS.values())
     _flush_api_calls(client)
     return made

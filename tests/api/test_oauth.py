@@ -185,7 +185,7 @@ def audit_rows(database: TestDatabase, tenant_id: str) -> list[Any]:
 
 
 def decrypt(client: TestClient[Litestar], ciphertext: str) -> dict[str, Any]:
-    result: dict[str, Any] = client.app.state.vault.decrypt(ciphertext)
+    result: dict[str, Any] = client.app.state.services.vault.decrypt(ciphertext)
     return result
 
 
@@ -960,17 +960,17 @@ def test_a_refresh_refused_because_another_run_renewed_first_uses_the_tokens_it_
         connection.execute(
             update(accounts)
             .where(accounts.c.id == uuid.UUID(account_id))
-            .values(credentials_encrypted=client.app.state.vault.encrypt(fresh))
+            .values(credentials_encrypted=client.app.state.services.vault.encrypt(fresh))
         )
     server.prepend(Route("POST", "/oauth/token", status=400, json={"error": "invalid_grant"}))
-    app_state = client.app.state
+    services = client.app.state.services
 
     def renew(credentials: dict[str, Any]) -> Any:
         call = functools.partial(
             renew_for_sync,
-            app_state.database,
-            app_state.vault,
-            app_state.settings,
+            services.database,
+            services.vault,
+            services.settings,
             tenant_id=uuid.UUID(agency.tenant_id),
             account_id=uuid.UUID(account_id),
             connector=ParleyConnector,

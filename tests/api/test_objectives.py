@@ -281,7 +281,7 @@ def test_objective_status_is_callable_without_http(
     made = create(client, agency, scene["client_id"], target="3000", **MARCH_IMPRESSIONS)
 
     async def status() -> ObjectiveProgress:
-        async with client.app.state.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
+        async with client.app.state.services.database.tenant_session(uuid.UUID(agency.tenant_id)) as session:
             objective = await find_objective(session, uuid.UUID(scene["client_id"]), uuid.UUID(made["id"]))
             assert objective is not None
             assert await find_objective(session, uuid.uuid4(), objective.id) is None

@@ -69,7 +69,7 @@ async def concurrent_client(database: TestDatabase) -> AsyncIterator[httpx.Async
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
             yield client
     finally:
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
 
 
 @pytest.fixture
@@ -317,7 +317,7 @@ def test_scheduled_runs_count_against_the_daily_quota(tiny: TestClient[Litestar]
     agency = sign_up(tiny)
     owner = create_client(tiny, agency)
     account = create_account(tiny, agency, owner["id"])
-    worker = tiny.app.state.sync_worker
+    worker = tiny.app.state.services.sync_worker
     with tiny.portal() as portal:
         assert portal.call(worker.enqueue_due) == 1
     path = f"/v1/accounts/{account['id']}/syncs"

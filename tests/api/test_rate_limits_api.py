@@ -67,10 +67,10 @@ def serving(database: TestDatabase, clock: Clock | None = None, **overrides: Any
     limited response (`rate_limit_headers_from=0`) unless `overrides` say otherwise."""
     defaults = {"plans_config": PLANS, "default_plan": "starter", "rate_limit_headers_from": 0.0}
     app = create_app(make_settings(database, **{**defaults, **overrides}))
-    if app.state.rate_limits is not None:
-        app.state.rate_limits.flush_interval = 3600.0  # the tests flush by hand, at the moments they choose
+    if app.state.services.rate_limits is not None:
+        app.state.services.rate_limits.flush_interval = 3600.0  # the tests flush by hand, at the moments they choose
         if clock is not None:
-            app.state.rate_limits.clock = clock
+            app.state.services.rate_limits.clock = clock
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -87,9 +87,9 @@ def limited(database: TestDatabase, clock: Clock) -> Iterator[TestClient[Litesta
 
 
 def flush(client: TestClient[Litestar], now: float, *, final: bool = False) -> int:
-    store: RateLimits = client.app.state.rate_limits
+    store: RateLimits = client.app.state.services.rate_limits
     with client.portal() as portal:
-        return int(portal.call(partial(store.flush, client.app.state.database, now, final=final)))
+        return int(portal.call(partial(store.flush, client.app.state.services.database, now, final=final)))
 
 
 def ledger(database: TestDatabase, agency: Agency) -> list[tuple[str, int, datetime, uuid.UUID | None]]:
@@ -196,8 +196,9 @@ def test_a_refused_request_never_reaches_the_handler_and_is_not_billed(
 
     assert count_rows(database, Client, tenant_id=agency.tenant_id) == 3
     assert flush(limited, START + 60) == 1
+    meter = limited.app.state.services.rate_limits.name
     assert ledger(database, agency) == [
-        (f"api_calls:{MINUTE}:{limited.app.state.rate_limits.name}", 3, datetime(2026, 3, 2, 10, 0, tzinfo=UTC), None)
+        (f"api_calls:{MINUTE}:{meter}", 3, datetime(2026, 3, 2, 10, 0, tzinfo=UTC), None)
     ]
 
 
@@ -209,7 +210,7 @@ def test_api_calls_are_written_per_minute_once_each_and_shown_in_usage(database:
         clock.now = START + 75  # 10:01:15
         for _ in range(4):
             assert client.get("/v1/clients", headers=agency.headers).status_code == 200
-        name = client.app.state.rate_limits.name
+        name = client.app.state.services.rate_limits.name
 
         first = flush(client, START + 80)  # 10:00 is over, 10:01 is not
         assert ledger(database, agency) == [
@@ -236,7 +237,7 @@ def test_a_minute_written_again_by_the_same_process_adds_nothing(
     for _ in range(2):
         limited.get("/v1/clients", headers=agency.headers)
     assert flush(limited, START + 60) == 1
-    store: MemoryRateLimits = limited.app.state.rate_limits
+    store: MemoryRateLimits = limited.app.state.services.rate_limits
     # As if the write had committed but the process had failed before forgetting the counts.
     store._pending[(uuid.UUID(agency.tenant_id), int(START) // 60)] = 2
 
@@ -250,7 +251,7 @@ def test_the_calls_left_are_written_when_the_app_stops(database: TestDatabase, c
         agency = sign_up(client)
         for _ in range(2):
             client.get("/v1/clients", headers=agency.headers)
-        name = client.app.state.rate_limits.name
+        name = client.app.state.services.rate_limits.name
         assert ledger(database, agency) == []
 
     assert [(key, quantity) for key, quantity, _, _ in ledger(database, agency)] == [(f"api_calls:{MINUTE}:{name}", 2)]
@@ -317,7 +318,7 @@ def test_billing_off_means_no_limit_no_headers_and_no_metering(database: TestDat
     with serving(database, billing_enabled=False) as client:
         agency = sign_up(client)
         answers = [client.get("/v1/clients", headers=agency.headers) for _ in range(6)]
-        assert client.app.state.rate_limits is None
+        assert client.app.state.services.rate_limits is None
         rate = client.get("/v1/subscription", headers=agency.headers).json()["quotas"]["api_requests_per_minute"]
         assert (rate["limit"], rate["usage"], rate["remaining"]) == (3, None, None)  # the plan's, not enforced
 
@@ -345,7 +346,7 @@ def test_cached_metrics_reads_are_limited_and_counted_with_the_same_headers(
         insert_metric_points(database, agency.tenant_id, account["id"], "impressions", "page_impressions", {day: 4})
         params = {"account_id": account["id"], "metric": "impressions", "from": "2026-03-02", "to": "2026-03-02"}
         put_on_plan(database, agency, "starter")
-        client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+        client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
         clock.now = START + 61  # the two setup requests no longer count
 
         miss = client.get("/v1/metrics", params=params, headers=agency.headers)
@@ -374,7 +375,7 @@ def test_a_cached_read_of_an_agency_whose_standing_is_not_cached_goes_through_th
         _, account = make_client_and_account(client, agency)
         params = {"account_id": account["id"], "metric": "impressions", "from": "2026-03-02", "to": "2026-03-02"}
         assert client.get("/v1/metrics", params=params, headers=agency.headers).status_code == 200  # third
-        client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+        client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
 
         response = client.get("/v1/metrics", params=params, headers=agency.headers)
 
@@ -436,7 +437,7 @@ def test_the_subscription_reports_the_requests_of_the_last_minute(database: Test
             "description": "API requests per minute, all keys of the agency together",
         }
         put_on_plan(database, agency, "scale")
-        client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+        client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
         unlimited = client.get("/v1/subscription", headers=agency.headers).json()["quotas"]["api_requests_per_minute"]
         assert (unlimited["limit"], unlimited["usage"], unlimited["remaining"]) == (None, None, None)
 
@@ -491,7 +492,7 @@ def test_a_repeated_redis_flush_of_the_same_minute_counts_once(
         for _ in range(2):
             first.get("/v1/clients", headers=agency.headers)
         flush(first, START + 70)
-        store = first.app.state.rate_limits
+        store = first.app.state.services.rate_limits
         with first.portal() as portal:  # as if a flush had died between its write and forgetting the minute
             portal.call(
                 store.redis.zadd, redis_server.prefix + "calls:pending", {str(int(START) // 60): int(START) // 60}
@@ -553,9 +554,9 @@ def test_requests_are_refused_while_redis_does_not_answer(database: TestDatabase
 def test_the_store_follows_the_settings(database: TestDatabase, redis_server: TestRedis) -> None:
     memory = create_app(make_settings(database))
     scaled = create_app(make_settings(database, redis_url=redis_server.url))
-    assert type(memory.state.rate_limits).__name__ == "MemoryRateLimits"
-    assert type(scaled.state.rate_limits).__name__ == "RedisRateLimits"
-    assert isinstance(memory.state.database, Database)
+    assert type(memory.state.services.rate_limits).__name__ == "MemoryRateLimits"
+    assert type(scaled.state.services.rate_limits).__name__ == "RedisRateLimits"
+    assert isinstance(memory.state.services.database, Database)
 
 
 def test_in_redis_mode_cached_metrics_reads_are_counted_in_redis_too(

@@ -160,7 +160,7 @@ def test_a_read_only_agency_cannot_create_keys_but_can_revoke_them(
     sign_in(client, add_member(client, agency.tenant_id, role="admin"))
     secret = _create(client)
     set_subscription(database, agency, plan="scale", status="canceled")
-    client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+    client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
     refused = form_post(client, "/portal/api-keys", {"name": "Another", "scopes": "read"})
     assert refused.status_code == 402
     assert "The agency is read-only" in refused.text

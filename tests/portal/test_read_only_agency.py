@@ -19,7 +19,7 @@ from tests.portal.test_alerts import open_alert
 
 def _lapse(client: TestClient[Litestar], database: TestDatabase, agency: Agency) -> None:
     set_subscription(database, agency, plan="scale", status="canceled")
-    client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+    client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
 
 
 def test_a_read_only_agencys_changes_are_refused_with_a_sentence_and_nothing_changes(

@@ -148,7 +148,7 @@ def test_a_read_only_agency_registers_nothing(
 ) -> None:
     sign_in(client, add_member(client, agency.tenant_id, role="admin"))
     set_subscription(database, agency, plan="scale", status="canceled")
-    client.app.state.standings.invalidate(uuid.UUID(agency.tenant_id))
+    client.app.state.services.standings.invalidate(uuid.UUID(agency.tenant_id))
     response = form_post(client, "/portal/webhooks", {"url": PUBLIC_URL, "event_types": "sync.failed"})
     assert response.status_code == 402
     assert "The agency is read-only" in response.text

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.accounts.models import SocialAccount
-from api.app import build_state
+from api.app import build_services
 from api.billing.metering import UsageEvent
 from api.clients.models import Client
 from api.content.models import StoredMention
@@ -31,8 +31,8 @@ ACCOUNTS = 8
 
 
 async def test_eight_concurrent_syncs_leave_exact_ledger_totals(database: TestDatabase) -> None:
-    state = build_state(make_settings(database, sync_concurrency=ACCOUNTS))
-    db = state.database
+    services = build_services(make_settings(database, sync_concurrency=ACCOUNTS))
+    db = services.database
     try:
         tenant, _key, _secret = await create_tenant(
             db, agency_name="Parallel", email="owner@parallel.example", actor=SYSTEM
@@ -60,7 +60,7 @@ async def test_eight_concurrent_syncs_leave_exact_ledger_totals(database: TestDa
                         SyncRun(account_id=account.id, window_since=since, window_until=since + timedelta(days=25))
                     )
 
-        ran = await state.sync_worker.run_pending(False)
+        ran = await services.sync_worker.run_pending(False)
 
         async with db.tenant_session(tenant.id) as session:
             runs = (await session.scalars(select(SyncRun))).all()

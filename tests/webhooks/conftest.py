@@ -88,7 +88,7 @@ def send_test(client: TestClient[Litestar], agency: Agency, endpoint_id: str) ->
 
 def deliver(client: TestClient[Litestar], clock: Clock | None = None) -> int:
     """Run one pass of the app's delivery worker (at `clock`'s time when given); returns how many attempts."""
-    worker: WebhookWorker = client.app.state.webhook_worker
+    worker: WebhookWorker = client.app.state.services.webhook_worker
     if clock is not None:
         worker.clock = clock
     with client.portal() as portal:

@@ -166,7 +166,7 @@ def test_a_name_resolving_to_loopback_at_delivery_time_receives_nothing_when_pri
     receiver.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
     endpoint = create_endpoint(webhook_client, hooked_agency, receiver_url(receiver, host="localhost"))
     send_test(webhook_client, hooked_agency, endpoint["id"])
-    webhook_client.app.state.webhook_policy.allow_private = False
+    webhook_client.app.state.services.webhook_policy.allow_private = False
 
     assert deliver(webhook_client) == 1
 
@@ -181,7 +181,7 @@ def test_dns_rebinding_to_loopback_after_creation_is_refused_and_the_checked_add
     webhook_client: TestClient[Litestar], hooked_agency: Agency, receiver: HTTPServer, database: TestDatabase
 ) -> None:
     receiver.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
-    policy = webhook_client.app.state.webhook_policy
+    policy = webhook_client.app.state.services.webhook_policy
     answers: dict[str, list[IPAddress]] = {"hooks.rebind.test": [ipaddress.ip_address("8.8.8.8")]}
 
     async def resolver(host: str, _port: int) -> list[IPAddress]:
@@ -214,7 +214,7 @@ async def test_two_workers_never_send_the_same_delivery_twice(
     endpoint = create_endpoint(webhook_client, hooked_agency, receiver_url(receiver))
     for _ in range(6):
         send_test(webhook_client, hooked_agency, endpoint["id"])
-    app_worker: WebhookWorker = webhook_client.app.state.webhook_worker
+    app_worker: WebhookWorker = webhook_client.app.state.services.webhook_worker
     from tenants.database import Database
 
     databases = [Database(database.url), Database(database.url)]
@@ -239,7 +239,7 @@ def test_an_attempt_whose_worker_died_is_tried_again_once_its_lease_runs_out(
     receiver.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
     endpoint = create_endpoint(webhook_client, hooked_agency, receiver_url(receiver))
     send_test(webhook_client, hooked_agency, endpoint["id"])
-    worker: WebhookWorker = webhook_client.app.state.webhook_worker
+    worker: WebhookWorker = webhook_client.app.state.services.webhook_worker
     [row] = stored_deliveries(database, endpoint["id"])
     clock = Clock(now=row["next_attempt_at"])
     worker.clock = clock
@@ -299,7 +299,7 @@ def test_resonance_worker_once_sends_what_is_due(
     queued = send_test(webhook_client, hooked_agency, endpoint["id"])
     for name, value in {
         "RESONANCE_DATABASE_URL": database.url,
-        "RESONANCE_SECRET_KEY": webhook_client.app.state.settings.secret_key,
+        "RESONANCE_SECRET_KEY": webhook_client.app.state.services.settings.secret_key,
         "RESONANCE_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
         "RESONANCE_ENV": "test",
     }.items():

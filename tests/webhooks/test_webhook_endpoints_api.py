@@ -74,7 +74,7 @@ def test_creating_an_endpoint_shows_its_secret_once_and_stores_it_only_encrypted
         assert secret not in text
     row = endpoint_row(database, endpoint_id)
     assert secret not in row.secret_encrypted
-    assert client.app.state.vault.decrypt(row.secret_encrypted) == {"secret": secret}
+    assert client.app.state.services.vault.decrypt(row.secret_encrypted) == {"secret": secret}
     [(action, changes)] = audit_actions(database, agency.tenant_id)
     assert action == "webhook_endpoint.created"
     assert changes["url"] == PUBLIC_URL
@@ -174,7 +174,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_creation(
     async def resolver(host: str, _port: int) -> list[Any]:
         return {"mixed.example": [ipaddress.ip_address("8.8.8.8"), ipaddress.ip_address("10.0.0.7")]}.get(host, [])
 
-    client.app.state.webhook_policy.resolver = resolver
+    client.app.state.services.webhook_policy.resolver = resolver
     body = {"url": "https://mixed.example/hook", "event_types": ["sync.failed"]}
 
     mixed = client.post("/v1/webhook-endpoints", json=body, headers=agency.headers)
