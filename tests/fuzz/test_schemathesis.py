@@ -11,6 +11,12 @@ What is set aside, and why:
   would be tested. It is covered by tests/api/test_data_rights.py.
 * rate limits: the agency's plan has no quota, so requests are not answered 429 by the hundred.
 * the Stripe webhook has a signing secret, so an unsigned call is the documented 400, not a 503.
+
+A webhook endpoint with one test delivery is made before the run, and the operations under
+`/v1/webhook-endpoints/{endpoint_id}/deliveries` and `…/test` are given their ids in every phase: an endpoint
+made by the stateful phase cannot get deliveries (its generated URL would need DNS), so without them those
+routes would only ever answer 404. The endpoint itself can still be deleted by `DELETE
+/v1/webhook-endpoints/{endpoint_id}`, whose id is never the seeded one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 
 import pytest
 import schemathesis
+from litestar import Litestar
 from litestar.testing import TestClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
@@ -35,6 +42,14 @@ MAX_EXAMPLES = {"sqlite": 10, "postgres": 4}
 
 CHECKS = ["not_a_server_error", "response_schema_conformance", "status_code_conformance", "content_type_conformance"]
 PHASES = ["examples", "coverage", "fuzzing", "stateful"]
+REACHED = [
+    "GET /v1/webhook-endpoints/{endpoint_id}/deliveries",
+    "POST /v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+    "POST /v1/webhook-endpoints/{endpoint_id}/test",
+    "GET /v1/clients",
+    "GET /v1/tenant/export",
+]
+"""Operations behind ids (or seeded objects) that must answer 2xx at least once, so the run really tests them."""
 UNLIMITED_PLANS = {"fuzz": {"name": "Fuzz", "price": "0.00", "currency": "eur", "quotas": {}}}
 
 
@@ -53,12 +68,25 @@ class Finding:
         return f"[{self.phase}] {self.operation}: {self.title}\n      {message}\n    $ {self.curl}"
 
 
-def _findings(stream: Iterator[events.EngineEvent]) -> tuple[list[Finding], list[str]]:
-    """The failed checks of a run (one per phase, operation and kind), and the errors that stopped a test."""
+@dataclass
+class Outcome:
+    """What a run found: failed checks (one per phase, operation and kind), errors, statuses by operation."""
+
+    findings: list[Finding]
+    errors: list[str]
+    statuses: dict[str, set[int]]
+
+
+def _outcome(stream: Iterator[events.EngineEvent]) -> Outcome:
     findings: dict[tuple[str, str, str], Finding] = {}
     errors: list[str] = []
+    statuses: dict[str, set[int]] = {}
     for event in stream:
         if isinstance(event, events.ScenarioFinished):
+            if event.phase.value != "stateful":  # a stateful scenario's label names a chain, not an operation
+                for interaction in event.recorder.interactions.values():
+                    if interaction.response is not None:
+                        statuses.setdefault(event.recorder.label, set()).add(interaction.response.status_code)
             for checks in event.recorder.checks.values():
                 for check in checks:
                     if check.failure_info is None:
@@ -72,14 +100,38 @@ def _findings(stream: Iterator[events.EngineEvent]) -> tuple[list[Finding], list
             errors.append(f"{event.label}: {event.value!r}")
         elif isinstance(event, events.FatalError):
             errors.append(f"fatal: {event.exception!r}")
-    return list(findings.values()), errors
+    return Outcome(list(findings.values()), errors, statuses)
 
 
-def _config(headers: dict[str, str], max_examples: int) -> SchemathesisConfig:
-    config = SchemathesisConfig()
+@dataclass(frozen=True)
+class Seeded:
+    """What the run starts with: the agency's key, and a webhook endpoint with one delivery."""
+
+    headers: dict[str, str]
+    endpoint_id: str
+    delivery_id: str
+
+
+def _seed(client: TestClient[Litestar]) -> Seeded:
+    agency = sign_up(client, "Agency Fuzz")
+    # a literal public address needs no DNS, which tests have not; nothing is sent (no scheduler runs)
+    body = {"url": "http://93.184.215.14/fuzz-hook", "event_types": ["alert.opened"]}
+    endpoint = client.post("/v1/webhook-endpoints", json=body, headers=agency.headers)
+    assert endpoint.status_code == 201, endpoint.text
+    delivery = client.post(f"/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=agency.headers)
+    assert delivery.status_code == 202, delivery.text
+    return Seeded(agency.headers, endpoint.json()["id"], delivery.json()["id"])
+
+
+def _config(seeded: Seeded, max_examples: int) -> SchemathesisConfig:
+    deliveries = {
+        "include-path-regex": r"^/v1/webhook-endpoints/\{endpoint_id\}/(deliveries|test)",
+        "parameters": {"endpoint_id": seeded.endpoint_id, "delivery_id": seeded.delivery_id},
+    }
+    config = SchemathesisConfig.from_dict({"operations": [deliveries]})
     config.update(seed=SEED, max_failures=None)
     project = config.projects.override
-    project.update(headers=headers)
+    project.update(headers=seeded.headers)
     project.phases.update(phases=PHASES)
     project.checks.update(included_check_names=CHECKS)
     # deterministic generation and no example database: the same requests on every run and every machine
@@ -97,13 +149,18 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(database:
     )
     app = create_app(settings)
     with TestClient(app) as client:
-        agency = sign_up(client, "Agency Fuzz")
-    config = _config(agency.headers, MAX_EXAMPLES[database.backend])
+        seeded = _seed(client)
+    config = _config(seeded, MAX_EXAMPLES[database.backend])
     try:
         schema = schemathesis.openapi.from_asgi("/docs/openapi.json", app, config=config)
         schema = schema.exclude(method="DELETE", path="/v1/tenant")
-        findings, errors = _findings(from_schema(schema).execute())
+        outcome = _outcome(from_schema(schema).execute())
     finally:
         asgi.shutdown_lifespans()  # the app's lifespan was started by schemathesis, once per process
+    findings, errors = outcome.findings, outcome.errors
     summary = "\n".join(map(str, findings)) + "\n" + "\n".join(errors)
     assert (len(findings), len(errors)) == (0, 0), f"{len(findings)} failed checks, {len(errors)} errors:\n{summary}"
+    for operation in REACHED:
+        assert any(200 <= status < 300 for status in outcome.statuses.get(operation, ())), (
+            f"{operation} never succeeded: {sorted(outcome.statuses.get(operation, ()))}"
+        )
