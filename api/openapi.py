@@ -8,8 +8,9 @@ authenticated route can give (401, 403, 404, 422) are listed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
+import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
@@ -164,6 +165,7 @@ def document_problems(app: Litestar) -> None:
             operation.responses = responses
     for component in components.schemas.values():
         _numbers_any_of(component)
+    _closed_request_bodies(app, components.schemas)
     # Links live on responses too, and every app that documents its problems wants them.
     document_links(app)
 
@@ -178,6 +180,35 @@ def _names_an_id(operation: Operation, schemas: dict[str, Any]) -> bool:
     if isinstance(schema, Reference):
         schema = schemas.get(schema.ref.rsplit("/", 1)[-1])
     return isinstance(schema, Schema) and any(name.endswith("_id") for name in schema.properties or {})
+
+
+def _structs(annotation: Any, seen: set[type]) -> Iterator[type[msgspec.Struct]]:
+    """The msgspec structs in a type annotation (unions, lists, nested fields), each once."""
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        if annotation in seen:
+            return
+        seen.add(annotation)
+        yield annotation
+        for field in msgspec.structs.fields(annotation):
+            yield from _structs(field.type, seen)
+        return
+    for argument in get_args(annotation):
+        yield from _structs(argument, seen)
+
+
+def _closed_request_bodies(app: Litestar, schemas: dict[str, Any]) -> None:
+    """Say `additionalProperties: false` for each request body struct that refuses unknown fields.
+
+    The app answers 422 to a field it does not know (`forbid_unknown_fields`); a document that allows them
+    invites clients (and generated tests) to send requests that can only fail.
+    """
+    seen: set[type] = set()
+    for _, handler, _, _ in operations(app):
+        data = handler.parsed_fn_signature.parameters.get("data")
+        for struct in _structs(data.annotation, seen) if data is not None else ():
+            schema = schemas.get(struct.__name__)
+            if struct.__struct_config__.forbid_unknown_fields and isinstance(schema, Schema):
+                schema.additional_properties = False
 
 
 def _numbers_any_of(schema: Any) -> None:

@@ -73,3 +73,12 @@ def test_an_int_or_float_is_any_of_not_one_of(client: TestClient[Litestar]) -> N
     value = _document(client)["components"]["schemas"]["Figure"]["properties"]["value"]
     assert "oneOf" not in value
     assert {"integer", "number"} <= {alternative.get("type") for alternative in value["anyOf"]}
+
+
+def test_a_body_that_refuses_unknown_fields_says_so(client: TestClient[Litestar], agency: Agency) -> None:
+    response = client.post("/v1/clients", json={"name": "Boulangerie Martin", "colour": "red"}, headers=agency.headers)
+    assert_problem(response, 422)
+    schemas = _document(client)["components"]["schemas"]
+    assert schemas["ClientIn"]["additionalProperties"] is False
+    assert schemas["AlertRulePatch"]["additionalProperties"] is False
+    assert "additionalProperties" not in schemas["ClientOut"]
