@@ -35,7 +35,8 @@ def record(
     session.add(
         AuditEntry(
             api_key_id=actor.api_key_id,
-            actor=actor.label,
+            # an e-mail may be 320 characters, the column 200: the full address stays in `changes` where it matters
+            actor=_fit(actor.label, ACTOR_MAX_LENGTH),
             action=action,
             entity_type=type(entity).__tablename__ if hasattr(type(entity), "__tablename__") else type(entity).__name__,
             entity_id=str(getattr(entity, "id", "")),
@@ -43,6 +44,14 @@ def record(
             request_id=actor.request_id,
         )
     )
+
+
+ACTOR_MAX_LENGTH = 200
+"""The width of `audit_log.actor`."""
+
+
+def _fit(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _jsonable(value: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
@@ -150,7 +151,12 @@ class BrandController(Controller):
             raise InvalidInput(error.detail, field=error.field) from None
         return await _brand_out(session)
 
-    @delete("/logo", guards=[require("admin")], summary="Remove the agency's logo")
+    @delete(
+        "/logo",
+        guards=[require("admin")],
+        summary="Remove the agency's logo",
+        responses={404: ResponseSpec(data_container=dict[str, Any], description="This agency has no logo.")},
+    )
     async def delete_logo(self, session: AsyncSession, actor: Actor) -> None:
         """Remove the logo; the portal shows the agency's name alone. A 404 when there is none."""
         if not await delete_logo(session, actor):
