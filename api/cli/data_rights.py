@@ -3,22 +3,14 @@ the agency erased (api/data_rights/)."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.cli.output import CliError, err, fail, out, release, run, settings_or_fail
+from api.cli.output import CliError, err, fail, id_or_fail, out, release, run, settings_or_fail
 from api.cli.tenancy import tenant_app
 from tenants.audit import Actor
-
-
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise fail(f"{what} must be an id (a UUID), got {value!r}.") from None
 
 
 @tenant_app.command("export")
@@ -30,8 +22,8 @@ def tenant_export(
     """Write everything stored for the agency (or one of its clients) into a ZIP archive: a JSON-lines file per
     table, the reports, and a manifest of what is in it and what is left out (secrets, sessions)."""
     settings = settings_or_fail()
-    tenant_uuid = _uuid(tenant_id, "TENANT_ID")
-    client_uuid = _uuid(client, "--client") if client else None
+    tenant_uuid = id_or_fail(tenant_id, "TENANT_ID", "a tenant id")
+    client_uuid = id_or_fail(client, "--client", "a client id") if client else None
     if not file.parent.exists():
         raise fail(f"the directory {file.parent} does not exist; create it first.")
 
@@ -77,7 +69,7 @@ def tenant_erase(
     """Erase the agency and everything stored for it (its Stripe customer first). This cannot be undone: export
     first to keep a copy."""
     settings = settings_or_fail()
-    tenant_uuid = _uuid(tenant_id, "TENANT_ID")
+    tenant_uuid = id_or_fail(tenant_id, "TENANT_ID", "a tenant id")
     if not yes and not typer.confirm(f"Erase tenant {tenant_uuid} and all its data for good?", err=True):
         raise fail("nothing was erased.")
 

@@ -7,6 +7,7 @@ no traceback reaches the terminal.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +32,14 @@ class CliError(Exception):
 def fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code=1)
+
+
+def id_or_fail(value: str, what: str, kind: str = "an id") -> uuid.UUID:
+    """`value` as an id, or a sentence naming the argument (`what`, `kind` of id) and exit code 1."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise fail(f"{what} must be {kind} (a UUID), got {value!r}.") from None
 
 
 def settings_or_fail() -> Settings:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.output import CliError, err, fail, out, run, settings_or_fail
+from api.cli.output import CliError, err, fail, id_or_fail, out, run, settings_or_fail
 from tenants.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -65,10 +65,7 @@ def tenant_plan(
         raise fail(str(error)) from None
     if plan not in plans:
         raise fail(f"there is no plan {plan!r}; the plans are {', '.join(sorted(plans))}.")
-    try:
-        tenant_uuid = uuid.UUID(tenant_id)
-    except ValueError:
-        raise fail(f"TENANT_ID must be a tenant id (a UUID), got {tenant_id!r}.") from None
+    tenant_uuid = _tenant_uuid(tenant_id)
 
     async def main() -> tuple[str | None, bool]:
         from api.billing.subscriptions import set_plan
@@ -190,10 +187,7 @@ def make_resolver() -> TxtResolver:
 
 
 def _tenant_uuid(tenant_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(tenant_id)
-    except ValueError:
-        raise fail(f"TENANT_ID must be a tenant id (a UUID), got {tenant_id!r}.") from None
+    return id_or_fail(tenant_id, "TENANT_ID", "a tenant id")
 
 
 @domain_app.command("add")
