@@ -48,6 +48,7 @@ from api.dependencies import dependencies
 from api.employer_brand.controllers import EmployerBrandController
 from api.errors import exception_handlers, problem
 from api.health import health, ready
+from api.host_agencies import HostAgencies
 from api.mention_import.importer import import_request_body
 from api.metrics.controllers import MetricsController
 from api.metrics.fast_path import cached_metrics_middleware
@@ -168,6 +169,7 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
         sign_in_throttle=sign_in_throttle(settings.redis_url, settings.redis_key_prefix),
         email_link_throttle=email_link_throttle(settings.redis_url, settings.redis_key_prefix),
         domain_resolver=DnsResolver(),
+        host_agencies=HostAgencies(database),
     )
     engine.on_data_changed = services.data_changed
     return services

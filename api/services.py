@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from api.billing.rate_limits import RateLimits
     from api.billing.standing import Standings
     from api.billing.usage_reporting import UsageReporter
+    from api.host_agencies import HostAgencies
     from api.portal.dashboard import Dashboard
     from api.portal.mail import Mailer
     from api.portal.throttle import SignInThrottle
@@ -54,6 +55,7 @@ class Services:
         "domain_resolver",
         "egress_policy",
         "email_link_throttle",
+        "host_agencies",
         "key_cache",
         "mailer",
         "metrics_cache",
@@ -96,6 +98,7 @@ class Services:
     sign_in_throttle: SignInThrottle  # the portal's failed sign-ins, per account and per address
     email_link_throttle: SignInThrottle  # the portal's e-mailed links asked for, per account and per address
     domain_resolver: TxtResolver  # reads the TXT records that prove an agency's custom domain (tests: a fake)
+    host_agencies: HostAgencies  # which agency a custom domain maps to, kept a while
     outbound_transport: httpx.AsyncBaseTransport | None  # tests: a fake transport for tenants' URLs
 
     def __init__(
@@ -124,6 +127,7 @@ class Services:
         sign_in_throttle: SignInThrottle,
         email_link_throttle: SignInThrottle,
         domain_resolver: TxtResolver,
+        host_agencies: HostAgencies,
         outbound_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
@@ -149,6 +153,7 @@ class Services:
         self.sign_in_throttle = sign_in_throttle
         self.email_link_throttle = email_link_throttle
         self.domain_resolver = domain_resolver
+        self.host_agencies = host_agencies
         self.outbound_transport = outbound_transport
 
     def data_changed(self, tenant_id: uuid.UUID) -> None:

@@ -19,7 +19,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from api.host_agencies import forget_host
 from api.portal.pages import page
 from api.portal.viewer import Viewer, actor_of, provide_viewer, require_admin
 from api.services import Services
@@ -109,7 +108,7 @@ class DomainsController(Controller):
             return await self._render(request, services, viewer, problem=error, failed_host=host)
         if verified is None:
             raise NotFoundException()
-        forget_host(request.app.state, verified)
+        services.host_agencies.forget(verified)
         return Redirect(f"{PATH}?verified={quote(verified)}", status_code=303)
 
     @post("/{host:str}/remove", status_code=303)
@@ -121,5 +120,5 @@ class DomainsController(Controller):
             removed = await remove_domain(session, actor_of(request, viewer), host)
         if not removed:
             raise NotFoundException()
-        forget_host(request.app.state, host)
+        services.host_agencies.forget(host)
         return Redirect(f"{PATH}?removed={quote(host)}", status_code=303)

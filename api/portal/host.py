@@ -10,7 +10,6 @@ from typing import Any
 
 from litestar import Request
 
-from api.host_agencies import agency_of_host
 from api.services import Services
 from tenants.branding import BrandLook, brand_look
 from tenants.models import Tenant
@@ -27,7 +26,7 @@ async def tenant_of_request(request: Request[Any, Any, Any], services: Services)
     host = request_host(request)
     if not host:
         return None
-    return await agency_of_host(request.app.state, services.database, host)
+    return await services.host_agencies.agency_of(host)
 
 
 async def brand_of_request(request: Request[Any, Any, Any], services: Services) -> BrandLook | None:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, require
 from api.errors import Conflict, InvalidInput, NotFound
-from api.host_agencies import forget_host
 from api.idempotency import idempotent
 from api.services import Services
 from tenants.audit import Actor
@@ -205,7 +204,6 @@ class DomainController(Controller):
         actor: Actor,
         principal: Principal,
         services: Services,
-        request: Request[Any, Any, Any],
     ) -> DomainOut:
         """Look up the TXT record `_resonance-challenge.<host>` and, when its value is the domain's
         `resonance-verification=<token>`, map the host to the agency (other agencies' unverified claims to it are
@@ -220,14 +218,12 @@ class DomainController(Controller):
             raise InvalidInput(error.detail, field="host") from None
         if domain is None:
             raise NotFound(f"This agency has no domain {host[:60]}.", field="host")
-        forget_host(request.app.state, domain.host)
+        services.host_agencies.forget(domain.host)
         return _domain_out(domain)
 
     @delete("/{host:str}", guards=[require("admin")], summary="Remove a custom domain")
-    async def remove_domain(
-        self, host: str, session: AsyncSession, actor: Actor, request: Request[Any, Any, Any]
-    ) -> None:
+    async def remove_domain(self, host: str, session: AsyncSession, actor: Actor, services: Services) -> None:
         """Stop mapping this host to the agency. A 404 when the agency has no such domain."""
         if not await remove_domain(session, actor, host):
             raise NotFound(f"This agency has no domain {host[:60]}.", field="host")
-        forget_host(request.app.state, host)
+        services.host_agencies.forget(host)
