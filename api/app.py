@@ -74,6 +74,8 @@ from api.services import Services
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
+from api.tasks.background import BackgroundWork
+from api.tasks.engines import task_engine_factory
 from api.tenancy.brand import BrandController, DomainController
 from api.tenancy.controllers import ApiKeyController, TenantController, signup
 from api.webhooks.controllers import WebhookController
@@ -142,6 +144,16 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
     )
     engine.on_run_finished = alert_evaluator.after_sync
     billing = billing_backend(settings)  # Stripe, or local mode; its connection pools close when the app stops
+    webhook_worker = WebhookWorker(database, vault, webhook_policy)
+    usage_reporter = UsageReporter(database, billing)
+    background = BackgroundWork(
+        database,
+        worker,
+        webhook_worker,
+        usage_reporter,
+        task_engine_factory(settings),
+        dispatch_seconds=settings.dispatch_seconds,
+    )
     services = Services(
         settings=settings,
         database=database,
@@ -155,13 +167,14 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
         sync_worker=worker,
         webhook_policy=webhook_policy,
         egress_policy=egress,
-        webhook_worker=WebhookWorker(database, vault, webhook_policy),
+        webhook_worker=webhook_worker,
         alert_evaluator=alert_evaluator,
         plans=plans,
         standings=standings,
         quotas=quotas,
         billing=billing,
-        usage_reporter=UsageReporter(database, billing, poll_seconds=settings.usage_report_seconds),
+        usage_reporter=usage_reporter,
+        background=background,
         rate_limits=rate_limits_store(settings.redis_url, settings.redis_key_prefix)
         if settings.billing_enabled
         else None,
@@ -187,11 +200,9 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         gc.freeze()
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
-        if settings.scheduler_enabled:
-            tasks.append(asyncio.create_task(services.sync_worker.run_forever(stop), name="sync-worker"))
-            tasks.append(asyncio.create_task(services.webhook_worker.run_forever(stop), name="webhook-worker"))
-            reporter = services.usage_reporter  # in local mode it has nothing to send and returns at once
-            tasks.append(asyncio.create_task(reporter.run_forever(stop), name="usage-reporter"))
+        if settings.scheduler_enabled:  # this process runs the background jobs too (the embedded default)
+            run = services.background.engine.run(stop, concurrency=settings.sync_concurrency)
+            tasks.append(asyncio.create_task(run, name="task-engine"))
         rate_limits = services.rate_limits
         if rate_limits is not None:
             # Metering is part of serving: flushed whether or not this process runs the scheduler, and
@@ -207,6 +218,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             await services.sign_in_throttle.close()
             await services.email_link_throttle.close()
             await services.billing.close()
+            await services.background.engine.close()
             await services.database.dispose()
 
     openapi = OpenAPIConfig(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the members' classes import much of the service; only their
     from api.read_cache import ReadCache
     from api.sync.engine import SyncEngine
     from api.sync.worker import SyncWorker
+    from api.tasks.background import BackgroundWork
     from api.webhooks.delivery import WebhookWorker
     from api.webhooks.urls import AddressPolicy
     from plugins.registry import Registry
@@ -49,6 +50,7 @@ class Services:
 
     __slots__ = (
         "alert_evaluator",
+        "background",
         "billing",
         "dashboard_cache",
         "database",
@@ -93,6 +95,7 @@ class Services:
     quotas: Quotas  # counts and enforces the plans' quotas
     billing: BillingBackend  # Stripe, or local mode without a Stripe key (api/billing/backend.py)
     usage_reporter: UsageReporter  # sends the usage ledger to the billing backend; idle in local mode
+    background: BackgroundWork  # the jobs (syncs, deliveries, usage reporting) and the task engine running them
     rate_limits: RateLimits | None  # per-agency request limits and the api_calls meter; None: billing off
     mailer: Mailer  # the portal's e-mails (RESONANCE_MAIL_URL)
     sign_in_throttle: SignInThrottle  # the portal's failed sign-ins, per account and per address
@@ -122,6 +125,7 @@ class Services:
         quotas: Quotas,
         billing: BillingBackend,
         usage_reporter: UsageReporter,
+        background: BackgroundWork,
         rate_limits: RateLimits | None,
         mailer: Mailer,
         sign_in_throttle: SignInThrottle,
@@ -148,6 +152,7 @@ class Services:
         self.quotas = quotas
         self.billing = billing
         self.usage_reporter = usage_reporter
+        self.background = background
         self.rate_limits = rate_limits
         self.mailer = mailer
         self.sign_in_throttle = sign_in_throttle

@@ -155,7 +155,14 @@ class Settings:
     """How often the scheduler syncs each active account."""
 
     scheduler_enabled: bool = field(default_factory=lambda: _env_bool("RESONANCE_SCHEDULER", True))
-    """Whether `serve` runs the in-process sync worker (embedded mode)."""
+    """Whether `serve` also runs the background jobs (syncs, webhooks, usage reporting) in its own process."""
+
+    task_engine: str = field(default_factory=lambda: _env("RESONANCE_TASK_ENGINE", "auto"))
+    """What runs background jobs: `postgresql` (procrastinate, jobs in the database), `in-process` (memory), or
+    `auto`: `postgresql` on a PostgreSQL database, else `in-process`."""
+
+    dispatch_seconds: float = field(default_factory=lambda: _env_float("RESONANCE_DISPATCH_SECONDS", 10.0))
+    """How often the periodic dispatch queues what is due (scheduled syncs, retries of deliveries, usage to report)."""
 
     page_size_max: int = field(default_factory=lambda: _env_int("RESONANCE_PAGE_SIZE_MAX", 200))
     """The largest page a list endpoint returns."""
@@ -226,9 +233,6 @@ class Settings:
     stripe_webhook_secret: str = field(default_factory=lambda: _env("RESONANCE_STRIPE_WEBHOOK_SECRET", ""), repr=False)
     """The signing secret (`whsec_…`) of the Stripe webhook endpoint that calls `POST /v1/stripe/webhook`."""
 
-    usage_report_seconds: float = field(default_factory=lambda: _env_float("RESONANCE_USAGE_REPORT_SECONDS", 60.0))
-    """How often the background reporter sends the usage ledger to Stripe (with a Stripe key and the scheduler on)."""
-
     mail_url: str = field(default_factory=lambda: _env("RESONANCE_MAIL_URL", "console:"), repr=False)
     """Where the portal's e-mails go: `console:` (the log), `file:///dir` (one .eml file each) or
     `smtp://user:password@host:587` (`smtps://` for TLS from the start; STARTTLS is used when offered)."""
@@ -285,8 +289,21 @@ class Settings:
             raise SettingsError(
                 "RESONANCE_STRIPE_API_BASE must be an http:// or https:// URL, such as http://127.0.0.1:12111."
             )
-        if self.usage_report_seconds <= 0:
-            raise SettingsError("RESONANCE_USAGE_REPORT_SECONDS must be more than 0.")
+        if self.task_engine not in ("auto", "postgresql", "in-process"):
+            raise SettingsError(
+                f"RESONANCE_TASK_ENGINE must be auto, postgresql or in-process, not {self.task_engine!r}."
+            )
+        if self.task_engine == "postgresql" and not self.database_url.startswith("postgresql"):
+            raise SettingsError("RESONANCE_TASK_ENGINE=postgresql needs a PostgreSQL RESONANCE_DATABASE_URL.")
+        if self.dispatch_seconds <= 0:
+            raise SettingsError("RESONANCE_DISPATCH_SECONDS must be more than 0.")
+        if self.tasks_on_postgresql and not (
+            float(self.dispatch_seconds).is_integer() and 60 % int(self.dispatch_seconds) == 0
+        ):
+            raise SettingsError(
+                "RESONANCE_DISPATCH_SECONDS must be a whole number of seconds dividing 60 (1, 2, 5, 10, 15, 30 or 60) "
+                "when jobs run on PostgreSQL."
+            )
         if not 0 <= self.rate_limit_headers_from <= 1:
             raise SettingsError(
                 "RESONANCE_RATE_LIMIT_HEADERS_FROM must be a share between 0 (headers on every response) and 1, "
@@ -298,6 +315,13 @@ class Settings:
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("RESONANCE_REDIS_URL must start with redis://, rediss:// or unix://.")
+
+    @property
+    def tasks_on_postgresql(self) -> bool:
+        """Whether background jobs run on procrastinate in the database (else in the process's memory)."""
+        if self.task_engine == "auto":
+            return self.database_url.startswith("postgresql")
+        return self.task_engine == "postgresql"
 
     def base_url_overrides(self) -> dict[str, str]:
         """`RESONANCE_CONNECTOR_BASE_URLS` as a dict, or `SettingsError` naming the bad pair."""

@@ -146,7 +146,7 @@ class AccountController(Controller):
             return Response(account_out(account), status_code=201)
 
         response = await idempotent(request, session, create)
-        response.background = BackgroundTask(services.sync_worker.wake)  # after commit: sync it soon
+        response.background = BackgroundTask(services.background.kick)  # after commit: sync it soon
         return response
 
     @get(

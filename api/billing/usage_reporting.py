@@ -35,7 +35,6 @@ a crash, and not retried within a day (every reporter stopped that long) could b
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -124,7 +123,8 @@ def _upsert_module(session: AsyncSession) -> Any:
 
 
 class UsageReporter:
-    """Sends the ledger to the billing backend; `run_forever` for services, `report_pending` for the CLI and tests.
+    """Sends the ledger to the billing backend: `report_tenant` is the `billing.report_usage` job, `report_pending`
+    sends everything due (the CLI and tests).
 
     In local mode (a backend not `online`) a pass sends nothing and the usage stays in the ledger.
     """
@@ -137,7 +137,6 @@ class UsageReporter:
         clock: Callable[[], datetime] = utcnow,
         batch_size: int = 100,
         concurrency: int = 8,
-        poll_seconds: float = 60.0,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
         name: str | None = None,
@@ -148,7 +147,6 @@ class UsageReporter:
         """Injected by tests to step through the backoff and the age limit without waiting."""
         self.batch_size = batch_size
         self.concurrency = concurrency
-        self.poll_seconds = poll_seconds
         self.lease = lease
         self.rng = rng or random.Random()  # jitter, not a secret
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -242,20 +240,6 @@ class UsageReporter:
                     outcome.error,
                 )
         return len(rows)
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Report what is due until `stop` is set, polling every `poll_seconds`; in local mode, nothing to do."""
-        if not self.backend.online:
-            return
-        logger.info("usage reporter %s started", self.name)
-        while not stop.is_set():
-            try:
-                await self.report_pending()
-            except Exception:  # Stripe or the database unreachable: try again at the next poll
-                logger.exception("usage reporter %s could not poll; retrying", self.name)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
-        logger.info("usage reporter %s stopped", self.name)
 
     # ------------------------------------------------------------------------------------------------ steps
 

@@ -41,7 +41,15 @@ def _options(
     """Resonance: what a company's presence on social networks is worth."""
 
 
-for command in (server.migrate, server.serve, server.worker, server.demo, backup.backup, backup.restore):
+for command in (
+    server.migrate,
+    server.serve,
+    server.worker,
+    server.scheduler,
+    server.demo,
+    backup.backup,
+    backup.restore,
+):
     app.command()(command)
 app.add_typer(connector_app, name="connector")
 app.add_typer(tenant_app, name="tenant")

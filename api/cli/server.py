@@ -1,4 +1,4 @@
-"""`resonance migrate`, `serve`, `worker` and `demo`: the service's processes."""
+"""`resonance migrate`, `serve`, `worker`, `scheduler` and `demo`: the service's processes."""
 
 from __future__ import annotations
 
@@ -92,10 +92,46 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 def worker(
-    concurrency: Annotated[int | None, typer.Option(help="Syncs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Jobs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(help="Only the jobs of this queue: sync, webhooks, billing or schedule (repeatable)."),
+    ] = None,
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
-    """Run syncs, send webhooks and report usage to Stripe without serving HTTP; start as many as you like."""
+    """Run background jobs (syncs, webhooks, usage reporting to Stripe) without serving HTTP; start as many as you
+    like."""
+    settings = settings_or_fail()
+    queues = _queues_or_fail(queue)
+
+    async def main() -> None:
+        from api.app import build_services
+        from api.observability import configure_logging
+
+        configure_logging(settings.log_level, settings.log_format)
+        services = build_services(settings)
+        background = services.background
+        try:
+            if once:
+                ran = await services.sync_worker.run_pending()
+                sent = await services.webhook_worker.deliver_due()
+                reported = (await services.usage_reporter.report_pending()).attempted
+                out.print(
+                    f"ran {ran} sync(s), attempted {sent} webhook delivery(ies), reported {reported} usage event(s)"
+                )
+                return
+            stop = _stop_on_signals()
+            # Every worker also queues the periodic jobs when due: each tick is queued once, whatever their number.
+            await background.engine.run(stop, queues=queues, concurrency=concurrency or settings.sync_concurrency)
+        finally:
+            await release(services)
+
+    run(main)
+
+
+def scheduler() -> None:
+    """Queue the periodic jobs when due (scheduled syncs, retries, usage reporting) and run the dispatch jobs; run
+    one or several (each tick is queued once whatever their number)."""
     settings = settings_or_fail()
 
     async def main() -> None:
@@ -104,33 +140,30 @@ def worker(
 
         configure_logging(settings.log_level, settings.log_format)
         services = build_services(settings)
-        sync_worker = services.sync_worker
-        if concurrency:
-            sync_worker.concurrency = concurrency
-            sync_worker._slots = asyncio.Semaphore(concurrency)
-        webhook_worker = services.webhook_worker
-        reporter = services.usage_reporter  # None in local mode
         try:
-            if once:
-                ran = await sync_worker.run_pending()
-                sent = await webhook_worker.deliver_due()
-                reported = (await reporter.report_pending()).attempted if reporter is not None else 0
-                out.print(
-                    f"ran {ran} sync(s), attempted {sent} webhook delivery(ies), reported {reported} usage event(s)"
-                )
-                return
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            loops = [sync_worker.run_forever(stop), webhook_worker.run_forever(stop)]
-            if reporter is not None:
-                loops.append(reporter.run_forever(stop))
-            await asyncio.gather(*loops)
+            await services.background.engine.run(_stop_on_signals(), queues=["schedule"], concurrency=1)
         finally:
             await release(services)
 
     run(main)
+
+
+def _queues_or_fail(queues: list[str] | None) -> list[str] | None:
+    from api.tasks.background import QUEUES
+
+    for name in queues or ():
+        if name not in QUEUES:
+            raise fail(f"There is no queue {name!r}; choose among {', '.join(QUEUES)}.")
+    return queues or None
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM: the engine stops taking jobs and lets the running ones finish."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
 
 
 def demo(

@@ -124,7 +124,7 @@ class OAuthController(Controller):
                 return _back_to(redirect_after, outcome.query())
             raise outcome.problem
         assert outcome.account_id is not None
-        wake = BackgroundTask(services.sync_worker.wake)  # after commit: sync it soon
+        wake = BackgroundTask(services.background.kick)  # after commit: sync it soon
         if redirect_after:
             response = _back_to(redirect_after, outcome.query())
             response.background = wake

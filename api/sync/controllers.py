@@ -117,8 +117,8 @@ class SyncController(Controller):
             return Response(run_out(run), status_code=202)
 
         response = await idempotent(request, session, create)
-        # Woken after the response is sent, so after this transaction has committed.
-        response.background = BackgroundTask(services.sync_worker.wake)
+        # Queued after the response is sent, so after this transaction has committed.
+        response.background = BackgroundTask(services.background.kick)
         return response
 
     @get("/v1/accounts/{account_id:uuid}/syncs", guards=[require("read")], summary="List an account's syncs")

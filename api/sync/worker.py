@@ -1,9 +1,11 @@
-"""The sync worker: schedules due accounts, claims queued runs and runs them with bounded concurrency.
+"""Sync runs as jobs: scheduling due accounts, and claiming and running one run.
 
-The `sync_runs` table is the queue: a run is claimed by a compare-and-set from `queued` to
-`running`, so any number of workers (the in-process one of `resonance serve`, or separate
-`resonance worker` processes on several machines) share the work without running a sync twice.
-A worker that dies leaves its runs `running` with a stale heartbeat; another worker reclaims them.
+The `sync_runs` table is the ledger: a run is claimed by a compare-and-set from `queued` to `running`, so
+whatever the task engine (`api/tasks/`) delivers twice, or retries after its worker was killed, a sync runs
+once at a time and ends once. A worker that dies leaves its run `running` with a stale heartbeat; the
+dispatch job queues it again and the next claim takes it over.
+
+`run_pending` runs everything due in this process, without an engine: for `resonance worker --once` and tests.
 """
 
 from __future__ import annotations
@@ -50,8 +52,11 @@ class SyncWorker:
         schedule: bool = True,
         name: str | None = None,
         quotas: Quotas | None = None,
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self.database = database
+        self.stale_after = stale_after
+        """A running sync whose heartbeat is older than this is taken over (shortened by the fault tests)."""
         self.quotas = quotas
         """The plans' quotas and access, held to when scheduling; None schedules without limits (tests)."""
         self._told: dict[tuple[uuid.UUID, str], date] = {}
@@ -60,20 +65,16 @@ class SyncWorker:
         self.poll_seconds = poll_seconds
         self.schedule = schedule
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[str]] = set()
 
-    def wake(self) -> None:
-        """Look for work now rather than at the next poll."""
-        self._wake.set()
-
-    async def enqueue_due(self, limit: int = 500) -> int:
+    async def enqueue_due(self, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """Queue a scheduled run for every active account whose next sync is due, within each agency's plan.
 
         An agency that may not write (canceled, unpaid…) gets no run: its due accounts are looked at again one
         interval later. One whose plan's syncs per day are used up gets runs up to its limit, and its other due
         accounts are moved to the next 00:00 UTC. One transaction per agency, with one count of its day.
+        Returns the (tenant id, run id) of the runs queued, to be deferred once committed.
         """
         now = utcnow()
         async with self.database.system_session() as session:
@@ -81,13 +82,15 @@ class SyncWorker:
         by_tenant: dict[uuid.UUID, list[uuid.UUID]] = {}
         for tenant_id, account_id in due:
             by_tenant.setdefault(tenant_id, []).append(account_id)
-        queued = 0
+        queued: list[tuple[uuid.UUID, uuid.UUID]] = []
         for tenant_id, account_ids in by_tenant.items():
             queued += await self._enqueue_tenant(tenant_id, account_ids, now)
         return queued
 
-    async def _enqueue_tenant(self, tenant_id: uuid.UUID, account_ids: list[uuid.UUID], now: datetime) -> int:
-        queued = 0
+    async def _enqueue_tenant(
+        self, tenant_id: uuid.UUID, account_ids: list[uuid.UUID], now: datetime
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        queued: list[tuple[uuid.UUID, uuid.UUID]] = []
         async with self.database.tenant_session(tenant_id) as session:
             room: int | None = None
             if self.quotas is not None:
@@ -105,7 +108,7 @@ class SyncWorker:
                         verdict.standing.status,
                         self.engine.interval,
                     )
-                    return 0
+                    return []
                 room = verdict.room
             deferred = 0
             for account_id in account_ids:
@@ -113,8 +116,9 @@ class SyncWorker:
                     deferred += await self._move(session, tenant_id, account_id, now, next_day_start(now))
                     continue
                 if await self._move(session, tenant_id, account_id, now, now + self.engine.interval):
-                    session.add(SyncRun(tenant_id=tenant_id, account_id=account_id, trigger="schedule"))
-                    queued += 1
+                    run = SyncRun(tenant_id=tenant_id, account_id=account_id, trigger="schedule")
+                    session.add(run)
+                    queued.append((tenant_id, run.id))
                     if room is not None:
                         room -= 1
             if deferred:
@@ -165,7 +169,7 @@ class SyncWorker:
                         col(SyncRun.status) == "queued",
                         and_(
                             col(SyncRun.status) == "running",
-                            col(SyncRun.heartbeat_at) < now - STALE_AFTER,
+                            col(SyncRun.heartbeat_at) < now - self.stale_after,
                         ),
                     ),
                 )
@@ -177,7 +181,7 @@ class SyncWorker:
         """Keep the heartbeat of a claimed run fresh, however long its connector goes without yielding,
         so that no other worker takes it for orphaned and runs it a second time."""
         while True:
-            await asyncio.sleep(STALE_AFTER.total_seconds() / BEATS_PER_STALE)
+            await asyncio.sleep(self.stale_after.total_seconds() / BEATS_PER_STALE)
             try:
                 async with self.database.tenant_session(tenant_id) as session:
                     await session.execute(
@@ -193,7 +197,19 @@ class SyncWorker:
             except Exception:  # a missed beat is retried at the next one
                 logger.warning("sync %s: could not record the heartbeat", run_id, exc_info=True)
 
-    async def _run(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
+    async def run_one(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str | None:
+        """The `sync.run` job: claim the run and execute it; None when there was nothing to claim (it ended,
+        or it runs elsewhere with a fresh heartbeat)."""
+        if not await self._claim(tenant_id, run_id):
+            return None
+        return await self._execute_claimed(tenant_id, run_id)
+
+    async def claimable(self, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(tenant id, run id) of the queued runs and of those whose worker stopped beating."""
+        async with self.database.system_session() as session:
+            return await system.claimable_sync_runs(session, utcnow() - self.stale_after, limit)
+
+    async def _execute_claimed(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
         beat = asyncio.create_task(self._beat(tenant_id, run_id), name=f"sync-heartbeat-{run_id}")
         try:
             return await self.engine.execute(tenant_id, run_id)
@@ -203,12 +219,16 @@ class SyncWorker:
         finally:
             beat.cancel()
             await asyncio.wait([beat])
+
+    async def _run(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
+        try:
+            return await self._execute_claimed(tenant_id, run_id)
+        finally:
             self._slots.release()
 
     async def dispatch(self, limit: int = 100, stop: asyncio.Event | None = None) -> list[asyncio.Task[str]]:
         """Claim what is claimable now and start it, until `stop` is set; returns the started tasks."""
-        async with self.database.system_session() as session:
-            candidates = await system.claimable_sync_runs(session, utcnow() - STALE_AFTER, limit)
+        candidates = await self.claimable(limit)
         started: list[asyncio.Task[str]] = []
         for tenant_id, run_id in candidates:
             await self._slots.acquire()
@@ -240,22 +260,3 @@ class SyncWorker:
                 return total
             total += len(tasks)
             await asyncio.gather(*tasks)
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Poll for work until `stop` is set, then let running syncs finish."""
-        logger.info("sync worker %s started (concurrency %d)", self.name, self.concurrency)
-        while not stop.is_set():
-            try:
-                if self.schedule:
-                    await self.enqueue_due()
-                await self.dispatch(stop=stop)
-            except Exception:  # a database blip must not kill the worker
-                logger.exception("sync worker %s could not poll; retrying", self.name)
-            self._wake.clear()
-            waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
-            await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
-        logger.info("sync worker %s stopped", self.name)

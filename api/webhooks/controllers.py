@@ -88,8 +88,8 @@ an endpoint receives every alert and sync failure of the agency, signed with a s
 
 
 def _wake(services: Services) -> BackgroundTask:
-    """Wake the in-process delivery worker once the response (and so the transaction) is done."""
-    return BackgroundTask(services.webhook_worker.wake)
+    """Queue a dispatch once the response (and so the transaction) is done: the delivery goes out at once."""
+    return BackgroundTask(services.background.kick)
 
 
 class WebhookController(Controller):

@@ -1,6 +1,7 @@
-"""The webhook delivery worker: claims due deliveries across tenants, signs and POSTs them, schedules retries.
+"""Webhook delivery: claims a due delivery, signs and POSTs it, schedules its retry.
 
-The `webhook_deliveries` table is the queue. A due delivery is claimed by a compare-and-set that
+The `webhook_deliveries` table is the outbox: the task engine's `webhooks.deliver` job attempts one delivery
+(`deliver_one`), and its dispatch queues one for every due delivery. A due delivery is claimed by a compare-and-set that
 pushes its `next_attempt_at` a lease ahead and counts the attempt, so any number of workers share
 the queue without sending a delivery twice at once; a worker that dies mid-attempt leaves the lease
 to run out, and the delivery is tried again (receivers deduplicate on the event id).
@@ -97,7 +98,7 @@ class _Claimed:
 
 
 class WebhookWorker:
-    """Sends due deliveries; `run_forever` for services, `deliver_due` for tests and `resonance worker --once`."""
+    """Sends due deliveries: `deliver_one` is the job, `deliver_due` sends all that is due (tests, `--once`)."""
 
     def __init__(
         self,
@@ -108,7 +109,6 @@ class WebhookWorker:
         clock: Callable[[], datetime] = utcnow,
         transport: httpx.AsyncBaseTransport | None = None,
         concurrency: int = 8,
-        poll_seconds: float = 5.0,
         rng: random.Random | None = None,
         name: str | None = None,
     ) -> None:
@@ -119,14 +119,8 @@ class WebhookWorker:
         """Injected by tests to step through the retry schedule without sleeping."""
         self.transport = transport
         self.concurrency = concurrency
-        self.poll_seconds = poll_seconds
         self.rng = rng or random.Random()  # jitter, not a secret
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Look for due deliveries now rather than at the next poll."""
-        self._wake.set()
 
     async def deliver_due(self, limit: int = 100) -> int:
         """Claim and attempt every delivery due now (up to `limit`); returns how many attempts were made."""
@@ -137,21 +131,37 @@ class WebhookWorker:
         if not claimed:
             return 0
         slots = asyncio.Semaphore(self.concurrency)
-        async with httpx.AsyncClient(
+        async with self._client() as client:
+
+            async def attempt(item: _Claimed) -> None:
+                async with slots:
+                    await self._attempt(client, item)
+
+            await asyncio.gather(*(attempt(item) for item in claimed))
+        return len(claimed)
+
+    async def deliver_one(self, tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> bool:
+        """The `webhooks.deliver` job: claim one due delivery and make one attempt; False when it was not due
+        (delivered, failed for good, or leased by another worker)."""
+        item = await self._claim(tenant_id, delivery_id)
+        if item is None:
+            return False
+        async with self._client() as client:
+            await self._attempt(client, item)
+        return True
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             transport=self.transport,
             timeout=TIMEOUT_SECONDS,
             follow_redirects=False,
             trust_env=False,  # a proxy from the environment would bypass the address checks
             headers={"User-Agent": USER_AGENT},
-        ) as client:
+        )
 
-            async def attempt(item: _Claimed) -> None:
-                async with slots:
-                    outcome = DeliveryOutcome(error=item.problem) if item.problem else await self._send(client, item)
-                    await self._record(item, outcome)
-
-            await asyncio.gather(*(attempt(item) for item in claimed))
-        return len(claimed)
+    async def _attempt(self, client: httpx.AsyncClient, item: _Claimed) -> None:
+        outcome = DeliveryOutcome(error=item.problem) if item.problem else await self._send(client, item)
+        await self._record(item, outcome)
 
     async def _claim(self, tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> _Claimed | None:
         now = self.clock()
@@ -253,20 +263,3 @@ class WebhookWorker:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Deliver what is due until `stop` is set."""
-        logger.info("webhook worker %s started", self.name)
-        while not stop.is_set():
-            try:
-                # Until nothing is due: a backlog larger than one pass is worked through without waiting.
-                while await self.deliver_due() and not stop.is_set():
-                    pass
-            except Exception:  # a database blip must not kill the worker
-                logger.exception("webhook worker %s could not poll; retrying", self.name)
-            self._wake.clear()
-            waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
-            await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
-        logger.info("webhook worker %s stopped", self.name)

@@ -64,7 +64,7 @@ def test_the_app_reports_usage_in_the_background_when_stripe_is_configured(
         scheduler_enabled=True,
         stripe_api_key=fake.api_key,
         stripe_api_base=fake.url,
-        usage_report_seconds=0.1,
+        dispatch_seconds=1,
     )
     with TestClient(create_app(settings)) as test_client:
         alpha = sign_up(test_client, "Agency Alpha")

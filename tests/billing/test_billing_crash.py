@@ -130,7 +130,7 @@ def _spawn(database: TestDatabase, fake: FakeStripe, log: Path) -> subprocess.Po
         "RESONANCE_SECRET_KEY": "crash-test-secret-key-" + "x" * 32,
         "RESONANCE_STRIPE_API_KEY": fake.api_key,
         "RESONANCE_STRIPE_API_BASE": fake.url,
-        "RESONANCE_USAGE_REPORT_SECONDS": "0.2",
+        "RESONANCE_DISPATCH_SECONDS": "1",
         "RESONANCE_SYNC_CONCURRENCY": "2",
         "RESONANCE_LOG_LEVEL": "WARNING",
     }

@@ -22,6 +22,14 @@ from tenants.migrate import alembic_config, downgrade, upgrade
 from tenants.scoping import TenantScoped
 from tests.conftest import BACKENDS, POSTGRES_ENV
 
+TASK_ENGINE_TABLES = {
+    "procrastinate_jobs",
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
+}
+"""procrastinate's tables (migration 0013), on PostgreSQL only."""
+
 SYSTEM_FUNCTIONS = {
     "resonance_find_api_key",
     "resonance_claimable_sync_runs",
@@ -100,15 +108,16 @@ def test_there_is_a_single_head() -> None:
 def test_upgrade_downgrade_and_upgrade_again_from_an_empty_database(empty_database: str) -> None:
     postgres = empty_database.startswith("postgresql")
     expected_functions = SYSTEM_FUNCTIONS if postgres else set()
+    expected_tables = _model_tables() | {"alembic_version"} | (TASK_ENGINE_TABLES if postgres else set())
 
     upgrade(empty_database)
-    assert _schema(empty_database) == (_model_tables() | {"alembic_version"}, expected_functions)
+    assert _schema(empty_database) == (expected_tables, expected_functions)
 
     downgrade(empty_database, "base")
     assert _schema(empty_database) == ({"alembic_version"}, set())
 
     upgrade(empty_database)
-    assert _schema(empty_database) == (_model_tables() | {"alembic_version"}, expected_functions)
+    assert _schema(empty_database) == (expected_tables, expected_functions)
     head = ScriptDirectory.from_config(alembic_config(empty_database)).get_current_head()
     engine = sync_engine(empty_database)
     with engine.connect() as connection:

@@ -15,12 +15,18 @@ from sqlmodel import select
 
 from api.accounts.models import SocialAccount
 from api.app import create_app
+from api.billing.backend import LocalBackend
+from api.billing.usage_reporting import UsageReporter
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.metrics.models import StoredMetricPoint
 from api.sync.engine import SyncEngine
 from api.sync.models import SyncRun
 from api.sync.worker import SyncWorker
+from api.tasks.background import BackgroundWork
+from api.tasks.engines import task_engine_factory
+from api.webhooks.delivery import WebhookWorker
+from api.webhooks.urls import AddressPolicy
 from plugins.registry import Registry, load_registry
 from tenants.audit import SYSTEM
 from tenants.credentials import CredentialVault
@@ -47,6 +53,7 @@ class SyncHarness:
     database: Database
     registry: Registry
     vault: CredentialVault
+    test_database: TestDatabase
 
     def engine(self, database: Database | None = None, **options: Any) -> SyncEngine:
         options.setdefault("timeout_seconds", 30)
@@ -57,6 +64,20 @@ class SyncHarness:
         engine = engine or self.engine()
         options.setdefault("schedule", False)
         return SyncWorker(engine.database, engine, **options)
+
+    def background(self, worker: SyncWorker, **options: Any) -> BackgroundWork:
+        """The service's jobs over `worker`, on the engine the service would pick for this database
+        (procrastinate on PostgreSQL, in-process on SQLite)."""
+        options.setdefault("schedule_syncs", worker.schedule)
+        options.setdefault("dispatch_seconds", 1)
+        return BackgroundWork(
+            self.database,
+            worker,
+            WebhookWorker(self.database, self.vault, AddressPolicy(https_only=False, allow_private=True)),
+            UsageReporter(self.database, LocalBackend()),
+            task_engine_factory(make_settings(self.test_database)),
+            **options,
+        )
 
     async def owner(self, name: str | None = None) -> Owner:
         name = name or f"Agency {uuid.uuid4().hex[:6]}"
@@ -173,7 +194,9 @@ def _reset_flaky_state() -> Iterator[None]:
 async def harness(database: TestDatabase) -> AsyncIterator[SyncHarness]:
     db = Database(database.url)
     try:
-        yield SyncHarness(database=db, registry=flaky_registry(), vault=CredentialVault([SECRET]))
+        yield SyncHarness(
+            database=db, registry=flaky_registry(), vault=CredentialVault([SECRET]), test_database=database
+        )
     finally:
         await db.dispose()
 

@@ -65,10 +65,10 @@ async def test_scheduled_runs_stop_at_the_daily_quota_and_the_rest_wait_for_midn
     now = utcnow()
 
     with caplog.at_level(logging.INFO, logger="resonance.worker"):
-        queued = await worker.enqueue_due()
+        queued = len(await worker.enqueue_due())
         # A later pass finds an account newly due: it waits too, without a second log line.
         later = await harness.account(owner, "flaky_counting", "later")
-        assert await worker.enqueue_due() == 0
+        assert await worker.enqueue_due() == []
 
     assert queued == 2
     runs = await harness.runs(owner)
@@ -104,7 +104,7 @@ async def test_the_scheduler_counts_each_agencys_day_once_per_pass(
 
     monkeypatch.setattr(quotas_module, "usage_of", counting)
 
-    assert await planned_worker(harness).enqueue_due() == 5
+    assert len(await planned_worker(harness).enqueue_due()) == 5
     assert counted == ["syncs_per_day", "syncs_per_day"]
 
 
@@ -113,7 +113,7 @@ async def test_an_unlimited_plan_is_scheduled_without_counting(harness: SyncHarn
     await subscribe(harness, owner, plan="open")
     await due_accounts(harness, owner, 5)
 
-    assert await planned_worker(harness).enqueue_due() == 5
+    assert len(await planned_worker(harness).enqueue_due()) == 5
 
 
 async def test_a_read_only_agency_gets_no_scheduled_run_and_others_still_do(
@@ -128,8 +128,8 @@ async def test_a_read_only_agency_gets_no_scheduled_run_and_others_still_do(
     now = utcnow()
 
     with caplog.at_level(logging.INFO, logger="resonance.worker"):
-        assert await worker.enqueue_due() == 2
-        assert await worker.enqueue_due() == 0
+        assert len(await worker.enqueue_due()) == 2
+        assert await worker.enqueue_due() == []
 
     assert await harness.runs(canceled) == []
     assert len(await harness.runs(paying)) == 2
@@ -148,7 +148,7 @@ async def test_a_past_due_agency_in_its_grace_period_is_still_scheduled(harness:
     await subscribe(harness, owner, plan="open", status="past_due", past_due_since=utcnow() - timedelta(days=1))
     await due_accounts(harness, owner, 2)
 
-    assert await planned_worker(harness).enqueue_due() == 2
+    assert len(await planned_worker(harness).enqueue_due()) == 2
 
 
 async def test_yesterdays_runs_leave_today_whole(harness: SyncHarness) -> None:
@@ -159,7 +159,7 @@ async def test_yesterdays_runs_leave_today_whole(harness: SyncHarness) -> None:
     async with harness.database.tenant_session(owner.tenant_id) as session:
         await session.execute(update(SyncRun).values(requested_at=utcnow() - timedelta(days=1)))
 
-    assert await planned_worker(harness).enqueue_due() == 3
+    assert len(await planned_worker(harness).enqueue_due()) == 3
 
 
 async def test_workers_scheduling_one_agency_at_once_queue_no_more_than_the_daily_quota(harness: SyncHarness) -> None:
@@ -173,7 +173,7 @@ async def test_workers_scheduling_one_agency_at_once_queue_no_more_than_the_dail
         *(worker._enqueue_tenant(owner.tenant_id, accounts[2 * n : 2 * n + 2], now) for n, worker in enumerate(workers))
     )
 
-    assert sum(queued) == 3
+    assert sum(len(runs) for runs in queued) == 3
     assert len(await harness.runs(owner)) == 3
     waiting = [(await harness.get_account(owner, account)).next_sync_at for account in accounts]
     assert waiting.count(next_day_start(now)) == 3

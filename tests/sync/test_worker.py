@@ -6,9 +6,6 @@ import asyncio
 import uuid
 from datetime import date, timedelta
 
-import pytest
-
-from api.sync import worker as worker_module
 from api.sync.worker import STALE_AFTER
 from tenants.database import Database
 from tenants.ids import utcnow
@@ -77,7 +74,7 @@ async def test_enqueue_due_queues_one_scheduled_run_per_due_active_account_and_n
 
     # Two workers scheduling at the same moment still queue one run per due account.
     other = harness.worker()
-    queued = await asyncio.gather(worker.enqueue_due(), other.enqueue_due())
+    queued = [len(runs) for runs in await asyncio.gather(worker.enqueue_due(), other.enqueue_due())]
     assert sum(queued) == 2
 
     runs = await harness.runs(owner)
@@ -90,7 +87,7 @@ async def test_enqueue_due_queues_one_scheduled_run_per_due_active_account_and_n
     for account_id in (not_yet, paused, disabled, reauth):
         assert all(run.account_id != account_id for run in runs)
 
-    assert await worker.enqueue_due() == 0
+    assert await worker.enqueue_due() == []
     assert len(await harness.runs(owner)) == 2
 
 
@@ -128,65 +125,91 @@ async def test_a_run_orphaned_by_a_dead_worker_is_reclaimed_and_completed_by_ano
     assert (untouched.status, untouched.worker) == ("running", "alive")
 
 
-async def test_run_forever_works_until_the_stop_event_then_lets_running_syncs_finish(harness: SyncHarness) -> None:
+async def test_the_task_engine_runs_syncs_until_the_stop_event_then_lets_running_ones_finish(
+    harness: SyncHarness,
+) -> None:
     owner = await harness.owner()
     quick = await harness.account(owner, "flaky_counting", "quick", settings={"delay": 0})
     slow = await harness.account(owner, "flaky_counting", "slow", settings={"delay": 0.5})
-    worker = harness.worker(poll_seconds=0.05)
+    background = harness.background(harness.worker())
     stop = asyncio.Event()
-    task = asyncio.create_task(worker.run_forever(stop))
+    task = asyncio.create_task(background.engine.run(stop, concurrency=2))
     try:
         quick_run = await harness.queue(owner, quick, SINCE, UNTIL)
+        await background.kick()  # what the API does once the request that queued the run has committed
         await wait_for_status(harness, owner, quick_run, "succeeded")
 
         slow_run = await harness.queue(owner, slow, SINCE, UNTIL)
-        worker.wake()
+        await background.kick()
         await wait_for_status(harness, owner, slow_run, "running")
         stop.set()
-        await asyncio.wait_for(task, timeout=5)
+        await asyncio.wait_for(task, timeout=10)
     finally:
         stop.set()
         if not task.done():
             task.cancel()
+        await background.engine.close()
     assert task.exception() is None
     assert (await harness.run(owner, slow_run)).status == "succeeded"
-
-    # Stopped means stopped: nothing claims a run queued afterwards.
-    late = await harness.queue(owner, quick, SINCE, UNTIL)
-    await asyncio.sleep(0.2)
-    assert (await harness.run(owner, late)).status == "queued"
     assert flaky_connectors.STATS.executions == {"quick": 1, "slow": 1}
 
 
-async def test_run_forever_claims_no_new_run_once_the_stop_event_is_set(harness: SyncHarness) -> None:
+async def test_a_run_queued_without_a_job_is_found_by_the_periodic_dispatch(harness: SyncHarness) -> None:
+    """A run whose deferral was lost (the process died between commit and defer) still runs: the dispatch tick
+    queues a job for every claimable run."""
     owner = await harness.owner()
-    runs = []
-    for n in range(3):
-        account = await harness.account(owner, "flaky_counting", f"queued-{n}", settings={"delay": 0.3})
-        runs.append(await harness.queue(owner, account, SINCE, UNTIL))
-    worker = harness.worker(concurrency=1, poll_seconds=0.05)
+    account = await harness.account(owner, "flaky_counting", "forgotten", settings={"delay": 0})
+    run_id = await harness.queue(owner, account, SINCE, UNTIL)  # nobody kicks
+    background = harness.background(harness.worker())
     stop = asyncio.Event()
-    task = asyncio.create_task(worker.run_forever(stop))
+    task = asyncio.create_task(background.engine.run(stop, concurrency=2))
     try:
-        await wait_for_status(harness, owner, runs[0], "running")
-        stop.set()
-        await asyncio.wait_for(task, timeout=5)
+        await wait_for_status(harness, owner, run_id, "succeeded", seconds=15)
     finally:
         stop.set()
-        if not task.done():
-            task.cancel()
-    assert [(await harness.run(owner, run_id)).status for run_id in runs] == ["succeeded", "queued", "queued"]
-    assert flaky_connectors.STATS.executions == {"queued-0": 1}
+        await asyncio.wait_for(task, timeout=10)
+        await background.engine.close()
+    assert flaky_connectors.STATS.executions == {"forgotten": 1}
 
 
-async def test_a_slow_run_keeps_its_heartbeat_fresh_so_no_other_worker_reclaims_it(
-    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(worker_module, "STALE_AFTER", timedelta(seconds=1))
+async def test_a_job_delivered_twice_runs_its_sync_once(harness: SyncHarness) -> None:
+    owner = await harness.owner()
+    account = await harness.account(owner, "flaky_counting", "twice", settings={"delay": 0})
+    run_id = await harness.queue(owner, account, SINCE, UNTIL)
+    background = harness.background(harness.worker())
+    try:
+        await background.run_sync(str(owner.tenant_id), str(run_id))
+        await background.run_sync(str(owner.tenant_id), str(run_id))  # at-least-once: the same job again
+    finally:
+        await background.engine.close()
+    assert (await harness.run(owner, run_id)).status == "succeeded"
+    assert flaky_connectors.STATS.executions == {"twice": 1}
+
+
+async def test_the_engine_queues_one_job_per_run_however_often_it_is_deferred(harness: SyncHarness) -> None:
+    owner = await harness.owner()
+    account = await harness.account(owner, "flaky_counting", "deduplicated", settings={"delay": 0})
+    run_id = await harness.queue(owner, account, SINCE, UNTIL)
+    background = harness.background(harness.worker())
+    try:
+        assert await background.defer_sync(owner.tenant_id, run_id) is True
+        assert await background.defer_sync(owner.tenant_id, run_id) is False
+        assert await background.dispatch() == 0  # the run already has a job waiting
+        sync_queue = next(stats for stats in await background.engine.stats() if stats.queue == "sync")
+        assert sync_queue.waiting == 1
+        assert await background.engine.drain() == 1
+    finally:
+        await background.engine.close()
+    assert (await harness.run(owner, run_id)).status == "succeeded"
+
+
+async def test_a_slow_run_keeps_its_heartbeat_fresh_so_no_other_worker_reclaims_it(harness: SyncHarness) -> None:
     owner = await harness.owner()
     account = await harness.account(owner, "flaky_counting", "slow-api", settings={"delay": 2.5})
     run_id = await harness.queue(owner, account, SINCE, UNTIL)
-    first, second = harness.worker(name="first"), harness.worker(name="second")
+    stale_after = timedelta(seconds=1)
+    first = harness.worker(name="first", stale_after=stale_after)
+    second = harness.worker(name="second", stale_after=stale_after)
 
     running = asyncio.create_task(first.run_pending())
     await wait_for_status(harness, owner, run_id, "running")
@@ -199,8 +222,10 @@ async def test_a_slow_run_keeps_its_heartbeat_fresh_so_no_other_worker_reclaims_
     assert flaky_connectors.STATS.executions == {"slow-api": 1}
 
 
-async def wait_for_status(harness: SyncHarness, owner: Owner, run_id: uuid.UUID, status: str) -> None:
-    for _ in range(200):
+async def wait_for_status(
+    harness: SyncHarness, owner: Owner, run_id: uuid.UUID, status: str, seconds: float = 5
+) -> None:
+    for _ in range(int(seconds / 0.025)):
         if (await harness.run(owner, run_id)).status == status:
             return
         await asyncio.sleep(0.025)
