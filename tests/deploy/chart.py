@@ -37,9 +37,7 @@ def helm() -> str:
 
 
 def run_helm(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [helm(), *arguments], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
-    )
+    return subprocess.run([helm(), *arguments], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
 
 
 def render(*options: str) -> list[dict[str, Any]]:

@@ -215,7 +215,8 @@ def test_the_service_monitor_scrapes_every_role_on_the_metrics_port() -> None:
     scraped = [
         m
         for m in manifests
-        if m["kind"] == "Service" and selector.items() <= m["metadata"]["labels"].items()
+        if m["kind"] == "Service"
+        and selector.items() <= m["metadata"]["labels"].items()
         and any(port["name"] == "metrics" and port["port"] == 9100 for port in m["spec"]["ports"])
     ]
     assert sorted(m["metadata"]["labels"]["app.kubernetes.io/component"] for m in scraped) == [
