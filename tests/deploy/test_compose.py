@@ -137,7 +137,8 @@ if POSTGRES_ENV in os.environ:
                 ).one()
             assert (login, superuser, bypass, member) == (True, False, False, True)
             hashed = stored_password()
-            assert hashed.startswith(("SCRAM-SHA-256$", "md5")) and "first-password" not in hashed
+            assert hashed.startswith(("SCRAM-SHA-256$", "md5")), "stored hashed"
+            assert "first-password" not in hashed
             again = run_script("second-password")
             assert again.returncode == 0, again.stderr
             assert stored_password() != hashed
