@@ -3,11 +3,14 @@ on: migrations before the pods, probes on the ports each role really serves, sec
 
 from __future__ import annotations
 
+import shutil
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from tests.deploy.chart import (
     CHART,
@@ -54,7 +57,7 @@ RELEASES = {"default": default_release, "production": production_release}
 
 
 @pytest.mark.parametrize("values", [DEFAULT_VALUES, PRODUCTION_VALUES], ids=["default", "production"])
-def test_the_chart_lints_strictly(values: object) -> None:
+def test_the_chart_lints_strictly(values: Path) -> None:
     result = run_helm("lint", "--strict", str(CHART), "-f", str(values))
     assert result.returncode == 0, f"helm lint --strict failed:\n{result.stdout}{result.stderr}"
 
@@ -273,3 +276,18 @@ def test_every_setting_the_chart_sets_is_one_resonance_reads(release: str) -> No
 def test_promised_settings_are_not_read_yet() -> None:
     """Once tenants/settings.py reads a promised setting, it is an ordinary one: take it out of the promises."""
     assert not PROMISED_SETTINGS & setting_names()
+
+
+@pytest.mark.parametrize("values", [DEFAULT_VALUES, PRODUCTION_VALUES], ids=["default", "production"])
+def test_the_notes_render_and_name_the_release(values: Path, tmp_path: Path) -> None:
+    """NOTES.txt is only rendered by an install, which needs a cluster: render it here as a template of a copy."""
+    chart = tmp_path / "resonance"
+    shutil.copytree(CHART, chart)
+    shutil.copy(chart / "templates" / "NOTES.txt", chart / "notes.txt")
+    (chart / "templates" / "zz-notes.yaml").write_text('notes: {{ tpl (.Files.Get "notes.txt") . | quote }}\n')
+    result = run_helm("template", "resonance", str(chart), "-f", str(values), "--show-only", "templates/zz-notes.yaml")
+    assert result.returncode == 0, result.stderr
+    notes = yaml.safe_load(result.stdout)["notes"]
+    assert "Job resonance-migrate" in notes
+    assert ("https://resonance.example.com" in notes) == (values == PRODUCTION_VALUES)
+    assert ("secrets.existingSecret" in notes) == (values == DEFAULT_VALUES)
