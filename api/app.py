@@ -76,6 +76,7 @@ from api.sync.engine import SyncEngine
 from api.sync.worker import SyncWorker
 from api.tasks.background import BackgroundWork
 from api.tasks.engines import task_engine_factory
+from api.tasks.network_slots import NetworkSlots
 from api.tenancy.brand import BrandController, DomainController
 from api.tenancy.controllers import ApiKeyController, TenantController, signup
 from api.webhooks.controllers import WebhookController
@@ -115,7 +116,8 @@ def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Respon
 def build_services(settings: Settings, registry: Registry | None = None) -> Services:
     """Everything a process shares between requests: database, plugins, credentials, sync, webhooks."""
     settings.validate()
-    database = Database(settings.database_url)
+    # Each running sync may hold a connection for its network's slot (api/tasks/network_slots.py) beside its own.
+    database = Database(settings.database_url, pool_size=max(10, settings.sync_concurrency + 4))
     registry = registry or load_registry()
     vault = CredentialVault(settings.secret_keys)
     egress = egress_policy(settings)  # where connectors may connect besides the public internet
@@ -144,6 +146,7 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
     )
     engine.on_run_finished = alert_evaluator.after_sync
     billing = billing_backend(settings)  # Stripe, or local mode; its connection pools close when the app stops
+    network_default, network_limits = settings.network_limits()
     webhook_worker = WebhookWorker(database, vault, webhook_policy)
     usage_reporter = UsageReporter(database, billing)
     background = BackgroundWork(
@@ -152,6 +155,7 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
         webhook_worker,
         usage_reporter,
         task_engine_factory(settings),
+        slots=NetworkSlots(database, limits=network_limits, default=network_default),
         dispatch_seconds=settings.dispatch_seconds,
     )
     services = Services(

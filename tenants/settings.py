@@ -161,6 +161,10 @@ class Settings:
     """What runs background jobs: `postgresql` (procrastinate, jobs in the database), `in-process` (memory), or
     `auto`: `postgresql` on a PostgreSQL database, else `in-process`."""
 
+    network_concurrency: str = field(default_factory=lambda: _env("RESONANCE_NETWORK_CONCURRENCY", "16"))
+    """The most syncs of one network at once across every worker: a number for every network, and `network=n`
+    pairs for some (`instagram=4,x=2,16`)."""
+
     dispatch_seconds: float = field(default_factory=lambda: _env_float("RESONANCE_DISPATCH_SECONDS", 10.0))
     """How often the periodic dispatch queues what is due (scheduled syncs, retries of deliveries, usage to report)."""
 
@@ -295,6 +299,7 @@ class Settings:
             )
         if self.task_engine == "postgresql" and not self.database_url.startswith("postgresql"):
             raise SettingsError("RESONANCE_TASK_ENGINE=postgresql needs a PostgreSQL RESONANCE_DATABASE_URL.")
+        self.network_limits()
         if self.dispatch_seconds <= 0:
             raise SettingsError("RESONANCE_DISPATCH_SECONDS must be more than 0.")
         if self.tasks_on_postgresql and not (
@@ -315,6 +320,22 @@ class Settings:
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("RESONANCE_REDIS_URL must start with redis://, rediss:// or unix://.")
+
+    def network_limits(self) -> tuple[int, dict[str, int]]:
+        """(the limit of every network, the limits of the networks named) from `RESONANCE_NETWORK_CONCURRENCY`."""
+        default, limits = 16, {}
+        for item in filter(None, (part.strip() for part in self.network_concurrency.split(","))):
+            network, sep, number = item.rpartition("=")
+            if not number.strip().isdigit() or int(number) < 1 or (sep and not network.strip()):
+                raise SettingsError(
+                    "RESONANCE_NETWORK_CONCURRENCY must be a number of syncs at once for every network and "
+                    f"network=number pairs, such as instagram=4,x=2,16; {item!r} is neither."
+                )
+            if sep:
+                limits[network.strip()] = int(number)
+            else:
+                default = int(number)
+        return default, limits
 
     @property
     def tasks_on_postgresql(self) -> bool:

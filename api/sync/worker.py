@@ -18,7 +18,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import and_, col
 
@@ -203,6 +203,26 @@ class SyncWorker:
         if not await self._claim(tenant_id, run_id):
             return None
         return await self._execute_claimed(tenant_id, run_id)
+
+    async def network_of(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str | None:
+        """The network of a run still to be run (queued, or running: perhaps orphaned); None for one that ended."""
+        async with self.database.tenant_session(tenant_id) as session:
+            network = await session.scalar(
+                select(col(SocialAccount.network))
+                .join(
+                    SyncRun,
+                    and_(
+                        col(SyncRun.tenant_id) == col(SocialAccount.tenant_id),
+                        col(SyncRun.account_id) == col(SocialAccount.id),
+                    ),
+                )
+                .where(
+                    col(SyncRun.tenant_id) == tenant_id,
+                    col(SyncRun.id) == run_id,
+                    col(SyncRun.status).in_(("queued", "running")),
+                )
+            )
+        return str(network) if network is not None else None
 
     async def claimable(self, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(tenant id, run id) of the queued runs and of those whose worker stopped beating."""

@@ -2,7 +2,8 @@
 
 Jobs, each idempotent because its handler claims its ledger row first:
 
-- `sync.run` (queue `sync`): one sync run (`SyncWorker.run_one`).
+- `sync.run` (queue `sync`): one sync run (`SyncWorker.run_one`), holding a slot of its network
+  (`network_slots`): with none free, it waits in the queue a moment and tries again.
 - `webhooks.deliver` (queue `webhooks`): one attempt of one delivery (`WebhookWorker.deliver_one`).
 - `billing.report_usage` (queue `billing`): an agency's unreported usage to Stripe (`UsageReporter.report_tenant`).
 - `tasks.dispatch` (queue `schedule`), also periodic: queues a run for every account due a scheduled sync,
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from api.billing.usage_reporting import UsageReporter
 from api.sync.worker import SyncWorker
 from api.tasks.engine import Catalogue, Job, Periodic, TaskEngine
+from api.tasks.network_slots import NetworkSlots
 from api.webhooks.delivery import WebhookWorker
 from tenants import system
 from tenants.database import Database
@@ -37,6 +39,9 @@ DISPATCH = "tasks.dispatch"
 
 QUEUES = ("sync", "webhooks", "billing", "schedule")
 """Every queue; `resonance worker --queue` picks among them."""
+
+BUSY_RETRY_SECONDS = 2.0
+"""How long a sync whose network has no free slot waits in the queue before it tries again."""
 
 DISPATCH_SECONDS = 10
 """How often the periodic dispatch runs: the longest a due item waits when no request kicked it."""
@@ -53,6 +58,7 @@ class BackgroundWork:
         usage: UsageReporter,
         engine_factory: Callable[[Catalogue], TaskEngine],
         *,
+        slots: NetworkSlots | None = None,
         schedule_syncs: bool = True,
         dispatch_seconds: float = DISPATCH_SECONDS,
     ) -> None:
@@ -61,6 +67,8 @@ class BackgroundWork:
         self.webhooks = webhooks
         self.usage = usage
         self.schedule_syncs = schedule_syncs
+        self.slots = slots or NetworkSlots(database, {}, 16)
+        """Each network's syncs at once, across every worker (RESONANCE_NETWORK_CONCURRENCY)."""
         self.catalogue = Catalogue(
             jobs=(
                 Job(SYNC_RUN, "sync", self.run_sync, max_attempts=3),
@@ -75,7 +83,18 @@ class BackgroundWork:
     # ------------------------------------------------------------------------------------------------ jobs
 
     async def run_sync(self, tenant_id: str, run_id: str) -> None:
-        await self.sync.run_one(uuid.UUID(tenant_id), uuid.UUID(run_id))
+        agency, run = uuid.UUID(tenant_id), uuid.UUID(run_id)
+        network = await self.sync.network_of(agency, run)
+        if network is None:  # it ended: this job came twice
+            return
+        async with self.slots.hold(network) as held:
+            if held:
+                await self.sync.run_one(agency, run)
+                return
+        logger.debug("sync %s waits: %s has %d syncs running", run_id, network, self.slots.limit(network))
+        await self.engine.defer(
+            SYNC_RUN, {"tenant_id": tenant_id, "run_id": run_id}, key=f"sync_run:{run_id}", delay=BUSY_RETRY_SECONDS
+        )
 
     async def deliver(self, tenant_id: str, delivery_id: str) -> None:
         await self.webhooks.deliver_one(uuid.UUID(tenant_id), uuid.UUID(delivery_id))

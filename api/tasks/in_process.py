@@ -147,7 +147,7 @@ class InProcessEngine:
         queues = sorted({job.queue for job in self.catalogue.jobs})
         answer = []
         for queue in queues:
-            waiting = [item for item in self._heap if item.job.queue == queue]
+            waiting = [item for item in self._heap if item.job.queue == queue and item.due <= now]  # as on PostgreSQL
             oldest = max((now - item.queued_at for item in waiting), default=0.0)
             answer.append(QueueStats(queue, len(waiting), self._running.get(queue, 0), oldest))
         return answer
