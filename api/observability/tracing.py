@@ -79,7 +79,9 @@ def configure_tracing(settings: Settings, *, exporter: SpanExporter | None = Non
 
     if exporter is None:  # the process's own tracing: other instrumentation finds it as the global provider
         trace.set_tracer_provider(provider)
-    HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    HTTPXClientInstrumentor().instrument(
+        tracer_provider=provider, request_hook=_scrub_client_span, async_request_hook=_scrub_client_span_async
+    )
     _provider = provider
     return provider
 
@@ -100,6 +102,35 @@ def shutdown_tracing() -> None:
     HTTPXClientInstrumentor().uninstrument()
     _provider.shutdown()
     _provider = None
+
+
+_URL_ATTRIBUTES: Final = ("http.url", "url.full", "http.target")
+_QUERY_ATTRIBUTES: Final = ("url.query",)
+
+
+def scrub_query(span: Span) -> None:
+    """Drop the query string from the span's URL attributes: a query may hold a secret (an access token some
+    networks take as a parameter, an OAuth code, a sign-in link's token), and traces leave the process."""
+    attributes = getattr(span, "attributes", None) or {}
+    for key in _URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str) and "?" in value:
+            span.set_attribute(key, value.split("?", 1)[0])
+    for key in _QUERY_ATTRIBUTES:
+        if attributes.get(key):
+            span.set_attribute(key, "[redacted]")
+
+
+def _scrub_client_span(span: Span, _request: Any) -> None:
+    scrub_query(span)
+
+
+async def _scrub_client_span_async(span: Span, _request: Any) -> None:
+    scrub_query(span)
+
+
+def _scrub_server_span(span: Span, _scope: dict[str, Any]) -> None:
+    scrub_query(span)
 
 
 def _tracer() -> trace.Tracer:
@@ -124,6 +155,7 @@ def tracing_plugin(provider: TracerProvider) -> OpenTelemetryPlugin:
             scope_span_details_extractor=_span_details,
             exclude=["^/health$", "^/ready$"],
             exclude_spans=["receive", "send"],
+            server_request_hook_handler=_scrub_server_span,
         )
     )
 

@@ -1,4 +1,4 @@
-"""Fixtures of the observability tests: recorded spans, a metrics scrape, the fake Stripe, the flaky connectors."""
+"""Fixtures of the observability tests: recorded spans, a metrics scrape, the fake Stripe, the sync harness."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from stripe_fake.plugin import fake_stripe
 from api.observability.endpoint import metrics_endpoint
 from api.observability.tracing import configure_tracing, shutdown_tracing
 from tenants.settings import Settings
+from tests.sync.conftest import _reset_flaky_state, harness
 
-__all__ = ["fake_stripe"]
+__all__ = ["_reset_flaky_state", "fake_stripe", "harness"]  # the sync tests' harness and flaky connectors
 
 
 @pytest.fixture
