@@ -14,16 +14,12 @@ from __future__ import annotations
 import time
 
 from litestar.types import Message, Scope
+from prometheus_client import Counter, Histogram
 
 from api.observability import metrics
 
 _STARTED = "metrics_started"
 _STATUS = "metrics_status"
-
-
-def route_template(scope: Scope) -> str:
-    """The matched route's template, or `unmatched` when no route matched (the router's 404)."""
-    return str(scope.get("path_template") or metrics.UNMATCHED_ROUTE)
 
 
 async def count_request(message: Message, scope: Scope) -> None:
@@ -40,8 +36,23 @@ async def count_request(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.body" or message.get("more_body", False) or _STATUS not in state:
         return
     status = int(state.pop(_STATUS))
-    method = str(scope.get("method", "")).upper()
-    method = method if method in metrics.HTTP_METHODS else "other"
-    route = route_template(scope)
-    metrics.http_requests.labels(method, route, str(status)).inc()
-    metrics.http_duration.labels(method, route, f"{status // 100}xx").observe(time.perf_counter() - state[_STARTED])
+    method = scope.get("method", "")
+    key = (method if method in metrics.HTTP_METHODS else "other", scope.get("path_template"), status)
+    series = _series.get(key)
+    if series is None:
+        series = _series.setdefault(key, _labelled(*key))
+    series[0].inc()
+    series[1].observe(time.perf_counter() - state[_STARTED])
+
+
+# The labelled series by (method, template, status): a dictionary lookup per request instead of prometheus_client's
+# locked label lookups (this runs on every response, the cached metrics reads included). Bounded like the labels.
+_series: dict[tuple[str, str | None, int], tuple[Counter, Histogram]] = {}
+
+
+def _labelled(method: str, template: str | None, status: int) -> tuple[Counter, Histogram]:
+    route = template or metrics.UNMATCHED_ROUTE
+    return (
+        metrics.http_requests.labels(method, route, str(status)),
+        metrics.http_duration.labels(method, route, f"{status // 100}xx"),
+    )
