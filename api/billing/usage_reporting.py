@@ -185,6 +185,8 @@ class UsageReporter:
                     if on_progress is not None:
                         on_progress(summary.attempted)
             if not progressed:
+                for tenant_id in summary.tenants:  # once per agency and pass: the query reads its unsent ledger
+                    await self._note_waiting(tenant_id)
                 oldest = min(self._waiting_since.values(), default=None)
                 set_stripe_reporting_lag((self.clock() - oldest).total_seconds() if oldest else 0.0)
                 return summary
@@ -233,7 +235,6 @@ class UsageReporter:
 
         await asyncio.gather(*(send(row) for row in rows))
         await self._record(tenant_id, rows, outcomes)
-        await self._note_waiting(tenant_id)
         for row in rows:
             outcome = outcomes[row.usage_event_id]
             summary.add(outcome)
