@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from api.app import create_app
 from api.observability import configure_tracing, job_span, metrics_endpoint, trace_carrier
-from api.observability.tracing import tracing_mode
+from api.observability.tracing import name_server_span, tracing_mode
 from plugins.sdk import ConnectorHttp, EgressPolicy
 from tenants.settings import Settings, SettingsError
 from tests.conftest import TestDatabase, make_settings, sign_up
@@ -55,7 +55,9 @@ def test_an_api_request_is_a_server_span_named_after_its_route_template(
     spans: InMemorySpanExporter, database: TestDatabase
 ) -> None:
     missing = uuid.uuid4()
-    with TestClient(create_app(make_settings(database))) as client:
+    app = create_app(make_settings(database))
+    assert name_server_span in app.before_send
+    with TestClient(app) as client:
         agency = sign_up(client)
         assert client.get(f"/v1/clients/{missing}", headers=agency.headers).status_code == 404
     (span,) = server_spans(spans, "/v1/clients/{client_id}")
@@ -137,6 +139,16 @@ def test_tracing_is_off_without_an_exporter_configured(monkeypatch: pytest.Monke
     assert trace_carrier() == {}
     with job_span("sync", None) as span:
         assert not span.is_recording()
+
+
+def test_an_app_without_tracing_has_no_tracing_middleware(
+    monkeypatch: pytest.MonkeyPatch, database: TestDatabase
+) -> None:
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(make_settings(database))
+    assert not [plugin for plugin in app.plugins if type(plugin).__name__ == "OpenTelemetryPlugin"]
+    assert name_server_span not in app.before_send
 
 
 def test_the_standard_otlp_endpoint_turns_tracing_on_unless_told_off(monkeypatch: pytest.MonkeyPatch) -> None:
