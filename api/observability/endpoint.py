@@ -33,6 +33,7 @@ from tenants.settings import Settings
 logger = logging.getLogger("resonance.metrics")
 
 _MAX_REQUEST_HEAD = 8192
+_ANSWER_SECONDS = 10.0
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - the endpoint is scraped from inside the cluster
 
 
@@ -59,9 +60,12 @@ async def start_metrics_endpoint(
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            await _answer(reader, writer, ready)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass  # the scraper went away: nothing to answer
+            async with asyncio.timeout(_ANSWER_SECONDS):  # a client that sends nothing does not hold a task forever
+                await _answer(reader, writer, ready)
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # the scraper went away or never asked: nothing to answer
+        except Exception:
+            logger.exception("the metrics endpoint could not answer")
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
