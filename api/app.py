@@ -56,6 +56,9 @@ from api.oauth.controllers import OAuthController, document_callback
 from api.objectives.alerting import ObjectivesChecker
 from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
+from api.observability.endpoint import metrics_endpoint_for
+from api.observability.http_metrics import count_request
+from api.observability.tracing import configure_tracing, flush_tracing, name_server_span, tracing_plugin
 from api.openapi import document_problems, document_request_body
 from api.portal.controllers import portal_router
 from api.portal.dashboard import Dashboard
@@ -196,6 +199,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     """A Resonance application; the in-process sync worker runs when the scheduler setting is on."""
     settings = settings or load_settings()
     services = build_services(settings, registry)
+    tracer_provider = configure_tracing(settings)  # None unless tracing is asked for (api/observability/tracing.py)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -203,6 +207,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         # which otherwise pause a busy server for tens of milliseconds every few dozen requests.
         gc.freeze()
         stop = asyncio.Event()
+        stack = contextlib.AsyncExitStack()
+        await stack.enter_async_context(metrics_endpoint_for(settings))  # on a port of its own, never the API's
         tasks: list[asyncio.Task[None]] = []
         if settings.scheduler_enabled:  # this process runs the background jobs too (the embedded default)
             run = services.background.engine.run(stop, concurrency=settings.sync_concurrency)
@@ -217,6 +223,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         finally:
             stop.set()
             await asyncio.gather(*tasks)
+            await stack.aclose()
+            flush_tracing()
             if rate_limits is not None:
                 await rate_limits.close()
             await services.sign_in_throttle.close()
@@ -308,7 +316,9 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         exception_handlers={**exception_handlers, IntegrityError: _conflict},
         request_class=JsonBodyRequest,  # JSON bodies: UTF-8, bounded nesting, no NUL (api/request_body.py)
         openapi_config=openapi,
-        before_send=[echo_request_id],
+        # `count_request` after `echo_request_id`; `name_server_span` names the request's span after its route.
+        before_send=[echo_request_id, count_request, *([name_server_span] if tracer_provider else [])],
+        plugins=[tracing_plugin(tracer_provider)] if tracer_provider else [],
         lifespan=[lifespan],
         logging_config=None,  # logging is ours: JSON lines set up by `resonance serve`
         debug=False,

@@ -195,6 +195,17 @@ class Settings:
     """`json` (one object per line, for log collectors), `console` (one readable line per record), or `auto`:
     console when stderr is a terminal, JSON otherwise."""
 
+    metrics_port: int = field(default_factory=lambda: _env_int("RESONANCE_METRICS_PORT", 9100))
+    """The port of the Prometheus endpoint (`GET /metrics`, `GET /health`), separate from the API's; 0: none."""
+
+    metrics_host: str = field(default_factory=lambda: _env("RESONANCE_METRICS_HOST", "0.0.0.0"))  # noqa: S104
+    """The interface the metrics endpoint listens on (every interface, for a scraper in the cluster)."""
+
+    tracing: str = field(default_factory=lambda: _env("RESONANCE_TRACING", ""))
+    """`otlp` (spans to the OTLP/HTTP endpoint of the standard `OTEL_EXPORTER_OTLP_*` variables), `console`
+    (spans printed, for a developer) or `off`; unset: `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+    `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, else off."""
+
     public_url: str = field(default_factory=lambda: _env("RESONANCE_PUBLIC_URL", "http://127.0.0.1:8000"))
     """The service's external base URL; OAuth redirects come back to `{public_url}/v1/oauth/callback`."""
 
@@ -272,6 +283,10 @@ class Settings:
         _ = self.secret_keys
         if self.log_format not in {"auto", "json", "console"}:
             raise SettingsError(f"RESONANCE_LOG_FORMAT must be auto, json or console, got {self.log_format!r}.")
+        if not 0 <= self.metrics_port <= 65535:
+            raise SettingsError("RESONANCE_METRICS_PORT must be a TCP port (1-65535), or 0 for no metrics endpoint.")
+        if self.tracing not in {"", "off", "otlp", "console"}:
+            raise SettingsError(f"RESONANCE_TRACING must be off, otlp or console, got {self.tracing!r}.")
         if self.environment not in {"development", "production", "test"}:
             raise SettingsError(f"RESONANCE_ENV must be development, production or test, got {self.environment!r}.")
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgres")):

@@ -125,6 +125,7 @@ def make_settings(database: TestDatabase, **overrides: Any) -> Settings:
         "environment": "test",
         "database_url": database.url,
         "scheduler_enabled": False,
+        "metrics_port": 0,  # no metrics endpoint: tests never take the operator's port 9100
         "secret_key": "test-secret-key-" + "x" * 32,
         "sync_timeout_seconds": 30,
         # Suites build more clients, accounts and webhooks than the default starter plan allows; the quota

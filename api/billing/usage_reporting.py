@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +53,7 @@ from api.billing.backend import REJECTED, RETRYING, SENT, TOO_OLD, UNREPORTED, B
 from api.billing.meter_events import MeterEventDelivery, meter_event_identifier
 from api.billing.metering import UsageEvent
 from api.billing.subscriptions import subscription_row
+from api.observability.metrics import set_stripe_reporting_lag, usage_event_reported
 from tenants import system
 from tenants.database import Database
 from tenants.ids import utcnow
@@ -150,6 +151,8 @@ class UsageReporter:
         self.lease = lease
         self.rng = rng or random.Random()  # jitter, not a secret
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._waiting_since: dict[uuid.UUID, datetime] = {}
+        """By agency reported to: when its oldest usage not yet sent occurred (the Stripe reporting lag metric)."""
 
     # ------------------------------------------------------------------------------------------------ passes
 
@@ -180,6 +183,10 @@ class UsageReporter:
                     if on_progress is not None:
                         on_progress(summary.attempted)
             if not progressed:
+                for tenant_id in summary.tenants:  # once per agency and pass: the query reads its unsent ledger
+                    await self._note_waiting(tenant_id)
+                oldest = min(self._waiting_since.values(), default=None)
+                set_stripe_reporting_lag((self.clock() - oldest).total_seconds() if oldest else 0.0)
                 return summary
 
     async def retry_rejected(self, tenant_id: uuid.UUID | None = None) -> int:
@@ -229,6 +236,7 @@ class UsageReporter:
         for row in rows:
             outcome = outcomes[row.usage_event_id]
             summary.add(outcome)
+            usage_event_reported(outcome.status)
             if outcome.status in UNREPORTED:
                 logger.warning(
                     "usage not reported to Stripe (%s): tenant %s, meter %s, quantity %d, occurred at %s: %s",
@@ -332,6 +340,22 @@ class UsageReporter:
         ]
         rows.sort(key=lambda row: row.occurred_at)
         return customer, rows
+
+    async def _note_waiting(self, tenant_id: uuid.UUID) -> None:
+        """Remember when the agency's oldest usage still to send (never tried, or to retry) occurred."""
+        ledger = UsageEvent.__table__  # type: ignore[attr-defined]
+        deliveries = MeterEventDelivery.__table__  # type: ignore[attr-defined]
+        joined = ledger.outerjoin(
+            deliveries, and_(deliveries.c.tenant_id == ledger.c.tenant_id, deliveries.c.usage_event_id == ledger.c.id)
+        )
+        waiting = or_(deliveries.c.usage_event_id.is_(None), deliveries.c.status == RETRYING)
+        async with self.database.tenant_session(tenant_id) as session:
+            statement = select(func.min(ledger.c.occurred_at)).select_from(joined)
+            oldest = await session.scalar(statement.where(ledger.c.tenant_id == tenant_id, waiting))
+        if oldest is None:
+            self._waiting_since.pop(tenant_id, None)
+        else:
+            self._waiting_since[tenant_id] = oldest
 
     async def _send(self, tenant_id: uuid.UUID, customer: str, row: _Row) -> ReportOutcome:
         if row.occurred_at < self.clock() - MAX_AGE:

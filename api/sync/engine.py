@@ -28,6 +28,7 @@ from api.accounts.models import SocialAccount
 from api.billing.metering import mention_key, record_facts, record_usage
 from api.oauth.flow import connector_client
 from api.oauth.renewal import renew_for_sync
+from api.observability.metrics import connector_failed
 from api.sentiment import analyse_mention_rows, analyzer_for
 from api.sync import store
 from api.sync.models import SyncRun
@@ -422,6 +423,8 @@ class SyncEngine:
         message = self._describe_failure(context, error) if error is not None else None
         if error is not None:
             logger.warning("sync %s failed: %s", context.run_id, message)
+            if not isinstance(error, StorageError):  # ours, not the connector's
+                connector_failed(context.connector.id, error)
         elif counts.rejected:
             message = f"{counts.rejected} record(s) rejected; see rejections"
         async with self.database.tenant_session(context.tenant_id) as session:
