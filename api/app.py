@@ -211,7 +211,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         await stack.enter_async_context(metrics_endpoint_for(settings))  # on a port of its own, never the API's
         tasks: list[asyncio.Task[None]] = []
         if settings.scheduler_enabled:  # this process runs the background jobs too (the embedded default)
-            run = services.background.engine.run(stop, concurrency=settings.sync_concurrency)
+            run = services.background.run(stop, concurrency=settings.sync_concurrency)
             tasks.append(asyncio.create_task(run, name="task-engine"))
         rate_limits = services.rate_limits
         if rate_limits is not None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import signal
 import socket
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import typer
@@ -122,7 +124,8 @@ def worker(
                 return
             stop = _stop_on_signals()
             # Every worker also queues the periodic jobs when due: each tick is queued once, whatever their number.
-            await background.engine.run(stop, queues=queues, concurrency=concurrency or settings.sync_concurrency)
+            async with _observed(settings, stop):
+                await background.run(stop, queues=queues, concurrency=concurrency or settings.sync_concurrency)
         finally:
             await release(services)
 
@@ -141,11 +144,27 @@ def scheduler() -> None:
         configure_logging(settings.log_level, settings.log_format)
         services = build_services(settings)
         try:
-            await services.background.engine.run(_stop_on_signals(), queues=["schedule"], concurrency=1)
+            stop = _stop_on_signals()
+            async with _observed(settings, stop):
+                await services.background.run(stop, queues=["schedule"], concurrency=1)
         finally:
             await release(services)
 
     run(main)
+
+
+@contextlib.asynccontextmanager
+async def _observed(settings: Settings, stop: asyncio.Event) -> AsyncIterator[None]:
+    """A job process's `/metrics` and `/health` on `RESONANCE_METRICS_PORT` (503 once it stops taking jobs), and
+    its traces."""
+    from api.observability import configure_tracing, flush_tracing, metrics_endpoint_for
+
+    configure_tracing(settings)
+    try:
+        async with metrics_endpoint_for(settings, ready=lambda: not stop.is_set()):
+            yield
+    finally:
+        flush_tracing()
 
 
 def _queues_or_fail(queues: list[str] | None) -> list[str] | None:

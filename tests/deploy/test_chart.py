@@ -3,20 +3,17 @@ on: migrations before the pods, probes on the ports each role really serves, sec
 
 from __future__ import annotations
 
-import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from tests.deploy.chart import (
     CHART,
     DEFAULT_VALUES,
     PRODUCTION_VALUES,
-    PROMISED_SETTINGS,
     containers,
     find,
     render,
@@ -259,7 +256,7 @@ def test_the_metrics_port_is_not_the_apis() -> None:
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_every_setting_the_chart_sets_is_one_resonance_reads(release: str) -> None:
-    known = setting_names() | PROMISED_SETTINGS
+    known = setting_names()
     manifests = list(RELEASES[release]())
     names = set(find(manifests, "ConfigMap", "r-resonance")["data"])
     for m in manifests:
@@ -271,23 +268,3 @@ def test_every_setting_the_chart_sets_is_one_resonance_reads(release: str) -> No
     names = {name for name in names if name.startswith("RESONANCE_")}
     assert names, "no RESONANCE_* variable found in the release"
     assert sorted(names - known) == [], "the chart sets variables tenants/settings.py does not read"
-
-
-def test_promised_settings_are_not_read_yet() -> None:
-    """Once tenants/settings.py reads a promised setting, it is an ordinary one: take it out of the promises."""
-    assert not PROMISED_SETTINGS & setting_names()
-
-
-@pytest.mark.parametrize("values", [DEFAULT_VALUES, PRODUCTION_VALUES], ids=["default", "production"])
-def test_the_notes_render_and_name_the_release(values: Path, tmp_path: Path) -> None:
-    """NOTES.txt is only rendered by an install, which needs a cluster: render it here as a template of a copy."""
-    chart = tmp_path / "resonance"
-    shutil.copytree(CHART, chart)
-    shutil.copy(chart / "templates" / "NOTES.txt", chart / "notes.txt")
-    (chart / "templates" / "zz-notes.yaml").write_text('notes: {{ tpl (.Files.Get "notes.txt") . | quote }}\n')
-    result = run_helm("template", "resonance", str(chart), "-f", str(values), "--show-only", "templates/zz-notes.yaml")
-    assert result.returncode == 0, result.stderr
-    notes = yaml.safe_load(result.stdout)["notes"]
-    assert "Job resonance-migrate" in notes
-    assert ("https://resonance.example.com" in notes) == (values == PRODUCTION_VALUES)
-    assert ("secrets.existingSecret" in notes) == (values == DEFAULT_VALUES)

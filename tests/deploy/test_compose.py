@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import POSTGRES_ENV
-from tests.deploy.chart import PROMISED_SETTINGS, setting_names
+from tests.deploy.chart import setting_names
 from tests.docs.fences import ROOT
 
 COMPOSE = ROOT / "deploy" / "compose.yaml"
@@ -92,7 +92,7 @@ def test_every_setting_compose_sets_is_one_resonance_reads() -> None:
     names = {name for service in services().values() for name in service.get("environment", {})}
     names |= set(re.findall(r"(RESONANCE_[A-Z0-9_]+)=", COMPOSE.read_text(encoding="utf-8")))
     names = {name for name in names if name.startswith("RESONANCE_")}
-    assert sorted(names - setting_names() - PROMISED_SETTINGS) == []
+    assert sorted(names - setting_names()) == []
 
 
 if POSTGRES_ENV in os.environ:
