@@ -67,7 +67,8 @@ from api.portal.throttle import email_link_throttle, sign_in_throttle
 from api.presence.controllers import PresenceController
 from api.rates.controllers import RatesController
 from api.read_cache import ReadCache
-from api.reports.controllers import ReportController
+from api.reports.controllers import GeneratedReportController, ReportController
+from api.reports.generation import ReportGenerator
 from api.request_body import JsonBodyRequest
 from api.request_text import nul_guard_middleware
 from api.roi.ledger_controllers import CostController, ValueController, document_imports
@@ -152,11 +153,13 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
     network_default, network_limits = settings.network_limits()
     webhook_worker = WebhookWorker(database, vault, webhook_policy)
     usage_reporter = UsageReporter(database, billing)
+    reports = ReportGenerator(database)
     background = BackgroundWork(
         database,
         worker,
         webhook_worker,
         usage_reporter,
+        reports,
         task_engine_factory(settings),
         slots=NetworkSlots(database, limits=network_limits, default=network_default),
         dispatch_seconds=settings.dispatch_seconds,
@@ -192,6 +195,7 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
         host_agencies=HostAgencies(database),
     )
     engine.on_data_changed = services.data_changed
+    reports.services = services  # rendering reads the registry, the logo fetch policy and the outbound transport
     return services
 
 
@@ -278,6 +282,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             BenchmarkController,
             EmployerBrandController,
             ReportController,
+            GeneratedReportController,
             SentimentController,
             CostController,
             ValueController,

@@ -11,6 +11,7 @@ from api.idempotency import IdempotencyRecord
 from api.metrics.models import StoredMetricPoint
 from api.oauth.models import OAuthState
 from api.objectives.models import Objective
+from api.reports.generated import GeneratedReport
 from api.roi.models import CostEntry, EmvRateCard, ValueEntry
 from api.sync.models import SyncRun
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -26,6 +27,7 @@ __all__ = [
     "Client",
     "CostEntry",
     "EmvRateCard",
+    "GeneratedReport",
     "IdempotencyRecord",
     "Member",
     "MeterEventDelivery",

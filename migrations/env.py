@@ -10,6 +10,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import api.models  # noqa: F401  - registers every table on the metadata
+from migrations.objects import ours
 from tenants.database import sync_engine
 
 MIGRATION_LOCK_ID = 0x5E50_4A4E  # any constant shared by every process migrating this database
@@ -47,6 +48,7 @@ def run_migrations_online() -> None:
                 transaction_per_migration=True,
                 render_as_batch=not postgres,
                 compare_type=True,
+                include_name=ours,
             )
             with context.begin_transaction():
                 context.run_migrations()

@@ -52,6 +52,10 @@ _SQLITE_QUERIES = {
         "SELECT tenant_id, tenant_id FROM subscriptions WHERE stripe_customer_id IS NOT NULL "
         "ORDER BY tenant_id LIMIT :a"
     ),
+    "resonance_claimable_reports": (
+        "SELECT tenant_id, id FROM generated_reports "
+        "WHERE status = 'queued' OR (status = 'running' AND started_at < :a) ORDER BY requested_at LIMIT :b"
+    ),
     "resonance_due_webhook_deliveries": (
         "SELECT tenant_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= :a "
         "ORDER BY next_attempt_at LIMIT :b"
@@ -109,6 +113,14 @@ async def claimable_sync_runs(
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(tenant id, run id) of queued runs, and of running ones whose worker stopped beating."""
     return await _pairs(session, "resonance_claimable_sync_runs", stale_before, limit)
+
+
+async def claimable_reports(
+    session: AsyncSession, stale_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(tenant id, report id) of reports to render: queued, or running since before `stale_before` (its worker
+    died)."""
+    return await _pairs(session, "resonance_claimable_reports", stale_before, limit)
 
 
 async def due_accounts(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:

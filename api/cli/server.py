@@ -97,7 +97,7 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="Jobs at once (default RESONANCE_SYNC_CONCURRENCY).")] = None,
     queue: Annotated[
         list[str] | None,
-        typer.Option(help="Only the jobs of this queue: sync, webhooks, billing or schedule (repeatable)."),
+        typer.Option(help="Only the jobs of this queue: sync, webhooks, billing, reports or schedule (repeatable)."),
     ] = None,
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
@@ -118,8 +118,11 @@ def worker(
                 ran = await services.sync_worker.run_pending()
                 sent = await services.webhook_worker.deliver_due()
                 reported = (await services.usage_reporter.report_pending()).attempted
+                reports = background.reports
+                rendered = [await reports.generate(*item) for item in await reports.claimable()]
                 out.print(
-                    f"ran {ran} sync(s), attempted {sent} webhook delivery(ies), reported {reported} usage event(s)"
+                    f"ran {ran} sync(s), attempted {sent} webhook delivery(ies), reported {reported} usage event(s), "
+                    f"rendered {sum(1 for status in rendered if status)} report(s)"
                 )
                 return
             stop = _stop_on_signals()

@@ -6,10 +6,11 @@ Jobs, each idempotent because its handler claims its ledger row first:
   (`network_slots`): with none free, it waits in the queue a moment and tries again.
 - `webhooks.deliver` (queue `webhooks`): one attempt of one delivery (`WebhookWorker.deliver_one`).
 - `billing.report_usage` (queue `billing`): an agency's unreported usage to Stripe (`UsageReporter.report_tenant`).
+- `reports.generate` (queue `reports`): one report asked for through the API (`ReportGenerator.generate`).
 - `tasks.dispatch` (queue `schedule`), also periodic: queues a run for every account due a scheduled sync,
-  then a job for every claimable run, due delivery and agency with usage to report. Each is deferred with its
-  subject as queueing key, so one job waits per subject however often dispatch runs, and whatever was left
-  when a process died or a deferral was lost is queued again at the next tick.
+  then a job for every claimable run, due delivery, report to render and agency with usage to report. Each is
+  deferred with its subject as queueing key, so one job waits per subject however often dispatch runs, and
+  whatever was left when a process died or a deferral was lost is queued again at the next tick.
 
 A request that makes work (a sync asked for, an account connected, a redelivery) kicks a dispatch once it has
 committed, so the work starts within a moment rather than at the next tick.
@@ -26,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from api.billing.usage_reporting import UsageReporter
 from api.observability import job_finished, job_span, job_started, set_queue_depth, trace_carrier
+from api.reports.generation import ReportGenerator
 from api.sync.worker import SyncWorker
 from api.tasks.engine import Catalogue, Handler, Job, Periodic, TaskEngine
 from api.tasks.network_slots import NetworkSlots
@@ -39,9 +41,10 @@ logger = logging.getLogger("resonance.tasks")
 SYNC_RUN = "sync.run"
 DELIVER = "webhooks.deliver"
 REPORT_USAGE = "billing.report_usage"
+GENERATE_REPORT = "reports.generate"
 DISPATCH = "tasks.dispatch"
 
-QUEUES = ("sync", "webhooks", "billing", "schedule")
+QUEUES = ("sync", "webhooks", "billing", "reports", "schedule")
 """Every queue; `resonance worker --queue` picks among them."""
 
 BUSY_RETRY_SECONDS = 2.0
@@ -84,6 +87,7 @@ class BackgroundWork:
         sync: SyncWorker,
         webhooks: WebhookWorker,
         usage: UsageReporter,
+        reports: ReportGenerator,
         engine_factory: Callable[[Catalogue], TaskEngine],
         *,
         slots: NetworkSlots | None = None,
@@ -94,6 +98,7 @@ class BackgroundWork:
         self.sync = sync
         self.webhooks = webhooks
         self.usage = usage
+        self.reports = reports
         self.schedule_syncs = schedule_syncs
         self.slots = slots or NetworkSlots(database, {}, 16)
         """Each network's syncs at once, across every worker (RESONANCE_NETWORK_CONCURRENCY)."""
@@ -102,6 +107,7 @@ class BackgroundWork:
                 Job(SYNC_RUN, "sync", observed(SYNC_RUN, self.run_sync), max_attempts=3),
                 Job(DELIVER, "webhooks", observed(DELIVER, self.deliver), max_attempts=3),
                 Job(REPORT_USAGE, "billing", observed(REPORT_USAGE, self.report_usage), max_attempts=3),
+                Job(GENERATE_REPORT, "reports", observed(GENERATE_REPORT, self.generate_report), max_attempts=3),
                 Job(DISPATCH, "schedule", observed(DISPATCH, self.dispatch_job), max_attempts=1),
             ),
             periodic=(
@@ -160,6 +166,9 @@ class BackgroundWork:
         while await self.usage.report_tenant(agency):  # batch after batch, until nothing of it is due
             pass
 
+    async def generate_report(self, tenant_id: str, report_id: str) -> None:
+        await self.reports.generate(uuid.UUID(tenant_id), uuid.UUID(report_id))
+
     async def dispatch_job(self) -> None:
         await self.dispatch()
 
@@ -178,6 +187,9 @@ class BackgroundWork:
         for tenant_id, delivery_id in deliveries:
             args = {"tenant_id": str(tenant_id), "delivery_id": str(delivery_id)}
             queued += await self._defer(DELIVER, args, key=f"webhook_delivery:{delivery_id}")
+        for tenant_id, report_id in await self.reports.claimable():
+            args = {"tenant_id": str(tenant_id), "report_id": str(report_id)}
+            queued += await self._defer(GENERATE_REPORT, args, key=f"report:{report_id}")
         if self.usage.backend.online:
             async with self.database.system_session() as session:
                 agencies = await system.usage_to_report(session, utcnow(), 500)

@@ -32,6 +32,7 @@ ID_KINDS = frozenset(
         "mention_id",
         "post_id",
         "authorization_id",
+        "report_id",
         "host",
     }
 )

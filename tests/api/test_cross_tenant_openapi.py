@@ -60,7 +60,14 @@ PUBLIC_OPERATIONS = {
 }
 """Operations walked by no agency, with the reason. The served document itself (/docs) is not in the document."""
 
-GLOBAL_TABLES = {"alembic_version": "the schema version: no agency's data"}
+GLOBAL_TABLES = {
+    "alembic_version": "the schema version: no agency's data",
+    **{
+        f"procrastinate_{name}": "the task engine's own (PostgreSQL): jobs name their tenant in their arguments and "
+        "only workers read them"
+        for name in ("jobs", "events", "periodic_defers", "workers")
+    },
+}
 """Tables without a tenant_id (besides `tenants`, compared on its `id`)."""
 
 EMPTY_FOR_THE_VICTIM = {
@@ -210,6 +217,7 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
         "/v1/alert-rules",
         {"client_id": owner["id"], "kind": "silence", "name": names["rule"], "params": {"days": 1}},
     )
+    report = post("POST /v1/clients/{client_id}/reports", f"{base}/reports", {"format": "json"}, status=202)
     evaluation = _created(client.post(f"{base}/alerts/evaluate", json={}, headers=agency.headers), 200)
     [alert] = evaluation["opened"]
     endpoint = post(
@@ -257,6 +265,7 @@ def build_data_set(client: TestClient[Litestar], agency: Agency, tag: str) -> Da
         "mention_id": mentions[0]["id"],
         "post_id": posts[0]["id"],
         "authorization_id": authorization["id"],
+        "report_id": report["id"],
         "parley_account_id": parley["id"],
         "host": host,
     }

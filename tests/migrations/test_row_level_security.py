@@ -306,6 +306,7 @@ def test_the_system_functions_cannot_be_called_by_public(owner_engine: Engine) -
         ).all()
 
     assert [row.proname for row in rows] == [
+        "resonance_claimable_reports",
         "resonance_claimable_sync_runs",
         "resonance_drop_unverified_claims",
         "resonance_due_accounts",

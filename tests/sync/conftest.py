@@ -20,6 +20,7 @@ from api.billing.usage_reporting import UsageReporter
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
 from api.metrics.models import StoredMetricPoint
+from api.reports.generation import ReportGenerator
 from api.sync.engine import SyncEngine
 from api.sync.models import SyncRun
 from api.sync.worker import SyncWorker
@@ -75,6 +76,7 @@ class SyncHarness:
             worker,
             WebhookWorker(self.database, self.vault, AddressPolicy(https_only=False, allow_private=True)),
             UsageReporter(self.database, LocalBackend()),
+            ReportGenerator(self.database),
             task_engine_factory(make_settings(self.test_database)),
             **options,
         )
