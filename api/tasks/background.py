@@ -175,31 +175,55 @@ class BackgroundWork:
     # ------------------------------------------------------------------------------------------------ queueing
 
     async def dispatch(self) -> int:
-        """Queue a job for everything due now; returns how many jobs were queued (not already waiting)."""
+        """Queue a job for everything due now; returns how many jobs were queued (not already waiting).
+
+        Each kind is queued on its own: one that fails (its query, a bug) is logged and the others still go."""
         queued = 0
-        if self.schedule_syncs:
-            for tenant_id, run_id in await self.sync.enqueue_due():
-                queued += await self.defer_sync(tenant_id, run_id)
-        for tenant_id, run_id in await self.sync.claimable():
-            queued += await self.defer_sync(tenant_id, run_id)
-        async with self.database.system_session() as session:
-            deliveries = await system.due_webhook_deliveries(session, self.webhooks.clock(), 500)
-        for tenant_id, delivery_id in deliveries:
-            args = {"tenant_id": str(tenant_id), "delivery_id": str(delivery_id)}
-            queued += await self._defer(DELIVER, args, key=f"webhook_delivery:{delivery_id}")
-        for tenant_id, report_id in await self.reports.claimable():
-            args = {"tenant_id": str(tenant_id), "report_id": str(report_id)}
-            queued += await self._defer(GENERATE_REPORT, args, key=f"report:{report_id}")
-        if self.usage.backend.online:
-            async with self.database.system_session() as session:
-                agencies = await system.usage_to_report(session, utcnow(), 500)
-            for agency in agencies:
-                queued += await self._defer(REPORT_USAGE, {"tenant_id": str(agency)}, key=f"usage:{agency}")
+        for kind, due in (
+            ("scheduled syncs", self._scheduled_syncs),
+            ("sync runs", self._claimable_syncs),
+            ("webhook deliveries", self._due_deliveries),
+            ("reports", self._claimable_reports),
+            ("usage to report", self._usage_to_report),
+        ):
+            try:
+                for job, args, key in await due():
+                    queued += await self._defer(job, args, key=key)
+            except Exception:
+                logger.exception("dispatch could not queue the %s; the next dispatch tries again", kind)
         return queued
 
+    async def _scheduled_syncs(self) -> list[tuple[str, dict[str, str], str]]:
+        runs = await self.sync.enqueue_due() if self.schedule_syncs else []
+        return [_sync_job(tenant_id, run_id) for tenant_id, run_id in runs]
+
+    async def _claimable_syncs(self) -> list[tuple[str, dict[str, str], str]]:
+        return [_sync_job(tenant_id, run_id) for tenant_id, run_id in await self.sync.claimable()]
+
+    async def _due_deliveries(self) -> list[tuple[str, dict[str, str], str]]:
+        async with self.database.system_session() as session:
+            due = await system.due_webhook_deliveries(session, self.webhooks.clock(), 500)
+        return [
+            (DELIVER, {"tenant_id": str(tenant_id), "delivery_id": str(delivery_id)}, f"webhook_delivery:{delivery_id}")
+            for tenant_id, delivery_id in due
+        ]
+
+    async def _claimable_reports(self) -> list[tuple[str, dict[str, str], str]]:
+        return [
+            (GENERATE_REPORT, {"tenant_id": str(tenant_id), "report_id": str(report_id)}, f"report:{report_id}")
+            for tenant_id, report_id in await self.reports.claimable()
+        ]
+
+    async def _usage_to_report(self) -> list[tuple[str, dict[str, str], str]]:
+        if not self.usage.backend.online:
+            return []
+        async with self.database.system_session() as session:
+            agencies = await system.usage_to_report(session, utcnow(), 500)
+        return [(REPORT_USAGE, {"tenant_id": str(agency)}, f"usage:{agency}") for agency in agencies]
+
     async def defer_sync(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> bool:
-        args = {"tenant_id": str(tenant_id), "run_id": str(run_id)}
-        return await self._defer(SYNC_RUN, args, key=f"sync_run:{run_id}")
+        job, args, key = _sync_job(tenant_id, run_id)
+        return await self._defer(job, args, key=key)
 
     async def kick(self) -> None:
         """Queue a dispatch now: called once a request that made work has committed."""
@@ -211,3 +235,7 @@ class BackgroundWork:
     async def _defer(self, job: str, args: Mapping[str, str], *, key: str, delay: float = 0) -> bool:
         """Defer with the current trace, so the job's span continues the request's (or the dispatch's) trace."""
         return await self.engine.defer(job, {**args, **trace_carrier()}, key=key, delay=delay)
+
+
+def _sync_job(tenant_id: uuid.UUID, run_id: uuid.UUID) -> tuple[str, dict[str, str], str]:
+    return SYNC_RUN, {"tenant_id": str(tenant_id), "run_id": str(run_id)}, f"sync_run:{run_id}"

@@ -72,19 +72,29 @@ class ProcrastinateEngine:
         self.catalogue = catalogue
         self.stalled_seconds = stalled_seconds
         self.heartbeat_seconds = heartbeat_seconds
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo, min_size=1, max_size=pool_size)
-        self.app = procrastinate.App(connector=connector)
-        self._tasks: dict[str, Any] = {}
-        for job in catalogue.jobs:
-            self._register(job)
+        self.conninfo = conninfo
+        self.pool_size = pool_size
         sweep = Periodic("tasks.retry_stalled", 10, self.retry_stalled)
         self._periodic = [*catalogue.periodic, sweep]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._open_lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: dict[str, Any] = {}
+        self.app = self._build_app()
+
+    def _build_app(self) -> procrastinate.App:
+        """A procrastinate app with every job registered; its connection pool opens on first use."""
+        connector = procrastinate.PsycopgConnector(conninfo=self.conninfo, min_size=1, max_size=self.pool_size)
+        self.app = procrastinate.App(connector=connector)
+        self._tasks = {}
+        for job in self.catalogue.jobs:
+            self._register(job)
         for spec in self._periodic:
             # One tick waits at most: ticks that come while one waits (busy workers) are skipped, not piled up.
             self._register(Job(spec.name, spec.queue, _periodic_handler(spec), max_attempts=1), queueing_lock=spec.name)
         self._periodic_registered = False
         self._opened = False
-        self._open_lock = asyncio.Lock()
+        return self.app
 
     def _register(self, job: Job, queueing_lock: str | None = None) -> None:
         retry = procrastinate.RetryStrategy(max_attempts=job.max_attempts - 1, exponential_wait=job.backoff)
@@ -97,10 +107,17 @@ class ProcrastinateEngine:
         self._tasks[job.name] = task
 
     async def _open(self) -> None:
+        """Open the pool on this event loop. A pool belongs to the loop that opened it: on another loop (a test
+        client's lifespan after another's) the old one is left behind and a new one opened."""
+        loop = asyncio.get_running_loop()
+        if self._open_lock is None or self._lock_loop is not loop:
+            self._open_lock, self._lock_loop = asyncio.Lock(), loop
         async with self._open_lock:
+            if self._opened and self._loop is not loop:
+                self._build_app()
             if not self._opened:
                 await self.app.open_async()
-                self._opened = True
+                self._opened, self._loop = True, loop
 
     async def defer(self, job: str, args: Mapping[str, str], *, key: str | None = None, delay: float = 0) -> bool:
         await self._open()
@@ -177,9 +194,9 @@ class ProcrastinateEngine:
         return sorted(answer.values(), key=lambda stats: stats.queue)
 
     async def close(self) -> None:
-        if self._opened:
+        if self._opened and self._loop is asyncio.get_running_loop():
             await self.app.close_async()
-            self._opened = False
+        self._opened = False
 
 
 def _periodic_handler(spec: Periodic) -> Any:

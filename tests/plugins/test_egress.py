@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import ssl
 from collections.abc import Iterator
 
 import httpx
@@ -212,3 +213,12 @@ def test_a_base_url_given_to_the_connector_is_trusted_but_a_tenants_host_is_not(
     with pytest.raises(TransientError, match="no answer"):
         asyncio.run(scoped.check({}))
     assert len(server.log) == 1
+
+
+def test_every_connector_client_shares_one_verifying_tls_context() -> None:
+    """Building a TLS context loads the CA bundle (tens of milliseconds): a sync makes a client, so they share one."""
+    first, second = EgressPolicy().transport(), EgressPolicy().transport()
+    first_context = first._pool._ssl_context  # type: ignore[attr-defined]
+    assert first_context is second._pool._ssl_context  # type: ignore[attr-defined]
+    assert first_context.verify_mode == ssl.CERT_REQUIRED
+    assert first_context.check_hostname is True

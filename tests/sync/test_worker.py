@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from datetime import date, timedelta
 
+import pytest
+
 from api.sync.worker import STALE_AFTER
 from tenants.database import Database
 from tenants.ids import utcnow
@@ -230,3 +232,24 @@ async def wait_for_status(
             return
         await asyncio.sleep(0.025)
     raise AssertionError(f"run {run_id} never reached {status}")
+
+
+async def test_a_dispatch_whose_one_kind_fails_still_queues_the_others(
+    harness: SyncHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = await harness.owner()
+    account = await harness.account(owner, "flaky_counting", "still-queued", settings={"delay": 0})
+    run_id = await harness.queue(owner, account, SINCE, UNTIL)
+    background = harness.background(harness.worker())
+
+    async def broken(limit: int = 200) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        raise RuntimeError("the reports query broke")
+
+    background.reports.claimable = broken  # type: ignore[method-assign]
+    try:
+        assert await background.dispatch() == 1
+        assert await background.engine.drain() == 1
+    finally:
+        await background.engine.close()
+    assert (await harness.run(owner, run_id)).status == "succeeded"
+    assert "dispatch could not queue the reports" in caplog.text

@@ -51,7 +51,7 @@ from resonance_sdk._sums import DailySums
 from resonance_sdk._tokens import TokenRefresh
 from resonance_sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
-SDK_VERSION = "0.4.0"
+SDK_VERSION = "0.4.1"
 
 __all__ = [
     "CATALOG_VERSION",
