@@ -1,4 +1,4 @@
-"""Run the benchmarks: `.venv/bin/python -m tests.bench [--quick] [--only read,ingest,growth,sentiment,crisis,portal,fanout]`.
+"""Run the benchmarks: `.venv/bin/python -m tests.bench [--quick] [--only read,ingest,…,fanout]`.
 
 Each database benchmark creates, uses and drops its own PostgreSQL database (superuser URL from
 RESONANCE_BENCH_POSTGRES_URL, else RESONANCE_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1/postgres),

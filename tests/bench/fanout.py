@@ -23,7 +23,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -55,11 +54,38 @@ SCALING_TARGET = 3.0
 ROUND_TIMEOUT = 300.0
 NETWORK = "mastodon"
 
+SHARED_SSL_ENV = "RESONANCE_BENCH_SHARED_SSL"
+"""Set in a worker's environment: the worker builds one TLS context per process (`share_ssl_context`)."""
+
 PRELOAD = (
-    "import sys; import api.cli, api.app; from plugins.registry import load_registry; load_registry(); "
+    "import os, sys; import api.cli, api.app; from plugins.registry import load_registry; load_registry(); "
+    f"from tests.bench.fanout import share_ssl_context; os.environ.get({SHARED_SSL_ENV!r}) and share_ssl_context(); "
     "print('ready', flush=True); sys.stdin.readline(); sys.argv = ['resonance', 'worker']; api.cli.main()"
 )
 """`resonance worker`, its imports done before the go, so that the clock does not time Python starting."""
+
+
+def share_ssl_context() -> None:
+    """What a fix in the SDK would do, measured as one extra round: one default TLS context per process.
+
+    Every sync opens a `ConnectorHttp`, whose guarded transport (plugins/resonance-sdk/.../_egress.py,
+    `_GuardedTransport.__init__`) builds two `ssl.SSLContext`s, each loading the whole CA bundle: about half
+    a sync's CPU here, although the fake network is plain HTTP. httpx uses a context it is given as is."""
+    import httpx
+    from httpx._transports import default
+
+    original = httpx.create_ssl_context
+    shared: dict[bool, Any] = {}
+
+    def create(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+        if verify is not True or cert is not None:
+            return original(verify=verify, cert=cert, trust_env=trust_env)
+        if trust_env not in shared:
+            shared[trust_env] = original(verify=True, trust_env=trust_env)
+        return shared[trust_env]
+
+    httpx.create_ssl_context = create  # type: ignore[assignment]
+    default.create_ssl_context = create  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -260,6 +286,7 @@ def fan_out(
     profile: Path | None = None,
     *,
     measure_dispatch: bool = False,
+    shared_ssl: bool = False,
 ) -> Round:
     """Queue one run per account, then let `count` workers run them all; the measured round. With
     `measure_dispatch`, one periodic dispatch is timed first, while every run's job waits."""
@@ -272,6 +299,8 @@ def fan_out(
         say(f"  one dispatch tick with {len(run_ids)} jobs waiting: {dispatch[0] * 1000:.0f} ms, {dispatch[1]} queued")
     before = lookups(network.base)
     env = worker_env(database, network.base)
+    if shared_ssl:
+        env[SHARED_SSL_ENV] = "1"
     processes: list[subprocess.Popen[str]] = []
     peak = 0
     with workers_started(count, env, log, processes, profile):
@@ -334,7 +363,8 @@ def fan_out(
     )
     say(
         f"  {result.runs} runs in {seconds:.1f} s ({wall:.1f} s from the go): {result.per_minute:,.0f} syncs/min, "
-        f"{result.per_minute_per_worker:,.0f} per worker; CPU per sync: workers {worker_cpu / result.runs * 1000:.1f} ms, "
+        f"{result.per_minute_per_worker:,.0f} per worker; "
+        f"CPU per sync: workers {worker_cpu / result.runs * 1000:.1f} ms, "
         f"fake network {network_cpu / result.runs * 1000:.1f} ms, machine {machine_cpu / result.runs * 1000:.1f} ms; "
         f"statuses {dict(statuses)}; lookups per account {dict(per_account)}; peak {peak} connections"
     )
@@ -352,12 +382,9 @@ def workers_started(
     try:
         for _ in range(count):
             with log.open("a") as output:
-                processes.append(
-                    subprocess.Popen(
-                        [common.PYTHON, "-c", PRELOAD], cwd=common.ROOT, env=env, stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE, stderr=output, text=True,
-                    )  # fmt: skip
-                )
+                command = [common.PYTHON, "-c", PRELOAD]
+                pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": output}
+                processes.append(subprocess.Popen(command, cwd=common.ROOT, env=env, text=True, **pipes))
         for process in processes:
             assert process.stdout is not None
             if process.stdout.readline().strip() != "ready":
@@ -477,6 +504,8 @@ def run(quick: bool) -> list[Outcome]:
                 profile = Path(profile_dir) / "fanout-worker.txt" if profile_dir and count == 1 else None
                 first = count == WORKER_COUNTS[0]
                 rounds.append(fan_out(database, network, accounts, count, log, profile, measure_dispatch=first))
+            say("for information: 1 worker again, with one TLS context per process (the SDK fix measured)")
+            shared = fan_out(database, network, accounts[: len(accounts) // 2], 1, log, shared_ssl=True)
             say(f"the queue alone: {sizes.noop_jobs} no-op jobs on the same engine, concurrency {CONCURRENCY}")
             cost = asyncio.run(queue_cost(database.app_url, sizes.noop_jobs))
             say(
@@ -485,10 +514,10 @@ def run(quick: bool) -> list[Outcome]:
             )
     finally:
         common.drop_database(database)
-    return outcomes(rounds, cost)
+    return outcomes(rounds, cost, shared)
 
 
-def outcomes(rounds: list[Round], cost: QueueCost) -> list[Outcome]:
+def outcomes(rounds: list[Round], cost: QueueCost, shared: Round | None = None) -> list[Outcome]:
     by_count = {r.workers: r for r in rounds}
     one, four = by_count[1], by_count[4]
     result = [
@@ -502,7 +531,11 @@ def outcomes(rounds: list[Round], cost: QueueCost) -> list[Outcome]:
         for r in rounds
     ]
     ratio = four.per_minute / one.per_minute
-    result.append(Outcome("fanout", "scaling, 4 workers / 1", f"{ratio:.2f}×", f"≥ {SCALING_TARGET:.0f}×", ratio >= SCALING_TARGET))
+    result.append(
+        Outcome(
+            "fanout", "scaling, 4 workers / 1", f"{ratio:.2f}×", f"≥ {SCALING_TARGET:.0f}×", ratio >= SCALING_TARGET
+        )
+    )
     for r in rounds:
         result.append(
             Outcome(
@@ -540,6 +573,16 @@ def outcomes(rounds: list[Round], cost: QueueCost) -> list[Outcome]:
             None,
         )
     )
+    if shared is not None:
+        result.append(
+            Outcome(
+                "fanout",
+                "1 worker, one TLS context per process: syncs/min, worker CPU per sync",
+                f"{shared.per_minute:,.0f}, {shared.worker_cpu / shared.runs * 1000:.1f} ms ({shared.runs} runs)",
+                "",
+                None,
+            )
+        )
     if one.dispatch is not None:
         seconds, queued = one.dispatch
         result.append(
