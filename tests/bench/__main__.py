@@ -1,4 +1,4 @@
-"""Run the benchmarks: `.venv/bin/python -m tests.bench [--quick] [--only read,ingest,growth,sentiment,crisis,portal]`.
+"""Run the benchmarks: `.venv/bin/python -m tests.bench [--quick] [--only read,ingest,…,fanout]`.
 
 Each database benchmark creates, uses and drops its own PostgreSQL database (superuser URL from
 RESONANCE_BENCH_POSTGRES_URL, else RESONANCE_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1/postgres),
@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from tests.bench import common, crisis, growth, ingest, portal, read, sentiment
+from tests.bench import common, crisis, fanout, growth, ingest, portal, read, sentiment
 from tests.bench.common import Outcome, say
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Outcome]]] = {
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Outcome]]] = {
     "sentiment": lambda args: sentiment.run(args.quick),
     "crisis": lambda args: crisis.run(args.quick),
     "portal": lambda args: portal.run(args.quick),
+    "fanout": lambda args: fanout.run(args.quick),
 }
 
 
