@@ -53,6 +53,9 @@ BUSY_RETRY_SECONDS = 2.0
 DISPATCH_SECONDS = 10
 """How often the periodic dispatch runs: the longest a due item waits when no request kicked it."""
 
+DISPATCH_LIMIT = 2000
+"""The most sync runs one dispatch looks at (the oldest first); the rest wait for the next tick."""
+
 QUEUE_WATCH_SECONDS = 15.0
 """How often a process running jobs reads the queues' depth and age into its metrics."""
 
@@ -187,8 +190,11 @@ class BackgroundWork:
             ("usage to report", self._usage_to_report),
         ):
             try:
-                for job, args, key in await due():
-                    queued += await self._defer(job, args, key=key)
+                jobs = await due()
+                waiting = await self.engine.waiting([key for _job, _args, key in jobs])
+                for job, args, key in jobs:
+                    if key not in waiting:  # one round trip for all, rather than a refused deferral each
+                        queued += await self._defer(job, args, key=key)
             except Exception:
                 logger.exception("dispatch could not queue the %s; the next dispatch tries again", kind)
         return queued
@@ -198,7 +204,7 @@ class BackgroundWork:
         return [_sync_job(tenant_id, run_id) for tenant_id, run_id in runs]
 
     async def _claimable_syncs(self) -> list[tuple[str, dict[str, str], str]]:
-        return [_sync_job(tenant_id, run_id) for tenant_id, run_id in await self.sync.claimable()]
+        return [_sync_job(tenant_id, run_id) for tenant_id, run_id in await self.sync.claimable(DISPATCH_LIMIT)]
 
     async def _due_deliveries(self) -> list[tuple[str, dict[str, str], str]]:
         async with self.database.system_session() as session:

@@ -70,6 +70,10 @@ class TaskEngine(Protocol):
         to do, or the next thing to do)."""
         ...
 
+    async def waiting(self, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` have a job waiting (not yet started): the dispatch skips them instead of deferring again."""
+        ...
+
     async def run(
         self, stop: asyncio.Event, *, queues: Sequence[str] | None = None, concurrency: int = 4, periodic: bool = True
     ) -> None:

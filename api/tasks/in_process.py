@@ -51,6 +51,9 @@ class InProcessEngine:
         self._push(_Queued(now + delay, next(self._order), self.catalogue.job(job), dict(args), key, 0, now))
         return True
 
+    async def waiting(self, keys: Sequence[str]) -> set[str]:
+        return {key for key in keys if key in self._keys}
+
     def _push(self, item: _Queued) -> None:
         heapq.heappush(self._heap, item)
         if item.key is not None:

@@ -131,6 +131,16 @@ class ProcrastinateEngine:
             return False
         return True
 
+    async def waiting(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        await self._open()
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'todo' AND queueing_lock = ANY(%(keys)s)",
+            keys=list(keys),
+        )
+        return {row["queueing_lock"] for row in rows}
+
     async def run(
         self, stop: asyncio.Event, *, queues: Sequence[str] | None = None, concurrency: int = 4, periodic: bool = True
     ) -> None:

@@ -196,6 +196,7 @@ async def test_the_engine_queues_one_job_per_run_however_often_it_is_deferred(ha
     try:
         assert await background.defer_sync(owner.tenant_id, run_id) is True
         assert await background.defer_sync(owner.tenant_id, run_id) is False
+        assert await background.engine.waiting([f"sync_run:{run_id}", "sync_run:other"]) == {f"sync_run:{run_id}"}
         assert await background.dispatch() == 0  # the run already has a job waiting
         sync_queue = next(stats for stats in await background.engine.stats() if stats.queue == "sync")
         assert sync_queue.waiting == 1
