@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput
-from api.services import Services
+from api.services import services_of
 
 DEFAULT_PAGE_SIZE = 50
 LIMIT_DESCRIPTION = "Page size (capped)."
@@ -53,12 +54,19 @@ def page_size(limit: int | None, maximum: int) -> int:
 
 
 async def provide_page(
-    services: Services,
+    state: State,
     cursor: str | None = None,
     limit: Annotated[int | None, Parameter(ge=1, description=LIMIT_DESCRIPTION)] = None,
 ) -> PageRequest:
-    """The `page` dependency: `cursor` and `limit`, capped at `RESONANCE_PAGE_SIZE_MAX`."""
-    return PageRequest(cursor=cursor, limit=page_size(limit, services.settings.page_size_max))
+    """The `page` dependency: `cursor` and `limit`, capped at `RESONANCE_PAGE_SIZE_MAX`.
+
+    It asks for no other dependency (the app's `state`, not the `services` dependency), so Litestar resolves it
+    in its first batch, before the `session` dependency opens a session: when `limit` is refused, no session
+    generator is left half-used. Resolved beside it and abandoned by Litestar when a sibling fails, the session
+    generator was closed later by the garbage collector, and asyncio logged "aclose(): asynchronous generator
+    is already running".
+    """
+    return PageRequest(cursor=cursor, limit=page_size(limit, services_of(state).settings.page_size_max))
 
 
 PAGE = Provide(provide_page)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
+import logging
+import sys
 from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -202,3 +205,22 @@ def test_invalid_limit_is_422(small: TestClient[Litestar], tenant: Agency, subte
         with subtests.test(limit=limit):
             response = small.get("/v1/clients", params={"limit": limit}, headers=tenant.headers)
             assert_problem(response, 422, code="validation_error", field="limit")
+
+
+def test_a_refused_limit_or_cursor_leaves_no_session_behind(
+    database: TestDatabase, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused `limit` used to abandon the `session` dependency's generator (resolved beside `page`): the garbage
+    collector closed it later and asyncio logged "aclose(): asynchronous generator is already running"."""
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    with TestClient(create_app(make_settings(database)), raise_server_exceptions=False) as client:
+        agency = sign_up(client, "Agency Refused Pages")
+        for params in ({"limit": "0"}, {"limit": "many"}, {"cursor": "not-a-cursor"}):
+            response = client.get("/v1/clients", params=params, headers=agency.headers)
+            assert_problem(response, 422, field=next(iter(params)))
+        gc.collect()
+    # The client's event loop has shut down: every async generator it ran is closed by now.
+    assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
+    assert unraisable == []
