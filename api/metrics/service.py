@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select as sa_select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlalchemy import DateTime, Table, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.accounts.models import SocialAccount
-from api.accounts.service import get_account
 from api.auth import Principal
-from api.clients.service import get_client
-from api.errors import InvalidInput
+from api.clients.models import Client
+from api.errors import InvalidInput, NotFound
 from api.metrics.models import StoredMetricPoint
 from api.metrics.rollup import Granularity, rollup
 from api.metrics.schemas import CatalogMetric, CatalogOut, MetricSeries, MetricsOut, MetricValue, NativeSource
@@ -25,6 +23,41 @@ from plugins.sdk import CATALOG_VERSION
 from tenants.ids import utcnow
 
 DEFAULT_DAYS = 30
+
+
+_ACCOUNTS: Table = SocialAccount.__table__  # type: ignore[attr-defined]
+_POINTS: Table = StoredMetricPoint.__table__  # type: ignore[attr-defined]
+_FETCHED_AT = type_coerce(_POINTS.c.fetched_at, DateTime(timezone=True)).label("fetched_at")
+"""The fetch time as the driver gives it: made a UTC timestamp once per series (`_utc`), not once per point."""
+
+
+async def _accounts(
+    connection: AsyncConnection, principal: Principal, account_id: uuid.UUID | None, client_id: uuid.UUID | None
+) -> list[Any]:
+    """`(id, network, handle)` of the asked account, or of every account of the asked client, in the caller's tenant;
+    a 404 as `get_account` and `get_client` answer (another tenant's, or another client's for a limited key)."""
+    columns = (_ACCOUNTS.c.id, _ACCOUNTS.c.network, _ACCOUNTS.c.handle)
+    tenant = _ACCOUNTS.c.tenant_id == principal.tenant_id
+    if account_id is not None:
+        statement = select(*columns, _ACCOUNTS.c.client_id).where(tenant, _ACCOUNTS.c.id == account_id)
+        found = (await connection.execute(statement)).first()
+        if found is None or not principal.sees_client(found.client_id):
+            raise NotFound(f"There is no account {account_id} in this agency.", field="account_id")
+        return [found]
+    assert client_id is not None
+    clients: Table = Client.__table__  # type: ignore[attr-defined]
+    statement = select(clients.c.id).where(clients.c.tenant_id == principal.tenant_id, clients.c.id == client_id)
+    if not principal.sees_client(client_id) or (await connection.execute(statement)).first() is None:
+        raise NotFound(f"There is no client {client_id} in this agency.", field="client_id")
+    statement = select(*columns).where(tenant, _ACCOUNTS.c.client_id == client_id).order_by(_ACCOUNTS.c.id)
+    return list((await connection.execute(statement)).all())
+
+
+def _utc(stamp: datetime | None) -> datetime | None:
+    """`stamp` as a UTC timestamp (SQLite gives it back naive, in UTC: `tenants.types.UTCDateTime`)."""
+    if stamp is None:
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 async def read_series(
@@ -37,7 +70,13 @@ async def read_series(
     days: AskedDays,
     granularity: Granularity,
 ) -> MetricsOut:
-    """The series of one account or of every account of a client, by `granularity`, over the asked days."""
+    """The series of one account or of every account of a client, by `granularity`, over the asked days.
+
+    This is the API's hottest uncached read (a dashboard asks for hundreds of points at once), so it runs two
+    Core statements on the tenant session's connection (its transaction carries the tenant for row-level
+    security) with the tenant named in each, rather than ORM queries: no entity, no loader criteria, no
+    per-row type processing, and the points grouped in one pass over rows sorted by series and day.
+    """
     if (account_id is None) == (client_id is None):
         raise InvalidInput("send exactly one of account_id or client_id.", field="account_id")
     start, end = days.resolve(utcnow().date())
@@ -48,49 +87,42 @@ async def read_series(
             f"metric {unknown[0]!r} is not in the catalogue; see GET /v1/metrics/catalog for the ids.",
             field="metric",
         )
-    if account_id is not None:
-        accounts = [await get_account(session, principal, account_id)]
-    else:
-        assert client_id is not None
-        await get_client(session, principal, client_id)
-        accounts = list(
-            (
-                await session.scalars(
-                    select(SocialAccount)
-                    .where(col(SocialAccount.client_id) == client_id)
-                    .order_by(col(SocialAccount.id))
-                )
-            ).all()
-        )
-    by_id = {account.id: account for account in accounts}
+    connection = await session.connection()
+    accounts = {row.id: row for row in await _accounts(connection, principal, account_id, client_id)}
     statement = (
-        sa_select(
-            col(StoredMetricPoint.account_id),
-            col(StoredMetricPoint.metric),
-            col(StoredMetricPoint.day),
-            col(StoredMetricPoint.value),
-            col(StoredMetricPoint.native_metric),
-            col(StoredMetricPoint.quality),
-            col(StoredMetricPoint.fetched_at),
+        select(
+            _POINTS.c.account_id,
+            _POINTS.c.metric,
+            _POINTS.c.day,
+            _POINTS.c.value,
+            _POINTS.c.native_metric,
+            _POINTS.c.quality,
+            _FETCHED_AT,
         )
         .where(
-            col(StoredMetricPoint.account_id).in_(list(by_id)),
-            col(StoredMetricPoint.day) >= start,
-            col(StoredMetricPoint.day) <= end,
+            _POINTS.c.tenant_id == principal.tenant_id,
+            _POINTS.c.account_id.in_(list(accounts)),
+            _POINTS.c.day >= start,
+            _POINTS.c.day <= end,
         )
-        .order_by(col(StoredMetricPoint.account_id), col(StoredMetricPoint.metric), col(StoredMetricPoint.day))
+        .order_by(_POINTS.c.account_id, _POINTS.c.metric, _POINTS.c.day)
     )
     if metric:
-        statement = statement.where(StoredMetricPoint.metric.in_(metric))  # type: ignore[attr-defined]
-    grouped: dict[tuple[uuid.UUID, str], list[Any]] = defaultdict(list)
-    for row in (await session.execute(statement)).all():
-        grouped[(row[0], row[1])].append(row)
-    series = []
-    for (series_account, metric_id), rows in grouped.items():
+        statement = statement.where(_POINTS.c.metric.in_(metric))
+    series: list[MetricSeries] = []
+    current: tuple[Any, str] | None = None
+    days_of: list[tuple[date, float]] = []
+    natives: set[str] = set()
+    qualities: set[str] = set()
+    latest: datetime | None = None
+
+    def close_series() -> None:
+        assert current is not None
+        series_account, metric_id = current
         definition = catalog.get(metric_id)
         aggregation = definition.aggregation if definition else "sum"
-        account = by_id[series_account]
-        fetched: list[datetime] = [row[6] for row in rows]
+        account = accounts[series_account]
+        periods = days_of if granularity == "day" else rollup(days_of, granularity, aggregation)
         series.append(
             MetricSeries(
                 account_id=series_account,
@@ -99,15 +131,25 @@ async def read_series(
                 metric=metric_id,
                 unit=definition.unit if definition else "",
                 aggregation=aggregation,
-                native_metrics=sorted({row[4] for row in rows}),
-                quality=sorted({row[5] for row in rows}),
-                last_fetched_at=max(fetched) if fetched else None,
-                points=[
-                    MetricValue(period=period, value=value)
-                    for period, value in rollup(((row[2], row[3]) for row in rows), granularity, aggregation)
-                ],
+                native_metrics=sorted(natives),
+                quality=sorted(qualities),
+                last_fetched_at=_utc(latest),
+                points=[MetricValue(period, value) for period, value in periods],
             )
         )
+
+    for row_account, metric_id, day, value, native, quality, fetched in (await connection.execute(statement)).all():
+        if current is None or metric_id != current[1] or row_account != current[0]:
+            if current is not None:
+                close_series()
+            current, days_of, natives, qualities, latest = (row_account, metric_id), [], set(), set(), None
+        days_of.append((day, value))
+        natives.add(native)
+        qualities.add(quality)
+        if latest is None or fetched > latest:
+            latest = fetched
+    if current is not None:
+        close_series()
     return MetricsOut(granularity=granularity, date_from=start, date_to=end, series=series)
 
 
