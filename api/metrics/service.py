@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Table, select, type_coerce
@@ -110,46 +110,39 @@ async def read_series(
     if metric:
         statement = statement.where(_POINTS.c.metric.in_(metric))
     series: list[MetricSeries] = []
-    current: tuple[Any, str] | None = None
-    days_of: list[tuple[date, float]] = []
-    natives: set[str] = set()
-    qualities: set[str] = set()
-    latest: datetime | None = None
-
-    def close_series() -> None:
-        assert current is not None
-        series_account, metric_id = current
-        definition = catalog.get(metric_id)
-        aggregation = definition.aggregation if definition else "sum"
-        account = accounts[series_account]
-        periods = days_of if granularity == "day" else rollup(days_of, granularity, aggregation)
-        series.append(
-            MetricSeries(
-                account_id=series_account,
+    current: MetricSeries | None = None
+    for row_account, metric_id, day, value, native, quality, fetched in (await connection.execute(statement)).all():
+        if current is None or metric_id != current.metric or row_account != current.account_id:
+            definition = catalog.get(metric_id)
+            account = accounts[row_account]
+            current = MetricSeries(
+                account_id=row_account,
                 network=account.network,
                 handle=account.handle,
                 metric=metric_id,
                 unit=definition.unit if definition else "",
-                aggregation=aggregation,
-                native_metrics=sorted(natives),
-                quality=sorted(qualities),
-                last_fetched_at=_utc(latest),
-                points=[MetricValue(period, value) for period, value in periods],
+                aggregation=definition.aggregation if definition else "sum",
+                native_metrics=[],
+                quality=[],
+                last_fetched_at=fetched,
+                points=[],
             )
-        )
-
-    for row_account, metric_id, day, value, native, quality, fetched in (await connection.execute(statement)).all():
-        if current is None or metric_id != current[1] or row_account != current[0]:
-            if current is not None:
-                close_series()
-            current, days_of, natives, qualities, latest = (row_account, metric_id), [], set(), set(), None
-        days_of.append((day, value))
-        natives.add(native)
-        qualities.add(quality)
-        if latest is None or fetched > latest:
-            latest = fetched
-    if current is not None:
-        close_series()
+            series.append(current)
+        current.points.append(MetricValue(day, value))
+        # A series has one or two native metrics and qualities: a list is cheaper than a set here.
+        if native not in current.native_metrics:
+            current.native_metrics.append(native)
+        if quality not in current.quality:
+            current.quality.append(quality)
+        if fetched > current.last_fetched_at:
+            current.last_fetched_at = fetched
+    for each in series:
+        each.native_metrics.sort()
+        each.quality.sort()
+        each.last_fetched_at = _utc(each.last_fetched_at)
+        if granularity != "day":
+            days_of = ((point.period, point.value) for point in each.points)
+            each.points = [MetricValue(*period) for period in rollup(days_of, granularity, each.aggregation)]
     return MetricsOut(granularity=granularity, date_from=start, date_to=end, series=series)
 
 
