@@ -111,8 +111,9 @@ async def read_series(
         statement = statement.where(_POINTS.c.metric.in_(metric))
     series: list[MetricSeries] = []
     current: MetricSeries | None = None
+    several = len(accounts) > 1  # only then can a series end where the metric stays (`UUID.__eq__` is Python code)
     for row_account, metric_id, day, value, native, quality, fetched in (await connection.execute(statement)).all():
-        if current is None or metric_id != current.metric or row_account != current.account_id:
+        if current is None or metric_id != current.metric or (several and row_account != current.account_id):
             definition = catalog.get(metric_id)
             account = accounts[row_account]
             current = MetricSeries(
