@@ -57,6 +57,7 @@ from api.objectives.alerting import ObjectivesChecker
 from api.objectives.controllers import ObjectiveController
 from api.observability import echo_request_id, request_id_middleware
 from api.openapi import document_problems, document_request_body
+from api.pagination import announce_page_limit
 from api.portal.controllers import portal_router
 from api.portal.dashboard import Dashboard
 from api.portal.mail import mailer_from_url
@@ -292,7 +293,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         exception_handlers={**exception_handlers, IntegrityError: _conflict},
         request_class=JsonBodyRequest,  # JSON bodies: UTF-8, bounded nesting, no NUL (api/request_body.py)
         openapi_config=openapi,
-        before_send=[echo_request_id],
+        before_send=[announce_page_limit, echo_request_id],
         lifespan=[lifespan],
         logging_config=None,  # logging is ours: JSON lines set up by `resonance serve`
         debug=False,

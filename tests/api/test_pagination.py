@@ -74,6 +74,36 @@ def test_limit_is_capped_at_the_configured_maximum(small: TestClient[Litestar], 
     assert len(smaller["data"]) == 2
 
 
+def test_a_capped_limit_says_so_in_the_answer(small: TestClient[Litestar], tenant: Agency) -> None:
+    for n in range(5):
+        create_client(small, tenant, f"Client {n}")
+
+    capped = small.get("/v1/clients", params={"limit": 1000}, headers=tenant.headers)
+    second = small.get(
+        "/v1/clients", params={"limit": 1000, "cursor": capped.json()["next_cursor"]}, headers=tenant.headers
+    )
+
+    assert capped.headers["x-page-limit"] == str(PAGE_SIZE_MAX)
+    assert capped.headers["x-page-limit-capped"] == (
+        f"limit 1000 is above the largest page size, {PAGE_SIZE_MAX}: this page holds at most {PAGE_SIZE_MAX} "
+        "items. Follow next_cursor for the others."
+    )
+    assert second.headers["x-page-limit-capped"].startswith("limit 1000 is above")
+    assert [len(page.json()["data"]) for page in (capped, second)] == [PAGE_SIZE_MAX, 2]
+
+
+def test_a_limit_within_the_maximum_is_applied_without_a_warning(small: TestClient[Litestar], tenant: Agency) -> None:
+    asked = small.get("/v1/clients", params={"limit": 2}, headers=tenant.headers)
+    at_most = small.get("/v1/clients", params={"limit": PAGE_SIZE_MAX}, headers=tenant.headers)
+    default = small.get("/v1/clients", headers=tenant.headers)
+    single = create_client(small, tenant, "Not a list")
+    one = small.get(f"/v1/clients/{single['id']}", headers=tenant.headers)
+
+    assert [answer.headers["x-page-limit"] for answer in (asked, at_most, default)] == ["2", "3", "3"]
+    assert all("x-page-limit-capped" not in answer.headers for answer in (asked, at_most, default))
+    assert "x-page-limit" not in one.headers  # not a list: no page size to tell
+
+
 def test_last_page_has_no_cursor(small: TestClient[Litestar], tenant: Agency) -> None:
     for n in range(PAGE_SIZE_MAX):
         create_client(small, tenant, f"Client {n}")
