@@ -60,6 +60,7 @@ from api.observability.endpoint import metrics_endpoint_for
 from api.observability.http_metrics import count_request
 from api.observability.tracing import configure_tracing, flush_tracing, name_server_span, tracing_plugin
 from api.openapi import document_problems, document_request_body
+from api.pagination import announce_page_limit
 from api.portal.controllers import portal_router
 from api.portal.dashboard import Dashboard
 from api.portal.mail import mailer_from_url
@@ -322,7 +323,12 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         request_class=JsonBodyRequest,  # JSON bodies: UTF-8, bounded nesting, no NUL (api/request_body.py)
         openapi_config=openapi,
         # `count_request` after `echo_request_id`; `name_server_span` names the request's span after its route.
-        before_send=[echo_request_id, count_request, *([name_server_span] if tracer_provider else [])],
+        before_send=[
+            announce_page_limit,
+            echo_request_id,
+            count_request,
+            *([name_server_span] if tracer_provider else []),
+        ],
         plugins=[tracing_plugin(tracer_provider)] if tracer_provider else [],
         lifespan=[lifespan],
         logging_config=None,  # logging is ours: JSON lines set up by `resonance serve`

@@ -22,7 +22,12 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
 
 
 async def provide_session(principal: Principal, services: Services) -> AsyncGenerator[AsyncSession, None]:
-    """A session confined to the caller's tenant, committed when the handler succeeds."""
+    """A session confined to the caller's tenant, committed when the handler succeeds.
+
+    Litestar resolves the dependencies that need the same others side by side, and when one of them fails it drops
+    the generators already started without closing them. So a dependency that checks the request (`page`, the day
+    ranges) asks for no other dependency: it runs in the first batch, before this one opens a session.
+    """
     async with services.database.tenant_session(principal.tenant_id) as session:
         yield session
 

@@ -7,6 +7,9 @@ limit capped) and reads it with `fetch_requested_page`:
     async def handler(self, session: AsyncSession, ..., page: PageRequest) -> ...:
         rows, next_cursor = await fetch_requested_page(session, statement, [col(Model.id)], page)
 
+A page's answer carries `X-Page-Limit`, the page size applied, and `X-Page-Limit-Capped` when the asked limit was
+above the maximum (`announce_page_limit`, a `before_send` hook of the app).
+
 The handler asks for `page` last: Litestar documents a dependency's parameters in place of the handler's
 parameter that asks for it, so `cursor` and `limit` stay the last query parameters in the OpenAPI document.
 """
@@ -21,13 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+from litestar import Request
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
+from litestar.types import Message, Scope
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import InvalidInput
-from api.services import Services
+from api.services import services_of
 
 DEFAULT_PAGE_SIZE = 50
 LIMIT_DESCRIPTION = "Page size (capped)."
@@ -52,13 +58,50 @@ def page_size(limit: int | None, maximum: int) -> int:
     return min(limit, maximum)
 
 
+PAGE_LIMIT_HEADER = b"x-page-limit"
+"""On every page a list route answers: the page size applied (the asked `limit`, the default, or the maximum)."""
+PAGE_LIMIT_CAPPED_HEADER = b"x-page-limit-capped"
+"""Only when the asked `limit` was above `RESONANCE_PAGE_SIZE_MAX`: a sentence saying so and what to do."""
+_APPLIED, _ASKED = "page_limit", "page_limit_asked"
+
+
 async def provide_page(
-    services: Services,
+    request: Request[Any, Any, Any],
+    state: State,
     cursor: str | None = None,
     limit: Annotated[int | None, Parameter(ge=1, description=LIMIT_DESCRIPTION)] = None,
 ) -> PageRequest:
-    """The `page` dependency: `cursor` and `limit`, capped at `RESONANCE_PAGE_SIZE_MAX`."""
-    return PageRequest(cursor=cursor, limit=page_size(limit, services.settings.page_size_max))
+    """The `page` dependency: `cursor` and `limit`, capped at `RESONANCE_PAGE_SIZE_MAX`.
+
+    It asks for no other dependency (the app's `state`, not the `services` dependency), so Litestar resolves it
+    in its first batch, before the `session` dependency opens a session: when `limit` is refused, no session
+    generator is left half-used. Resolved beside it and abandoned by Litestar when a sibling fails, the session
+    generator was closed later by the garbage collector, and asyncio logged "aclose(): asynchronous generator
+    is already running".
+    """
+    applied = page_size(limit, services_of(state).settings.page_size_max)
+    # A larger limit is capped rather than refused: a client asking for "everything" (limit=1000) still gets pages
+    # to walk; `announce_page_limit` tells it the size it got, so it does not take a short page for the end.
+    request.scope["state"][_APPLIED] = applied
+    if limit is not None and limit > applied:
+        request.scope["state"][_ASKED] = limit
+    return PageRequest(cursor=cursor, limit=applied)
+
+
+async def announce_page_limit(message: Message, scope: Scope) -> None:
+    """`before_send` hook: the page size a list answer applied (`X-Page-Limit`), and when the asked `limit` was
+    capped, a sentence saying so (`X-Page-Limit-Capped`)."""
+    if message["type"] != "http.response.start" or (applied := scope.get("state", {}).get(_APPLIED)) is None:
+        return
+    headers = [*message.get("headers", []), (PAGE_LIMIT_HEADER, str(applied).encode("ascii"))]
+    asked = scope.get("state", {}).get(_ASKED)
+    if asked is not None:
+        sentence = (
+            f"limit {asked} is above the largest page size, {applied}: this page holds at most {applied} items. "
+            "Follow next_cursor for the others."
+        )
+        headers.append((PAGE_LIMIT_CAPPED_HEADER, sentence.encode("ascii")))
+    message["headers"] = headers
 
 
 PAGE = Provide(provide_page)

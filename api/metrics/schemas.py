@@ -8,7 +8,10 @@ from datetime import date, datetime
 import msgspec
 
 
-class MetricValue(msgspec.Struct):
+class MetricValue(msgspec.Struct, gc=False):
+    """One period's value. Not tracked by the garbage collector (it holds a date and a float, so it can never be
+    part of a cycle): a read builds hundreds of them, which otherwise trigger collections as they are made."""
+
     period: date
     value: float
 

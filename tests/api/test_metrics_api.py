@@ -11,13 +11,16 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from api.metrics.models import StoredMetricPoint
 from tests.api.conftest import (
     assert_problem,
     create_account,
     create_client,
     insert_metric_points,
     make_client_and_account,
+    owner_connection,
     sync_account,
+    table,
 )
 from tests.conftest import Agency
 
@@ -142,6 +145,42 @@ def test_series_carry_their_definition_and_provenance(
     )
     impressions = next(s for s in body["series"] if s["metric"] == "impressions")
     assert (impressions["aggregation"], impressions["unit"]) == ("sum", "views")
+
+
+def test_a_series_lists_every_native_metric_and_quality_and_its_latest_fetch(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    _owner, account = make_client_and_account(client, agency)
+    # One series fed by a renamed native metric, one backfilled day, and fetches at three times, read in day order.
+    provenance = [
+        (date(2026, 1, 1), "page_total_media_view_unique", "exact", datetime(2026, 1, 2, 8, 0, tzinfo=UTC)),
+        (date(2026, 1, 2), "page_impressions_unique", "backfilled", datetime(2026, 3, 5, 9, 30, tzinfo=UTC)),
+        (date(2026, 1, 3), "page_total_media_view_unique", "exact", datetime(2026, 1, 4, 8, 0, tzinfo=UTC)),
+    ]
+    rows = [
+        {
+            "tenant_id": uuid.UUID(agency.tenant_id),
+            "account_id": uuid.UUID(account["id"]),
+            "metric": "reach",
+            "day": day,
+            "value": 10.0 * index,
+            "native_metric": native,
+            "quality": quality,
+            "fetched_at": fetched,
+            "sync_run_id": None,
+        }
+        for index, (day, native, quality, fetched) in enumerate(provenance)
+    ]
+    with owner_connection(database) as connection:
+        connection.execute(table(StoredMetricPoint).insert(), rows)
+
+    body = _read(client, agency, account_id=account["id"], **{"from": "2026-01-01", "to": "2026-01-03"})
+
+    [reach] = body["series"]
+    assert reach["native_metrics"] == ["page_impressions_unique", "page_total_media_view_unique"]
+    assert reach["quality"] == ["backfilled", "exact"]
+    assert reach["last_fetched_at"] == "2026-03-05T09:30:00Z"
+    assert _points(body, "reach") == [("2026-01-01", 0.0), ("2026-01-02", 10.0), ("2026-01-03", 20.0)]
 
 
 def test_metric_filter_keeps_only_the_metrics_asked_for(

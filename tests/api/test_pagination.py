@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
+import logging
+import sys
 from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -69,6 +72,36 @@ def test_limit_is_capped_at_the_configured_maximum(small: TestClient[Litestar], 
     assert capped["next_cursor"] is not None
     assert len(default["data"]) == PAGE_SIZE_MAX
     assert len(smaller["data"]) == 2
+
+
+def test_a_capped_limit_says_so_in_the_answer(small: TestClient[Litestar], tenant: Agency) -> None:
+    for n in range(5):
+        create_client(small, tenant, f"Client {n}")
+
+    capped = small.get("/v1/clients", params={"limit": 1000}, headers=tenant.headers)
+    second = small.get(
+        "/v1/clients", params={"limit": 1000, "cursor": capped.json()["next_cursor"]}, headers=tenant.headers
+    )
+
+    assert capped.headers["x-page-limit"] == str(PAGE_SIZE_MAX)
+    assert capped.headers["x-page-limit-capped"] == (
+        f"limit 1000 is above the largest page size, {PAGE_SIZE_MAX}: this page holds at most {PAGE_SIZE_MAX} "
+        "items. Follow next_cursor for the others."
+    )
+    assert second.headers["x-page-limit-capped"].startswith("limit 1000 is above")
+    assert [len(page.json()["data"]) for page in (capped, second)] == [PAGE_SIZE_MAX, 2]
+
+
+def test_a_limit_within_the_maximum_is_applied_without_a_warning(small: TestClient[Litestar], tenant: Agency) -> None:
+    asked = small.get("/v1/clients", params={"limit": 2}, headers=tenant.headers)
+    at_most = small.get("/v1/clients", params={"limit": PAGE_SIZE_MAX}, headers=tenant.headers)
+    default = small.get("/v1/clients", headers=tenant.headers)
+    single = create_client(small, tenant, "Not a list")
+    one = small.get(f"/v1/clients/{single['id']}", headers=tenant.headers)
+
+    assert [answer.headers["x-page-limit"] for answer in (asked, at_most, default)] == ["2", "3", "3"]
+    assert all("x-page-limit-capped" not in answer.headers for answer in (asked, at_most, default))
+    assert "x-page-limit" not in one.headers  # not a list: no page size to tell
 
 
 def test_last_page_has_no_cursor(small: TestClient[Litestar], tenant: Agency) -> None:
@@ -202,3 +235,22 @@ def test_invalid_limit_is_422(small: TestClient[Litestar], tenant: Agency, subte
         with subtests.test(limit=limit):
             response = small.get("/v1/clients", params={"limit": limit}, headers=tenant.headers)
             assert_problem(response, 422, code="validation_error", field="limit")
+
+
+def test_a_refused_limit_or_cursor_leaves_no_session_behind(
+    database: TestDatabase, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused `limit` used to abandon the `session` dependency's generator (resolved beside `page`): the garbage
+    collector closed it later and asyncio logged "aclose(): asynchronous generator is already running"."""
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    with TestClient(create_app(make_settings(database)), raise_server_exceptions=False) as client:
+        agency = sign_up(client, "Agency Refused Pages")
+        for params in ({"limit": "0"}, {"limit": "many"}, {"cursor": "not-a-cursor"}):
+            response = client.get("/v1/clients", params=params, headers=agency.headers)
+            assert_problem(response, 422, field=next(iter(params)))
+        gc.collect()
+    # The client's event loop has shut down: every async generator it ran is closed by now.
+    assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
+    assert unraisable == []

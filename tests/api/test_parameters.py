@@ -12,6 +12,7 @@ import json
 import uuid
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -68,11 +69,17 @@ def test_asked_days_resolve_with_the_route_default_and_refuse_a_reversed_filter(
 
 
 def test_the_page_dependency_caps_the_limit_at_the_configured_maximum(app: Litestar) -> None:
-    services = app.state.services
-    maximum = services.settings.page_size_max
+    maximum = app.state.services.settings.page_size_max
+    capped, default = SimpleNamespace(scope={"state": {}}), SimpleNamespace(scope={"state": {}})
 
-    assert asyncio.run(provide_page(services, "abc", maximum + 1)) == PageRequest(cursor="abc", limit=maximum)
-    assert asyncio.run(provide_page(services)) == PageRequest(cursor=None, limit=min(DEFAULT_PAGE_SIZE, maximum))
+    asked = asyncio.run(provide_page(capped, app.state, "abc", maximum + 1))  # type: ignore[arg-type]
+    assert asked == PageRequest(cursor="abc", limit=maximum)
+    assert asyncio.run(provide_page(default, app.state)) == PageRequest(  # type: ignore[arg-type]
+        cursor=None, limit=min(DEFAULT_PAGE_SIZE, maximum)
+    )
+    # What `announce_page_limit` tells the caller: the size applied, and the limit asked when it was capped.
+    assert capped.scope["state"] == {"page_limit": maximum, "page_limit_asked": maximum + 1}
+    assert default.scope["state"] == {"page_limit": min(DEFAULT_PAGE_SIZE, maximum)}
 
 
 def test_bad_page_and_range_values_name_the_public_parameter(client: TestClient[Litestar], agency: Agency) -> None:

@@ -45,6 +45,8 @@ METRICS: tuple[str, ...] = (
     "video_views",
 )
 """The ten canonical metrics the read benchmarks ask for."""
+FIRST_DAY = "2025-07-01"
+"""The first day of the points the read benchmark seeds (730 days of them)."""
 
 
 def say(message: str) -> None:
@@ -57,7 +59,7 @@ def admin_url() -> str:
     return os.environ.get(ADMIN_URL_ENV) or os.environ.get("RESONANCE_TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
     """A URL psycopg understands (no SQLAlchemy driver suffix)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -72,11 +74,11 @@ class BenchDatabase:
 
     def owner(self, *, autocommit: bool = True) -> psycopg.Connection[Any]:
         """A psycopg connection as the owner (superuser: bypasses row-level security)."""
-        return psycopg.connect(_libpq(self.owner_url), autocommit=autocommit)
+        return psycopg.connect(libpq_url(self.owner_url), autocommit=autocommit)
 
     def app(self, *, autocommit: bool = False) -> psycopg.Connection[Any]:
         """A psycopg connection as the application role (row-level security applies)."""
-        return psycopg.connect(_libpq(self.app_url), autocommit=autocommit)
+        return psycopg.connect(libpq_url(self.app_url), autocommit=autocommit)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement as the owner and return its rows (if any)."""
@@ -89,7 +91,7 @@ def create_database(name: str) -> BenchDatabase:
     """Drop and re-create `name`, migrate it as the owner, and make sure the app login role exists."""
     admin = make_url(admin_url())
     say(f"creating database {name} on {admin.host}:{admin.port or 5432} and migrating it as {admin.username}")
-    with psycopg.connect(_libpq(admin.render_as_string(hide_password=False)), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(admin.render_as_string(hide_password=False)), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     owner_url = admin.set(database=name).render_as_string(hide_password=False)
@@ -113,7 +115,7 @@ def create_database(name: str) -> BenchDatabase:
 def drop_database(database: BenchDatabase) -> None:
     """Drop the benchmark's database (the login role stays, like the test suite's)."""
     say(f"dropping database {database.name}")
-    with psycopg.connect(_libpq(admin_url()), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(admin_url()), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
 
 

@@ -6,7 +6,8 @@ keep-alive connections open with raw asyncio protocols (no HTTP library in the h
 the server's core as little as possible) and has three modes:
 
 * `closed`: every connection sends its next request as soon as the previous answer arrived, for
-  `duration` seconds (throughput; the fallback when `wrk` is not installed);
+  `duration` seconds (throughput; the fallback when `wrk` is not installed), taking the paths of `urls` in
+  turn when given (a read whose answers must not be shared between concurrent requests);
 * `open`: requests are due at a fixed `rate` (request i at t0 + i / rate) whatever the server does,
   the wrk2 model. A request that finds every connection busy waits for one, and its latency is
   counted from the moment it was due, so a server that falls behind shows it (no coordinated
@@ -21,6 +22,7 @@ It prints one JSON object: requests, errors (non-200 answers), duration, rate, l
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import sys
@@ -70,10 +72,11 @@ class _Connection(asyncio.Protocol):
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(exc or ConnectionError("the server closed the connection"))
 
-    async def request(self) -> int:
+    async def request(self, request: bytes | None = None) -> int:
+        """Send `request` (default: the connection's own) and wait for the whole answer."""
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(self.request_bytes)
+        self.transport.write(request or self.request_bytes)
         return await self.waiter
 
 
@@ -115,12 +118,17 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
             errors += status != 200
     elif mode == "closed":
         end = started + float(options["duration"])
+        # `urls` (optional, same host): the connections take them in turn, so no two requests in flight ask the
+        # same thing and a server cannot answer many with one computation.
+        targets = itertools.cycle(
+            [_request_bytes(url, options.get("headers", {}))[2] for url in options.get("urls", [])] or [None]
+        )
 
         async def loop_on(connection: _Connection) -> None:
             nonlocal errors
             while clock() < end:
                 sent = clock()
-                status = await connection.request()
+                status = await connection.request(next(targets))
                 latencies.append(clock() - sent)
                 errors += status != 200
 

@@ -32,16 +32,20 @@ import tempfile
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.bench import common
+from tests.bench import bare_sql_app, common
 from tests.bench.bare_app import BODY_ENV
 from tests.bench.common import Outcome, say
 
 RATIO_TARGET = 0.35
+UNCACHED_TARGET = 0.6
+CACHE_ENV = "RESONANCE_METRICS_CACHE_SECONDS"
+UNCACHED_SLICE_SECONDS = 2
 BILLING_TARGET = 0.95
 REDIS_URL_ENV = "RESONANCE_BENCH_REDIS_URL"
 P99_TARGET_MS = 25.0
@@ -49,10 +53,10 @@ CONNECTIONS = 16
 DATE_FROM, DATE_TO = "2026-04-01", "2026-06-29"  # 90 days, both included
 
 
-def loadgen(options: dict[str, Any]) -> dict[str, Any]:
-    """Run the Python load generator in its own process and return its JSON result."""
+def loadgen(options: dict[str, Any], cpu: int | None = None) -> dict[str, Any]:
+    """Run the Python load generator in its own process (on `cpu` when given) and return its JSON result."""
     output = subprocess.run(
-        [common.PYTHON, "-m", "tests.bench.loadgen", json.dumps(options)],
+        common.pinned([common.PYTHON, "-m", "tests.bench.loadgen", json.dumps(options)], cpu),
         cwd=common.ROOT,
         check=True,
         capture_output=True,
@@ -90,26 +94,39 @@ def throughput(url: str, headers: dict[str, str], seconds: float, cpu: int | Non
     }
 
 
+def _seed(database: common.BenchDatabase) -> tuple[common.Seeded, str, dict[str, str]]:
+    """The benchmark's tenant and 7,300 points; the read's path and headers."""
+    seeded = asyncio.run(common.seed_tenant(database.app_url, agency="Read Bench Agency"))
+    rows = common.insert_points(database, seeded.tenant_id, seeded.account_id, first_day=common.FIRST_DAY, days=730)
+    say(f"seeded 1 tenant, 1 client, 1 account and {rows:,} metric points (10 metrics x 730 days)")
+    common.vacuum_analyze(database)
+    path = common.metrics_path(seeded.account_id, date_from=DATE_FROM, date_to=DATE_TO)
+    return seeded, path, {"Authorization": f"Bearer {seeded.api_key}"}
+
+
+def _answer(base: str, path: str, headers: dict[str, str]) -> httpx.Response:
+    """Resonance's answer to the read, checked: ten series of 90 points."""
+    response = httpx.get(base + path, headers=headers, timeout=30)
+    response.raise_for_status()
+    document = response.json()
+    points = sum(len(series["points"]) for series in document["series"])
+    if len(document["series"]) != len(common.METRICS) or points != 90 * len(common.METRICS):
+        raise RuntimeError(f"unexpected answer: {len(document['series'])} series, {points} points")
+    say(
+        f"GET {path[:60]}... answers {len(document['series'])} series, {points} points, {len(response.content):,} bytes"
+    )
+    return response
+
+
 def run(quick: bool) -> list[Outcome]:
     rounds, seconds, latency_seconds = (1, 3.0, 5.0) if quick else (3, 10.0, 20.0)
     say(f"== metrics read benchmark ({'quick' if quick else 'full'}; {common.machine_note()})")
     database = common.create_database("resonance_bench_read")
     try:
-        seeded = asyncio.run(common.seed_tenant(database.app_url, agency="Read Bench Agency"))
-        rows = common.insert_points(database, seeded.tenant_id, seeded.account_id, first_day="2025-07-01", days=730)
-        say(f"seeded 1 tenant, 1 client, 1 account and {rows:,} metric points (10 metrics x 730 days)")
-        common.vacuum_analyze(database)
-        path = common.metrics_path(seeded.account_id, date_from=DATE_FROM, date_to=DATE_TO)
-        headers = {"Authorization": f"Bearer {seeded.api_key}"}
+        seeded, path, headers = _seed(database)
         with common.uvicorn_server("api.app:create_app", common.resonance_env(database), label="Resonance") as base:
-            response = httpx.get(base + path, headers=headers, timeout=30)
-            response.raise_for_status()
-            document = response.json()
-            points = sum(len(series["points"]) for series in document["series"])
-            if len(document["series"]) != len(common.METRICS) or points != 90 * len(common.METRICS):
-                raise RuntimeError(f"unexpected answer: {len(document['series'])} series, {points} points")
+            response = _answer(base, path, headers)
             body = response.content
-            say(f"GET {path[:60]}... answers {len(document['series'])} series, {points} points, {len(body):,} bytes")
             with tempfile.TemporaryDirectory() as folder:
                 body_file = Path(folder) / "body.json"
                 body_file.write_bytes(body)
@@ -119,7 +136,21 @@ def run(quick: bool) -> list[Outcome]:
                     if check.content != body:
                         raise RuntimeError("the bare app does not answer the same body")
                     outcomes = _measure(base + path, bare + path, headers, rounds, seconds, latency_seconds)
+        outcomes += _uncached(database, seeded, path, headers, response.json(), quick)
         return outcomes + _billing_cost(database, path, headers, body, quick, seconds)
+    finally:
+        common.drop_database(database)
+
+
+def run_uncached(quick: bool) -> list[Outcome]:
+    """Only the uncached comparison (`--only read-uncached`): what a change to the read path is measured with."""
+    say(f"== uncached metrics read ({'quick' if quick else 'full'}; {common.machine_note()})")
+    database = common.create_database("resonance_bench_read")
+    try:
+        seeded, path, headers = _seed(database)
+        with common.uvicorn_server("api.app:create_app", common.resonance_env(database), label="Resonance") as base:
+            document = _answer(base, path, headers).json()
+        return _uncached(database, seeded, path, headers, document, quick)
     finally:
         common.drop_database(database)
 
@@ -217,6 +248,104 @@ def _measure(
             "read",
             f"bare Litestar p50 / p99 at {rate:,.0f} req/s (the floor, median round)",
             f"{floor['p50_ms']:.2f} / {floor['p99_ms']:.2f} ms",
+            "",
+            None,
+        ),
+    ]
+
+
+def _uncached(
+    database: common.BenchDatabase,
+    seeded: common.Seeded,
+    path: str,
+    headers: dict[str, str],
+    document: dict[str, Any],
+    quick: bool,
+) -> list[Outcome]:
+    """Resonance with its metrics cache off against a bare Litestar handler running the same SQL through psycopg
+    and encoding with msgspec (`tests/bench/bare_sql_app.py`): both servers on CPU 0, the load on CPU 1, measured in
+    slices in an ABBA order; each server's CPU time per answer beside the ratio."""
+    slices = 4 if quick else 16
+    say(f"== uncached read: Resonance with {CACHE_ENV}=0 against a bare SQL handler ({slices} slices)")
+    arms = {
+        "Resonance, cache off": ("api.app:create_app", {**common.resonance_env(database), CACHE_ENV: "0"}),
+        "bare SQL": (
+            "tests.bench.bare_sql_app:create_app",
+            {
+                bare_sql_app.DATABASE_ENV: common.libpq_url(database.app_url),
+                bare_sql_app.TENANT_ENV: str(seeded.tenant_id),
+                bare_sql_app.CATALOG_ENV: json.dumps(
+                    {series["metric"]: [series["unit"], series["aggregation"]] for series in document["series"]}
+                ),
+            },
+        ),
+    }
+    with ExitStack() as stack:
+        servers = {
+            arm: stack.enter_context(common.uvicorn_process(factory, env, label=arm, cpu=SERVER_CPU))
+            for arm, (factory, env) in arms.items()
+        }
+        bodies = {arm: httpx.get(server.base + path, headers=headers, timeout=30) for arm, server in servers.items()}
+        resonance, bare = bodies["Resonance, cache off"], bodies["bare SQL"]
+        if resonance.headers.get("x-cache") == "hit" or resonance.status_code != 200:
+            raise RuntimeError("Resonance with the cache off answered from a cache")
+        if resonance.content != bare.content:
+            raise RuntimeError("the bare SQL handler does not answer the same body as Resonance")
+        # 400 windows of 90 days, each a day later than the one before: concurrent requests never ask the same
+        # thing, so Resonance's single flight (concurrent misses of one query share one computation) never helps.
+        first = date.fromisoformat(common.FIRST_DAY)
+        windows = [
+            common.metrics_path(
+                seeded.account_id,
+                date_from=(first + timedelta(days=shift)).isoformat(),
+                date_to=(first + timedelta(days=shift + 89)).isoformat(),
+            )
+            for shift in range(400)
+        ]
+        for server in servers.values():
+            throughput(server.base + path, headers, 2, cpu=LOAD_CPU)  # warm-up
+        measured = {arm: Arm() for arm in arms}
+        order = list(arms)
+        for index in range(slices):
+            for arm in order if index % 2 == 0 else list(reversed(order)):
+                server = servers[arm]
+                cpu_before = common.cpu_seconds(server.pid)
+                result = loadgen(
+                    {
+                        "mode": "closed",
+                        "url": server.base + path,
+                        "urls": [server.base + other for other in windows],
+                        "headers": headers,
+                        "connections": CONNECTIONS,
+                        "duration": UNCACHED_SLICE_SECONDS,
+                    },
+                    cpu=LOAD_CPU,
+                )
+                measured[arm].cpu_seconds += common.cpu_seconds(server.pid) - cpu_before
+                if result["errors"]:
+                    raise RuntimeError(f"{arm}: {result['errors']} answers were not 200")
+                measured[arm].rps += float(result["rps"]) / slices
+                measured[arm].requests += int(result["requests"])
+    ours, theirs = measured["Resonance, cache off"], measured["bare SQL"]
+    ratio = ours.rps / theirs.rps
+    say(
+        f"uncached: Resonance {ours.rps:,.0f} req/s ({ours.cpu_us:,.0f} us CPU per answer), bare SQL "
+        f"{theirs.rps:,.0f} req/s ({theirs.cpu_us:,.0f} us); ratio {ratio:.3f} (target >= {UNCACHED_TARGET})"
+    )
+    return [
+        Outcome("read", "bare SQL handler (psycopg + msgspec) req/s", f"{theirs.rps:,.0f}", "", None),
+        Outcome("read", "Resonance req/s, metrics cache off", f"{ours.rps:,.0f}", "", None),
+        Outcome(
+            "read",
+            "uncached: Resonance / bare SQL handler",
+            f"{ratio:.3f}",
+            f">= {UNCACHED_TARGET}",
+            ratio >= UNCACHED_TARGET,
+        ),
+        Outcome(
+            "read",
+            "uncached: server CPU per answer, Resonance / bare SQL",
+            f"{ours.cpu_us:,.0f} / {theirs.cpu_us:,.0f} us",
             "",
             None,
         ),
