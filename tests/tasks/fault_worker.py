@@ -8,13 +8,15 @@ Two test-only changes are made before the real CLI starts, nothing else:
 - Every execution of a sync appends `start <pid> <run>` when it begins (`SyncEngine.execute`) and
   `end <pid> <run> <status>` as soon as its end is committed (`SyncEngine._finish`, before the after-run hook)
   to the file FAULT_EXECUTIONS (one `write` per line on an O_APPEND descriptor: lines never interleave), so the
-  test can count how often each run was started and completed, and which process did it.
+  test can count how often each run was started and completed, and which process did it; and `ready <pid>` once
+  the worker stops gracefully on SIGTERM (before, SIGTERM kills a process still starting).
 
 Loading happens before the go so that a spare worker is ready when the test kills one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
@@ -25,6 +27,7 @@ from typing import Any
 def main() -> None:
     import api.app  # imported before the go: the heavy part of starting
     import api.cli
+    from api.cli import server
     from api.sync.engine import SyncEngine
     from api.sync.worker import SyncWorker
     from plugins.registry import load_registry
@@ -50,6 +53,15 @@ def main() -> None:
 
     SyncEngine.execute = started  # type: ignore[method-assign]
     SyncEngine._finish = finished  # type: ignore[method-assign]
+
+    install = server._stop_on_signals
+
+    def stop_on_signals() -> asyncio.Event:
+        stop = install()
+        os.write(log, f"ready {pid}\n".encode())
+        return stop
+
+    server._stop_on_signals = stop_on_signals
     sys.stdin.readline()
     sys.argv = ["resonance", "worker"]
     api.cli.main()

@@ -273,7 +273,12 @@ class Workers:
         return [(worker.pid, worker.returncode) for worker in self.running if worker.poll() is not None]
 
     def stop(self) -> list[int | None]:
-        """SIGTERM to every running worker (they finish their jobs and exit); the spare is killed."""
+        """SIGTERM to every running worker once it handles it (they finish their jobs and exit); the spare is
+        killed."""
+        deadline = time.monotonic() + 60
+        while not all(f"ready {worker.pid}\n".encode() in self.executions.read_bytes() for worker in self.running):
+            assert time.monotonic() < deadline, "a worker did not start"
+            time.sleep(0.1)
         for worker in self.running:
             worker.send_signal(signal.SIGTERM)
         codes = []
@@ -404,11 +409,11 @@ def _assert_executions(workers: Workers, run_ids: list[uuid.UUID], restarted_at:
     }
     assert survivors & after_restart, "no worker completed a sync after the database restarted"
     for line in log.decode().splitlines():
-        event, _pid, run, *rest = line.split()
+        event, _pid, *rest = line.split()
         if event == "start":
-            starts[run] += 1
-        elif rest and rest[0] in ("succeeded", "partial"):
-            completions[run] += 1
+            starts[rest[0]] += 1
+        elif event == "end" and rest[1] in ("succeeded", "partial"):
+            completions[rest[0]] += 1
     ids = {str(run_id) for run_id in run_ids}
     print(
         f"executions: {sum(starts.values())} started, {sum(completions.values())} completed, "
