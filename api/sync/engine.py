@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import msgspec
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from api.accounts.models import SocialAccount
@@ -205,10 +206,14 @@ class SyncEngine:
                             batch, pending_state, last_flush = _Batch(), None, time.monotonic()
         except TimeoutError as timeout:
             error = timeout
+        except OperationalError:  # the database went away (a restart): see `_flush`
+            raise
         except Exception as raised:  # a connector's failure ends its own run only
             error = raised
         try:
             await self._flush(context, batch, counts, state=pending_state)
+        except OperationalError:
+            raise
         except Exception as flush_error:
             error = error or flush_error
         if connector.refreshed_credentials is not None:
@@ -359,6 +364,12 @@ class SyncEngine:
             await self._write(context, batch, counts, state)
             if batch.metrics:
                 self.on_data_changed(context.tenant_id)
+        except OperationalError:
+            # The database went away (restarted, unreachable), not the run's data: the run is not ended as failed
+            # but left claimed, like one whose worker died, and taken over from its last checkpoint once its
+            # heartbeat is stale; as when the run could not even be read or ended for the same reason.
+            logger.warning("sync %s lost the database; it is taken over later", context.run_id, exc_info=True)
+            raise
         except Exception as error:
             logger.exception("sync %s could not store a batch", context.run_id)
             raise StorageError(

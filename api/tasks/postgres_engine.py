@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
+from procrastinate.jobs import Status
 
 from api.tasks.engine import Catalogue, Job, Periodic, QueueStats
 
@@ -29,6 +31,10 @@ STALLED_SECONDS = 30.0
 """A worker silent for this long is taken for dead: its running jobs are retried by the next sweep."""
 
 HEARTBEAT_SECONDS = 10.0
+
+RESTART_SECONDS = (1.0, 30.0)
+"""How long `run` waits before starting procrastinate's worker again when it stopped by itself: the first
+wait, doubled after each stop in a row up to the second (a worker that ran that long starts again at the first)."""
 
 _STATS = """
 SELECT j.queue_name,
@@ -149,6 +155,27 @@ class ProcrastinateEngine:
             for spec in self._periodic:
                 self.app.periodic(cron=cron_every(spec.every_seconds), periodic_id=spec.name)(self._tasks[spec.name])
             self._periodic_registered = True
+        pause = RESTART_SECONDS[0]
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await self._run_worker(stop, queues, concurrency)
+            except Exception:
+                logger.warning("procrastinate's worker failed", exc_info=True)
+            if stop.is_set():
+                break
+            # procrastinate stops its worker when one of its side tasks (the heartbeat, the LISTEN connection)
+            # loses the database, as when PostgreSQL restarts: this process goes on, with a new worker once the
+            # database answers again (the dead worker's jobs are retried by the stalled-job sweep).
+            if time.monotonic() - started >= RESTART_SECONDS[1]:
+                pause = RESTART_SECONDS[0]
+            logger.warning("procrastinate's worker stopped (lost the database?); starting another in %.0f s", pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            pause = min(pause * 2, RESTART_SECONDS[1])
+
+    async def _run_worker(self, stop: asyncio.Event, queues: Sequence[str] | None, concurrency: int) -> None:
+        """One procrastinate worker, until it stops or `stop` is set (then it lets its running jobs finish)."""
         worker = asyncio.create_task(
             self.app.run_worker_async(
                 **_queues(queues),
@@ -190,8 +217,16 @@ class ProcrastinateEngine:
         """Put back in line the jobs of workers that stopped sending heartbeats (killed, or cut off)."""
         manager = self.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_seconds):
-            logger.warning("job %s (%s) lost its worker; retrying it", job.id, job.task_name)
-            await manager.retry_job(job)
+            assert job.id is not None  # jobs read from the database have their id
+            try:
+                await manager.retry_job(job)
+            except procrastinate_errors.UniqueViolation:
+                # Another job of the same subject (queueing lock) already waits, deferred by a dispatch since:
+                # that one will do the work, so this one is dropped rather than blocking the sweep forever.
+                logger.warning("job %s (%s) lost its worker; another waits for its subject", job.id, job.task_name)
+                await manager.finish_job_by_id_async(job.id, status=Status.ABORTED, delete_job=True)
+            else:
+                logger.warning("job %s (%s) lost its worker; retrying it", job.id, job.task_name)
 
     async def stats(self) -> list[QueueStats]:
         await self._open()

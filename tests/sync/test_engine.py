@@ -7,10 +7,15 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from api.billing.metering import UsageEvent
 from api.metrics.models import StoredMetricPoint
+from api.sync.engine import SyncEngine
 from tenants.ids import utcnow
 from tests.conftest import Agency, run_syncs, sign_up
 from tests.plugins_fixtures import flaky_connectors
@@ -245,6 +250,31 @@ async def test_a_connector_that_raises_fails_its_own_run_only(harness: SyncHarne
     assert succeeded.status == "succeeded", succeeded.error
     assert succeeded.error is None
     assert len(await harness.metric_points(owner, healthy)) == 5 * DEMO_METRICS_PER_DAY
+
+
+async def test_a_run_that_loses_the_database_is_not_failed_but_left_to_the_next_claim(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart of PostgreSQL under a run is not the run's failure: it stays claimed, like a run whose worker
+    died, counts nothing, and is completed by whoever takes it over once its heartbeat is stale."""
+    owner = await harness.owner()
+    account = await harness.account(owner, "demo", "restarted-database")
+    run_id = await harness.queue(owner, account, day(1), day(3))
+
+    async def unreachable(*_args: Any) -> None:
+        raise OperationalError("INSERT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SyncEngine, "_write", unreachable)
+        await harness.worker().run_one(owner.tenant_id, run_id)
+    cut_short = await harness.run(owner, run_id)
+    assert (cut_short.status, cut_short.finished_at, cut_short.error) == ("running", None, None)
+
+    assert await harness.worker(stale_after=timedelta(0)).run_one(owner.tenant_id, run_id) == "succeeded"
+    assert (await harness.run(owner, run_id)).status == "succeeded"
+    async with harness.database.tenant_session(owner.tenant_id) as session:
+        keys = (await session.scalars(select(UsageEvent.idempotency_key).where(UsageEvent.meter == "syncs"))).all()
+    assert keys == [f"sync_run:{run_id}"]
 
 
 async def test_a_hanging_connector_is_stopped_at_the_timeout_while_another_run_succeeds(
