@@ -8,7 +8,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -19,7 +18,7 @@ from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.errors import Conflict, InvalidInput, NotFound
 from api.idempotency import idempotent
 from api.metrics.window import check_day
-from api.pagination import fetch_page, page_size
+from api.pagination import PAGE, PageRequest, fetch_page
 from api.services import Services
 from api.sync.models import SyncRun
 from api.sync.schemas import SyncIn, SyncRunOut, SyncRunPage
@@ -121,15 +120,18 @@ class SyncController(Controller):
         response.background = BackgroundTask(services.background.kick)
         return response
 
-    @get("/v1/accounts/{account_id:uuid}/syncs", guards=[require("read")], summary="List an account's syncs")
+    @get(
+        "/v1/accounts/{account_id:uuid}/syncs",
+        guards=[require("read")],
+        summary="List an account's syncs",
+        dependencies={"page": PAGE},
+    )
     async def list_syncs(
         self,
         account_id: uuid.UUID,
         session: AsyncSession,
         principal: Principal,
-        services: Services,
-        cursor: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, description="Page size (capped)."),
+        page: PageRequest,
     ) -> SyncRunPage:
         """The account's sync runs, newest first."""
         await get_account(session, principal, account_id)
@@ -137,8 +139,8 @@ class SyncController(Controller):
             session,
             select(SyncRun).where(SyncRun.account_id == account_id),
             [col(SyncRun.id)],
-            limit=page_size(limit, services.settings.page_size_max),
-            cursor=cursor,
+            limit=page.limit,
+            cursor=page.cursor,
             descending=True,
         )
         return SyncRunPage(data=[run_out(row) for row in rows], next_cursor=next_cursor)

@@ -169,6 +169,9 @@ def test_cursor_walks_accounts_syncs_and_keys(small: TestClient[Litestar], tenan
     assert [a["id"] for a in walked_accounts] == accounts
     assert [r["id"] for r in walked_runs] == list(reversed(runs))
     assert [k["id"] for k in walked_keys] == keys
+    capped = small.get(f"/v1/accounts/{accounts[0]}/syncs", params={"limit": 1000}, headers=tenant.headers)
+    assert capped.headers["x-page-limit"] == str(PAGE_SIZE_MAX)
+    assert capped.headers["x-page-limit-capped"].startswith("limit 1000 is above the largest page size")
 
 
 ONE_KEY_GARBAGE = [
