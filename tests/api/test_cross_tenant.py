@@ -44,6 +44,7 @@ TENANT_ID_PARAMETERS = (
     "delivery_id",
     "rule_id",
     "alert_id",
+    "report_id",
     "host",
 )
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
@@ -57,6 +58,7 @@ find their tenant otherwise (the OAuth callback, by its state: see test_oauth.py
 signed-in member's session: see tests/portal/test_sign_in.py)."""
 
 BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/v1/clients/{client_id:uuid}/reports"): {"format": "json"},
     ("PATCH", "/v1/clients/{client_id:uuid}"): {"name": "Hijacked", "industry": "piracy"},
     ("POST", "/v1/clients/{client_id:uuid}/accounts"): {"network": "demo", "handle": "intruder"},
     ("PATCH", "/v1/accounts/{account_id:uuid}"): {"status": "paused", "display_name": "Hijacked", "credentials": {}},
@@ -179,6 +181,12 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
     [alert] = evaluation.json()["opened"]
     domain = client.post("/v1/tenant/domains", json={"host": "portal.alpha.example"}, headers=agency.headers)
     assert domain.status_code == 201, domain.text
+    report = client.post(f"{base}/reports", json={"format": "json"}, headers=agency.headers)
+    assert report.status_code == 202, report.text
+    generator = client.app.state.services.background.reports  # rendered, as a worker would: its file is readable
+    with client.portal() as portal:
+        rendered = portal.call(generator.generate, uuid.UUID(agency.tenant_id), uuid.UUID(report.json()["id"]))
+    assert rendered == "succeeded"
     ids = {
         "client_id": owner["id"],
         "account_id": account["id"],
@@ -191,6 +199,7 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         "delivery_id": delivery.json()["id"],
         "rule_id": rule.json()["id"],
         "alert_id": alert["id"],
+        "report_id": report.json()["id"],
         "host": domain.json()["host"],
     }
     markers = {
