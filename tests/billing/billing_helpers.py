@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import stripe
 from sqlalchemy import select
 from stripe_fake.server import FakeStripe
@@ -29,6 +30,24 @@ from tests.conftest import TestDatabase, make_settings
 class BilledAgency:
     tenant_id: uuid.UUID
     customer: str | None
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def db(database: TestDatabase) -> AsyncIterator[Database]:
+    """The service's database object over the test database, disposed after the test."""
+    db = Database(database.url)
+    yield db
+    await db.dispose()
 
 
 def add_meters(fake: FakeStripe) -> dict[str, str]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,6 +18,7 @@ from api.billing.usage_reporting import RETRY_BASE, UsageReporter, retry_delay
 from tenants.database import Database
 from tenants.ids import utcnow
 from tests.billing.billing_helpers import (
+    Clock,
     add_meters,
     backend_for,
     billed_agency,
@@ -29,26 +29,10 @@ from tests.billing.billing_helpers import (
     ledger_totals,
     reporter,
 )
+from tests.billing.billing_helpers import db as db  # the fixture
 from tests.conftest import TestDatabase
 
 METER_EVENTS = "/v1/billing/meter_events"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-async def db(database: TestDatabase) -> AsyncIterator[Database]:
-    db = Database(database.url)
-    yield db
-    await db.dispose()
 
 
 @pytest.fixture

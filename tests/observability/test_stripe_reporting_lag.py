@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from prometheus_client import REGISTRY
 from stripe_fake.server import FakeStripe
 
 from tenants.database import Database
-from tenants.ids import utcnow
-from tests.billing.billing_helpers import add_meters, billed_agency, ledger, reporter
+from tests.billing.billing_helpers import Clock, add_meters, billed_agency, ledger, reporter
+from tests.billing.billing_helpers import db as db  # the fixture
 from tests.conftest import TestDatabase
 
 METER_EVENTS = "/v1/billing/meter_events"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-async def db(database: TestDatabase) -> AsyncIterator[Database]:
-    db = Database(database.url)
-    yield db
-    await db.dispose()
 
 
 def lag() -> float | None:
