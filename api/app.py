@@ -121,8 +121,8 @@ def _conflict(request: Request[Any, Any, Any], _error: IntegrityError) -> Respon
 def build_services(settings: Settings, registry: Registry | None = None) -> Services:
     """Everything a process shares between requests: database, plugins, credentials, sync, webhooks."""
     settings.validate()
-    # Each running sync may hold a connection for its network's slot (api/tasks/network_slots.py) beside its own.
-    database = Database(settings.database_url, pool_size=max(10, settings.sync_concurrency + 4))
+    # A running sync takes a connection now and then (claim, batches, heartbeat): about one per job at once.
+    database = Database(settings.database_url, pool_size=max(10, settings.sync_concurrency))
     registry = registry or load_registry()
     vault = CredentialVault(settings.secret_keys)
     egress = egress_policy(settings)  # where connectors may connect besides the public internet
@@ -235,7 +235,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             await services.sign_in_throttle.close()
             await services.email_link_throttle.close()
             await services.billing.close()
-            await services.background.engine.close()
+            await services.background.close()
             await services.database.dispose()
 
     openapi = OpenAPIConfig(

@@ -65,6 +65,6 @@ def run(coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
 async def release(services: Services) -> None:
     """Close what `build_services` opened: the database's connections, the task engine's and the billing backend's
     connection pools."""
-    await services.background.engine.close()
+    await services.background.close()
     await services.database.dispose()
     await services.billing.close()

@@ -131,6 +131,11 @@ class BackgroundWork:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
 
+    async def close(self) -> None:
+        """Release the engine's connections and this process's network slots."""
+        await self.engine.close()
+        await self.slots.close()
+
     async def watch_queues(self, stop: asyncio.Event, every: float = QUEUE_WATCH_SECONDS) -> None:
         """Every `every` seconds, each queue's waiting jobs and the age of its oldest into the metrics; once more,
         then out, when `stop` is set."""

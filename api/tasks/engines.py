@@ -19,8 +19,8 @@ def task_engine_factory(settings: Settings) -> Callable[[Catalogue], TaskEngine]
     # libpq reads the same URL without SQLAlchemy's driver name.
     conninfo = "postgresql://" + driver_url(settings.database_url, asynchronous=True).partition("://")[2]
 
-    # The worker fetches, listens, beats and finishes each job over this pool: a few more than the jobs at once.
-    pool_size = max(4, min(settings.sync_concurrency + 2, 20))
+    # The worker listens on one connection and fetches, beats and finishes jobs over the others, briefly each.
+    pool_size = max(4, min(settings.sync_concurrency // 2 + 2, 10))
 
     def build(catalogue: Catalogue) -> TaskEngine:
         return ProcrastinateEngine(catalogue, conninfo, pool_size=pool_size)

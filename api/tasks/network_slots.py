@@ -4,20 +4,25 @@ A network's quota is per application (one set of OAuth credentials for the whole
 workers each running eight Instagram syncs would spend it ten times faster than one. Each running sync holds a
 slot of its network; a sync that finds none free waits in the queue a little and tries again.
 
-On PostgreSQL a slot is a session advisory lock (`pg_try_advisory_lock`) held on a connection of its own for the
-length of the sync, so a worker that dies releases its slots with its connections, at once. In one process (the
-embedded default) a slot is a counter.
+On PostgreSQL a slot is a session advisory lock (`pg_try_advisory_lock`). Each process holds all of its slots on
+one connection of its own, so a running sync costs no extra connection, and a worker that dies releases its slots
+with that connection, at once. In one process (the embedded default) a slot is a counter.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import zlib
 from collections.abc import AsyncIterator, Mapping
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tenants.database import Database
+
+logger = logging.getLogger("resonance.tasks")
 
 LOCK_SPACE = 0x52534E  # "RSN": the first key of every slot lock, so that no other advisory lock collides
 
@@ -36,6 +41,11 @@ class NetworkSlots:
         self.limits = dict(limits)
         self.default = default
         self._held: dict[str, int] = {}
+        self._mine: dict[str, set[int]] = {}
+        """The slots this process holds on `_connection`, by network (a session may take one lock twice)."""
+        self._connection: AsyncConnection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
 
     def limit(self, network: str) -> int:
         return self.limits.get(network, self.default)
@@ -53,25 +63,72 @@ class NetworkSlots:
             finally:
                 self._held[network] -= 1
             return
-        async with self.database.engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        slot = await self._take(network)
+        if slot is None:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            await self._give_back(network, slot)
+
+    async def _take(self, network: str) -> int | None:
+        async with self._guard():
+            connection = await self._lock_connection()
+            mine = self._mine.setdefault(network, set())
             for slot in range(self.limit(network)):
+                if slot in mine:
+                    continue
                 key = slot_lock_key(network, slot)
-                taken = await connection.scalar(
-                    text("SELECT pg_try_advisory_lock(:space, :key)"), {"space": LOCK_SPACE, "key": key}
-                )
-                if taken:
-                    break
-            else:
-                yield False
+                if await connection.scalar(_TRY_LOCK, {"space": LOCK_SPACE, "key": key}):
+                    mine.add(slot)
+                    return slot
+            return None
+
+    async def _give_back(self, network: str, slot: int) -> None:
+        async with self._guard():
+            self._mine.get(network, set()).discard(slot)
+            connection = self._connection
+            if connection is None or connection.invalidated or connection.closed:  # its locks went with it
+                self._forget()
                 return
             try:
-                yield True
-            finally:
-                try:  # unlocked explicitly: the connection goes back to the pool, which keeps it open
-                    await connection.execute(
-                        text("SELECT pg_advisory_unlock(:space, :key)"), {"space": LOCK_SPACE, "key": key}
-                    )
-                except BaseException:  # not unlocked (cancelled, connection lost): never pool it with the lock
-                    await connection.invalidate()
-                    raise
+                await connection.execute(_UNLOCK, {"space": LOCK_SPACE, "key": slot_lock_key(network, slot)})
+            except Exception:  # the connection lost (PostgreSQL restarted): its locks went with it
+                logger.warning("lost the connection holding the network slots; they are free again", exc_info=True)
+                self._forget()
+                await connection.invalidate()
+            except BaseException:  # cancelled while unlocking: drop the connection, and so the lock
+                self._forget()
+                await connection.invalidate()
+                raise
+
+    def _guard(self) -> asyncio.Lock:
+        """One slot change at a time on the connection (created per event loop, as the connection is)."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            if self._connection is not None and self._loop is not loop:
+                self._forget()  # opened on another loop (a test client's lifespan after another's): left behind
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
+
+    async def _lock_connection(self) -> AsyncConnection:
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self._forget()
+            connection = await self.database.engine.connect()
+            self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return self._connection
+
+    def _forget(self) -> None:
+        self._connection = None
+        self._mine.clear()
+
+    async def close(self) -> None:
+        """Release every slot this process holds (its connection closes)."""
+        if self._connection is not None and self._loop is asyncio.get_running_loop():
+            await self._connection.close()
+        self._forget()
+
+
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:space, :key)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:space, :key)")

@@ -46,7 +46,7 @@ async def test_each_job_is_counted_by_outcome_and_its_queue_depth_is_a_gauge(har
         await background.watch_queues(stop)
         assert REGISTRY.get_sample_value("resonance_job_queue_depth", {"queue": "sync"}) == 0
     finally:
-        await background.engine.close()
+        await background.close()
     assert finished(SYNC_RUN, "succeeded") == before + 1
 
 
@@ -62,7 +62,7 @@ async def test_a_job_continues_the_trace_of_what_deferred_it_down_to_the_connect
             await background.defer_sync(owner.tenant_id, run_id)
         await background.engine.drain()
     finally:
-        await background.engine.close()
+        await background.close()
     assert (await harness.run(owner, run_id)).status == "succeeded"
     job = next(span for span in spans.get_finished_spans() if span.name == SYNC_RUN)
     assert job.kind == SpanKind.CONSUMER

@@ -28,6 +28,8 @@ async def two_workers(database: TestDatabase) -> AsyncIterator[tuple[NetworkSlot
     try:
         yield first, second
     finally:
+        await first.close()
+        await second.close()
         await first_database.dispose()
         await second_database.dispose()
 
@@ -49,6 +51,15 @@ async def test_no_more_syncs_of_a_network_run_at_once_than_its_limit_across_work
         assert (again, and_again) == (True, True)
 
 
+async def _free_within(slots: NetworkSlots, network: str, *, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        async with slots.hold(network) as taken:
+            if taken:
+                return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 async def test_a_dead_workers_slots_are_free_at_once(database: TestDatabase) -> None:
     dying = Database(database.url)
     survivor_database = Database(database.url) if dying.is_postgres else dying
@@ -68,12 +79,17 @@ async def test_a_dead_workers_slots_are_free_at_once(database: TestDatabase) -> 
             await entered.wait()
             async with survivor.hold("x") as taken:
                 assert taken is False
-            task.cancel()  # the worker's process goes: its connection, and its advisory lock, with it
+            # The worker's process goes while its sync runs: its connection, and the advisory lock, with it.
+            assert holder._connection is not None
+            await holder._connection.invalidate()
+            assert await _free_within(survivor, "x", seconds=5)  # once its server process has gone
+            task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             await dying.dispose()
         async with survivor.hold("x") as taken:
             assert taken is True
     finally:
+        await survivor.close()
         await survivor_database.dispose()
         if survivor_database is not dying:
             await dying.dispose()
@@ -96,7 +112,7 @@ async def test_a_sync_whose_network_is_busy_waits_in_the_queue_instead_of_runnin
             assert await background.defer_sync(owner.tenant_id, run_id) is False  # one job waits for it already
         await background.run_sync(str(owner.tenant_id), str(run_id))  # its turn comes
     finally:
-        await background.engine.close()
+        await background.close()
     assert (await harness.run(owner, run_id)).status == "succeeded"
     assert flaky_connectors.STATS.executions == {"busy": 1}
 

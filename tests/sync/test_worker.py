@@ -150,7 +150,7 @@ async def test_the_task_engine_runs_syncs_until_the_stop_event_then_lets_running
         stop.set()
         if not task.done():
             task.cancel()
-        await background.engine.close()
+        await background.close()
     assert task.exception() is None
     assert (await harness.run(owner, slow_run)).status == "succeeded"
     assert flaky_connectors.STATS.executions == {"quick": 1, "slow": 1}
@@ -170,7 +170,7 @@ async def test_a_run_queued_without_a_job_is_found_by_the_periodic_dispatch(harn
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=10)
-        await background.engine.close()
+        await background.close()
     assert flaky_connectors.STATS.executions == {"forgotten": 1}
 
 
@@ -183,7 +183,7 @@ async def test_a_job_delivered_twice_runs_its_sync_once(harness: SyncHarness) ->
         await background.run_sync(str(owner.tenant_id), str(run_id))
         await background.run_sync(str(owner.tenant_id), str(run_id))  # at-least-once: the same job again
     finally:
-        await background.engine.close()
+        await background.close()
     assert (await harness.run(owner, run_id)).status == "succeeded"
     assert flaky_connectors.STATS.executions == {"twice": 1}
 
@@ -202,7 +202,7 @@ async def test_the_engine_queues_one_job_per_run_however_often_it_is_deferred(ha
         assert sync_queue.waiting == 1
         assert await background.engine.drain() == 1
     finally:
-        await background.engine.close()
+        await background.close()
     assert (await harness.run(owner, run_id)).status == "succeeded"
 
 
@@ -251,6 +251,6 @@ async def test_a_dispatch_whose_one_kind_fails_still_queues_the_others(
         assert await background.dispatch() == 1
         assert await background.engine.drain() == 1
     finally:
-        await background.engine.close()
+        await background.close()
     assert (await harness.run(owner, run_id)).status == "succeeded"
     assert "dispatch could not queue the reports" in caplog.text
