@@ -247,6 +247,9 @@ def worker_env(database: BenchDatabase, network_url: str) -> dict[str, str]:
         "PYTHONPATH": str(common.ROOT),
         "RESONANCE_CONNECTOR_BASE_URLS": f"{NETWORK}={network_url}",
         "RESONANCE_SYNC_CONCURRENCY": str(CONCURRENCY),
+        # Every account is on one network: its shared slots (16 by default, across all workers) would cap the
+        # fan-out at 16 syncs at once whatever the number of workers. The engine is what is measured here.
+        "RESONANCE_NETWORK_CONCURRENCY": "10000",
         "RESONANCE_TASK_ENGINE": "postgresql",
     }
 
