@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,7 +138,6 @@ class UsageReporter:
         concurrency: int = 8,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
-        name: str | None = None,
     ) -> None:
         self.database = database
         self.backend = backend
@@ -150,7 +147,6 @@ class UsageReporter:
         self.concurrency = concurrency
         self.lease = lease
         self.rng = rng or random.Random()  # jitter, not a secret
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._waiting_since: dict[uuid.UUID, datetime] = {}
         """By agency reported to: when its oldest usage not yet sent occurred (the Stripe reporting lag metric)."""
 

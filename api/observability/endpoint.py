@@ -62,8 +62,9 @@ async def start_metrics_endpoint(
         try:
             async with asyncio.timeout(_ANSWER_SECONDS):  # a client that sends nothing does not hold a task forever
                 await _answer(reader, writer, ready)
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass  # the scraper went away or never asked: nothing to answer
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+            # The scraper went away, never asked, or sent a head too large: nobody is left to answer.
+            logger.debug("metrics endpoint: dropped a connection (%s)", type(error).__name__)
         except Exception:
             logger.exception("the metrics endpoint could not answer")
         finally:

@@ -40,7 +40,8 @@ BEATS_PER_STALE = 5
 
 
 class SyncWorker:
-    """Claims and runs syncs; `run_forever` for services, `run_pending` for tests and the CLI."""
+    """Claims and runs syncs: `run_one` is the `sync.run` job, `run_pending` runs all that is due here (tests and
+    `resonance worker --once`)."""
 
     def __init__(
         self,
@@ -48,7 +49,6 @@ class SyncWorker:
         engine: SyncEngine,
         *,
         concurrency: int = 4,
-        poll_seconds: float = 5.0,
         schedule: bool = True,
         name: str | None = None,
         quotas: Quotas | None = None,
@@ -62,11 +62,9 @@ class SyncWorker:
         self._told: dict[tuple[uuid.UUID, str], date] = {}
         self.engine = engine
         self.concurrency = concurrency
-        self.poll_seconds = poll_seconds
         self.schedule = schedule
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._slots = asyncio.Semaphore(concurrency)
-        self._running: set[asyncio.Task[str]] = set()
 
     async def enqueue_due(self, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """Queue a scheduled run for every active account whose next sync is due, within each agency's plan.
@@ -246,15 +244,12 @@ class SyncWorker:
         finally:
             self._slots.release()
 
-    async def dispatch(self, limit: int = 100, stop: asyncio.Event | None = None) -> list[asyncio.Task[str]]:
-        """Claim what is claimable now and start it, until `stop` is set; returns the started tasks."""
+    async def _start_claimable(self, limit: int = 100) -> list[asyncio.Task[str]]:
+        """Claim what is claimable now and start it, `concurrency` at a time; returns the started tasks."""
         candidates = await self.claimable(limit)
         started: list[asyncio.Task[str]] = []
         for tenant_id, run_id in candidates:
             await self._slots.acquire()
-            if stop is not None and stop.is_set():  # waiting for a free slot may take as long as a sync
-                self._slots.release()
-                break
             try:
                 claimed = await self._claim(tenant_id, run_id)
             except Exception:
@@ -263,10 +258,7 @@ class SyncWorker:
             if not claimed:
                 self._slots.release()
                 continue
-            task = asyncio.create_task(self._run(tenant_id, run_id), name=f"sync-{run_id}")
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-            started.append(task)
+            started.append(asyncio.create_task(self._run(tenant_id, run_id), name=f"sync-{run_id}"))
         return started
 
     async def run_pending(self, schedule: bool | None = None) -> int:
@@ -275,7 +267,7 @@ class SyncWorker:
             await self.enqueue_due()
         total = 0
         while True:
-            tasks = await self.dispatch()
+            tasks = await self._start_claimable()
             if not tasks:
                 return total
             total += len(tasks)

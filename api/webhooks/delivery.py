@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,7 +108,6 @@ class WebhookWorker:
         transport: httpx.AsyncBaseTransport | None = None,
         concurrency: int = 8,
         rng: random.Random | None = None,
-        name: str | None = None,
     ) -> None:
         self.database = database
         self.vault = vault
@@ -120,7 +117,6 @@ class WebhookWorker:
         self.transport = transport
         self.concurrency = concurrency
         self.rng = rng or random.Random()  # jitter, not a secret
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     async def deliver_due(self, limit: int = 100) -> int:
         """Claim and attempt every delivery due now (up to `limit`); returns how many attempts were made."""

@@ -56,38 +56,11 @@ ROUND_TIMEOUT = 900.0
 """A round that has not finished after this long is reported broken (2,000 syncs at 150 a minute)."""
 NETWORK = "mastodon"
 
-SHARED_SSL_ENV = "RESONANCE_BENCH_SHARED_SSL"
-"""Set in a worker's environment: the worker builds one TLS context per process (`share_ssl_context`)."""
-
 PRELOAD = (
     "import os, sys; import api.cli, api.app; from plugins.registry import load_registry; load_registry(); "
-    f"from tests.bench.fanout import share_ssl_context; os.environ.get({SHARED_SSL_ENV!r}) and share_ssl_context(); "
     "print('ready', flush=True); sys.stdin.readline(); sys.argv = ['resonance', 'worker']; api.cli.main()"
 )
 """`resonance worker`, its imports done before the go, so that the clock does not time Python starting."""
-
-
-def share_ssl_context() -> None:
-    """What a fix in the SDK would do, measured as one extra round: one default TLS context per process.
-
-    Every sync opens a `ConnectorHttp`, whose guarded transport (plugins/resonance-sdk/.../_egress.py,
-    `_GuardedTransport.__init__`) builds two `ssl.SSLContext`s, each loading the whole CA bundle: about half
-    a sync's CPU here, although the fake network is plain HTTP. httpx uses a context it is given as is."""
-    import httpx
-    from httpx._transports import default
-
-    original = httpx.create_ssl_context
-    shared: dict[bool, Any] = {}
-
-    def create(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
-        if verify is not True or cert is not None:
-            return original(verify=verify, cert=cert, trust_env=trust_env)
-        if trust_env not in shared:
-            shared[trust_env] = original(verify=True, trust_env=trust_env)
-        return shared[trust_env]
-
-    httpx.create_ssl_context = create  # type: ignore[assignment]
-    default.create_ssl_context = create  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -308,7 +281,6 @@ def fan_out(
     profile: Path | None = None,
     *,
     measure_dispatch: bool = False,
-    shared_ssl: bool = False,
 ) -> Round:
     """Queue one run per account, then let `count` workers run them all; the measured round. With
     `measure_dispatch`, one periodic dispatch is timed first, while every run's job waits."""
@@ -321,8 +293,6 @@ def fan_out(
         say(f"  one dispatch tick with {len(run_ids)} jobs waiting: {dispatch[0] * 1000:.0f} ms, {dispatch[1]} queued")
     before = lookups(network.base)
     env = worker_env(database, network.base)
-    if shared_ssl:
-        env[SHARED_SSL_ENV] = "1"
     processes: list[subprocess.Popen[str]] = []
     peak = 0
     with workers_started(count, env, log, processes, profile):
@@ -529,8 +499,6 @@ def run(quick: bool) -> list[Outcome]:
                 profile = Path(profile_dir) / "fanout-worker.txt" if profile_dir and count == 1 else None
                 first = count == WORKER_COUNTS[0]
                 rounds.append(fan_out(database, network, accounts, count, log, profile, measure_dispatch=first))
-            say("for information: 1 worker again, with one TLS context per process (the SDK fix measured)")
-            shared = fan_out(database, network, accounts[: len(accounts) // 2], 1, log, shared_ssl=True)
             say(f"the queue alone: {sizes.noop_jobs} no-op jobs on the same engine, concurrency {CONCURRENCY}")
             cost = asyncio.run(queue_cost(database.app_url, sizes.noop_jobs))
             say(
@@ -539,10 +507,10 @@ def run(quick: bool) -> list[Outcome]:
             )
     finally:
         common.drop_database(database)
-    return outcomes(rounds, cost, shared)
+    return outcomes(rounds, cost)
 
 
-def outcomes(rounds: list[Round], cost: QueueCost, shared: Round | None = None) -> list[Outcome]:
+def outcomes(rounds: list[Round], cost: QueueCost) -> list[Outcome]:
     by_count = {r.workers: r for r in rounds}
     one, four = by_count[1], by_count[4]
     result = [
@@ -599,16 +567,6 @@ def outcomes(rounds: list[Round], cost: QueueCost, shared: Round | None = None) 
             None,
         )
     )
-    if shared is not None:
-        result.append(
-            Outcome(
-                "fanout",
-                "1 worker, one TLS context per process: syncs/min, worker CPU per sync",
-                f"{shared.per_minute:,.0f}, {shared.worker_cpu / shared.runs * 1000:.1f} ms ({shared.runs} runs)",
-                "",
-                None,
-            )
-        )
     if one.dispatch is not None:
         seconds, queued = one.dispatch
         result.append(

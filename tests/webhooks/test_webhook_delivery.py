@@ -219,9 +219,7 @@ async def test_two_workers_never_send_the_same_delivery_twice(
 
     databases = [Database(database.url), Database(database.url)]
     try:
-        workers = [
-            WebhookWorker(db, app_worker.vault, app_worker.policy, name=f"w{n}") for n, db in enumerate(databases)
-        ]
+        workers = [WebhookWorker(db, app_worker.vault, app_worker.policy) for db in databases]
         counts = await asyncio.gather(*(worker.deliver_due() for worker in workers))
     finally:
         for db in databases:
