@@ -111,7 +111,7 @@ class BackgroundWork:
                 Job(DELIVER, "webhooks", observed(DELIVER, self.deliver), max_attempts=3),
                 Job(REPORT_USAGE, "billing", observed(REPORT_USAGE, self.report_usage), max_attempts=3),
                 Job(GENERATE_REPORT, "reports", observed(GENERATE_REPORT, self.generate_report), max_attempts=3),
-                Job(DISPATCH, "schedule", observed(DISPATCH, self.dispatch_job), max_attempts=1),
+                Job(DISPATCH, "schedule", observed(DISPATCH, self.dispatch), max_attempts=1),
             ),
             periodic=(
                 Periodic("tasks.dispatch_tick", dispatch_seconds, observed("tasks.dispatch_tick", self.dispatch)),
@@ -176,9 +176,6 @@ class BackgroundWork:
 
     async def generate_report(self, tenant_id: str, report_id: str) -> None:
         await self.reports.generate(uuid.UUID(tenant_id), uuid.UUID(report_id))
-
-    async def dispatch_job(self) -> None:
-        await self.dispatch()
 
     # ------------------------------------------------------------------------------------------------ queueing
 
