@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field
 
 from tenants.ids import new_id, utcnow
@@ -62,5 +63,13 @@ class StoredMention(TenantScoped, table=True):
     """positive, negative or neutral, given by the sentiment analyser when the mention is stored."""
     sentiment_score: float | None = None
     """From -1 (most negative) to 1 (most positive)."""
+    sentiment_analyzer: str | None = Field(default=None, max_length=64)
+    """The name of the analyser that gave the sentiment; None for mentions labelled before it was recorded."""
+    sentiment_version: str | None = Field(default=None, max_length=32)
+    """That analyser's version: a newer one relabels a mention only through an explicit re-analysis."""
+    aspects: list[str] = Field(
+        default_factory=list, sa_column=Column(JsonDocument, nullable=False, server_default=sql_text("'[]'"))
+    )
+    """The topics the mention speaks of (price, service, delivery, hiring, …), found when it is analysed."""
     post_external_id: str | None = Field(default=None, max_length=200)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
