@@ -65,7 +65,7 @@ class StoredMention(TenantScoped, table=True):
     """From -1 (most negative) to 1 (most positive)."""
     sentiment_analyzer: str | None = Field(default=None, max_length=64)
     """The name of the analyser that gave the sentiment; None for mentions labelled before it was recorded."""
-    sentiment_version: str | None = Field(default=None, max_length=32)
+    sentiment_version: str | None = Field(default=None, max_length=64)
     """That analyser's version: a newer one relabels a mention only through an explicit re-analysis."""
     aspects: list[str] = Field(
         default_factory=list, sa_column=Column(JsonDocument, nullable=False, server_default=sql_text("'[]'"))

@@ -27,7 +27,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sentiment_analyzer', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch_op.add_column(sa.Column('sentiment_version', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+        batch_op.add_column(sa.Column('sentiment_version', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
         batch_op.add_column(
             sa.Column(
                 'aspects',
