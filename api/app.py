@@ -78,6 +78,7 @@ from api.sentiment.controllers import SentimentController
 from api.services import Services
 from api.sync.controllers import SyncController
 from api.sync.engine import SyncEngine
+from api.sync.pacing import NetworkPacing
 from api.sync.worker import SyncWorker
 from api.tasks.background import BackgroundWork
 from api.tasks.engines import task_engine_factory
@@ -135,6 +136,7 @@ def build_services(settings: Settings, registry: Registry | None = None) -> Serv
         base_urls=settings.base_url_overrides(),
         settings=settings,
         egress=egress,
+        pacing=NetworkPacing(database, settings.network_rates()),
     )
     plans = load_plans(settings)
     standings = Standings(database, plans, settings.default_plan, timedelta(days=settings.billing_grace_days))

@@ -32,6 +32,17 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}.") from None
 
 
+_PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _period_seconds(text: str) -> float | None:
+    """`15m` → 900.0; `h` alone means one hour; None when it is not a positive number of s, m or h."""
+    number, unit = text[:-1].strip() or "1", text[-1:]
+    if unit not in _PERIOD_UNITS or not number.isdigit() or int(number) < 1:
+        return None
+    return float(int(number) * _PERIOD_UNITS[unit])
+
+
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -164,6 +175,11 @@ class Settings:
     network_concurrency: str = field(default_factory=lambda: _env("RESONANCE_NETWORK_CONCURRENCY", "16"))
     """The most syncs of one network at once across every worker: a number for every network, and `network=n`
     pairs for some (`instagram=4,x=2,16`)."""
+
+    network_rate: str = field(default_factory=lambda: _env("RESONANCE_NETWORK_RATE", ""))
+    """The most requests to a network per period across every worker, as `network=requests/period` pairs
+    (`instagram=200/1h,x=900/15m`; periods in s, m or h). Unnamed networks are paced only by their own
+    rate-limit headers."""
 
     dispatch_seconds: float = field(default_factory=lambda: _env_float("RESONANCE_DISPATCH_SECONDS", 10.0))
     """How often the periodic dispatch queues what is due (scheduled syncs, retries of deliveries, usage to report)."""
@@ -315,6 +331,7 @@ class Settings:
         if self.task_engine == "postgresql" and not self.database_url.startswith("postgresql"):
             raise SettingsError("RESONANCE_TASK_ENGINE=postgresql needs a PostgreSQL RESONANCE_DATABASE_URL.")
         self.network_limits()
+        self.network_rates()
         if self.dispatch_seconds <= 0:
             raise SettingsError("RESONANCE_DISPATCH_SECONDS must be more than 0.")
         if self.tasks_on_postgresql and not (
@@ -351,6 +368,21 @@ class Settings:
             else:
                 default = int(number)
         return default, limits
+
+    def network_rates(self) -> dict[str, tuple[int, float]]:
+        """(requests, period in seconds) by network from `RESONANCE_NETWORK_RATE`; `SettingsError` naming a bad pair."""
+        rates: dict[str, tuple[int, float]] = {}
+        for item in filter(None, (part.strip() for part in self.network_rate.split(","))):
+            network, _, rate = item.partition("=")
+            requests, _, period = rate.strip().partition("/")
+            seconds = _period_seconds(period.strip())
+            if not network.strip() or not requests.strip().isdigit() or int(requests) < 1 or seconds is None:
+                raise SettingsError(
+                    "RESONANCE_NETWORK_RATE must be network=requests/period pairs, the period a number of s, m or h, "
+                    f"such as instagram=200/1h,x=900/15m; {item!r} is not."
+                )
+            rates[network.strip()] = (int(requests), seconds)
+        return rates
 
     @property
     def tasks_on_postgresql(self) -> bool:

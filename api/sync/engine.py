@@ -33,6 +33,7 @@ from api.observability.metrics import connector_failed
 from api.sentiment import analyse_mention_rows, analyzer_for
 from api.sync import store
 from api.sync.models import SyncRun
+from api.sync.pacing import NetworkPacing
 from api.webhooks import events as webhook_events
 from plugins.registry import Registry
 from plugins.sdk import (
@@ -146,6 +147,7 @@ class SyncEngine:
         base_urls: Mapping[str, str] | None = None,
         settings: Settings | None = None,
         egress: EgressPolicy | None = None,
+        pacing: NetworkPacing | None = None,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -161,6 +163,8 @@ class SyncEngine:
         """Operator overrides of connectors' API base URLs, by connector id."""
         self.egress = egress or EgressPolicy()
         """Where connectors may connect besides the public internet (the operator's allowed hosts)."""
+        self.pacing = pacing or NetworkPacing(None, {})
+        """The send times of the requests to networks whose rate the operator limits, shared by every worker."""
         self.settings = settings
         """For the OAuth clients that renew expiring access tokens before a run (none without settings)."""
         self.on_data_changed: Callable[[uuid.UUID], None] = lambda _tenant_id: None
@@ -187,6 +191,8 @@ class SyncEngine:
         # The operator's OAuth app, for a connector that refreshes its token mid-run: given to the
         # instance, never merged into the credentials (so never stored with refreshed ones).
         connector.oauth_client = connector_client(context.connector, self.settings)
+        if self.pacing.limits(connector.id):
+            connector.pacer = self.pacing
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 index = 0

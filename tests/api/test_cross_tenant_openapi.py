@@ -67,6 +67,8 @@ GLOBAL_TABLES = {
         "only workers read them"
         for name in ("jobs", "events", "periodic_defers", "workers")
     },
+    "network_request_pacing": "the next turn of each rate-limited network's requests: the operator's quota, no "
+    "agency's data",
 }
 """Tables without a tenant_id (besides `tenants`, compared on its `id`)."""
 

@@ -9,7 +9,9 @@ A public account's sync calls two endpoints (plugins/connectors/mastodon.py):
   `Link` header, so the timeline ends after one page.
 
 `GET /_calls` answers at once with how many lookups each account had, so a run can prove that every account
-was synced exactly once (a job delivered twice whose claim failed calls nothing); `GET /health` too.
+was synced exactly once (a job delivered twice whose claim failed calls nothing); `GET /_times` with the arrival
+time (this process's monotonic clock) of every network call, so a run can check a deployment-wide request rate;
+`GET /health` too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
@@ -49,6 +52,7 @@ def _status(account_id: str) -> dict[str, Any]:
 
 def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     lookups: Counter[str] = Counter()
+    arrivals: list[float] = []
 
     async def answer(send: Send, body: Any, status: int = 200) -> None:
         payload = json.dumps(body).encode()
@@ -66,6 +70,10 @@ def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         if path == "/_calls":
             await answer(send, dict(lookups))
             return
+        if path == "/_times":
+            await answer(send, arrivals)
+            return
+        arrivals.append(time.monotonic())
         await asyncio.sleep(LATENCY)
         if path == "/api/v1/accounts/lookup":
             acct = parse_qs(scope["query_string"].decode()).get("acct", [""])[0]

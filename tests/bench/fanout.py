@@ -27,7 +27,7 @@ import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -213,7 +213,7 @@ def conninfo_of(url: str) -> str:
     return "postgresql://" + driver_url(url, asynchronous=True).partition("://")[2]
 
 
-def worker_env(database: BenchDatabase, network_url: str) -> dict[str, str]:
+def worker_env(database: BenchDatabase, network_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
         **common.resonance_env(database),
@@ -224,6 +224,7 @@ def worker_env(database: BenchDatabase, network_url: str) -> dict[str, str]:
         # fan-out at 16 syncs at once whatever the number of workers. The engine is what is measured here.
         "RESONANCE_NETWORK_CONCURRENCY": "10000",
         "RESONANCE_TASK_ENGINE": "postgresql",
+        **(extra or {}),
     }
 
 
@@ -281,9 +282,11 @@ def fan_out(
     profile: Path | None = None,
     *,
     measure_dispatch: bool = False,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Round:
     """Queue one run per account, then let `count` workers run them all; the measured round. With
-    `measure_dispatch`, one periodic dispatch is timed first, while every run's job waits."""
+    `measure_dispatch`, one periodic dispatch is timed first, while every run's job waits; `extra_env` adds
+    to the workers' environment (e.g. `RESONANCE_NETWORK_RATE`)."""
     say(f"{count} worker(s): queueing {len(accounts)} sync runs and deferring their jobs")
     run_ids, defer_ms = asyncio.run(queue_runs(database.app_url, accounts))
     say(f"  deferred {len(run_ids)} sync.run jobs ({defer_ms:.2f} ms per deferral); starting {count} worker(s)")
@@ -292,7 +295,7 @@ def fan_out(
         dispatch = asyncio.run(dispatch_cost(database, network.base))
         say(f"  one dispatch tick with {len(run_ids)} jobs waiting: {dispatch[0] * 1000:.0f} ms, {dispatch[1]} queued")
     before = lookups(network.base)
-    env = worker_env(database, network.base)
+    env = worker_env(database, network.base, extra_env)
     processes: list[subprocess.Popen[str]] = []
     peak = 0
     with workers_started(count, env, log, processes, profile):

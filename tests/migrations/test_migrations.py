@@ -31,6 +31,9 @@ TASK_ENGINE_TABLES = {
 }
 """procrastinate's tables (migration 0013), on PostgreSQL only."""
 
+PACING_TABLES = {"network_request_pacing"}
+"""The networks' request pace shared by workers (migration 0016), on PostgreSQL only and without a model."""
+
 SYSTEM_FUNCTIONS = {
     "resonance_find_api_key",
     "resonance_claimable_sync_runs",
@@ -110,7 +113,9 @@ def test_there_is_a_single_head() -> None:
 def test_upgrade_downgrade_and_upgrade_again_from_an_empty_database(empty_database: str) -> None:
     postgres = empty_database.startswith("postgresql")
     expected_functions = SYSTEM_FUNCTIONS if postgres else set()
-    expected_tables = _model_tables() | {"alembic_version"} | (TASK_ENGINE_TABLES if postgres else set())
+    expected_tables = (
+        _model_tables() | {"alembic_version"} | (TASK_ENGINE_TABLES | PACING_TABLES if postgres else set())
+    )
 
     upgrade(empty_database)
     assert _schema(empty_database) == (expected_tables, expected_functions)

@@ -15,11 +15,13 @@ from plugins.sdk import (
     AuthenticationError,
     BadResponseError,
     BearerToken,
+    Connector,
     ConnectorHttp,
     EgressPolicy,
     ForbiddenUrlError,
     HttpPolicy,
     RateLimitedError,
+    RequestPacer,
     TransientError,
     cursor_param,
     link_header,
@@ -262,3 +264,58 @@ def test_pagination_by_next_link_and_by_cursor(server: FixtureServer, sleeps: Sl
 
     assert run(collect("feed", next_link(lambda body: body["paging"].get("next")))) == [1, 2]
     assert run(collect("list", cursor_param("cursor", lambda body: body["cursor"]))) == ["a", "b"]
+
+
+class Pacer:
+    """A deployment's pacer that answers from a script: the seconds to wait, 0 to admit."""
+
+    def __init__(self, *answers: float) -> None:
+        self.answers = list(answers)
+        self.asked: list[str] = []
+
+    async def admit(self, network: str) -> float:
+        self.asked.append(network)
+        return self.answers.pop(0) if self.answers else 0.0
+
+
+def test_every_attempt_waits_for_the_pacer_to_admit_it(server: FixtureServer, sleeps: Sleeps) -> None:
+    server.routes += [
+        Route("GET", "/v1/me", status=503, json={"error": "down"}, times=1),
+        Route("GET", "/v1/me", json={"ok": True}),
+    ]
+    pacer = Pacer(0.4, 0.3, 0, 0.2, 0)  # the first attempt is admitted on the third ask, the retry on the second
+    http = client(server, sleeps, pacer=pacer)
+    assert run(http.get_json("me")) == {"ok": True}
+    assert pacer.asked == ["chirp"] * 5
+    assert len(server.requests_to("/v1/me")) == 2
+    assert len(sleeps.calls) == 4  # the retry's backoff between the first two and the last
+    assert sleeps.calls[:2] == [0.4, 0.3] and sleeps.calls[-1] == 0.2
+    assert http.stats["waited_seconds"] == pytest.approx(0.9)
+
+
+def test_a_pacer_keeping_a_request_waiting_past_the_patience_ends_the_run_unsent(
+    server: FixtureServer, sleeps: Sleeps
+) -> None:
+    server.routes.append(Route("GET", "/v1/me", json={}))
+    pacer = Pacer(*[25.0] * 10)
+    http = client(server, sleeps, pacer=pacer, policy=HttpPolicy(max_wait_seconds=60))
+    with pytest.raises(RateLimitedError, match=r"chirp request rate of this deployment: /v1/me waited 50 s") as limited:
+        run(http.get_json("me"))
+    assert limited.value.retry_after == 25
+    assert sleeps.calls == [25.0, 25.0]
+    assert server.requests_to("/v1/me") == []
+
+
+def test_a_connector_hands_its_pacer_to_its_client() -> None:
+    class Chirp(Connector):
+        id = "chirp"
+        name = "Chirp"
+        version = "1"
+        default_base_url = "https://chirp.example/api"
+
+    connector = Chirp()
+    assert connector.http().pacer is None
+    pacer = Pacer()
+    connector.pacer = pacer
+    assert connector.http().pacer is pacer
+    assert isinstance(pacer, RequestPacer)

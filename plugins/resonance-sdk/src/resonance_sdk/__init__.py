@@ -34,6 +34,7 @@ from resonance_sdk._http import (
     next_link,
     rate_limit_wait,
 )
+from resonance_sdk._pacing import RequestPacer
 from resonance_sdk._records import (
     QUALITIES,
     AccountRef,
@@ -51,7 +52,7 @@ from resonance_sdk._sums import DailySums
 from resonance_sdk._tokens import TokenRefresh
 from resonance_sdk._validation import MENTION_KINDS, RecordRejected, RecordValidator
 
-SDK_VERSION = "0.4.1"
+SDK_VERSION = "0.5.0"
 
 __all__ = [
     "CATALOG_VERSION",
@@ -90,6 +91,7 @@ __all__ = [
     "Record",
     "RecordRejected",
     "RecordValidator",
+    "RequestPacer",
     "Sentiment",
     "SentimentAnalyzer",
     "SentimentLabel",

@@ -12,6 +12,7 @@ import msgspec
 from resonance_sdk._egress import EgressPolicy
 from resonance_sdk._errors import BadResponseError
 from resonance_sdk._http import ConnectorHttp
+from resonance_sdk._pacing import RequestPacer
 from resonance_sdk._records import AccountRef, Record, Window
 
 Capability = Literal["account_metrics", "posts", "mentions", "public_data"]
@@ -154,6 +155,9 @@ class Connector:
     """The operator's OAuth app for this network, when one is configured: set by Resonance on the instance
     before `credentials_from_oauth` and before each `fetch`, for connectors that exchange or refresh tokens
     themselves. Never stored with the account."""
+    pacer: RequestPacer | None = None
+    """The deployment's pace for this network's requests, shared by every worker: set by Resonance before each
+    `fetch` when the operator limits the network's request rate; `http()` hands it to the client."""
 
     def __init__(
         self,
@@ -196,7 +200,7 @@ class Connector:
             allowed_base_urls=allowed,
             transport=self.transport,
             egress=self.egress,
-            **options,
+            **({"pacer": self.pacer} | options),
         )
 
     @classmethod

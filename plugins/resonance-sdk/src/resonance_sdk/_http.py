@@ -34,6 +34,7 @@ from resonance_sdk._errors import (
     RateLimitedError,
     TransientError,
 )
+from resonance_sdk._pacing import RequestPacer
 
 logger = logging.getLogger("resonance.connectors.http")
 
@@ -198,16 +199,19 @@ class ConnectorHttp:
         classify_error: ErrorClassifier | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         egress: EgressPolicy | None = None,
+        pacer: RequestPacer | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`egress` says which hosts beyond the public internet may be reached (none by default);
-        `transport` replaces the network altogether (tests), and the policy with it."""
+        `transport` replaces the network altogether (tests), and the policy with it. `pacer`, when given,
+        is asked for a send time before every attempt: the deployment's pace for the network."""
         self.network = network
         self.base_url = base_url.rstrip("/") + "/"
         self.allowed = [self.base_url, *(url.rstrip("/") + "/" for url in allowed_base_urls)]
         self.token = token
         self.policy = policy or HttpPolicy()
+        self.pacer = pacer
         self.classify_error = classify_error
         self._sleep = sleep or (lambda seconds: sleep_for(seconds))
         self._clock = clock
@@ -267,6 +271,21 @@ class ConnectorHttp:
             self._state.waited_seconds += seconds
             await self._sleep(seconds)
 
+    async def _paced(self, pacer: RequestPacer, endpoint: str) -> None:
+        """Wait for the deployment's pacer to admit the next request; `RateLimitedError` past the patience."""
+        waited = 0.0
+        while (seconds := await pacer.admit(self.network)) > 0:
+            if waited + seconds > self.policy.max_wait_seconds:
+                raise RateLimitedError(
+                    f"{self.network} request rate of this deployment: {endpoint} waited {waited:.0f} s for its turn, "
+                    f"and the next would pass the {self.policy.max_wait_seconds:.0f} s this run waits; the next run "
+                    "resumes from the last checkpoint",
+                    retry_after=seconds,
+                )
+            self._state.waited_seconds += seconds
+            waited += seconds
+            await self._sleep(seconds)
+
     async def request(
         self,
         method: str,
@@ -287,6 +306,8 @@ class ConnectorHttp:
             pause = self._state.not_before - self._clock()
             if pause > 0:
                 await self._wait(pause, endpoint)
+            if self.pacer is not None:
+                await self._paced(self.pacer, endpoint)
             request_headers = dict(headers or {})
             if authenticated and self.token is not None:
                 self.token.apply(request_headers)
