@@ -289,7 +289,8 @@ def test_every_attempt_waits_for_the_pacer_to_admit_it(server: FixtureServer, sl
     assert pacer.asked == ["chirp"] * 5
     assert len(server.requests_to("/v1/me")) == 2
     assert len(sleeps.calls) == 4  # the retry's backoff between the first two and the last
-    assert sleeps.calls[:2] == [0.4, 0.3] and sleeps.calls[-1] == 0.2
+    assert sleeps.calls[:2] == [0.4, 0.3]
+    assert sleeps.calls[-1] == 0.2
     assert http.stats["waited_seconds"] == pytest.approx(0.9)
 
 
