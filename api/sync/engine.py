@@ -164,7 +164,7 @@ class SyncEngine:
         self.egress = egress or EgressPolicy()
         """Where connectors may connect besides the public internet (the operator's allowed hosts)."""
         self.pacing = pacing or NetworkPacing(None, {})
-        """The send times of the requests to networks whose rate the operator limits, shared by every worker."""
+        """Admits the requests to the networks whose rate the operator limits, at one pace for every worker."""
         self.settings = settings
         """For the OAuth clients that renew expiring access tokens before a run (none without settings)."""
         self.on_data_changed: Callable[[uuid.UUID], None] = lambda _tenant_id: None
