@@ -1,4 +1,5 @@
-"""The `resonance` command: serve, migrate, worker, demo, backup, restore, connectors, tenants, API keys, billing.
+"""The `resonance` command: serve, migrate, worker, demo, backup, restore, connectors, tenants, API keys, billing,
+sentiment.
 
 Each group of commands lives in its own module; this one puts them together. Every failure the operator can
 fix is reported as one plain sentence on stderr with exit code 1; no traceback reaches the terminal.
@@ -15,6 +16,7 @@ import api.models  # noqa: F401  - every table must be known before any session 
 from api.cli import backup, data_rights, server  # noqa: F401  - data_rights adds commands to `tenant`
 from api.cli.billing import billing_app
 from api.cli.connectors import connector_app
+from api.cli.sentiment import sentiment_app
 from api.cli.tenancy import api_key_app, credentials_app, tenant_app
 
 app = typer.Typer(
@@ -56,6 +58,7 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(api_key_app, name="api-key")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(billing_app, name="billing")
+app.add_typer(sentiment_app, name="sentiment")
 
 
 def main() -> None:

@@ -43,6 +43,14 @@ class MentionOut(msgspec.Struct):
     language: str | None
     sentiment_label: str | None
     sentiment_score: float | None
+    sentiment_analyzer: Annotated[
+        str | None,
+        msgspec.Meta(description="The analyser that gave the sentiment; null if it was labelled before this was kept."),
+    ]
+    sentiment_version: Annotated[str | None, msgspec.Meta(description="That analyser's version.")]
+    aspects: Annotated[
+        list[str], msgspec.Meta(description="The topics it speaks of (price, service, delivery…), found with it.")
+    ]
     fetched_at: datetime
 
 
@@ -91,7 +99,8 @@ class MentionImportOut(msgspec.Struct):
     updated: int
     unchanged: int
     analysed: int
-    """Mentions given a language and a sentiment by this import (all received rows)."""
+    """Mentions given a sentiment by this import: the new ones, and those whose text changed or that had no label.
+    A mention stored with the same text keeps its label (and the analyser that gave it)."""
     sentiment: SentimentCounts
     languages: dict[str, int]
     analyzer: AnalyzerOut
@@ -113,6 +122,9 @@ def mention_out(mention: StoredMention) -> MentionOut:
         language=mention.language,
         sentiment_label=mention.sentiment_label,
         sentiment_score=mention.sentiment_score,
+        sentiment_analyzer=mention.sentiment_analyzer,
+        sentiment_version=mention.sentiment_version,
+        aspects=list(mention.aspects or []),
         fetched_at=mention.fetched_at,
     )
 

@@ -33,6 +33,7 @@ from api.request_csv import form_upload
 from api.request_text import nul_path
 from api.sentiment import analyse_mention_rows
 from api.sentiment.language import normalise_language
+from api.sentiment.stored_labels import carry_stored_labels
 from api.sync import store
 from plugins.sdk import SentimentAnalyzer
 from tenants.ids import new_id, utcnow
@@ -63,6 +64,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    analysed: int = 0
     sentiment: Counter[str] = field(default_factory=Counter)
     languages: Counter[str] = field(default_factory=Counter)
 
@@ -254,10 +256,13 @@ async def import_mentions(
         }
         for _row, mention in valid
     ]
-    # CPU-bound (up to a few seconds for a large import): off the event loop.
-    await asyncio.to_thread(analyse_mention_rows, analyzer, stored_rows)
     existing = await _existing(session, client_id, [(row["source"], row["external_id"]) for row in stored_rows])
-    result = ImportResult(received=len(stored_rows))
+    # A mention stored with the same text keeps its label; the others are analysed. CPU-bound (up to a few
+    # seconds for a large import): off the event loop.
+    to_analyse = carry_stored_labels(stored_rows, existing)
+    if to_analyse:
+        await asyncio.to_thread(analyse_mention_rows, analyzer, to_analyse)
+    result = ImportResult(received=len(stored_rows), analysed=len(to_analyse))
     for row in stored_rows:
         before = existing.get((row["source"], row["external_id"]))
         if before is None:

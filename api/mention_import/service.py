@@ -38,7 +38,7 @@ async def import_client_mentions(
         created=result.created,
         updated=result.updated,
         unchanged=result.unchanged,
-        analysed=result.received,
+        analysed=result.analysed,
         sentiment=SentimentCounts(
             positive=result.sentiment["positive"],
             negative=result.sentiment["negative"],

@@ -9,12 +9,14 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.content.models import StoredMention
 from api.sentiment.periods import Granularity, local_day_bounds, period_start, period_starts
-from api.sentiment.schemas import SentimentPeriod, SentimentTotals
+from api.sentiment.provenance import Provenance
+from api.sentiment.schemas import LabelledBy, SentimentPeriod, SentimentTotals
 
 LABELS = ("positive", "negative", "neutral")
 
@@ -111,3 +113,24 @@ async def extremes(session: AsyncSession, selection: MentionFilter, label: str, 
         .limit(top)
     )
     return list((await session.scalars(statement)).all())
+
+
+async def labelled_by(session: AsyncSession, selection: MentionFilter, current: Provenance) -> list[LabelledBy]:
+    """The analysers that gave the selected mentions their labels, with their counts, most first."""
+    analyzer, version = col(StoredMention.sentiment_analyzer), col(StoredMention.sentiment_version)
+    count = func.count()
+    statement = (
+        select(analyzer, version, count)
+        .where(*selection.where(), col(StoredMention.sentiment_label).is_not(None))
+        .group_by(analyzer, version)
+    )
+    rows = sorted((await session.execute(statement)).all(), key=lambda row: (-row[2], row[0] or "", row[1] or ""))
+    return [
+        LabelledBy(
+            analyzer=name,
+            version=release,
+            mentions=mentions,
+            current=(name, release) == (current.analyzer, current.version),
+        )
+        for name, release, mentions in rows
+    ]

@@ -34,6 +34,17 @@ class SentimentTotals(msgspec.Struct):
     """Mentions in the window without a label (stored before analysis existed); not in total."""
 
 
+class LabelledBy(msgspec.Struct):
+    """One analyser that gave labels to the window's mentions, and how many."""
+
+    analyzer: str | None
+    """Its name; null for mentions labelled before the analyser of each label was kept."""
+    version: str | None
+    mentions: int
+    current: bool
+    """Whether it is the analyser that labels new mentions now (`definition.analyzer`)."""
+
+
 class SentimentFilters(msgspec.Struct):
     account_id: uuid.UUID | None
     network: str | None
@@ -48,6 +59,7 @@ class SentimentDefinition(msgspec.Struct):
     periods: str
     most_positive: str
     most_negative: str
+    labelled_by: str
     analyzer: dict[str, str]
 
 
@@ -62,4 +74,5 @@ class SentimentReport(msgspec.Struct):
     totals: SentimentTotals
     most_positive: list[MentionOut]
     most_negative: list[MentionOut]
+    labelled_by: list[LabelledBy]
     definition: SentimentDefinition

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from api.sentiment.default import DefaultSentimentAnalyzer
+from api.sentiment.provenance import Provenance
 from plugins.registry import Registry
 from plugins.sdk import Sentiment, SentimentAnalyzer
 
@@ -32,13 +33,19 @@ class GuardedAnalyzer:
 
     def analyse(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Sentiment]:
         """The plugin's results, or the default analyser's when the plugin fails on this batch."""
+        return self.label(texts, languages)[0]
+
+    def label(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None
+    ) -> tuple[list[Sentiment], Provenance]:
+        """The results and the analyser that really gave them: the plugin, or the default one when it failed."""
         try:
             results: Any = self.plugin.analyse(texts, languages)
             if not isinstance(results, list) or len(results) != len(texts):
                 raise TypeError(f"returned {type(results).__name__} instead of a list of {len(texts)} Sentiment")
             if not all(isinstance(result, Sentiment) for result in results):
                 raise TypeError("returned something other than plugins.sdk.Sentiment")
-            return results
+            return results, Provenance.of(self.name, self.version)
         except Exception as error:  # a plugin's bug costs that batch its plugin labels, nothing more
             logger.warning(
                 "sentiment plugin %s failed on %d texts (%s: %s); the default analyser labelled them",
@@ -47,7 +54,8 @@ class GuardedAnalyzer:
                 type(error).__name__,
                 error,
             )
-            return default_analyzer().analyse(texts, languages)
+            fallback = default_analyzer()
+            return fallback.analyse(texts, languages), Provenance.of(fallback.name, fallback.version)
 
 
 def analyzer_for(registry: Registry) -> SentimentAnalyzer:
@@ -57,16 +65,28 @@ def analyzer_for(registry: Registry) -> SentimentAnalyzer:
     return GuardedAnalyzer(registry.sentiment_analyzer, registry.sentiment_plugin or "?")
 
 
+def labelled(
+    analyzer: SentimentAnalyzer, texts: Sequence[str], languages: Sequence[str | None] | None = None
+) -> tuple[list[Sentiment], Provenance]:
+    """`analyzer`'s results for `texts` and the provenance of the analyser that gave them."""
+    if isinstance(analyzer, GuardedAnalyzer):
+        return analyzer.label(texts, languages)
+    return analyzer.analyse(texts, languages), Provenance.of(analyzer.name, analyzer.version)
+
+
 def analyse_mention_rows(analyzer: SentimentAnalyzer, rows: Sequence[dict[str, Any]]) -> None:
-    """Give mention rows (dicts with `text` and `language`) their language and sentiment, in place.
+    """Give mention rows (dicts with `text` and `language`) their language, sentiment and its provenance, in place.
 
     A language the row already has (given by the connector or the importer) is kept; the analyser's
     detected language fills only the missing ones.
     """
     if not rows:
         return
-    results = analyzer.analyse([row["text"] for row in rows], [row.get("language") for row in rows])
+    results, provenance = labelled(analyzer, [row["text"] for row in rows], [row.get("language") for row in rows])
     for row, result in zip(rows, results, strict=True):
         row["language"] = row.get("language") or result.language
         row["sentiment_label"] = result.label
         row["sentiment_score"] = result.score
+        row["sentiment_analyzer"] = provenance.analyzer
+        row["sentiment_version"] = provenance.version
+        row["aspects"] = []

@@ -14,7 +14,8 @@ from api.content.schemas import mention_out
 from api.metrics.window import AskedDays, today_in
 from api.sentiment.default import POSITIVE_THRESHOLD
 from api.sentiment.periods import Granularity
-from api.sentiment.report import MentionFilter, extremes, label_counts
+from api.sentiment.provenance import Provenance
+from api.sentiment.report import MentionFilter, extremes, label_counts, labelled_by
 from api.sentiment.schemas import SentimentDefinition, SentimentFilters, SentimentReport
 from plugins.sdk import SentimentAnalyzer
 
@@ -65,6 +66,7 @@ async def read_sentiment(
         totals=totals,
         most_positive=[mention_out(row) for row in most_positive],
         most_negative=[mention_out(row) for row in most_negative],
+        labelled_by=await labelled_by(session, selection, Provenance.of(analyzer.name, analyzer.version)),
         definition=SentimentDefinition(
             net_sentiment="(positive - negative) ÷ total, where total = positive + negative + neutral; "
             "null when total is 0; rounded to 4 decimal places",
@@ -79,6 +81,11 @@ async def read_sentiment(
             "recently published, then the lowest id",
             most_negative="the mentions labelled negative with the lowest score, ties to the most "
             "recently published, then the lowest id",
+            labelled_by="the analysers (name and version, as stored with each label) that labelled the window's "
+            "mentions, with their counts, most first; null for labels given before each label's analyser was kept. "
+            "A stored label is kept until its mention's text changes, so after an analyser upgrade old mentions "
+            "keep their labels until `resonance sentiment reanalyse` relabels them; `current` marks the analyser "
+            "that labels new mentions (`analyzer`)",
             analyzer={"name": analyzer.name, "version": analyzer.version},
         ),
     )

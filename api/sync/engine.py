@@ -31,6 +31,7 @@ from api.oauth.flow import connector_client
 from api.oauth.renewal import renew_for_sync
 from api.observability.metrics import connector_failed
 from api.sentiment import analyse_mention_rows, analyzer_for
+from api.sentiment.stored_labels import carry_stored_labels, stored_labels
 from api.sync import store
 from api.sync.models import SyncRun
 from api.sync.pacing import NetworkPacing
@@ -365,8 +366,7 @@ class SyncEngine:
             return
         try:
             if batch.mentions:
-                # CPU-bound (about 0.1 to 0.5 ms a mention): off the event loop, which may be serving requests.
-                await asyncio.to_thread(analyse_mention_rows, self.analyzer, list(batch.mentions.values()))
+                await self._analyse(context, list(batch.mentions.values()))
             await self._write(context, batch, counts, state)
             if batch.metrics:
                 self.on_data_changed(context.tenant_id)
@@ -381,6 +381,16 @@ class SyncEngine:
             raise StorageError(
                 f"storing the records failed ({type(error).__name__}); the next run resumes from the last checkpoint"
             ) from error
+
+    async def _analyse(self, context: RunContext, rows: list[dict[str, Any]]) -> None:
+        """Label the mentions that need it: new ones, and stored ones whose text changed or that have no label."""
+        async with self.database.tenant_session(context.tenant_id) as session:
+            keys = [(row["source"], row["external_id"]) for row in rows]
+            stored = await stored_labels(session, context.client_id, keys)
+        to_analyse = carry_stored_labels(rows, stored)
+        if to_analyse:
+            # CPU-bound (about 0.1 to 0.5 ms a mention): off the event loop, which may be serving requests.
+            await asyncio.to_thread(analyse_mention_rows, self.analyzer, to_analyse)
 
     async def _write(self, context: RunContext, batch: _Batch, counts: _Counts, state: dict[str, Any] | None) -> None:
         async with self.database.tenant_session(context.tenant_id) as session:

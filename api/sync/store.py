@@ -24,13 +24,14 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Table, column, literal_column, or_, select, table, text
+from sqlalchemy import Table, case, column, literal_column, or_, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.content.models import StoredMention, StoredPost
 from api.metrics.models import StoredMetricPoint
+from api.sentiment.stored_labels import KEPT
 
 METRIC_TABLE: Table = StoredMetricPoint.__table__  # type: ignore[attr-defined]
 POST_TABLE: Table = StoredPost.__table__  # type: ignore[attr-defined]
@@ -57,8 +58,15 @@ MENTION_COMPARED = (
     "account_id",
     "sentiment_label",
     "sentiment_score",
+    "sentiment_analyzer",
+    "sentiment_version",
+    "aspects",
 )
 """What a repeated mention is compared on: an unchanged mention (same text, same analyser) is not rewritten."""
+
+MENTION_LABEL = KEPT
+"""What a stored mention keeps when written again with the same text (api/sentiment/stored_labels.py): its label
+is history, replaced only when the text changed or the mention had no label."""
 
 METRIC_KEY = ("tenant_id", "account_id", "metric", "day")
 METRIC_COMPARED = ("value", "native_metric", "quality")
@@ -72,24 +80,43 @@ _STAGING = "resonance_metric_points_staging"
 
 
 def _on_conflict(
-    statement: Any, table: Table, conflict: Sequence[str], compared: Sequence[str], refreshed: Sequence[str]
+    statement: Any,
+    table: Table,
+    conflict: Sequence[str],
+    compared: Sequence[str],
+    refreshed: Sequence[str],
+    kept: tuple[Sequence[str], Any] | None = None,
 ) -> Any:
-    """Update a row already there with the incoming values, but only when its content differs."""
+    """Update a row already there with the incoming values, but only when its content differs.
+
+    `kept`: columns that keep their stored values unless a condition on the stored and incoming rows holds.
+    """
     excluded = statement.excluded
     changed = or_(*(table.c[name].is_distinct_from(excluded[name]) for name in compared))
-    return statement.on_conflict_do_update(
-        index_elements=list(conflict),
-        set_={name: excluded[name] for name in (*compared, *refreshed)},
-        where=changed,
-    )
+    values: dict[str, Any] = {name: excluded[name] for name in (*compared, *refreshed)}
+    if kept is not None:
+        names, replace_when = kept
+        for name in names:
+            values[name] = case((replace_when(table, excluded), excluded[name]), else_=table.c[name])
+    return statement.on_conflict_do_update(index_elements=list(conflict), set_=values, where=changed)
+
+
+def _mention_relabelled(table: Table, excluded: Any) -> Any:
+    """Whether a stored mention takes the incoming label: its text changed, or it had none."""
+    return or_(table.c.text.is_distinct_from(excluded.text), table.c.sentiment_label.is_(None))
 
 
 def _upsert(
-    session: AsyncSession, table: Table, conflict: Sequence[str], compared: Sequence[str], refreshed: Sequence[str]
+    session: AsyncSession,
+    table: Table,
+    conflict: Sequence[str],
+    compared: Sequence[str],
+    refreshed: Sequence[str],
+    kept: tuple[Sequence[str], Any] | None = None,
 ) -> Any:
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    return _on_conflict(module.insert(table), table, conflict, compared, refreshed)
+    return _on_conflict(module.insert(table), table, conflict, compared, refreshed, kept)
 
 
 async def _write(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> None:
@@ -209,7 +236,11 @@ async def upsert_posts(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
 
 
 async def upsert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert or update mentions keyed by (tenant, client, source, external id)."""
+    """Insert or update mentions keyed by (tenant, client, source, external id).
+
+    A stored mention's label (`MENTION_LABEL`) is kept unless its text changed or it had none, even when two
+    writers race: the rule is in the statement, not only in the callers that skip analysing such mentions.
+    """
     if rows:
         statement = _upsert(
             session,
@@ -217,5 +248,6 @@ async def upsert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
             MENTION_KEY,
             compared=MENTION_COMPARED,
             refreshed=("fetched_at",),
+            kept=(MENTION_LABEL, _mention_relabelled),
         )
         await _write(session, statement, rows)

@@ -127,6 +127,12 @@ def test_reimporting_updates_instead_of_duplicating(
 
     assert (same["created"], same["updated"], same["unchanged"]) == (0, 0, 3)
     assert (changed["created"], changed["updated"], changed["unchanged"]) == (0, 1, 2)
+    # The same text keeps its stored label: only the edited mention is analysed again.
+    assert (same["analysed"], changed["analysed"]) == (0, 1)
+    assert (same["sentiment"], changed["sentiment"]) == (
+        {"positive": 1, "negative": 1, "neutral": 1},
+        {"positive": 1, "negative": 2, "neutral": 0},
+    )
     assert count_rows(database, StoredMention, client_id=owner["id"]) == 3
     stored = {m["external_id"]: m for m in list_all(client, agency, f"/v1/clients/{owner['id']}/mentions")}
     assert stored["f-1"]["text"] == "Horrible, the worst shop in town."

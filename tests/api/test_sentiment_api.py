@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import update
 
 from api.content.models import StoredMention
+from api.sentiment import default_analyzer
 from tests.api.conftest import assert_problem, create_account, create_client, owner_connection, sync_account, table
 from tests.conftest import Agency, TestDatabase
 
@@ -262,3 +264,34 @@ def test_synced_mentions_are_labelled_and_counted(client: TestClient[Litestar], 
     assert body["totals"]["unlabelled"] == 0
     assert body["totals"]["positive"] == labels.count("positive")
     assert body["totals"]["negative"] == labels.count("negative")
+
+
+def test_the_report_says_which_analysers_labelled_the_window_and_mentions_carry_theirs(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, crafted: dict[str, Any]
+) -> None:
+    current = default_analyzer()
+    mentions = table(StoredMention)
+    ids = crafted["ids"]
+    with owner_connection(database) as connection:
+        for names, analyzer, version in (("abc", current.name, current.version), ("d", "old-lexicon", "0.9")):
+            connection.execute(
+                update(mentions)
+                .where(mentions.c.id.in_([uuid.UUID(ids[name]) for name in names]))
+                .values(sentiment_analyzer=analyzer, sentiment_version=version)
+            )
+
+    body = report(client, agency, crafted["client_id"], **{"from": "2026-01-01", "to": "2026-01-31"})
+
+    # e, f, g, h were labelled before the analyser was kept; i has no label and is not counted.
+    assert body["labelled_by"] == [
+        {"analyzer": None, "version": None, "mentions": 4, "current": False},
+        {"analyzer": current.name, "version": current.version, "mentions": 3, "current": True},
+        {"analyzer": "old-lexicon", "version": "0.9", "mentions": 1, "current": False},
+    ]
+    assert "resonance sentiment reanalyse" in body["definition"]["labelled_by"]
+    listed = {m["id"]: m for m in body["most_positive"] + body["most_negative"]}
+    assert (listed[ids["a"]]["sentiment_analyzer"], listed[ids["a"]]["sentiment_version"]) == (
+        current.name,
+        current.version,
+    )
+    assert (listed[ids["e"]]["sentiment_analyzer"], listed[ids["e"]]["aspects"]) == (None, [])
