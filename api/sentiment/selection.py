@@ -74,6 +74,23 @@ def labelled(
     return analyzer.analyse(texts, languages), Provenance.of(analyzer.name, analyzer.version)
 
 
+WARM_UP_TEXTS = ("Great service, thank you!", "Livraison en retard, très déçu.")
+"""An English and a French text: analysing them loads every model the default analyser uses."""
+
+
+def warm_up(analyzer: SentimentAnalyzer) -> None:
+    """Load the analyser's models now, once per process (lingua's and VADER's take about a second).
+
+    Call it off the event loop (in a thread) when a worker starts, so that the first sync does not hold the GIL
+    for that second while the loop serves requests and heartbeats. A failure is logged, never raised: the first
+    batch then loads the models, or falls back, as it would have.
+    """
+    try:
+        labelled(analyzer, WARM_UP_TEXTS)
+    except Exception:  # a plugin's bug must not stop a worker from starting
+        logger.warning("warming the sentiment analyser up failed; the first batch loads it", exc_info=True)
+
+
 def analyse_mention_rows(analyzer: SentimentAnalyzer, rows: Sequence[dict[str, Any]]) -> None:
     """Give mention rows (dicts with `text` and `language`) their language, sentiment and its provenance, in place.
 

@@ -30,7 +30,7 @@ from api.billing.metering import mention_key, record_facts, record_usage
 from api.oauth.flow import connector_client
 from api.oauth.renewal import renew_for_sync
 from api.observability.metrics import connector_failed
-from api.sentiment import analyse_mention_rows, analyzer_for
+from api.sentiment import analyse_mention_rows, analyzer_for, warm_up
 from api.sentiment.stored_labels import carry_stored_labels, stored_labels
 from api.sync import store
 from api.sync.models import SyncRun
@@ -381,6 +381,10 @@ class SyncEngine:
             raise StorageError(
                 f"storing the records failed ({type(error).__name__}); the next run resumes from the last checkpoint"
             ) from error
+
+    async def warm_up(self) -> None:
+        """Load the sentiment analyser's models in a thread, before the first sync needs them."""
+        await asyncio.to_thread(warm_up, self.analyzer)
 
     async def _analyse(self, context: RunContext, rows: list[dict[str, Any]]) -> None:
         """Label the mentions that need it: new ones, and stored ones whose text changed or that have no label."""

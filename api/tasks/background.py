@@ -123,6 +123,8 @@ class BackgroundWork:
 
     async def run(self, stop: asyncio.Event, *, queues: Sequence[str] | None = None, concurrency: int = 4) -> None:
         """Run the jobs of `queues` (None: all) until `stop` is set, and keep the queue metrics current."""
+        if queues is None or "sync" in queues:
+            await self.sync.engine.warm_up()  # the first sync must not load the sentiment models
         watcher = asyncio.create_task(self.watch_queues(stop), name="queue-metrics")
         try:
             await self.engine.run(stop, queues=queues, concurrency=concurrency)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
-from api.sentiment import GuardedAnalyzer, analyse_mention_rows, default_analyzer
+import pytest
+
+from api.sentiment import GuardedAnalyzer, analyse_mention_rows, default_analyzer, warm_up
+from api.sentiment.language import detect_languages
 from api.sentiment.provenance import STORED_LENGTH, Provenance, stored_form
 from api.sentiment.stored_labels import carry_stored_labels
 from plugins.sdk import Sentiment
@@ -110,3 +114,21 @@ def test_only_new_changed_or_unlabelled_mentions_are_left_to_analyse() -> None:
     )
     assert (kept["aspects"], kept["language"]) == (["price"], "fr")
     assert "sentiment_label" not in rows[1]
+
+
+def test_warming_up_an_analyser_that_fails_logs_and_lets_the_worker_start(caplog: pytest.LogCaptureFixture) -> None:
+    broken = BrokenAnalyzer()
+
+    with caplog.at_level(logging.WARNING, logger="resonance.sentiment"):
+        warm_up(broken)
+
+    assert "warming the sentiment analyser up failed" in caplog.text
+
+
+def test_warming_up_analyses_an_english_and_a_french_text() -> None:
+    upgraded = UpgradedAnalyzer()
+
+    warm_up(upgraded)
+
+    assert len(upgraded.texts) == 2
+    assert detect_languages(upgraded.texts) == ["en", "fr"]

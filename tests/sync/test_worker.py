@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
 
 from api.sync.worker import STALE_AFTER
+from plugins.sdk import Sentiment
 from tenants.database import Database
 from tenants.ids import utcnow
 from tests.conftest import TestDatabase as DatabaseUnderTest
@@ -254,3 +257,36 @@ async def test_a_dispatch_whose_one_kind_fails_still_queues_the_others(
         await background.close()
     assert (await harness.run(owner, run_id)).status == "succeeded"
     assert "dispatch could not queue the reports" in caplog.text
+
+
+class WarmUpRecorder:
+    """An analyser that records the threads it is called on."""
+
+    name = "recorder"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def analyse(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Sentiment]:
+        self.threads.append(threading.get_ident())
+        return [Sentiment(language="en", label="neutral", score=0.0) for _ in texts]
+
+
+@pytest.mark.parametrize(("queues", "warmed"), [(None, True), (["sync"], True), (["webhooks", "billing"], False)])
+async def test_a_worker_that_takes_syncs_loads_the_sentiment_models_first_off_the_event_loop(
+    harness: SyncHarness, queues: list[str] | None, warmed: bool
+) -> None:
+    engine = harness.engine()
+    recorder = WarmUpRecorder()
+    engine.analyzer = recorder
+    background = harness.background(harness.worker(engine))
+    stop = asyncio.Event()
+    stop.set()  # start, then stop at once: only what happens before the first job is run
+    try:
+        await asyncio.wait_for(background.run(stop, queues=queues, concurrency=1), timeout=10)
+    finally:
+        await background.close()
+
+    assert len(recorder.threads) == (1 if warmed else 0)
+    assert threading.get_ident() not in recorder.threads  # a thread of its own, not the event loop's
