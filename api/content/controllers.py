@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from api.auth import Principal, require
 from api.client_keys import OPEN_TO_CLIENT_KEYS
 from api.clients.service import get_client
 from api.content import service
-from api.content.schemas import MentionImportOut, MentionPage, PostPage
+from api.content.schemas import MentionImportOut, MentionOut, MentionPage, PostPage, SentimentCorrection, mention_out
 from api.errors import InvalidInput
 from api.idempotency import idempotent
 from api.mention_import.importer import IMPORT_MAX_BYTES, parse_csv, parse_json
@@ -22,6 +22,7 @@ from api.metrics.window import AskedDays
 from api.pagination import PAGE, PageRequest
 from api.parameters import day_range
 from api.request_csv import FORM_MEDIA_TYPE, UPLOAD_MEDIA_TYPES, csv_file, media_type
+from api.sentiment.corrections import correct_sentiment
 from api.services import Services
 from tenants.audit import Actor
 
@@ -66,6 +67,30 @@ class ContentController(Controller):
         return await service.list_mentions(
             session, principal, client_id, days, page, account_id=account_id, network=network, language=language
         )
+
+    @put(
+        "/v1/clients/{client_id:uuid}/mentions/{mention_id:uuid}/sentiment",
+        guards=[require("write")],
+        summary="Correct a mention's sentiment",
+    )
+    async def correct_mention_sentiment(
+        self,
+        client_id: uuid.UUID,
+        mention_id: uuid.UUID,
+        data: SentimentCorrection,
+        session: AsyncSession,
+        principal: Principal,
+        actor: Actor,
+    ) -> MentionOut:
+        """Give the mention the sentiment a person reads in it; it becomes its label in every report.
+
+        The label is stored with the provenance `person` (`sentiment_analyzer`) and the score 1, -1 or 0. It is kept
+        when the same text is synced or imported again, and `resonance sentiment reanalyse` never replaces it; if
+        the text changes at its source, the new text is analysed again. Sending the same label again changes
+        nothing but the audit log (`mention.sentiment_corrected`, with the label it replaced).
+        """
+        mention = await correct_sentiment(session, principal, actor, client_id, mention_id, data.label)
+        return mention_out(mention)
 
     @post(
         "/v1/clients/{client_id:uuid}/mentions",

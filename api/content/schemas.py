@@ -54,6 +54,15 @@ class MentionOut(msgspec.Struct):
     fetched_at: datetime
 
 
+class SentimentCorrection(msgspec.Struct, forbid_unknown_fields=True):
+    """A person's verdict on a mention's sentiment."""
+
+    label: Annotated[
+        Literal["positive", "negative", "neutral"],
+        msgspec.Meta(description="The mention's sentiment as a person reads it: positive, negative or neutral."),
+    ]
+
+
 class MentionPage(msgspec.Struct):
     data: list[MentionOut]
     next_cursor: str | None

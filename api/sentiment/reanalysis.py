@@ -2,8 +2,9 @@
 
 A stored label is history and is never rewritten by a sync or an import of the same text. After an analyser
 upgrade, this is the one explicit way to relabel: it takes the client's mentions whose label was given by another
-analyser or version (or by an unrecorded one, or none), in id order and in batches, one transaction each. Each
-update is guarded by "text and provenance still as read", so a mention changed meanwhile by a sync is left to it.
+analyser or version (or by an unrecorded one, or none; never a person's correction), in id order and in batches,
+one transaction each. Each update is guarded by "text and provenance still as read", so a mention changed
+meanwhile by a sync is left to it.
 Stopped midway, a run is resumed by running it again: what is relabelled no longer qualifies.
 
 Relabelling is not billed: `mentions_analysed` counts each mention once, ever.
@@ -25,6 +26,7 @@ from sqlmodel import col, select
 
 from api.clients.models import Client
 from api.content.models import StoredMention
+from api.sentiment.corrections import PERSON
 from api.sentiment.provenance import Provenance
 from api.sentiment.selection import analyse_mention_rows
 from plugins.sdk import SentimentAnalyzer
@@ -60,9 +62,10 @@ class Reanalysis:
 
 
 def _qualifies(current: Provenance, client_id: uuid.UUID, since: datetime | None) -> list[Any]:
-    """The conditions of a client's mention that today's analyser did not label."""
+    """The conditions of a client's mention that today's analyser did not label, nor a person."""
     conditions: list[Any] = [
         col(StoredMention.client_id) == client_id,
+        col(StoredMention.sentiment_analyzer).is_distinct_from(PERSON),
         or_(
             col(StoredMention.sentiment_label).is_(None),
             col(StoredMention.sentiment_analyzer).is_distinct_from(current.analyzer),

@@ -45,6 +45,7 @@ TENANT_ID_PARAMETERS = (
     "rule_id",
     "alert_id",
     "report_id",
+    "mention_id",
     "host",
 )
 """Path parameters naming a tenant's own object: filled with agency A's real ids."""
@@ -64,6 +65,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/v1/accounts/{account_id:uuid}"): {"status": "paused", "display_name": "Hijacked", "credentials": {}},
     ("POST", "/v1/accounts/{account_id:uuid}/syncs"): {"since": "2026-01-01", "until": "2026-01-02"},
     ("POST", "/v1/clients/{client_id:uuid}/oauth/authorizations"): {"network": "demo", "handle": "intruder"},
+    ("PUT", "/v1/clients/{client_id:uuid}/mentions/{mention_id:uuid}/sentiment"): {"label": "negative"},
     ("POST", "/v1/clients/{client_id:uuid}/mentions"): [
         {"source": "intruder", "external_id": "x-1", "published_at": "2026-01-06T10:00:00Z", "text": "Hijacked"}
     ],
@@ -199,6 +201,7 @@ def alpha(client: TestClient[Litestar], agency: Agency) -> dict[str, Any]:
         "delivery_id": delivery.json()["id"],
         "rule_id": rule.json()["id"],
         "alert_id": alert["id"],
+        "mention_id": mentions[0]["id"],
         "report_id": report.json()["id"],
         "host": domain.json()["host"],
     }
