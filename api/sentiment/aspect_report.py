@@ -152,6 +152,13 @@ async def read_aspects(
         network=network,
         language=language,
     )
+    return await aspects_of(session, selection, granularity, client.timezone)
+
+
+async def aspects_of(
+    session: AsyncSession, selection: MentionFilter, granularity: Granularity | None, timezone: str
+) -> AspectReport:
+    """The aspect report of the mentions `selection` covers (its zone named `timezone`); the route's answer."""
     labelled, untagged, unlabelled = await window_counts(session, selection)
     per_aspect = await aspect_label_counts(session, selection)
     negatives = labelled["negative"]
@@ -170,16 +177,18 @@ async def read_aspects(
                     for total, negative in [per_period.get((start, counts.aspect), (0, 0))]
                 ],
             )
-            for start in period_starts(first, last, granularity)
+            for start in period_starts(selection.first, selection.last, granularity)
         ]
     untagged_total = sum(untagged.values())
     return AspectReport(
-        client_id=client_id,
-        date_from=first,
-        date_to=last,
+        client_id=selection.client_id,
+        date_from=selection.first,
+        date_to=selection.last,
         granularity=granularity,
-        timezone=client.timezone,
-        filters=SentimentFilters(account_id=account_id, network=network, language=language),
+        timezone=timezone,
+        filters=SentimentFilters(
+            account_id=selection.account_id, network=selection.network, language=selection.language
+        ),
         aspects=aspects,
         untagged=UntaggedCounts(
             mentions=untagged_total,
@@ -191,7 +200,7 @@ async def read_aspects(
         ),
         totals=AspectWindowTotals(mentions=sum(labelled.values()), negative=negatives, unlabelled=unlabelled),
         periods=periods,
-        definition=aspect_definition(granularity, client.timezone),
+        definition=aspect_definition(granularity, timezone),
     )
 
 
