@@ -43,7 +43,7 @@ def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _aspect_rows(session: AsyncSession) -> Any:
+def aspect_rows(session: AsyncSession) -> Any:
     """The mention's aspects as a table of one `value` column (one row per aspect), joined to each mention."""
     aspects = col(StoredMention.aspects)
     if _is_postgres(session):
@@ -75,7 +75,7 @@ async def window_counts(session: AsyncSession, selection: MentionFilter) -> tupl
 
 async def aspect_label_counts(session: AsyncSession, selection: MentionFilter) -> dict[str, Counter[str]]:
     """Per aspect, its labelled mentions of the window per label."""
-    aspect = _aspect_rows(session)
+    aspect = aspect_rows(session)
     label = col(StoredMention.sentiment_label)
     statement = (
         select(aspect.c.value, label, func.count(distinct(col(StoredMention.id))))
@@ -102,7 +102,7 @@ async def aspect_period_counts(
     published = col(StoredMention.published_at)
     ends = [datetime.combine(next_period(start, granularity), time.min, selection.zone) for start in starts]
     period = case(*[(published < end, index) for index, end in enumerate(ends[:-1])], else_=len(starts) - 1)
-    aspect = _aspect_rows(session)
+    aspect = aspect_rows(session)
     label = col(StoredMention.sentiment_label)
     rows = (
         select(
