@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, func, true
+from sqlalchemy import case, distinct, func, literal, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -101,7 +101,8 @@ async def aspect_period_counts(
     starts = period_starts(selection.first, selection.last, granularity)
     published = col(StoredMention.published_at)
     ends = [datetime.combine(next_period(start, granularity), time.min, selection.zone) for start in starts]
-    period = case(*[(published < end, index) for index, end in enumerate(ends[:-1])], else_=len(starts) - 1)
+    whens = [(published < end, index) for index, end in enumerate(ends[:-1])]
+    period = case(*whens, else_=len(starts) - 1) if whens else literal(0)
     aspect = aspect_rows(session)
     label = col(StoredMention.sentiment_label)
     rows = (

@@ -448,16 +448,18 @@ def test_a_rule_on_one_account_counts_only_that_accounts_mentions(
     while day <= SPIKE_DAY:
         insert_mentions(database, agency, owner["id"], watched["id"], day, 20)
         day += timedelta(days=1)
-    insert_mentions(database, agency, owner["id"], other["id"], SPIKE_DAY, 100)
+    insert_mentions(database, agency, owner["id"], other["id"], SPIKE_DAY, 100, label="negative", aspects=["price"])
 
     quiet = evaluate(client, agency, owner["id"], date_from="2026-03-02", date_to="2026-03-02")
-    insert_mentions(database, agency, owner["id"], watched["id"], SPIKE_DAY, 40)
+    insert_mentions(database, agency, owner["id"], watched["id"], SPIKE_DAY, 40, label="negative", aspects=["app"])
     loud = evaluate(client, agency, owner["id"], date_from="2026-03-02", date_to="2026-03-02")
 
     assert quiet["opened"] == []
     [alert] = loud["opened"]
     assert alert["evidence"]["observed"] == 60
     assert alert["evidence"]["params"]["account_id"] == watched["id"]
+    # The other account's negative mentions about price are not this rule's.
+    assert alert["evidence"]["negative_aspects"] == [{"aspect": "app", "negative": 40}]
 
 
 def test_silence_opens_one_alert_on_the_day_it_reached_the_threshold(

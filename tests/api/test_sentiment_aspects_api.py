@@ -171,6 +171,17 @@ def test_daily_periods_list_every_day(client: TestClient[Litestar], agency: Agen
     assert body["aspects"][0] == counts("delivery", 1, 2, 0, 1.0, -0.3333)  # g / a b; negatives a b only
 
 
+def test_a_window_of_one_period(client: TestClient[Litestar], agency: Agency, crafted: dict[str, Any]) -> None:
+    body = report(client, agency, crafted["client_id"], **{"from": "2026-01-05", "to": "2026-01-05"}, granularity="day")
+
+    order = ["delivery", "price", "app", "billing", "hiring", "quality", "service", "staff"]
+    assert body["periods"] == [period("2026-01-05", order, delivery=(2, 2), price=(1, 1))]  # a b
+    month = report(client, agency, crafted["client_id"], **WINDOW, granularity="month")
+    assert month["periods"] == [
+        period("2026-01-01", delivery=(3, 3), price=(2, 1), staff=(1, 1), parking=(1, 0), service=(1, 0))
+    ]
+
+
 def test_an_empty_window_has_null_ratios(client: TestClient[Litestar], agency: Agency, crafted: dict[str, Any]) -> None:
     body = report(client, agency, crafted["client_id"], **{"from": "2026-02-01", "to": "2026-02-02"})
 
