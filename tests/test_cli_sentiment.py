@@ -21,7 +21,12 @@ MENTIONS_TABLE = table(StoredMention)
 
 MENTIONS = [
     {"source": "reviews", "external_id": "r-1", "published_at": "2026-11-02T09:30:00Z", "text": "I love it, amazing!"},
-    {"source": "reviews", "external_id": "r-2", "published_at": "2026-11-10T09:30:00Z", "text": "Nul, très déçu."},
+    {
+        "source": "reviews",
+        "external_id": "r-2",
+        "published_at": "2026-11-10T09:30:00Z",
+        "text": "Livraison nulle, très déçu.",
+    },
     {"source": "forum", "external_id": "f-1", "published_at": "2026-11-20T08:00:00Z", "text": "Opens at 9."},
 ]
 
@@ -145,3 +150,29 @@ def test_another_agencys_client_is_not_found_under_the_wrong_agency(
     assert result.exit_code == 1
     assert f"tenant {other_agency.tenant_id} has no client {client_id}." in words(result.output)
     assert stored(database, client_id)["r-1"] == ("neutral", "old-lexicon", "0.9")
+
+
+def test_all_relabels_even_what_todays_analyser_labelled_and_tags_aspects_again(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, cli_env: None
+) -> None:
+    owner = create_client(client, agency)
+    assert client.post(f"/v1/clients/{owner['id']}/mentions", json=MENTIONS, headers=agency.headers).status_code == 200
+    with owner_connection(database) as connection:  # as if tagged by an older catalogue
+        connection.execute(update(MENTIONS_TABLE).values(aspects=[]))
+
+    plain = runner.invoke(app, ["sentiment", "reanalyse", "--client", owner["id"]])
+    everything = runner.invoke(app, ["sentiment", "reanalyse", "--client", owner["id"], "--all"])
+
+    assert "nothing to do" in plain.output
+    assert everything.exit_code == 0, everything.output
+    assert "relabelled 3 mention(s)" in words(everything.output)
+    assert "no label changed" in words(everything.output)
+    with owner_connection(database) as connection:
+        aspects = dict(
+            connection.execute(
+                select(MENTIONS_TABLE.c.external_id, MENTIONS_TABLE.c.aspects).where(
+                    MENTIONS_TABLE.c.client_id == uuid.UUID(owner["id"])
+                )
+            ).all()
+        )
+    assert aspects == {"r-1": [], "r-2": ["delivery"], "f-1": []}

@@ -1,8 +1,8 @@
 """What the alert detectors read from the database, and what an opened alert shows as its evidence.
 
 The client's daily mention counts by sentiment (and one account's, for a rule that watches it), the last post
-before a day for the silence rule, and the window's most negative mentions that an alert carries; days are
-the client's, in its time zone.
+before a day for the silence rule, and the window's most negative mentions and the topics (aspects) of its
+negative mentions that an alert carries; days are the client's, in its time zone.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import case, distinct, func, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -25,8 +25,11 @@ from api.alerts.detection import Detection
 from api.alerts.models import AlertRule
 from api.clients.models import Client
 from api.content.models import StoredMention, StoredPost
+from api.sentiment.aspect_report import aspect_rows
 
 TOP_MENTIONS = 5
+TOP_ASPECTS = 5
+"""How many topics of the window's negative mentions an alert names."""
 EXCERPT_CHARS = 280
 MENTION_KINDS = ("mention_spike", "negative_share_spike", "sentiment_drop")
 
@@ -122,7 +125,8 @@ async def silence_detection(
 async def alert_evidence(
     session: AsyncSession, client: Client, rule: AlertRule, found: Detection, zone: ZoneInfo
 ) -> dict[str, Any]:
-    """The detection's evidence plus the window (in the client's time zone) and, for mentions, the top ones."""
+    """The detection's evidence plus the window (in the client's time zone) and, for mentions, the top ones and
+    the topics that carry the window's negative mentions."""
     start = datetime.combine(found.day, time.min, zone)
     end = datetime.combine(found.day + timedelta(days=1), time.min, zone)
     evidence = found.evidence()
@@ -131,6 +135,7 @@ async def alert_evidence(
     evidence["params"] = dict(rule.params)
     if rule.kind in MENTION_KINDS:
         evidence["top_mentions"] = await _top_mentions(session, client, rule, start, end)
+        evidence["negative_aspects"] = await _negative_aspects(session, client, rule, start, end)
     return evidence
 
 
@@ -166,3 +171,30 @@ async def _top_mentions(
         }
         for mention in mentions
     ]
+
+
+async def _negative_aspects(
+    session: AsyncSession, client: Client, rule: AlertRule, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The aspects of the window's negative mentions with how many each carries, most first, then by name;
+    at most `TOP_ASPECTS` (api/sentiment/aspects.py tags them)."""
+    aspect = aspect_rows(session)
+    mentions = func.count(distinct(col(StoredMention.id)))
+    statement = (
+        select(aspect.c.value, mentions)
+        .select_from(StoredMention)
+        .join(aspect, true())
+        .where(
+            StoredMention.client_id == client.id,
+            StoredMention.sentiment_label == "negative",
+            col(StoredMention.published_at) >= start.astimezone(UTC),
+            col(StoredMention.published_at) < end.astimezone(UTC),
+        )
+        .group_by(aspect.c.value)
+        .order_by(mentions.desc(), aspect.c.value)
+        .limit(TOP_ASPECTS)
+    )
+    account_id = account_filter(rule)
+    if account_id is not None:
+        statement = statement.where(StoredMention.account_id == account_id)
+    return [{"aspect": name, "negative": count} for name, count in (await session.execute(statement)).all()]

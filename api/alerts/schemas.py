@@ -140,7 +140,8 @@ class AlertRulePage(msgspec.Struct):
 
 
 class AlertOut(msgspec.Struct):
-    """An alert: the day it fired for, its evidence (window, baseline, observed value, top mentions), its lifecycle."""
+    """An alert: the day it fired for, its evidence (window, baseline, observed value, top mentions, the topics of
+    the negative mentions), its lifecycle."""
 
     id: uuid.UUID
     rule_id: uuid.UUID

@@ -80,12 +80,19 @@ def reanalyse(
     since: Annotated[
         str | None, typer.Option(help="Only mentions published from this day (client's time zone), like 2026-01-31.")
     ] = None,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also the mentions today's analyser labelled (after a change of the aspect catalogue)."
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Analyse and count what would change; write nothing.")
     ] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=10_000, help="Mentions per transaction.")] = 500,
 ) -> None:
-    """Relabel the client's mentions that another analyser (or version) labelled, with the one configured now.
+    """Relabel the client's mentions that another analyser (or version) labelled, with the one configured now, and
+    tag their aspects again. A person's correction is never replaced.
 
     Labels are history: syncs and imports keep a mention's label until its text changes, so after an analyser
     upgrade old mentions keep their labels until this runs. Each batch is its own transaction; stopped midway,
@@ -132,6 +139,7 @@ def reanalyse(
                         services.sync_engine.analyzer,
                         Actor(label="cli:sentiment reanalyse"),
                         since=first_day,
+                        everything=everything,
                         dry_run=dry_run,
                         batch_size=batch_size,
                         on_start=started,
@@ -146,7 +154,8 @@ def reanalyse(
     analyser = f"{result.current.analyzer} {result.current.version}"
     if not result.examined:
         out.print(
-            f"every mention of client {client_uuid} in range is already labelled by {analyser}; nothing to do.",
+            f"every mention of client {client_uuid} in range is already labelled by {analyser} (or by a person); "
+            "nothing to do.",
             highlight=False,
         )
     elif dry_run:

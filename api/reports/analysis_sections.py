@@ -1,4 +1,4 @@
-"""Report sections from the analyses: presence, sentiment, benchmark, objectives and ROI.
+"""Report sections from the analyses: presence, sentiment and its aspects, benchmark, objectives and ROI.
 
 Each takes the very answer the matching API route gives (same function), so the report and the API
 never disagree, and lays it out as key figures, tables and charts in the report's language.
@@ -14,8 +14,9 @@ from api.objectives.progress import ObjectiveProgress
 from api.objectives.schemas import progress_out
 from api.presence.schemas import PresenceOut
 from api.reports.document import Chart, Figure, Section, Table, Value
-from api.reports.i18n import Words
+from api.reports.i18n import LABELS, Words
 from api.roi.schemas import RoiOut
+from api.sentiment.aspect_schemas import AspectReport
 from api.sentiment.schemas import SentimentPeriod, SentimentTotals
 
 EXCERPT = 140
@@ -91,6 +92,65 @@ def sentiment_section(
         else [],
         charts=[chart] if periods else [],
         notes=[words("net_sentiment_note")],
+    )
+
+
+def aspect_name(aspect: str, words: Words) -> str:
+    """An aspect's name in the report's language; one outside the catalogue keeps its stored name."""
+    key = f"aspect_{aspect}"
+    return words(key) if key in LABELS else aspect
+
+
+def aspects_section(report: AspectReport, words: Words) -> Section:
+    """Which topics the window's mentions speak of, and which carry the negative ones (the aspects route's answer)."""
+    spoken = [counts for counts in report.aspects if counts.mentions]
+    rows: list[list[Value]] = [
+        [
+            aspect_name(counts.aspect, words),
+            counts.mentions,
+            counts.negative,
+            counts.net_sentiment,
+            counts.share_of_negative,
+        ]
+        for counts in spoken
+    ]
+    untagged = report.untagged
+    if untagged.mentions:
+        rows.append(
+            [
+                words("aspect_none"),
+                untagged.mentions,
+                untagged.negative,
+                untagged.net_sentiment,
+                untagged.share_of_negative,
+            ]
+        )
+    carrying = [counts for counts in spoken if counts.negative]
+    chart = Chart(
+        title=words("negative_by_aspect"),
+        kind="bar",
+        categories=[aspect_name(counts.aspect, words) for counts in carrying],
+        series={words("negative"): [float(counts.negative) for counts in carrying]},
+    )
+    return Section(
+        key="aspects",
+        title=words("aspects"),
+        figures=[
+            Figure(words("mentions_with_aspect"), report.totals.mentions - untagged.mentions),
+            Figure(words("most_negative_aspect"), aspect_name(carrying[0].aspect, words) if carrying else None),
+        ],
+        tables=[
+            Table(
+                title=words("aspects"),
+                columns=words.each("aspect", "mentions", "negative", "net_sentiment", "share_of_negative"),
+                rows=rows,
+                units=["", "", "", "%", "%"],
+            )
+        ]
+        if rows
+        else [],
+        charts=[chart] if carrying else [],
+        notes=[words("aspects_note", version=report.definition.catalogue["version"])],
     )
 
 

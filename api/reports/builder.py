@@ -15,6 +15,7 @@ from api.objectives.progress import objective_status
 from api.presence.service import presence_of
 from api.reports.analysis_sections import (
     alerts_section,
+    aspects_section,
     benchmark_section,
     objectives_section,
     presence_section,
@@ -25,6 +26,7 @@ from api.reports.document import Brand, Report
 from api.reports.i18n import Language, Words
 from api.reports.sections import employer_brand_section, summary_section
 from api.roi.report import roi_report
+from api.sentiment.aspect_report import aspects_of
 from api.sentiment.report import MentionFilter, extremes, label_counts
 from plugins.registry import Registry
 from tenants.ids import utcnow
@@ -60,6 +62,7 @@ async def build_report(
         objectives_section(progress, words),
         presence_section(await presence_of(session, registry, client, window), words),
         sentiment_section(periods, totals, await extremes(session, mentions, "negative", NEGATIVE_MENTIONS), words),
+        aspects_section(await aspects_of(session, mentions, None, window.timezone), words),
         alerts_section(list(alerts), words),
         benchmark_section(await benchmark_of(session, client, window), words),
         employer_brand_section(await employer_brand_of(session, registry, client, window, set(DEFAULT_TAGS)), words),

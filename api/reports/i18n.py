@@ -92,6 +92,31 @@ LABELS: dict[str, Texts] = {
         "Net sentiment = (positive − negative) ÷ all mentions, from −100 % to +100 %.",
         "Sentiment net = (positives − négatives) ÷ toutes les mentions, de −100 % à +100 %.",
     ),
+    "aspects": Texts("Topics of the mentions", "Sujets des mentions"),
+    "aspect": Texts("Topic", "Sujet"),
+    "aspect_price": Texts("Price", "Prix"),
+    "aspect_service": Texts("Service", "Service"),
+    "aspect_delivery": Texts("Delivery", "Livraison"),
+    "aspect_quality": Texts("Quality", "Qualité"),
+    "aspect_hiring": Texts("Hiring", "Recrutement"),
+    "aspect_app": Texts("App", "Application"),
+    "aspect_staff": Texts("Staff", "Personnel"),
+    "aspect_billing": Texts("Billing", "Facturation"),
+    "aspect_none": Texts("No topic", "Sans sujet"),
+    "mentions_with_aspect": Texts("Mentions with a topic", "Mentions avec un sujet"),
+    "most_negative_aspect": Texts(
+        "Topic with the most negative mentions", "Sujet qui porte le plus de mentions négatives"
+    ),
+    "share_of_negative": Texts("Share of negative mentions", "Part des mentions négatives"),
+    "negative_by_aspect": Texts("Negative mentions by topic", "Mentions négatives par sujet"),
+    "aspects_note": Texts(
+        "A mention's topics come from French and English keywords (catalogue version {version}); a mention can "
+        "have several. Share of negative mentions = the topic's negative mentions ÷ all negative mentions of the "
+        "period, so shares can add up to more than 100 %.",
+        "Les sujets d'une mention viennent de mots-clés français et anglais (catalogue version {version}) ; une "
+        "mention peut en avoir plusieurs. Part des mentions négatives = mentions négatives du sujet ÷ toutes les "
+        "mentions négatives de la période : les parts peuvent dépasser 100 % au total.",
+    ),
     "benchmark": Texts("Competitors", "Concurrents"),
     "share_of_voice": Texts("Share of voice", "Part de voix"),
     "percentile_engagement_rate": Texts(

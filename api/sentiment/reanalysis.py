@@ -61,17 +61,21 @@ class Reanalysis:
     """Mentions changed by someone else between reading and writing, left as they are."""
 
 
-def _qualifies(current: Provenance, client_id: uuid.UUID, since: datetime | None) -> list[Any]:
-    """The conditions of a client's mention that today's analyser did not label, nor a person."""
+def _qualifies(current: Provenance, client_id: uuid.UUID, since: datetime | None, everything: bool) -> list[Any]:
+    """The conditions of a client's mention that today's analyser did not label (any, with `everything`), nor a
+    person."""
     conditions: list[Any] = [
         col(StoredMention.client_id) == client_id,
         col(StoredMention.sentiment_analyzer).is_distinct_from(PERSON),
-        or_(
-            col(StoredMention.sentiment_label).is_(None),
-            col(StoredMention.sentiment_analyzer).is_distinct_from(current.analyzer),
-            col(StoredMention.sentiment_version).is_distinct_from(current.version),
-        ),
     ]
+    if not everything:
+        conditions.append(
+            or_(
+                col(StoredMention.sentiment_label).is_(None),
+                col(StoredMention.sentiment_analyzer).is_distinct_from(current.analyzer),
+                col(StoredMention.sentiment_version).is_distinct_from(current.version),
+            )
+        )
     if since is not None:
         conditions.append(col(StoredMention.published_at) >= since)
     return conditions
@@ -114,21 +118,23 @@ async def reanalyse_client(
     actor: Actor,
     *,
     since: date | None = None,
+    everything: bool = False,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_start: Callable[[Reanalysis], None] = lambda _run: None,
     on_progress: Callable[[Reanalysis], None] = lambda _run: None,
 ) -> Reanalysis:
-    """Relabel the client's mentions that `analyzer` did not label (published from `since`, a day in the client's
-    time zone); in a dry run, analyse them and count what would change, writing nothing. Audited
-    (`mentions.reanalysed`) unless dry."""
+    """Relabel the client's mentions that `analyzer` did not label (with `everything`, all of them: after a change
+    of the aspect catalogue), published from `since` (a day in the client's time zone); never a person's label. In
+    a dry run, analyse them and count what would change, writing nothing. Audited (`mentions.reanalysed`) unless
+    dry."""
     run = Reanalysis(current=Provenance.of(analyzer.name, analyzer.version), dry_run=dry_run)
     async with database.tenant_session(tenant_id) as session:
         client = (await session.scalars(select(Client).where(col(Client.id) == client_id))).first()
         if client is None:
             raise UnknownClient(client_id)
         start = datetime.combine(since, time(), ZoneInfo(client.timezone)) if since else None
-        conditions = _qualifies(run.current, client_id, start)
+        conditions = _qualifies(run.current, client_id, start, everything)
         analyser_column, version_column = col(StoredMention.sentiment_analyzer), col(StoredMention.sentiment_version)
         groups = await session.execute(
             select(analyser_column, version_column, func.count())

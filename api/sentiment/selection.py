@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from api.sentiment.aspects import tag_aspects_batch
 from api.sentiment.default import DefaultSentimentAnalyzer
 from api.sentiment.provenance import Provenance
 from plugins.registry import Registry
@@ -92,7 +93,8 @@ def warm_up(analyzer: SentimentAnalyzer) -> None:
 
 
 def analyse_mention_rows(analyzer: SentimentAnalyzer, rows: Sequence[dict[str, Any]]) -> None:
-    """Give mention rows (dicts with `text` and `language`) their language, sentiment and its provenance, in place.
+    """Give mention rows (dicts with `text` and `language`) their language, sentiment, its provenance and their
+    aspects (api/sentiment/aspects.py), in place.
 
     A language the row already has (given by the connector or the importer) is kept; the analyser's
     detected language fills only the missing ones.
@@ -106,4 +108,7 @@ def analyse_mention_rows(analyzer: SentimentAnalyzer, rows: Sequence[dict[str, A
         row["sentiment_score"] = result.score
         row["sentiment_analyzer"] = provenance.analyzer
         row["sentiment_version"] = provenance.version
-        row["aspects"] = []
+    for row, aspects in zip(
+        rows, tag_aspects_batch([row["text"] for row in rows], [row["language"] for row in rows]), strict=True
+    ):
+        row["aspects"] = aspects

@@ -51,8 +51,9 @@ def insert_mentions(
     hour: int = 12,
     minute: int = 0,
     text: str = "A mention",
+    aspects: list[str] | None = None,
 ) -> None:
-    """Store `count` mentions published on `day` (UTC) with this sentiment, directly as the owner."""
+    """Store `count` mentions published on `day` (UTC) with this sentiment and these aspects, as the owner."""
     rows = [
         {
             "tenant_id": uuid.UUID(agency.tenant_id),
@@ -66,6 +67,7 @@ def insert_mentions(
             "text": f"{text} #{n}",
             "sentiment_label": label,
             "sentiment_score": score,
+            "aspects": aspects or [],
             "fetched_at": datetime(2026, 3, 10, tzinfo=UTC),
         }
         for n in range(count)
@@ -396,6 +398,46 @@ def test_a_negative_share_surge_and_a_sentiment_drop_open_their_alerts(
     assert [item["sentiment_label"] for item in share_evidence["top_mentions"]] == ["negative"] * 5
 
 
+def test_mention_alerts_name_the_topics_of_the_days_negative_mentions(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, paris: Any
+) -> None:
+    share = create_rule(client, agency, paris["id"], "negative_share_spike")
+    drop = create_rule(client, agency, paris["id"], "sentiment_drop")
+    flat_history(database, agency, paris["id"], HISTORY_START, SPIKE_DAY - timedelta(days=1))
+    negative = {"label": "negative", "score": -0.8}
+    insert_mentions(database, agency, paris["id"], None, SPIKE_DAY, 6, **negative, aspects=["price", "delivery"])
+    insert_mentions(database, agency, paris["id"], None, SPIKE_DAY, 4, **negative, aspects=["delivery"])
+    insert_mentions(database, agency, paris["id"], None, SPIKE_DAY, 2, **negative)
+    for aspect in ("app", "billing", "quality"):
+        insert_mentions(database, agency, paris["id"], None, SPIKE_DAY, 1, **negative, aspects=[aspect])
+    eve = SPIKE_DAY - timedelta(days=1)
+    # 23:30 UTC is 00:30 on the spike day in Paris; 22:30 UTC is still the day before.
+    insert_mentions(database, agency, paris["id"], None, eve, 1, **negative, hour=23, minute=30, aspects=["hiring"])
+    insert_mentions(database, agency, paris["id"], None, eve, 1, **negative, hour=22, minute=30, aspects=["staff"])
+    insert_mentions(
+        database, agency, paris["id"], None, SPIKE_DAY, 1, label="positive", score=0.7, aspects=["service", "price"]
+    )
+    insert_mentions(database, agency, paris["id"], None, SPIKE_DAY, 2)
+
+    result = evaluate(client, agency, paris["id"], date_from="2026-03-02", date_to="2026-03-02")
+
+    by_rule = {alert["rule_id"]: alert for alert in result["opened"]}
+    assert set(by_rule) == {share["id"], drop["id"]}
+    # Negatives of the day: delivery 10, price 6, then app, billing, hiring, quality with one each: five at most,
+    # ties by name. The positive mention's service and the day before's staff never count.
+    expected = [
+        {"aspect": "delivery", "negative": 10},
+        {"aspect": "price", "negative": 6},
+        {"aspect": "app", "negative": 1},
+        {"aspect": "billing", "negative": 1},
+        {"aspect": "hiring", "negative": 1},
+    ]
+    assert by_rule[share["id"]]["evidence"]["negative_aspects"] == expected
+    assert by_rule[drop["id"]]["evidence"]["negative_aspects"] == expected
+    stored = client.get(f"/v1/alerts/{by_rule[share['id']]['id']}", headers=agency.headers).json()
+    assert stored["evidence"]["negative_aspects"] == expected
+
+
 def test_a_rule_on_one_account_counts_only_that_accounts_mentions(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase
 ) -> None:
@@ -406,16 +448,18 @@ def test_a_rule_on_one_account_counts_only_that_accounts_mentions(
     while day <= SPIKE_DAY:
         insert_mentions(database, agency, owner["id"], watched["id"], day, 20)
         day += timedelta(days=1)
-    insert_mentions(database, agency, owner["id"], other["id"], SPIKE_DAY, 100)
+    insert_mentions(database, agency, owner["id"], other["id"], SPIKE_DAY, 100, label="negative", aspects=["price"])
 
     quiet = evaluate(client, agency, owner["id"], date_from="2026-03-02", date_to="2026-03-02")
-    insert_mentions(database, agency, owner["id"], watched["id"], SPIKE_DAY, 40)
+    insert_mentions(database, agency, owner["id"], watched["id"], SPIKE_DAY, 40, label="negative", aspects=["app"])
     loud = evaluate(client, agency, owner["id"], date_from="2026-03-02", date_to="2026-03-02")
 
     assert quiet["opened"] == []
     [alert] = loud["opened"]
     assert alert["evidence"]["observed"] == 60
     assert alert["evidence"]["params"]["account_id"] == watched["id"]
+    # The other account's negative mentions about price are not this rule's.
+    assert alert["evidence"]["negative_aspects"] == [{"aspect": "app", "negative": 40}]
 
 
 def test_silence_opens_one_alert_on_the_day_it_reached_the_threshold(

@@ -99,6 +99,7 @@ def test_the_json_report_summarises_the_window_against_the_previous_one(
         "objectives",
         "presence",
         "sentiment",
+        "aspects",
         "alerts",
         "benchmark",
         "employer_brand",
@@ -159,6 +160,61 @@ def test_each_analysis_section_carries_the_numbers_of_its_api_route(
     assert figures["ROI"] == 0.5
 
 
+def test_the_aspects_section_carries_the_numbers_of_the_aspects_route(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase
+) -> None:
+    from datetime import UTC, datetime
+
+    from tests.api.test_sentiment_aspects_api import insert_mentions
+
+    owner = seed(client, agency, database, language="fr")  # one positive mention without aspect, on 4 March
+    at = datetime(2026, 3, 6, 9, tzinfo=UTC)
+    insert_mentions(
+        database,
+        agency.tenant_id,
+        owner["id"],
+        None,
+        {
+            "a": (at, "negative", "reviews", "fr", False, ["price", "delivery"]),
+            "b": (at, "negative", "reviews", "fr", False, ["delivery"]),
+            "c": (at, "positive", "reviews", "fr", False, ["delivery"]),
+            "d": (at, "negative", "reviews", "fr", False, []),
+            "e": (datetime(2026, 3, 20, 9, tzinfo=UTC), "negative", "reviews", "fr", False, ["staff"]),  # after
+        },
+    )
+
+    report = client.get(f"/v1/clients/{owner['id']}/report", params=WINDOW, headers=agency.headers).json()
+    route = client.get(f"/v1/clients/{owner['id']}/sentiment/aspects", params=WINDOW, headers=agency.headers).json()
+
+    section = next(section for section in report["sections"] if section["key"] == "aspects")
+    assert section["title"] == "Sujets des mentions"
+    figures = {figure["label"]: figure["value"] for figure in section["figures"]}
+    assert figures == {"Mentions avec un sujet": 3, "Sujet qui porte le plus de mentions négatives": "Livraison"}
+    # Negatives a b d (3): delivery a b c -> 2 negative, net (1 - 2) / 3; price a; no topic: d and the seed's one.
+    table = section["tables"][0]
+    assert table["columns"] == ["Sujet", "Mentions", "Négatives", "Sentiment net", "Part des mentions négatives"]
+    assert table["rows"] == [
+        ["Livraison", 3, 2, -0.3333, 0.6667],
+        ["Prix", 1, 1, -1.0, 0.3333],
+        ["Sans sujet", 2, 1, 0.0, 0.3333],
+    ]
+    assert table["units"] == ["", "", "", "%", "%"]
+    delivery = next(row for row in route["aspects"] if row["aspect"] == "delivery")
+    assert table["rows"][0][1:] == [
+        delivery["mentions"],
+        delivery["negative"],
+        delivery["net_sentiment"],
+        delivery["share_of_negative"],
+    ]
+    assert section["charts"][0]["categories"] == ["Livraison", "Prix"]
+    assert section["charts"][0]["series"] == {"Négatives": [2.0, 1.0]}
+    assert "version 1" in section["notes"][0]
+    pdf = client.get(f"/v1/clients/{owner['id']}/report", params={**WINDOW, "format": "pdf"}, headers=agency.headers)
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Sujets des mentions" in text
+    assert "Livraison" in text
+
+
 def test_the_report_speaks_the_clients_language_unless_asked_otherwise(
     client: TestClient[Litestar], agency: Agency, database: TestDatabase
 ) -> None:
@@ -175,6 +231,7 @@ def test_the_report_speaks_the_clients_language_unless_asked_otherwise(
         "Objectifs",
         "Présence",
         "Sentiment",
+        "Sujets des mentions",
         "Alertes",
         "Concurrents",
         "Marque employeur",

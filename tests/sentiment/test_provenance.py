@@ -132,3 +132,16 @@ def test_warming_up_analyses_an_english_and_a_french_text() -> None:
 
     assert len(upgraded.texts) == 2
     assert detect_languages(upgraded.texts) == ["en", "fr"]
+
+
+def test_analysed_rows_get_their_aspects_in_the_language_found() -> None:
+    rows = [
+        {"text": "Livraison en retard et colis abîmé, remboursez-moi", "language": None},
+        {"text": "The app keeps crashing and support never answers", "language": "en"},
+        {"text": "Bonne journée à tous", "language": "fr"},
+    ]
+
+    analyse_mention_rows(default_analyzer(), rows)
+
+    assert [row["aspects"] for row in rows] == [["delivery", "quality", "billing"], ["service", "app"], []]
+    assert rows[0]["language"] == "fr"
