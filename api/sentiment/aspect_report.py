@@ -7,17 +7,14 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, distinct, func, literal, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.auth import Principal
-from api.clients.service import get_client
-from api.content.history import client_accounts
 from api.content.models import StoredMention
-from api.metrics.window import AskedDays, today_in
+from api.metrics.window import AskedDays
 from api.sentiment.aspect_schemas import (
     AspectCounts,
     AspectDefinition,
@@ -31,7 +28,7 @@ from api.sentiment.aspects import ASPECTS, ASPECTS_VERSION
 from api.sentiment.periods import Granularity, next_period, period_starts
 from api.sentiment.report import LABELS, MentionFilter, net_sentiment
 from api.sentiment.schemas import SentimentFilters
-from api.sentiment.service import MAX_PERIODS
+from api.sentiment.service import client_selection
 
 
 def share(part: int, whole: int) -> float | None:
@@ -139,16 +136,12 @@ async def read_aspects(
     language: str | None,
 ) -> AspectReport:
     """The aspect report of the caller's client `client_id`; another tenant's client or account is a 404."""
-    client = await get_client(session, principal, client_id)
-    zone = ZoneInfo(client.timezone)
-    first, last = days.resolve(today_in(client.timezone), granularity=granularity or "day", max_periods=MAX_PERIODS)
-    if account_id is not None:
-        await client_accounts(session, client_id, account_id=account_id)
-    selection = MentionFilter(
-        client_id=client_id,
-        first=first,
-        last=last,
-        zone=zone,
+    client, selection = await client_selection(
+        session,
+        principal,
+        client_id,
+        days,
+        granularity or "day",
         account_id=account_id,
         network=network,
         language=language,

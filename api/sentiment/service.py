@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
+from api.clients.models import Client
 from api.clients.service import get_client
 from api.content.history import client_accounts
 from api.content.schemas import mention_out
@@ -21,6 +22,37 @@ from plugins.sdk import SentimentAnalyzer
 
 MAX_PERIODS = 1000
 DEFAULT_DAYS = 30
+
+
+async def client_selection(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: uuid.UUID,
+    days: AskedDays,
+    granularity: Granularity,
+    *,
+    account_id: uuid.UUID | None,
+    network: str | None,
+    language: str | None,
+) -> tuple[Client, MentionFilter]:
+    """The caller's client and the mentions a report of it covers: the asked days in its time zone, the filters.
+
+    Another tenant's client is a 404, and so is an `account_id` that is not the client's, as on every route.
+    """
+    client = await get_client(session, principal, client_id)
+    first, last = days.resolve(today_in(client.timezone), granularity=granularity, max_periods=MAX_PERIODS)
+    if account_id is not None:
+        await client_accounts(session, client_id, account_id=account_id)
+    selection = MentionFilter(
+        client_id=client_id,
+        first=first,
+        last=last,
+        zone=ZoneInfo(client.timezone),
+        account_id=account_id,
+        network=network,
+        language=language,
+    )
+    return client, selection
 
 
 async def read_sentiment(
@@ -37,21 +69,10 @@ async def read_sentiment(
     top: int,
 ) -> SentimentReport:
     """The sentiment report of the caller's client `client_id`; `analyzer` is the one that labels mentions."""
-    client = await get_client(session, principal, client_id)
-    zone = ZoneInfo(client.timezone)
-    first, last = days.resolve(today_in(client.timezone), granularity=granularity, max_periods=MAX_PERIODS)
-    if account_id is not None:
-        # Like every other account_id of a client's routes: one that is not the client's is a 404.
-        await client_accounts(session, client_id, account_id=account_id)
-    selection = MentionFilter(
-        client_id=client_id,
-        first=first,
-        last=last,
-        zone=zone,
-        account_id=account_id,
-        network=network,
-        language=language,
+    client, selection = await client_selection(
+        session, principal, client_id, days, granularity, account_id=account_id, network=network, language=language
     )
+    first, last = selection.first, selection.last
     periods, totals = await label_counts(session, selection, granularity)
     most_positive = await extremes(session, selection, "positive", top) if top else []
     most_negative = await extremes(session, selection, "negative", top) if top else []

@@ -12,20 +12,7 @@ from api.sentiment.language import detect_languages
 from api.sentiment.provenance import STORED_LENGTH, Provenance, stored_form
 from api.sentiment.stored_labels import carry_stored_labels
 from plugins.sdk import Sentiment
-
-
-class UpgradedAnalyzer:
-    """Calls everything negative; counts what it is asked."""
-
-    name = "upgraded-model"
-    version = "2.0"
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def analyse(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Sentiment]:
-        self.texts.extend(texts)
-        return [Sentiment(language="en", label="negative", score=-0.75) for _ in texts]
+from tests.plugins_fixtures.upgraded_analyzer import UpgradedAnalyzer
 
 
 class BrokenAnalyzer(UpgradedAnalyzer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
@@ -12,8 +11,8 @@ from api.sentiment import analyse_mention_rows, default_analyzer
 from api.sentiment.provenance import Provenance
 from api.sentiment.reanalysis import Reanalysis, _write, reanalyse_client
 from api.sync import store
-from plugins.sdk import Sentiment
 from tenants.audit import Actor, AuditEntry
+from tests.plugins_fixtures.upgraded_analyzer import UpgradedAnalyzer
 from tests.sync.conftest import Owner, SyncHarness
 
 JAN_1 = date(2026, 1, 1)
@@ -22,20 +21,6 @@ OPERATOR = Actor(label="test:reanalyse")
 
 def day(n: int) -> date:
     return JAN_1 + timedelta(days=n - 1)
-
-
-class UpgradedAnalyzer:
-    """The analyser after an upgrade: calls everything negative, and counts what it is asked."""
-
-    name = "upgraded-model"
-    version = "2.0"
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def analyse(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Sentiment]:
-        self.texts.extend(texts)
-        return [Sentiment(language="en", label="negative", score=-0.75) for _ in texts]
 
 
 async def synced(harness: SyncHarness) -> tuple[Owner, object]:
