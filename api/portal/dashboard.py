@@ -32,6 +32,8 @@ from api.presence.schemas import PresenceOut
 from api.presence.service import read_presence
 from api.roi.schemas import RoiOut
 from api.roi.service import read_roi
+from api.sentiment.aspect_report import read_aspects
+from api.sentiment.aspect_schemas import AspectReport
 from api.sentiment.schemas import SentimentReport
 from api.sentiment.service import read_sentiment
 from api.services import Services
@@ -51,6 +53,7 @@ class Dashboard:
     engagements: MetricsOut
     presence: PresenceOut
     sentiment: SentimentReport
+    aspects: AspectReport
     benchmark: BenchmarkOut
     employer_brand: EmployerBrandOut
     objectives: ObjectivePage
@@ -63,6 +66,7 @@ class Dashboard:
             "chart-engagements": weekly_chart(self.engagements),
             "chart-regularity": regularity_chart(self.presence),
             "chart-sentiment": sentiment_chart(self.sentiment),
+            "chart-aspects": aspects_chart(self.aspects),
             "chart-voice": voice_chart(self.benchmark),
             "chart-employer-brand": employer_brand_chart(self.employer_brand),
         }
@@ -95,6 +99,9 @@ async def load_dashboard(
             network=None,
             language=None,
             top=3,
+        ),
+        aspects=await read_aspects(
+            session, principal, client.id, days, None, account_id=None, network=None, language=None
         ),
         benchmark=await read_benchmark(session, principal, client.id, days),
         employer_brand=await read_employer_brand(session, principal, registry, client.id, days, None),
@@ -181,6 +188,20 @@ def sentiment_chart(answer: SentimentReport) -> dict[str, Any]:
         "series": [
             {"name": label, "values": [getattr(period, label) for period in answer.periods]}
             for label in ("positive", "neutral", "negative")
+        ],
+    }
+
+
+def aspects_chart(answer: AspectReport) -> dict[str, Any]:
+    """The topics the mentions speak of, most negative mentions first: negative, neutral and positive per topic
+    (topics no mention speaks of are left out)."""
+    spoken = [counts for counts in answer.aspects if counts.mentions]
+    return {
+        "unit": "mentions",
+        "categories": [counts.aspect for counts in spoken],
+        "series": [
+            {"name": label, "values": [getattr(counts, label) for counts in spoken]}
+            for label in ("negative", "neutral", "positive")
         ],
     }
 

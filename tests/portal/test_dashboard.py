@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
 from playwright.sync_api import Page, expect
 
+from api.portal.dashboard import aspects_chart
 from tests.api.conftest import create_account, create_client
 from tests.conftest import Agency, run_syncs
 from tests.portal.conftest import PASSWORD, add_member, sign_in
@@ -49,6 +51,7 @@ def test_the_dashboard_draws_the_apis_answers_for_the_period(client: TestClient[
         "chart-engagements",
         "chart-regularity",
         "chart-sentiment",
+        "chart-aspects",
         "chart-voice",
         "chart-employer-brand",
     }
@@ -81,6 +84,15 @@ def test_the_dashboard_draws_the_apis_answers_for_the_period(client: TestClient[
     assert charts["chart-sentiment"][1]["series"][0]["values"] == [
         period["positive"] for period in sentiment["periods"]
     ]
+    aspects = client.get(
+        f"/v1/clients/{made['id']}/sentiment/aspects", params={"from": FIRST, "to": LAST}, headers=agency.headers
+    ).json()["aspects"]
+    spoken = [counts for counts in aspects if counts["mentions"]]
+    assert charts["chart-aspects"][1]["categories"] == [counts["aspect"] for counts in spoken]
+    assert charts["chart-aspects"][1]["series"][0] == {
+        "name": "negative",
+        "values": [counts["negative"] for counts in spoken],
+    }
     regularity = charts["chart-regularity"][1]["series"]
     assert [line["name"] for line in regularity] == ["demo · durand_owned"]  # owned accounts only
 
@@ -143,6 +155,7 @@ def test_charts_are_drawn_in_the_browser(client: TestClient[Litestar], agency: A
         "chart-engagements",
         "chart-regularity",
         "chart-sentiment",
+        "chart-aspects",
         "chart-voice",
         "chart-employer-brand",
     }
@@ -190,3 +203,22 @@ def test_the_report_downloads_in_the_viewers_language_and_only_for_its_own_clien
     wrong = client.get(f"/portal/clients/{made['id']}/report", params={"format": "docx"})
     assert wrong.status_code == 422
     assert "format" in wrong.text
+
+
+def test_the_topics_chart_leaves_out_topics_no_mention_speaks_of_and_keeps_the_answers_order() -> None:
+    from api.sentiment.aspect_schemas import AspectCounts
+
+    def counts(aspect: str, positive: int, negative: int, neutral: int) -> AspectCounts:
+        total = positive + negative + neutral
+        return AspectCounts(aspect, total, positive, negative, neutral, None, None)
+
+    answer = SimpleNamespace(aspects=[counts("delivery", 1, 5, 2), counts("price", 0, 3, 0), counts("app", 0, 0, 0)])
+
+    chart = aspects_chart(answer)  # type: ignore[arg-type]
+
+    assert chart["categories"] == ["delivery", "price"]
+    assert chart["series"] == [
+        {"name": "negative", "values": [5, 3]},
+        {"name": "neutral", "values": [2, 0]},
+        {"name": "positive", "values": [1, 0]},
+    ]
