@@ -18,13 +18,11 @@ from typing import Any
 import msgspec
 from litestar.openapi.spec import OpenAPIMediaType, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.accounts.models import SocialAccount
 from api.billing.metering import mention_key, record_facts
-from api.content.models import StoredMention
 from api.content.schemas import MentionImportRow
 from api.errors import InvalidInput, MalformedBody, PayloadTooLarge
 from api.openapi import schema_from_json_schema
@@ -33,7 +31,7 @@ from api.request_csv import form_upload
 from api.request_text import nul_path
 from api.sentiment import analyse_mention_rows
 from api.sentiment.language import normalise_language
-from api.sentiment.stored_labels import carry_stored_labels
+from api.sentiment.stored_labels import carry_stored_labels, stored_mentions
 from api.sync import store
 from plugins.sdk import SentimentAnalyzer
 from tenants.ids import new_id, utcnow
@@ -44,7 +42,6 @@ IMPORT_MAX_BYTES = 10 * 1024 * 1024
 COLUMNS = tuple(MentionImportRow.__struct_fields__)
 REQUIRED = ("source", "external_id", "published_at", "text")
 MAX_ERRORS_LISTED = 200
-_KEY_CHUNK = 400
 
 
 @dataclass
@@ -256,7 +253,8 @@ async def import_mentions(
         }
         for _row, mention in valid
     ]
-    existing = await _existing(session, client_id, [(row["source"], row["external_id"]) for row in stored_rows])
+    keys = [(row["source"], row["external_id"]) for row in stored_rows]
+    existing = await stored_mentions(session, client_id, keys, store.MENTION_COMPARED)
     # A mention stored with the same text keeps its label; the others are analysed. CPU-bound (up to a few
     # seconds for a large import): off the event loop.
     to_analyse = carry_stored_labels(stored_rows, existing)
@@ -285,23 +283,6 @@ async def import_mentions(
         facts=[(mention_key(client_id, row["source"], row["external_id"]), client_id, 1) for row in stored_rows],
     )
     return result
-
-
-async def _existing(
-    session: AsyncSession, client_id: uuid.UUID, keys: list[tuple[str, str]]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored mentions with these (source, external_id), by key, as the compared columns."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    columns = [col(getattr(StoredMention, name)) for name in store.MENTION_COMPARED]
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = keys[start : start + _KEY_CHUNK]
-        statement = select(col(StoredMention.source), col(StoredMention.external_id), *columns).where(
-            StoredMention.client_id == client_id,
-            tuple_(col(StoredMention.source), col(StoredMention.external_id)).in_(chunk),
-        )
-        for values in (await session.execute(statement)).all():
-            found[(values[0], values[1])] = dict(zip(store.MENTION_COMPARED, values[2:], strict=True))
-    return found
 
 
 CSV_EXAMPLE = (

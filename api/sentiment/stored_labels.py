@@ -27,11 +27,10 @@ MentionKey = tuple[str, str]
 """A client's mention: (source, external id)."""
 
 
-async def stored_labels(
-    session: AsyncSession, client_id: uuid.UUID, keys: Sequence[MentionKey]
+async def stored_mentions(
+    session: AsyncSession, client_id: uuid.UUID, keys: Sequence[MentionKey], names: Sequence[str]
 ) -> dict[MentionKey, dict[str, Any]]:
-    """The text, language and `KEPT` columns of the client's stored mentions with these keys."""
-    names = ("text", "language", *KEPT)
+    """The columns `names` of the client's stored mentions with these keys, by key."""
     columns = [col(getattr(StoredMention, name)) for name in names]
     found: dict[MentionKey, dict[str, Any]] = {}
     unique = list(dict.fromkeys(keys))
@@ -43,6 +42,13 @@ async def stored_labels(
         for values in (await session.execute(statement)).all():
             found[(values[0], values[1])] = dict(zip(names, values[2:], strict=True))
     return found
+
+
+async def stored_labels(
+    session: AsyncSession, client_id: uuid.UUID, keys: Sequence[MentionKey]
+) -> dict[MentionKey, dict[str, Any]]:
+    """The text, language and `KEPT` columns of the client's stored mentions with these keys."""
+    return await stored_mentions(session, client_id, keys, ("text", "language", *KEPT))
 
 
 def carry_stored_labels(
