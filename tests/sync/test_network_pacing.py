@@ -91,21 +91,31 @@ async def two_workers(database: TestDatabase) -> AsyncIterator[tuple[NetworkPaci
 async def test_workers_sharing_a_network_are_admitted_one_interval_apart(
     two_workers: tuple[NetworkPacing, NetworkPacing],
 ) -> None:
-    """Eight senders on two workers, 24 requests: admitted one at a time, 50 ms apart in all."""
-    admitted: list[float] = []
+    """Eight senders on two workers, 24 requests: admitted one at a time, 50 ms apart in all.
+
+    An admission happens somewhere between the moment its ask was sent and the moment its answer came back; a busy
+    machine may widen that window (the answer waits for the event loop), so each admission is kept as its window
+    and two admissions are held to be 50 ms apart when their windows leave room for it, never more.
+    """
+    admitted: list[tuple[float, float]] = []
 
     async def sender(pacing: NetworkPacing, requests: int) -> None:
         for _ in range(requests):
-            while (wait := await pacing.admit("x")) > 0:  # noqa: ASYNC110 (as a connector's client waits)
-                await asyncio.sleep(wait)
-            admitted.append(time.monotonic())
+            while True:
+                asked = time.monotonic()
+                wait = await pacing.admit("x")
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)  # as a connector's client waits
+            admitted.append((asked, time.monotonic()))
 
     first, second = two_workers
     await asyncio.gather(*(sender(pacing, 3) for pacing in (first, second) for _ in range(4)))
     assert len(admitted) == 24
-    admitted.sort()
-    gaps = [later - earlier for earlier, later in itertools.pairwise(admitted)]
-    # One interval (50 ms) between two admissions, less the time an answer takes to reach its sender (a busy
-    # machine's event loop may take a while).
-    assert min(gaps) >= 0.05 - 0.03, f"two requests admitted {min(gaps) * 1000:.1f} ms apart"
-    assert admitted[-1] - admitted[0] >= 23 * 0.05 - 0.03
+    too_close = [
+        (one, other)
+        for one, other in itertools.combinations(admitted, 2)
+        if max(other[1] - one[0], one[1] - other[0]) < 0.05 - 1e-6  # (the float rounding of a difference)
+    ]
+    assert not too_close, f"{len(too_close)} pairs of requests admitted less than 50 ms apart: {too_close[:3]}"
+    assert max(answered for _, answered in admitted) - min(asked for asked, _ in admitted) >= 23 * 0.05
