@@ -1,7 +1,7 @@
 """Run the benchmarks: `.venv/bin/python -m tests.bench [--quick] [--only read,ingest,…,fanout]`.
 
 The names `--only` takes: read, read-uncached (only the uncached comparison of read), ingest, growth, sentiment,
-crisis, portal, fanout.
+crisis, portal, fanout, mentions.
 
 Each database benchmark creates, uses and drops its own PostgreSQL database (superuser URL from
 RESONANCE_BENCH_POSTGRES_URL, else RESONANCE_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1/postgres),
@@ -18,7 +18,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from tests.bench import common, crisis, fanout, growth, ingest, portal, read, sentiment
+from tests.bench import common, crisis, fanout, growth, ingest, mentions, portal, read, sentiment
 from tests.bench.common import Outcome, say
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Outcome]]] = {
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Outcome]]] = {
     "crisis": lambda args: crisis.run(args.quick),
     "portal": lambda args: portal.run(args.quick),
     "fanout": lambda args: fanout.run(args.quick),
+    "mentions": lambda args: mentions.run(args.quick),
 }
 
 

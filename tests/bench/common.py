@@ -9,6 +9,7 @@ does, so row-level security applies to everything the application does.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -18,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,9 @@ ADMIN_URL_ENV = "RESONANCE_BENCH_POSTGRES_URL"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1/postgres"
 APP_LOGIN_ROLE = "resonance_bench_app"
 SECRET_KEY = "bench-secret-key-" + "b" * 40
+PROFILE_ENV = "RESONANCE_BENCH_PROFILE"
+"""A folder: when set, each side run by `run_side` runs under `py-spy record` (collapsed stacks, for speedscope
+or flamegraph)."""
 
 METRICS: tuple[str, ...] = (
     "followers",
@@ -154,6 +159,47 @@ async def seed_tenant(app_url: str, *, agency: str, network: str = "demo", handl
     finally:
         await database.dispose()
     return Seeded(tenant_id=tenant.id, api_key=secret, client_id=ids[0], account_id=ids[1])
+
+
+def run_side(module: str, kind: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Run `python -m module kind options-as-JSON` in a fresh interpreter (so that its peak RSS is its own) and
+    return the JSON object it prints last; under `py-spy record` when `PROFILE_ENV` names a folder."""
+    command = [PYTHON, "-m", module, kind, json.dumps(options)]
+    profile_dir = os.environ.get(PROFILE_ENV)
+    if profile_dir:
+        path = os.path.join(profile_dir, f"{module.rsplit('.', 1)[-1]}-{kind}-{time.strftime('%H%M%S')}.txt")
+        say(f"  (profiling with py-spy into {path})")
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        command = [py_spy, "record", "--idle", "--rate", "250", "--format", "raw", "-o", path, "--", *command]
+    output = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True)
+    if output.returncode != 0:
+        raise RuntimeError(f"the {kind} side failed:\n{output.stderr[-4000:]}")
+    result = [line for line in output.stdout.splitlines() if line.startswith("{")]  # py-spy prints too
+    return dict(json.loads(result[-1]))
+
+
+async def new_sync_run(app_url: str, tenant_id: uuid.UUID, account_id: uuid.UUID, since: date, days: int) -> uuid.UUID:
+    """A running sync run of the account over `days` days from `since`, as a worker holds it once claimed."""
+    from api.sync.models import SyncRun
+    from tenants.database import Database
+    from tenants.ids import utcnow
+
+    database = Database(app_url, pool_size=1)
+    try:
+        async with database.tenant_session(tenant_id) as session:
+            run = SyncRun(
+                account_id=account_id,
+                status="running",
+                trigger="api",
+                window_since=since,
+                window_until=since + timedelta(days=days - 1),
+                started_at=utcnow(),
+            )
+            session.add(run)
+            await session.flush()
+            return run.id
+    finally:
+        await database.dispose()
 
 
 def insert_points(

@@ -20,20 +20,15 @@ import inspect
 import json
 import os
 import resource
-import shutil
-import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from tests.bench import common
 from tests.bench.common import Outcome, say
 
-PROFILE_ENV = "RESONANCE_BENCH_PROFILE"
-"""A folder: when set, each side runs under `py-spy record` (collapsed stacks, for speedscope or flamegraph)."""
 BATCH_SIZE = 0
 """The engine batch size the benchmark runs with; 0 means the engine's own default (what production runs)."""
 OTHER_BATCH_SIZE = 20_000
@@ -101,47 +96,11 @@ def _copy_side(options: dict[str, Any]) -> dict[str, Any]:
 
 def _side(kind: str, options: dict[str, Any]) -> dict[str, Any]:
     """Run one side in a fresh interpreter and return what it measured."""
-    command = [common.PYTHON, "-m", "tests.bench.ingest", kind, json.dumps(options)]
-    profile_dir = os.environ.get(PROFILE_ENV)
-    if profile_dir:
-        path = os.path.join(profile_dir, f"ingest-{kind}-{time.strftime('%H%M%S')}.txt")
-        say(f"  (profiling with py-spy into {path})")
-        py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        command = [py_spy, "record", "--idle", "--rate", "250", "--format", "raw", "-o", path, "--", *command]
-    output = subprocess.run(
-        command,
-        cwd=common.ROOT,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if output.returncode != 0:
-        raise RuntimeError(f"the {kind} side failed:\n{output.stderr[-4000:]}")
-    result = [line for line in output.stdout.splitlines() if line.startswith("{")]  # py-spy prints too
-    return dict(json.loads(result[-1]))
+    return common.run_side("tests.bench.ingest", kind, options)
 
 
-async def _new_run(app_url: str, tenant_id: uuid.UUID, account_id: uuid.UUID, days: int) -> uuid.UUID:
-    from api.sync.models import SyncRun
-    from tenants.database import Database
-    from tenants.ids import utcnow
-
-    database = Database(app_url, pool_size=1)
-    try:
-        async with database.tenant_session(tenant_id) as session:
-            run = SyncRun(
-                account_id=account_id,
-                status="running",
-                trigger="api",
-                window_since=SINCE,
-                window_until=SINCE + timedelta(days=days - 1),
-                started_at=utcnow(),
-            )
-            session.add(run)
-            await session.flush()
-            return run.id
-    finally:
-        await database.dispose()
+def _new_run(database: common.BenchDatabase, seeded: common.Seeded, days: int) -> uuid.UUID:
+    return asyncio.run(common.new_sync_run(database.app_url, seeded.tenant_id, seeded.account_id, SINCE, days))
 
 
 def _table_facts(database: common.BenchDatabase, run_id: uuid.UUID | None = None) -> dict[str, Any]:
@@ -195,7 +154,7 @@ def run(quick: bool, batch_size: int = BATCH_SIZE) -> list[Outcome]:
             say(f"round {index + 1}/{rounds}: raw binary COPY of the same rows (built beforehand) as the table owner")
             database.execute("TRUNCATE metric_points")
             database.execute("CHECKPOINT")
-            copy_run = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, days))
+            copy_run = _new_run(database, seeded, days)
             copied = _side(
                 "copy",
                 {
@@ -214,7 +173,7 @@ def run(quick: bool, batch_size: int = BATCH_SIZE) -> list[Outcome]:
             say(f"round {index + 1}/{rounds}: SyncEngine.execute (batch_size={batch_size}) into the emptied table")
             database.execute("TRUNCATE metric_points")
             database.execute("CHECKPOINT")
-            engine_run = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, days))
+            engine_run = _new_run(database, seeded, days)
             engine = _side("engine", _engine_options(database, seeded, engine_run, batch_size))
             _compare(_table_facts(database, engine_run), expected, engine["status"], "the engine")
             engine_rates.append(points / engine["seconds"])
@@ -234,7 +193,7 @@ def run(quick: bool, batch_size: int = BATCH_SIZE) -> list[Outcome]:
         ]
 
         say("re-sync of the same window over unchanged data (nothing may be rewritten)")
-        rerun = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, days))
+        rerun = _new_run(database, seeded, days)
         again = _side("engine", _engine_options(database, seeded, rerun, batch_size))
         refacts = _table_facts(database, rerun)
         if again["status"] != "succeeded" or refacts["by_run"] or refacts["rows"] != points:
@@ -245,7 +204,7 @@ def run(quick: bool, batch_size: int = BATCH_SIZE) -> list[Outcome]:
         say(f"for comparison, the engine with batch_size={other_batch}, into the emptied table")
         database.execute("TRUNCATE metric_points")
         database.execute("CHECKPOINT")
-        other_run = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, days))
+        other_run = _new_run(database, seeded, days)
         other = _side("engine", _engine_options(database, seeded, other_run, other_batch))
         _compare(_table_facts(database, other_run), expected, other["status"], "the engine")
         rate = points / other["seconds"]
@@ -256,7 +215,7 @@ def run(quick: bool, batch_size: int = BATCH_SIZE) -> list[Outcome]:
         small = small_days * connector.METRIC_COUNT
         say(f"for comparison, the row-by-row upsert (fast path off): {small:,} points into the emptied table")
         database.execute("TRUNCATE metric_points")
-        slow_run = asyncio.run(_new_run(database.app_url, seeded.tenant_id, seeded.account_id, small_days))
+        slow_run = _new_run(database, seeded, small_days)
         slow = _side("engine", {**_engine_options(database, seeded, slow_run, batch_size), "fast_path": False})
         say(f"  row-by-row: status {slow['status']}, {small / slow['seconds']:,.0f} rows/s")
         outcomes.append(Outcome("ingest", "row-by-row upsert rows/s", f"{small / slow['seconds']:,.0f}", "", None))
