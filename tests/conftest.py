@@ -29,6 +29,7 @@ POSTGRES_ENV = "RESONANCE_TEST_POSTGRES_URL"
 REDIS_ENV = "RESONANCE_TEST_REDIS_URL"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 APP_LOGIN_ROLE = "resonance_test_app"
+ROLE_SETUP_LOCK = 0x7265736F  # "reso": the advisory lock key of the test databases' set-up
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_ENV) else [])
 
@@ -56,17 +57,26 @@ def _postgres_database(tmp_root: Path) -> TestDatabase:
     admin_url = make_url(os.environ[POSTGRES_ENV])
     name = _database_name()
     admin = create_engine(admin_url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     owner_url = admin_url.set(database=name).render_as_string(hide_password=False)
-    upgrade(owner_url)
     owner = create_engine(make_url(owner_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    # Roles belong to the whole server, not to a database: the app role the migrations create and the login role
+    # below are created or granted by every worker of every run on this server, so that part is done under one
+    # server-wide lock (an advisory lock taken in the admin database, which every run connects to), lest two
+    # workers both find a role missing and both create it.
+    with admin.connect() as serial:
+        serial.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ROLE_SETUP_LOCK})
+        serial.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        serial.execute(text(f'CREATE DATABASE "{name}"'))
+        upgrade(owner_url)
+        with owner.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_LOGIN_ROLE}
+            ).first()
+            if not exists:
+                connection.execute(text(f"CREATE ROLE {APP_LOGIN_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+            connection.execute(text(f"GRANT resonance_app TO {APP_LOGIN_ROLE}"))
+        serial.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ROLE_SETUP_LOCK})
     with owner.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_LOGIN_ROLE}).first()
-        if not exists:
-            connection.execute(text(f"CREATE ROLE {APP_LOGIN_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
-        connection.execute(text(f"GRANT resonance_app TO {APP_LOGIN_ROLE}"))
         tables = [
             row[0]
             for row in connection.execute(
