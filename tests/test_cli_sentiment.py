@@ -7,7 +7,7 @@ import uuid
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -176,3 +176,43 @@ def test_all_relabels_even_what_todays_analyser_labelled_and_tags_aspects_again(
             ).all()
         )
     assert aspects == {"r-1": [], "r-2": ["delivery"], "f-1": []}
+
+
+def test_all_retags_the_aspects_of_a_persons_label_and_keeps_the_label(
+    client: TestClient[Litestar], agency: Agency, database: TestDatabase, cli_env: None
+) -> None:
+    owner = create_client(client, agency)
+    assert client.post(f"/v1/clients/{owner['id']}/mentions", json=MENTIONS, headers=agency.headers).status_code == 200
+    columns = MENTIONS_TABLE.c
+    mine = and_(columns.client_id == uuid.UUID(owner["id"]), columns.external_id == "r-2")
+    with owner_connection(database) as connection:  # a person's label, tagged by an older catalogue
+        connection.execute(update(MENTIONS_TABLE).values(aspects=[]))
+        connection.execute(
+            update(MENTIONS_TABLE)
+            .where(mine)
+            .values(
+                sentiment_label="positive", sentiment_score=0.5, sentiment_analyzer="person", sentiment_version=None
+            )
+        )
+
+    dry = runner.invoke(app, ["sentiment", "reanalyse", "--client", owner["id"], "--all", "--dry-run"])
+    with owner_connection(database) as connection:
+        assert connection.execute(select(columns.aspects).where(mine)).scalar_one() == []
+    everything = runner.invoke(app, ["sentiment", "reanalyse", "--client", owner["id"], "--all"])
+
+    assert dry.exit_code == 0, dry.output
+    assert "1 person's label(s) would keep their label" in words(dry.output)
+    assert everything.exit_code == 0, everything.output
+    assert "relabelled 2 mention(s)" in words(everything.output)
+    assert "aspects re-tagged of 1 mention(s) labelled by a person" in words(everything.output)
+    with owner_connection(database) as connection:
+        row = connection.execute(
+            select(
+                columns.sentiment_label,
+                columns.sentiment_score,
+                columns.sentiment_analyzer,
+                columns.sentiment_version,
+                columns.aspects,
+            ).where(mine)
+        ).one()
+    assert tuple(row) == ("positive", 0.5, "person", None, ["delivery"])

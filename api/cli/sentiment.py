@@ -159,9 +159,14 @@ def reanalyse(
             highlight=False,
         )
     elif dry_run:
+        persons = (
+            f"; {result.persons:,} person's label(s) would keep their label and have their aspects re-tagged"
+            if result.persons
+            else ""
+        )
         out.print(
-            f"dry run: {result.examined:,} mention(s) would be relabelled by {analyser}; "
-            f"{_changes(result).replace('changed', 'would change', 1)}. Nothing was written.",
+            f"dry run: {result.examined - result.persons:,} mention(s) would be relabelled by {analyser}; "
+            f"{_changes(result).replace('changed', 'would change', 1)}{persons}. Nothing was written.",
             highlight=False,
         )
     else:
@@ -170,8 +175,13 @@ def reanalyse(
             if result.skipped
             else ""
         )
+        retagged = (
+            f"; aspects re-tagged of {result.retagged:,} mention(s) labelled by a person (their label kept)"
+            if result.retagged
+            else ""
+        )
         out.print(
             f"relabelled {result.relabelled:,} mention(s) of client {client_uuid} with {analyser}: "
-            f"{_changes(result)}{skipped}.",
+            f"{_changes(result)}{retagged}{skipped}.",
             highlight=False,
         )

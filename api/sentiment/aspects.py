@@ -8,7 +8,13 @@ differ from another word only by their accent ("livré", delivered, and "livre",
 accent, matched on the text lower-cased but not folded. A mention in French is matched against the French
 terms, one in English against the English terms, any other or unknown language against both.
 
-Changing a term changes what a mention is tagged with: bump `ASPECTS_VERSION` with it.
+"Cher" (dear) is also the French salutation ("Cher client", "Chères abonnées"), which speaks of no price. So
+"cher", "chère", "chers", "chères" is not the price when it opens the text, a line or a sentence (after `.`,
+`!`, `?`, `;`, `:` or a line break) and the next word is a noun of address (`SALUTATION_NOUNS`: client, ami,
+collègue, madame, abonné, utilisateur…). Anywhere else it is ("c'est trop cher", "pas cher", "un client cher"),
+and a salutation does not hide a later "cher" in the same text.
+
+Changing a term or a rule changes what a mention is tagged with: bump `ASPECTS_VERSION` with it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from functools import cache
 
 from api.sentiment.language import normalise_language
 
-ASPECTS_VERSION = "1"
+ASPECTS_VERSION = "2"
 """The version of `ASPECT_CATALOGUE`; reports state it, since another version may tag the same text otherwise."""
 
 ASPECT_CATALOGUE: dict[str, dict[str, tuple[str, ...]]] = {
@@ -210,6 +216,38 @@ ASPECTS: tuple[str, ...] = tuple(ASPECT_CATALOGUE)
 KEEP_ACCENTS = frozenset({"livré"})
 """Terms whose accent tells them from another word ("livre", a book): matched with their accent only."""
 
+SALUTATION_NOUNS = (
+    "client",
+    "cliente",
+    "ami",
+    "amie",
+    "collègue",
+    "confrère",
+    "consœur",
+    "partenaire",
+    "membre",
+    "monsieur",
+    "madame",
+    "mademoiselle",
+    "messieurs",
+    "mesdames",
+    "abonné",
+    "abonnée",
+    "utilisateur",
+    "utilisatrice",
+    "lecteur",
+    "lectrice",
+    "internaute",
+    "adhérent",
+    "adhérente",
+    "voisin",
+    "voisine",
+    "parent",
+    "tous",
+    "toutes",
+)
+"""The nouns of address after which a "cher" opening a text, line or sentence is a salutation, not a price."""
+
 PLURAL = r"(?:s|x|es)?"
 LANGUAGES = ("fr", "en")
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
@@ -261,6 +299,18 @@ def _whole_words(groups: list[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{'|'.join(groups)}){PLURAL}(?!\w)")
 
 
+_ADDRESS = _alternation(fold(noun) for noun in SALUTATION_NOUNS)
+_SALUTATION = re.compile(rf"(?:^|[.!?;:\n])[^\w\n]*(?P<dear>cheres?|chers?)\s+(?:{_ADDRESS}){PLURAL}(?!\w)")
+"""A salutation "cher <noun of address>" on folded text; the group `dear` is the "cher" that is not a price."""
+
+
+def _salutation_starts(folded: str) -> set[int]:
+    """Where, in the folded text, a "cher" of a salutation starts (empty for most texts: one search for "cher")."""
+    if "cher" not in folded:
+        return set()
+    return {match.start("dear") for match in _SALUTATION.finditer(folded)}
+
+
 def _languages(language: str | None) -> tuple[str, ...]:
     code = normalise_language(language)
     return (code,) if code in LANGUAGES else LANGUAGES
@@ -272,7 +322,12 @@ def tag_aspects(text: str, language: str | None) -> list[str]:
         return []
     folded_pattern, accented_pattern = _patterns(_languages(language))
     folded = fold(text)
-    found = {match.lastgroup for match in folded_pattern.finditer(folded)}
+    salutations = _salutation_starts(folded)
+    found = {
+        match.lastgroup
+        for match in folded_pattern.finditer(folded)
+        if not (match.lastgroup == "price" and match.start() in salutations)
+    }
     if accented_pattern is not None and _KEPT_STEMS.search(folded):
         found.update(match.lastgroup for match in accented_pattern.finditer(_accented(text)))
     return [aspect for aspect in ASPECTS if aspect in found]

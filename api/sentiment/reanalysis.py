@@ -3,7 +3,9 @@
 A stored label is history and is never rewritten by a sync or an import of the same text. After an analyser
 upgrade, this is the one explicit way to relabel: it takes the client's mentions whose label was given by another
 analyser or version (or by an unrecorded one, or none; never a person's correction), in id order and in batches,
-one transaction each. Each update is guarded by "text and provenance still as read", so a mention changed
+one transaction each. With `everything` (after a change of the aspect catalogue) it takes every mention, a
+person's correction too: that one keeps its label, score and provenance, and only its aspects are tagged again.
+Each update is guarded by "text and provenance still as read", so a mention changed
 meanwhile by a sync is left to it.
 Stopped midway, a run is resumed by running it again: what is relabelled no longer qualifies.
 
@@ -57,18 +59,20 @@ class Reanalysis:
     """Mentions given today's analysis (the label may be the same, the provenance is new)."""
     changed: Counter[tuple[str | None, str]] = field(default_factory=Counter)
     """Mentions whose label changed, per (old label, new label)."""
+    persons: int = 0
+    """Examined mentions labelled by a person (only with `everything`): their label is kept, their aspects re-tagged."""
+    retagged: int = 0
+    """Of those, the ones whose aspects were written again (label, score and provenance kept)."""
     skipped: int = 0
     """Mentions changed by someone else between reading and writing, left as they are."""
 
 
 def _qualifies(current: Provenance, client_id: uuid.UUID, since: datetime | None, everything: bool) -> list[Any]:
-    """The conditions of a client's mention that today's analyser did not label (any, with `everything`), nor a
-    person."""
-    conditions: list[Any] = [
-        col(StoredMention.client_id) == client_id,
-        col(StoredMention.sentiment_analyzer).is_distinct_from(PERSON),
-    ]
+    """The conditions of a client's mention that today's analyser did not label, nor a person (with `everything`,
+    any: a person's label is kept but its aspects are re-tagged)."""
+    conditions: list[Any] = [col(StoredMention.client_id) == client_id]
     if not everything:
+        conditions.append(col(StoredMention.sentiment_analyzer).is_distinct_from(PERSON))
         conditions.append(
             or_(
                 col(StoredMention.sentiment_label).is_(None),
@@ -159,7 +163,10 @@ async def reanalyse_client(
             await asyncio.to_thread(analyse_mention_rows, analyzer, rows)
             run.examined += len(mentions)
             for mention, row in zip(mentions, rows, strict=True):
-                if mention.sentiment_label != row["sentiment_label"]:
+                if mention.sentiment_analyzer == PERSON:
+                    _keep_persons_label(mention, row)
+                    run.persons += 1
+                elif mention.sentiment_label != row["sentiment_label"]:
                     run.changed[(mention.sentiment_label, row["sentiment_label"])] += 1
             if not dry_run:
                 await _write(session, tenant_id, mentions, rows, run)
@@ -169,6 +176,15 @@ async def reanalyse_client(
         async with database.tenant_session(tenant_id) as session:
             record(session, actor, "mentions.reanalysed", client, changes=summary(run))
     return run
+
+
+def _keep_persons_label(mention: StoredMention, row: dict[str, Any]) -> None:
+    """A person's correction is never relabelled: `row` keeps its label, score and provenance, only its aspects
+    (today's catalogue) are new."""
+    row["sentiment_label"] = mention.sentiment_label
+    row["sentiment_score"] = mention.sentiment_score
+    row["sentiment_analyzer"] = mention.sentiment_analyzer
+    row["sentiment_version"] = mention.sentiment_version
 
 
 async def _write(
@@ -193,7 +209,10 @@ async def _write(
             },
         )
         if result.rowcount == 1:
-            run.relabelled += 1
+            if mention.sentiment_analyzer == PERSON:
+                run.retagged += 1
+            else:
+                run.relabelled += 1
         else:
             run.skipped += 1
             if mention.sentiment_label != row["sentiment_label"]:
@@ -209,6 +228,7 @@ def summary(run: Reanalysis) -> dict[str, Any]:
         "pending": run.pending,
         "examined": run.examined,
         "relabelled": run.relabelled,
+        "aspects_retagged": run.retagged,
         "skipped": run.skipped,
         "changed": {
             f"{old or 'none'}->{new}": count for (old, new), count in sorted(run.changed.items(), key=str) if count

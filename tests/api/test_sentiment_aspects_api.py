@@ -125,7 +125,7 @@ def test_aspects_carry_their_share_of_the_negative_mentions(
     assert body["periods"] is None
     assert body["filters"] == {"account_id": None, "network": None, "language": None}
     definition = body["definition"]
-    assert definition["catalogue"] == {"name": "resonance-aspects", "version": "1"}
+    assert definition["catalogue"] == {"name": "resonance-aspects", "version": "2"}
     assert definition["share_of_negative"].startswith("the aspect's negative mentions ÷ every negative mention")
     assert definition["net_sentiment"].startswith("(positive - negative) ÷ mentions")
 

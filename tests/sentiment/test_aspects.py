@@ -98,7 +98,7 @@ def test_aspects_are_unique_and_in_catalogue_order() -> None:
 
     assert tag_aspects(text, "en") == ["price", "delivery", "app", "staff", "billing"]
     assert list(ASPECT_CATALOGUE) == ["price", "service", "delivery", "quality", "hiring", "app", "staff", "billing"]
-    assert ASPECTS_VERSION == "1"
+    assert ASPECTS_VERSION == "2"
 
 
 def test_the_language_chooses_the_terms_and_unknown_uses_both() -> None:
@@ -124,3 +124,35 @@ def test_batch_tags_each_text_with_its_language() -> None:
 def test_fold_drops_case_and_accents() -> None:
     assert fold("Qualité Élevée À Noël") == "qualite elevee a noel"
     assert fold("PRIX") == "prix"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cher client, votre commande est prête.",
+        "Chère cliente, merci de votre fidélité",
+        "CHERS CLIENTS, nous fermons lundi",
+        "Chères abonnées, le direct commence à 20 h",
+        "Merci à tous. Chers amis, à bientôt !",
+        "Bonjour\nChère Madame, voici notre réponse",
+        "Cher utilisateur, votre mot de passe a changé",
+    ],
+)
+def test_cher_as_a_salutation_is_not_the_price(text: str) -> None:
+    assert tag_aspects(text, "fr") == []
+    assert tag_aspects(text, None) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C'est trop cher",
+        "Pas cher du tout",
+        "La robe est trop chère",
+        "Cher client, c'est vraiment trop cher.",  # the salutation does not hide a later price
+        "Un client cher à notre cœur, mais un produit cher",
+        "Cher pour un client fidèle",  # "cher" not followed by a noun of address
+    ],
+)
+def test_cher_as_a_price_still_tags_the_price(text: str) -> None:
+    assert tag_aspects(text, "fr") == ["price"]
