@@ -92,7 +92,7 @@ def reanalyse(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=10_000, help="Mentions per transaction.")] = 500,
 ) -> None:
     """Relabel the client's mentions that another analyser (or version) labelled, with the one configured now, and
-    tag their aspects again. A person's correction is never replaced.
+    tag their aspects again. A person's correction is never replaced (with --all its aspects are tagged again).
 
     Labels are history: syncs and imports keep a mention's label until its text changes, so after an analyser
     upgrade old mentions keep their labels until this runs. Each batch is its own transaction; stopped midway,
