@@ -10,9 +10,10 @@ terms, one in English against the English terms, any other or unknown language a
 
 "Cher" (dear) is also the French salutation ("Cher client", "Chères abonnées"), which speaks of no price. So
 "cher", "chère", "chers", "chères" is not the price when it opens the text, a line or a sentence (after `.`,
-`!`, `?`, `;`, `:` or a line break) and the next word is a noun of address (`SALUTATION_NOUNS`: client, ami,
-collègue, madame, abonné, utilisateur…). Anywhere else it is ("c'est trop cher", "pas cher", "un client cher"),
-and a salutation does not hide a later "cher" in the same text.
+`!`, `?`, `;`, `:` or a line break) or follows a greeting (`GREETINGS`: "Bonjour, cher client") and the next
+word is a noun of address (`SALUTATION_NOUNS`: client, ami, collègue, madame, abonné, utilisateur…).
+Anywhere else it is ("c'est trop cher", "pas cher", "un client cher"), and a salutation does not hide
+a later "cher" in the same text.
 
 Changing a term or a rule changes what a mention is tagged with: bump `ASPECTS_VERSION` with it.
 """
@@ -300,7 +301,12 @@ def _whole_words(groups: list[str]) -> re.Pattern[str]:
 
 
 _ADDRESS = _alternation(fold(noun) for noun in SALUTATION_NOUNS)
-_SALUTATION = re.compile(rf"(?:^|[.!?;:\n])[^\w\n]*(?P<dear>cheres?|chers?)\s+(?:{_ADDRESS}){PLURAL}(?!\w)")
+GREETINGS = ("bonjour", "bonsoir", "salut", "coucou", "hello")
+"""Words a salutation may follow ("Bonjour, cher client"), as it may follow the start of a sentence."""
+_GREETING = _alternation(GREETINGS)
+_SALUTATION = re.compile(
+    rf"(?:^|[.!?;:\n]|(?<!\w)(?:{_GREETING}))[^\w\n]*(?P<dear>cheres?|chers?)\s+(?:{_ADDRESS}){PLURAL}(?!\w)"
+)
 """A salutation "cher <noun of address>" on folded text; the group `dear` is the "cher" that is not a price."""
 
 

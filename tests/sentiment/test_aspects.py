@@ -136,6 +136,8 @@ def test_fold_drops_case_and_accents() -> None:
         "Merci à tous. Chers amis, à bientôt !",
         "Bonjour\nChère Madame, voici notre réponse",
         "Cher utilisateur, votre mot de passe a changé",
+        "Bonjour, cher client, votre commande est prête",
+        "Salut chers amis !",
     ],
 )
 def test_cher_as_a_salutation_is_not_the_price(text: str) -> None:
