@@ -62,8 +62,11 @@ async def list_mentions(
     account_id: uuid.UUID | None,
     network: str | None,
     language: str | None,
+    label: str | None = None,
 ) -> MentionPage:
-    """A page of the mentions of the caller's client published on the asked days, newest first, filtered."""
+    """A page of the mentions of the caller's client published on the asked days, newest first, filtered.
+
+    `label` (positive, neutral, negative) is the portal's filter of the mentions to check and correct."""
     await get_client(session, principal, client_id)
     start, end = _instants(days)
     statement = select(StoredMention).where(StoredMention.client_id == client_id)
@@ -75,6 +78,8 @@ async def list_mentions(
         statement = statement.where(StoredMention.source == network)
     if language:
         statement = statement.where(StoredMention.language == language)
+    if label:
+        statement = statement.where(StoredMention.sentiment_label == label)
     if start:
         statement = statement.where(StoredMention.published_at >= start)
     if end:

@@ -1,4 +1,5 @@
-"""The portal's pages once signed in: the agency's clients, a client's dashboard, the language."""
+"""The portal's pages once signed in: the agency's clients, a client's dashboard, the language; the routers of the
+other pages (alerts, a client's mentions and viewers, the agency's settings)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from api.portal.client_viewers import ClientViewersController
 from api.portal.dashboard import DEFAULT_DAYS, cached_dashboard
 from api.portal.domains import DomainsController
 from api.portal.i18n import LANGUAGES
+from api.portal.mentions import MentionsController
 from api.portal.pages import language_cookie, language_of, page
 from api.portal.sign_in import SignInController
 from api.portal.subscription import SubscriptionController
@@ -152,6 +154,7 @@ def portal_router(settings: Settings) -> Router:
             PortalController,
             SubscriptionController,
             AlertsController,
+            MentionsController,
             ClientViewersController,
             ApiKeysController,
             WebhooksController,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import gettext
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -75,3 +76,9 @@ class Formats:
 
     def day(self, value: date | None) -> str:
         return "—" if value is None else format_date(value, format="medium", locale=self.locale)
+
+    def moment(self, value: datetime, timezone: str = "UTC") -> str:
+        """A day and a time of day in `timezone` (a client's: when its mentions were published, as it lives them)."""
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZoneInfo(timezone))
+        day = format_date(local, format="medium", locale=self.locale)
+        return f"{day} {format_time(local, format='short', locale=self.locale)}"

@@ -54,6 +54,7 @@ def test_the_main_pages_break_no_wcag_rule(client: TestClient[Litestar], agency:
         "/portal/brand",
         "/portal/domains",
         f"/portal/clients/{made['id']}/viewers",
+        f"/portal/clients/{made['id']}/mentions",
     ]
     found = [violation for path in pages for violation in violations(page, path)]
     assert found == []
@@ -66,10 +67,9 @@ def test_the_main_pages_break_no_wcag_rule(client: TestClient[Litestar], agency:
         assert violations(page, f"/portal/clients/{made['id']}") == [], primary  # the ink follows the colour
 
 
-def test_a_client_viewers_dashboard_breaks_no_wcag_rule(
-    client: TestClient[Litestar], agency: Agency, page: Page
-) -> None:
+def test_a_client_viewers_pages_break_no_wcag_rule(client: TestClient[Litestar], agency: Agency, page: Page) -> None:
     made = client_with_history(client, agency)
     viewer = add_member(client, agency.tenant_id, role="client_viewer", client_id=made["id"], email="cv@a11y.example")
     sign_in(page, viewer.email)
     assert violations(page, f"/portal/clients/{made['id']}") == []
+    assert violations(page, f"/portal/clients/{made['id']}/mentions") == []  # the labels as text, no form
