@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from api.sentiment.aspects import ASPECTS_VERSION
 from api.webhooks.urls import AddressPolicy, IPAddress
 from tests.api.conftest import assert_problem, create_account, create_client, insert_metric_points
 from tests.api.test_alerts_api import create_rule, evaluate
@@ -208,7 +209,7 @@ def test_the_aspects_section_carries_the_numbers_of_the_aspects_route(
     ]
     assert section["charts"][0]["categories"] == ["Livraison", "Prix"]
     assert section["charts"][0]["series"] == {"Négatives": [2.0, 1.0]}
-    assert "version 1" in section["notes"][0]
+    assert f"version {ASPECTS_VERSION}" in section["notes"][0]
     pdf = client.get(f"/v1/clients/{owner['id']}/report", params={**WINDOW, "format": "pdf"}, headers=agency.headers)
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Sujets des mentions" in text
